@@ -59,7 +59,7 @@ public abstract class LinearAlgebraPropertyTests<T>(ITestOutputHelper output)
     [InlineData(5, 4)]
     [InlineData(16, 1)]
     [InlineData(50, 7)]
-    public void LuSolve_solution_satisfies_the_system(int n, int nrhs)
+    public void LuSolve_and_LuSolveTransposed_solutions_satisfy_their_systems(int n, int nrhs)
     {
         T[] a = RandomMatrices(seed: 20 + n, Batch, n);
         T[] rightHandSides = RandomMatrices(seed: 30 + n, Batch, n, nrhs);
@@ -69,20 +69,25 @@ public abstract class LinearAlgebraPropertyTests<T>(ITestOutputHelper output)
         LinearAlgebra.LuFactor<T>(lu, Batch, n, pivots, singular);
         T[] solution = (T[])rightHandSides.Clone();
         LinearAlgebra.LuSolve<T>(lu, pivots, solution, Batch, n, nrhs);
+        T[] transposedSolution = (T[])rightHandSides.Clone();
+        LinearAlgebra.LuSolveTransposed<T>(lu, pivots, transposedSolution, Batch, n, nrhs);
 
         for (int b = 0; b < Batch; b++)
         {
             Assert.False(singular[b]);
-            double[] matrix = Matrix(a, b, n, n);
-            double[] x = Matrix(solution, b, n, nrhs);
-            double[] rhs = Matrix(rightHandSides, b, n, nrhs);
+            AssertBackwardErrorIsSmall(Matrix(a, b, n, n), Matrix(solution, b, n, nrhs), Matrix(rightHandSides, b, n, nrhs), "solve");
+            AssertBackwardErrorIsSmall(Transpose(Matrix(a, b, n, n), n), Matrix(transposedSolution, b, n, nrhs), Matrix(rightHandSides, b, n, nrhs), "solve transposed");
+        }
+
+        void AssertBackwardErrorIsSmall(double[] matrix, double[] x, double[] rhs, string kernel)
+        {
             double[] residual = Subtract(Multiply(matrix, x, n, n, nrhs), rhs);
 
             // Normwise backward error ‖A·X − B‖∞ / (‖A‖∞·‖X‖∞ + ‖B‖∞)
             double ratio = InfinityNorm(residual, n, nrhs)
                 / (InfinityNorm(matrix, n, n) * InfinityNorm(x, n, nrhs) + InfinityNorm(rhs, n, nrhs));
-            Report($"solve n={n} nrhs={nrhs} batch {b}: backward error = {ratio:E2} = {ratio / (n * Epsilon):F3}·nε");
-            Assert.True(ratio <= Bound(n), $"ratio {ratio:E2} > bound {Bound(n):E2}");
+            Report($"{kernel} n={n} nrhs={nrhs}: backward error = {ratio:E2} = {ratio / (n * Epsilon):F3}·nε");
+            Assert.True(ratio <= Bound(n), $"{kernel}: ratio {ratio:E2} > bound {Bound(n):E2}");
         }
     }
 

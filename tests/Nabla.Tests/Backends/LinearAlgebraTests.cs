@@ -14,7 +14,7 @@ namespace Nabla.Tests.Backends;
 /// A = torch.tensor([[1., 2., 3., 4.], [2., 1., -1., 0.5], [4., -3., 2., 1.], [0., 5., 1., -2.]], dtype=torch.float64)
 /// B = torch.tensor([[1., 0.], [2., -1.], [3., 4.], [-2., 0.5]], dtype=torch.float64)
 /// LU, piv = torch.linalg.lu_factor(A); piv - 1        # 0-based pivots
-/// torch.linalg.det(A); torch.linalg.inv(A); torch.linalg.solve(A, B)
+/// torch.linalg.det(A); torch.linalg.inv(A); torch.linalg.solve(A, B); torch.linalg.solve(A.T, B)
 /// S = torch.tensor([[4., 1., -2., 0.5], [1., 3., 0., 1.], [-2., 0., 5., -1.], [0.5, 1., -1., 2.]], dtype=torch.float64)
 /// w, V = torch.linalg.eigh(S)
 /// idx = V.abs().argmax(dim=0); V = V * torch.sign(V[idx, torch.arange(4)])   # Nabla's sign convention
@@ -121,6 +121,32 @@ public class LinearAlgebraTests
         LinearAlgebra.LuFactor<float>(luFloat, 1, 4, pivots, singular);
         float[] xFloat = ToFloat(RightHandSideB);
         LinearAlgebra.LuSolve<float>(luFloat, pivots, xFloat, 1, 4, 2);
+        AssertClose(expected, ToDouble(xFloat), 1e-6);
+    }
+
+    [Fact]
+    public void LuSolveTransposed_matches_pytorch_solve_of_the_transpose()
+    {
+        double[] expected =
+        [
+            -0.06571936056838368, 0.31616341030195383,
+            -0.8312611012433393, -1.433392539964476,
+            0.6820603907637656, 0.6376554174067496,
+            1.0017761989342806, 0.3428063943161634,
+        ];
+
+        double[] lu = (double[])MatrixA.Clone();
+        int[] pivots = new int[4];
+        bool[] singular = new bool[1];
+        LinearAlgebra.LuFactor<double>(lu, 1, 4, pivots, singular);
+        double[] x = (double[])RightHandSideB.Clone();
+        LinearAlgebra.LuSolveTransposed<double>(lu, pivots, x, 1, 4, 2);
+        AssertClose(expected, x, 1e-15);
+
+        float[] luFloat = ToFloat(MatrixA);
+        LinearAlgebra.LuFactor<float>(luFloat, 1, 4, pivots, singular);
+        float[] xFloat = ToFloat(RightHandSideB);
+        LinearAlgebra.LuSolveTransposed<float>(luFloat, pivots, xFloat, 1, 4, 2);
         AssertClose(expected, ToDouble(xFloat), 1e-6);
     }
 
@@ -363,6 +389,18 @@ public class LinearAlgebraTests
     }
 
     [Fact]
+    public void EigH_of_non_finite_input_returns_instead_of_looping()
+    {
+        // Kernels trust their inputs, but a NaN from upstream must surface as NaN, not hang the QL iteration.
+        double[] matrix = [1, 0, 0, 0.5, double.NaN, 0, 0.25, 1, 3];
+        double[] values = new double[3];
+        double[] vectors = new double[9];
+        LinearAlgebra.EigH<double>(matrix, values, vectors, 1, 3);
+
+        Assert.Contains(values, double.IsNaN);
+    }
+
+    [Fact]
     public void One_by_one_matrices_give_scalar_results()
     {
         double[] lu = [-4];
@@ -377,6 +415,9 @@ public class LinearAlgebraTests
 
         double[] x = [2];
         LinearAlgebra.LuSolve<double>(lu, pivots, x, 1, 1, 1);
+        Assert.Equal([-0.5], x);
+        x = [2];
+        LinearAlgebra.LuSolveTransposed<double>(lu, pivots, x, 1, 1, 1);
         Assert.Equal([-0.5], x);
 
         double[] inverse = new double[1];
@@ -409,6 +450,7 @@ public class LinearAlgebraTests
         Assert.Equal([false, false], singular);
 
         LinearAlgebra.LuSolve<double>([], [], [], 2, 0, 3);
+        LinearAlgebra.LuSolveTransposed<double>([], [], [], 2, 0, 3);
         LinearAlgebra.EigH<double>([], [], [], 2, 0);
     }
 

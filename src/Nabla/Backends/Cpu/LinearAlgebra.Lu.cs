@@ -66,6 +66,30 @@ internal static partial class LinearAlgebra
     }
 
     /// <summary>
+    /// Solves Aᵀ·X = B for each matrix of the batch from the same LU factors and pivots as
+    /// <see cref="LuSolve{T}"/>, without factoring Aᵀ: the backward of <c>solve</c> needs Aᵀ·B̄ = G.
+    /// </summary>
+    /// <param name="lu">batch·n·n values: the factors of A written by <see cref="LuFactor{T}"/>.</param>
+    /// <param name="pivots">batch·n pivots written by <see cref="LuFactor{T}"/>.</param>
+    /// <param name="b">batch·n·nrhs values: each B is n×nrhs row-major; overwritten by X.</param>
+    /// <param name="batch">Number of systems.</param>
+    /// <param name="n">Size of each matrix A.</param>
+    /// <param name="nrhs">Number of right-hand sides (columns of B).</param>
+    public static void LuSolveTransposed<T>(ReadOnlySpan<T> lu, ReadOnlySpan<int> pivots, Span<T> b, int batch, int n, int nrhs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Debug.Assert(batch >= 0 && n >= 0 && nrhs >= 0);
+        Debug.Assert(lu.Length == batch * n * n);
+        Debug.Assert(pivots.Length == batch * n);
+        Debug.Assert(b.Length == batch * n * nrhs);
+
+        for (int i = 0; i < batch; i++)
+        {
+            LuSolveTransposedOne(lu.Slice(i * n * n, n * n), pivots.Slice(i * n, n), b.Slice(i * n * nrhs, n * nrhs), n, nrhs);
+        }
+    }
+
+    /// <summary>
     /// Determinants from LU factors: det A = (−1)^s · ∏ U_kk, where s counts the row exchanges
     /// (<c>pivots[k] ≠ k</c>).
     /// </summary>
@@ -233,6 +257,55 @@ internal static partial class LinearAlgebra
                     Span<T> rowI = x.Slice(i * nrhs, nrhs);
                     TensorPrimitives.MultiplyAdd(rowK, -factor, rowI, rowI);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Solves Aᵀ·X = B for one matrix; <paramref name="x"/> holds B (n×nrhs) on entry and X on return.
+    /// P·A = L·U gives Aᵀ = Uᵀ·Lᵀ·P, so: Uᵀ·Z = B, then Lᵀ·W = Z, then X = Pᵀ·W.
+    /// </summary>
+    private static void LuSolveTransposedOne<T>(ReadOnlySpan<T> lu, ReadOnlySpan<int> pivots, Span<T> x, int n, int nrhs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Forward substitution Uᵀ·Z = B, Uᵀ lower triangular with (Uᵀ)_ik = U_ki:
+        // row_k ← row_k / U_kk, then row_i ← row_i − U_ki · row_k for i > k.
+        for (int k = 0; k < n; k++)
+        {
+            Span<T> rowK = x.Slice(k * nrhs, nrhs);
+            TensorPrimitives.Divide(rowK, lu[k * n + k], rowK);
+            for (int i = k + 1; i < n; i++)
+            {
+                T factor = lu[k * n + i];
+                if (factor != T.Zero)
+                {
+                    Span<T> rowI = x.Slice(i * nrhs, nrhs);
+                    TensorPrimitives.MultiplyAdd(rowK, -factor, rowI, rowI);
+                }
+            }
+        }
+
+        // Back substitution Lᵀ·W = Z, Lᵀ unit upper triangular with (Lᵀ)_ik = L_ki: row_i ← row_i − L_ki · row_k for i < k.
+        for (int k = n - 1; k >= 0; k--)
+        {
+            ReadOnlySpan<T> rowK = x.Slice(k * nrhs, nrhs);
+            for (int i = 0; i < k; i++)
+            {
+                T factor = lu[k * n + i];
+                if (factor != T.Zero)
+                {
+                    Span<T> rowI = x.Slice(i * nrhs, nrhs);
+                    TensorPrimitives.MultiplyAdd(rowK, -factor, rowI, rowI);
+                }
+            }
+        }
+
+        // Pᵀ·W: undo the row exchanges, last one first.
+        for (int k = n - 1; k >= 0; k--)
+        {
+            if (pivots[k] != k)
+            {
+                SwapRows(x, nrhs, k, pivots[k]);
             }
         }
     }
