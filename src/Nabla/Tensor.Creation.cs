@@ -1,7 +1,7 @@
 namespace Nabla;
 
 // Factory functions: torch.zeros, torch.arange, torch.randn, torch.tensor …
-public sealed partial class Tensor
+public partial class Tensor
 {
     static Tensor Filled(ReadOnlySpan<int> shape, double value, DType dtype, bool requiresGrad, string op)
     {

@@ -5,7 +5,7 @@ using Nabla.Backends.Cpu;
 namespace Nabla;
 
 // Moving data in and out of tensors, copies and dtype conversion.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>The storage array typed as <typeparamref name="T"/> (which must match the dtype).</summary>
     internal T[] Data<T>() => storage.As<T>();

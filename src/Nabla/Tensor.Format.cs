@@ -4,7 +4,7 @@ using System.Text;
 namespace Nabla;
 
 // ToString() in PyTorch's format: tensor([[1.0000, 2.0000], …], dtype=torch.float64, requires_grad=True)
-public sealed partial class Tensor
+public partial class Tensor
 {
     const int SummarizeThreshold = 1000, EdgeItems = 3;
 

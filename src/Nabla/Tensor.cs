@@ -8,7 +8,7 @@ namespace Nabla;
 /// <see cref="View(int[])"/>, <see cref="Transpose"/>, slicing and friends copy nothing.
 /// Tensors are ordinary managed objects: the garbage collector frees them, no <c>Dispose</c> needed.
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal readonly Storage storage;
     internal readonly int[] shape;
@@ -23,7 +23,7 @@ public sealed partial class Tensor
     /// promotion with a lower priority than tensors, like Python numbers in PyTorch.</summary>
     internal bool IsWrappedNumber { get; private init; }
 
-    internal Tensor(Storage storage, int[] shape, int[] strides, int offset)
+    private protected Tensor(Storage storage, int[] shape, int[] strides, int offset)
     {
         this.storage = storage;
         this.shape = shape;

@@ -5,7 +5,7 @@ namespace Nabla;
 // + − × ÷, negation, powers, maximum/minimum: forward through the typed kernels, backward in
 // tensor ops right below, so every rule is itself differentiable (double backward).
 // Gradients come back in the broadcast shape; the engine sums them to each input's shape.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>a + b with broadcasting.</summary>
     public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);

@@ -3,7 +3,7 @@ using Nabla.Backends.Cpu;
 namespace Nabla;
 
 // Comparisons and logical ops: Bool results, never differentiable.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Elementwise equality (<c>torch.eq</c>).</summary>
     public Tensor Eq(Tensor other) => Comparison<RowOps.Equal>("Eq", this, other);

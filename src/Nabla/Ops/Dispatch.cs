@@ -5,7 +5,7 @@ namespace Nabla;
 
 // From dtypes to typed kernels: the one place where an op picks the element type it runs on.
 // Ops call these with tensors already validated; results are new contiguous tensors.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Broadcast arithmetic <typeparamref name="TOp"/>(a, b) computed in <paramref name="dtype"/>.</summary>
     internal static Tensor Arithmetic<TOp>(string op, Tensor a, Tensor b, DType dtype) where TOp : IArithmeticRow

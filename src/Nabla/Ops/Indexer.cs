@@ -2,7 +2,7 @@ namespace Nabla;
 
 // x[...] indexing, NumPy/PyTorch style: integers and ranges give views; index tensors and
 // masks gather (advanced indexing).
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Indexing like PyTorch: <c>x[0]</c>, <c>x[.., 1..^1]</c>, <c>x[TensorIndex.Ellipsis, 0]</c>,

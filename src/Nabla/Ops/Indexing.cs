@@ -4,7 +4,7 @@ using Nabla.Backends.Cpu;
 namespace Nabla;
 
 // Gather/scatter, index_select, masks and Where. Indexers (x[0], x[.., 1..^1], x[mask]) are in Indexer.cs.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>out[i][j] = this[i][index[i][j]] for dim 1, and likewise for any dim (<c>torch.gather</c>).</summary>
     public Tensor Gather(int dim, Tensor index)

@@ -1,7 +1,7 @@
 namespace Nabla;
 
 // Joining and splitting: Cat, Stack, Split, Chunk, Repeat.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Concatenates tensors along an existing dim (<c>torch.cat</c>). Dtypes are promoted.</summary>
     public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0)

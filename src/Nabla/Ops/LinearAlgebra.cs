@@ -3,7 +3,7 @@ using Nabla.Backends.Cpu;
 namespace Nabla;
 
 // Matrix products: MatMul (PyTorch's 1-D/2-D/batched/broadcast rules), Bmm, Dot, Outer.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Matrix product with PyTorch's rules (<c>torch.matmul</c>): 1-D·1-D is a dot product; a 1-D

@@ -5,7 +5,7 @@ namespace Nabla;
 
 // Unary math functions and activations. Each forward is one kernel call; each backward is
 // written with tensor ops beside it (so it can itself be differentiated).
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>eˣ.</summary>
     public Tensor Exp()

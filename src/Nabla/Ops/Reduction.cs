@@ -5,7 +5,7 @@ namespace Nabla;
 
 // Reductions: Sum, Mean, Prod, Max/Min, ArgMax/ArgMin, Var/Std, Norm, LogSumExp, CumSum.
 // Softmax and LogSoftmax are in Softmax.cs.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Which dims a reduction removes: all when <paramref name="dims"/> is null or empty.</summary>
     bool[] ReducedDims(int[]? dims, string op)

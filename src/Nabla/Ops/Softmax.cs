@@ -4,7 +4,7 @@ namespace Nabla;
 
 // Softmax and log-softmax along a dim: one fused, max-shifted kernel forward; the backward in
 // tensor ops (so that it too can be differentiated).
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>e^(xᵢ) / Σⱼ e^(xⱼ) along dim (<c>softmax</c>).</summary>
     public Tensor Softmax(int dim)

@@ -2,7 +2,7 @@ namespace Nabla;
 
 // Views: new shape/strides/offset over the same storage, no copy. Backward maps the gradient
 // back to the input's layout: reshape it, permute it back, or embed it into zeros.
-public sealed partial class Tensor
+public partial class Tensor
 {
     Tensor ViewOf(int[] newShape, int[] newStrides, int newOffset) => new(storage, newShape, newStrides, newOffset);
 
