@@ -235,6 +235,12 @@ public static class SafeTensors
         {
             throw Error(source, $"header does not start with '{{' (first byte 0x{header[0]:X2})");
         }
+        // JsonDocument checks UTF-8 only when a string is decoded, and then throws
+        // InvalidOperationException; check the whole header first so the error is typed.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            throw Error(source, "header is not valid UTF-8");
+        }
         JsonDocument document;
         try
         {
