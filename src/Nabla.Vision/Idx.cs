@@ -14,6 +14,9 @@ namespace Nabla.Vision;
 /// Every malformed input gives an <see cref="InvalidDataException"/> naming the file and the
 /// problem. Sizes are checked before anything is allocated, and compressed data is read in
 /// growing chunks, so a header that claims gigabytes fails on the missing bytes, not on memory.
+/// Gzip data is checked against its CRC and length; bytes after the decompressed IDX content are
+/// an error, but bytes after the gzip stream itself are ignored, as <c>gzip -d</c> does
+/// (.NET's <see cref="GZipStream"/> does not report where the compressed stream ended).
 /// </remarks>
 public static class Idx
 {
@@ -68,7 +71,7 @@ public static class Idx
         }
         catch (InvalidDataException exception) when (!exception.Message.StartsWith(ErrorPrefix(sourceName), StringComparison.Ordinal))
         {
-            throw Error(sourceName, $"corrupt gzip data ({exception.Message})");
+            throw Error(sourceName, $"corrupt gzip data ({exception.Message})", exception);
         }
     }
 
@@ -249,6 +252,6 @@ public static class Idx
 
     private static string ErrorPrefix(string sourceName) => $"{sourceName}: not a valid IDX file: ";
 
-    private static InvalidDataException Error(string sourceName, string problem) =>
-        new($"{ErrorPrefix(sourceName)}{problem}.");
+    private static InvalidDataException Error(string sourceName, string problem, Exception? inner = null) =>
+        new($"{ErrorPrefix(sourceName)}{problem}.", inner);
 }

@@ -184,7 +184,9 @@ public static class SafeTensors
         entries.Sort(static (left, right) =>
         {
             int byBegin = left.Begin.CompareTo(right.Begin);
-            return byBegin != 0 ? byBegin : left.End.CompareTo(right.End);
+            int byEnd = left.End.CompareTo(right.End);
+            // Empty tensors may share an offset; the name keeps their order deterministic.
+            return byBegin != 0 ? byBegin : byEnd != 0 ? byEnd : string.CompareOrdinal(left.Name, right.Name);
         });
         long cursor = 0;
         HeaderEntry? previous = null;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Nabla.Serialization;
+using Nabla.Tests.TestSupport;
 
 namespace Nabla.Tests.Serialization;
 
@@ -126,7 +127,7 @@ public class SafeTensorsTests
     {
         byte[] bytes = File.ReadAllBytes(GoldenPath);
 
-        var (entries, metadata) = SafeTensors.Read(new Data.IdxTests.ForwardOnlyStream(bytes));
+        var (entries, metadata) = SafeTensors.Read(new ForwardOnlyStream(bytes));
 
         AssertSameEntries(GoldenEntries(), entries);
         Assert.Equal(GoldenMetadata, metadata);
@@ -242,6 +243,17 @@ public class SafeTensorsTests
         var exception = Assert.Throws<InvalidDataException>(() => SafeTensors.Read(new MemoryStream(bytes)));
 
         Assert.Contains(problem, exception.Message);
+    }
+
+    [Fact]
+    public void Read_header_with_invalid_utf8_throws_InvalidDataException()
+    {
+        byte[] bytes = Frame("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
+        bytes[10] = 0xFF; // inside the name "a"
+
+        var exception = Assert.Throws<InvalidDataException>(() => SafeTensors.Read(new MemoryStream(bytes)));
+
+        Assert.Contains("not valid UTF-8", exception.Message);
     }
 
     [Theory]

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Nabla.Tests.Fuzzing;
+namespace Nabla.Tests.TestSupport;
 
 /// <summary>
 /// Feeds malformed inputs to a reader and checks that each one either succeeds with consistent

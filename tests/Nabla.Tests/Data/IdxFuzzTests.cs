@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
+using Nabla.Tests.TestSupport;
 using Nabla.Vision;
+using Xunit.Abstractions;
 
-namespace Nabla.Tests.Fuzzing;
+namespace Nabla.Tests.Data;
 
-public class IdxFuzzTests
+public class IdxFuzzTests(ITestOutputHelper output)
 {
     private static byte[] Encode(IdxFile file, bool gzip)
     {
@@ -98,9 +100,10 @@ public class IdxFuzzTests
         var seekable = FuzzHarness.Run(Inputs(), bytes => Idx.Read(new MemoryStream(bytes), "fuzz"), CheckConsistent);
         var forwardOnly = FuzzHarness.Run(
             Inputs().Where((_, index) => index % 4 == 0),
-            bytes => Idx.Read(new Data.IdxTests.ForwardOnlyStream(bytes), "fuzz"),
+            bytes => Idx.Read(new ForwardOnlyStream(bytes), "fuzz"),
             CheckConsistent);
 
+        output.WriteLine($"seekable: {seekable}; forward-only: {forwardOnly}");
         Assert.True(seekable.Cases > 4000, $"only {seekable.Cases} cases");
         Assert.True(seekable.Rejected > seekable.Cases / 2, $"only {seekable.Rejected} of {seekable.Cases} rejected");
         Assert.True(seekable.Accepted > 0);

@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using Nabla.Serialization;
-using Nabla.Tests.Serialization;
+using Nabla.Tests.TestSupport;
+using Xunit.Abstractions;
 
-namespace Nabla.Tests.Fuzzing;
+namespace Nabla.Tests.Serialization;
 
-public partial class SafeTensorsFuzzTests
+public partial class SafeTensorsFuzzTests(ITestOutputHelper output)
 {
     private static readonly string GoldenPath = Path.Combine(AppContext.BaseDirectory, "fixtures", "safetensors", "golden.safetensors");
 
@@ -101,9 +102,10 @@ public partial class SafeTensorsFuzzTests
         var seekable = FuzzHarness.Run(Inputs(golden), bytes => SafeTensors.Read(new MemoryStream(bytes)), CheckConsistent);
         var forwardOnly = FuzzHarness.Run(
             Inputs(golden).Where((_, index) => index % 4 == 0),
-            bytes => SafeTensors.Read(new Data.IdxTests.ForwardOnlyStream(bytes)),
+            bytes => SafeTensors.Read(new ForwardOnlyStream(bytes)),
             CheckConsistent);
 
+        output.WriteLine($"seekable: {seekable}; forward-only: {forwardOnly}");
         Assert.True(seekable.Cases > 5000, $"only {seekable.Cases} cases");
         Assert.True(seekable.Rejected > seekable.Cases / 2, $"only {seekable.Rejected} of {seekable.Cases} rejected");
         Assert.True(seekable.Accepted > 0);
