@@ -7,7 +7,7 @@ namespace Nabla.Vision;
 /// classes, 60,000 for training and 10,000 for testing, in the same IDX files as MNIST.
 /// </summary>
 /// <remarks>
-/// <see cref="Load"/> looks for the data set, in this order: an explicit directory; the
+/// <see cref="Load(bool, string?, bool)"/> looks for the data set, in this order: an explicit directory; the
 /// <c>fashion-mnist</c> folder under the directory named by the <c>NABLA_DATA</c> environment
 /// variable; <c>/usr/share/datasets/fashion-mnist</c> (Debian's <c>dataset-fashion-mnist</c>);
 /// <c>~/.nabla/data/fashion-mnist</c>; and finally the sample embedded in this assembly
@@ -63,13 +63,13 @@ public static class FashionMnist
     /// <param name="allowSample">Whether to fall back to the embedded sample when the full data set is not found.</param>
     /// <exception cref="FileNotFoundException">The explicit directory lacks a file, or nothing is found and <paramref name="allowSample"/> is false.</exception>
     /// <exception cref="InvalidDataException">A file is malformed.</exception>
-    public static MnistData Load(bool train, string? directory = null, bool allowSample = true)
+    public static MnistData Load(bool train, string? directory = null, bool allowSample = true) =>
+        directory is not null ? MnistFiles.Load(directory, train) : Load(train, SearchDirectories(), allowSample);
+
+    /// <summary>Loads from the first of <paramref name="searchDirectories"/> that has the data set, else the sample.</summary>
+    internal static MnistData Load(bool train, IReadOnlyList<string> searchDirectories, bool allowSample)
     {
-        if (directory is not null)
-        {
-            return MnistFiles.Load(directory, train);
-        }
-        string? found = FindDirectory();
+        string? found = DataRoots.FindDirectory(null, searchDirectories);
         if (found is not null)
         {
             return MnistFiles.Load(found, train);
@@ -77,7 +77,7 @@ public static class FashionMnist
         if (!allowSample)
         {
             throw new FileNotFoundException(
-                $"Fashion-MNIST: the four standard files are in none of {string.Join(", ", SearchDirectories())}; set NABLA_DATA or pass a directory.");
+                $"Fashion-MNIST: the four standard files are in none of {string.Join(", ", searchDirectories)}; set NABLA_DATA or pass a directory.");
         }
         return LoadSample(train);
     }

@@ -189,7 +189,7 @@ public static class Idx
             }
         }
 
-        byte[] data = ReadData(stream, count, sourceName, dimensions);
+        byte[] data = ReadData(stream, count, sizeChecked: remainingBytes is not null, sourceName, dimensions);
         if (remainingBytes is null && stream.ReadByte() >= 0)
         {
             throw Error(sourceName, $"trailing garbage after the {count} bytes of data for dimensions [{string.Join(", ", dimensions)}]");
@@ -206,11 +206,12 @@ public static class Idx
         }
     }
 
-    // The buffer grows as bytes arrive (doubling, capped at the expected size), so a header that
+    // When the stream's length has been checked, the buffer is allocated at its final size. For
+    // gzip data it grows as bytes arrive (doubling, capped at the expected size), so a header that
     // claims more than the stream holds costs at most twice what is really there.
-    private static byte[] ReadData(Stream stream, long count, string sourceName, int[] dimensions)
+    private static byte[] ReadData(Stream stream, long count, bool sizeChecked, string sourceName, int[] dimensions)
     {
-        var data = new byte[(int)Math.Min(count, InitialChunkBytes)];
+        var data = new byte[sizeChecked ? count : Math.Min(count, InitialChunkBytes)];
         int filled = 0;
         while (filled < count)
         {

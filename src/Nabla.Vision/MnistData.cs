@@ -18,11 +18,16 @@ public sealed record MnistData(byte[] Images, byte[] Labels, int Count, int Rows
 
     /// <summary>Number of images of each class, indexed by label.</summary>
     /// <param name="classCount">Number of classes (10 for MNIST and Fashion-MNIST).</param>
-    public int[] LabelCounts(int classCount = 10)
+    /// <exception cref="ArgumentOutOfRangeException">A label is not below <paramref name="classCount"/>.</exception>
+    public int[] LabelCounts(int classCount = MnistFiles.ClassCount)
     {
         var counts = new int[classCount];
         foreach (byte label in Labels)
         {
+            if (label >= classCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(classCount), $"MnistData.LabelCounts: label {label} is not below classCount {classCount}.");
+            }
             counts[label]++;
         }
         return counts;

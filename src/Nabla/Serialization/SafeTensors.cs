@@ -177,7 +177,7 @@ public static class SafeTensors
             throw Error(source, $"header length {headerLength} is too small for a JSON object");
         }
 
-        byte[] header = ReadExactly(stream, (long)headerLength, source, "header");
+        byte[] header = ReadExactly(stream, (long)headerLength, sizeChecked: available is not null, source, "header");
         var (entries, metadata) = ParseHeader(header, source);
 
         // Offsets must tile the data section: sorted by begin, each tensor starts where the last ended.
@@ -219,7 +219,7 @@ public static class SafeTensors
         var result = new List<SafeTensorEntry>(entries.Count);
         foreach (HeaderEntry entry in entries)
         {
-            byte[] data = ReadExactly(stream, entry.End - entry.Begin, source, $"tensor '{entry.Name}'");
+            byte[] data = ReadExactly(stream, entry.End - entry.Begin, sizeChecked: available is not null, source, $"tensor '{entry.Name}'");
             result.Add(new SafeTensorEntry(entry.Name, entry.DType, entry.Shape, data));
         }
         if (available is null && stream.ReadByte() >= 0)
@@ -505,11 +505,12 @@ public static class SafeTensors
         return leftBytes.AsSpan().SequenceCompareTo(rightBytes);
     }
 
-    // The buffer grows as bytes arrive (doubling, capped at the expected size), so offsets that
-    // claim more than a forward-only stream holds cost at most twice what is really there.
-    private static byte[] ReadExactly(Stream stream, long count, string source, string what)
+    // When the stream's length has been checked, the buffer is allocated at its final size. On a
+    // forward-only stream it grows as bytes arrive (doubling, capped at the expected size), so
+    // offsets that claim more than the stream holds cost at most twice what is really there.
+    private static byte[] ReadExactly(Stream stream, long count, bool sizeChecked, string source, string what)
     {
-        var data = new byte[(int)Math.Min(count, InitialChunkBytes)];
+        var data = new byte[sizeChecked ? count : Math.Min(count, InitialChunkBytes)];
         int filled = 0;
         while (filled < count)
         {

@@ -122,6 +122,26 @@ public class FashionMnistTests
     }
 
     [Fact]
+    public void Load_falls_back_to_the_embedded_sample_only_when_allowed()
+    {
+        string empty = Directory.CreateTempSubdirectory("nabla-mnist-").FullName;
+        try
+        {
+            MnistData test = FashionMnist.Load(train: false, [empty], allowSample: true);
+            var exception = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(train: false, [empty], allowSample: false));
+
+            Assert.True(test.IsEmbeddedSample);
+            Assert.Equal(FashionMnist.EmbeddedSampleSource, test.Source);
+            Assert.Equal(FashionMnist.SampleTestCount, test.Count);
+            Assert.Contains(empty, exception.Message);
+        }
+        finally
+        {
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Search_order_puts_NABLA_DATA_before_system_and_home_directories()
     {
         IReadOnlyList<string> directories = FashionMnist.SearchDirectories();
