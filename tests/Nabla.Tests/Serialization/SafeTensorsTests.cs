@@ -246,6 +246,20 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void Read_accepts_an_unpadded_header_and_null_metadata_as_other_writers_may_produce()
+    {
+        byte[] json = Encoding.UTF8.GetBytes("{\"__metadata__\":null,\"x\":{\"dtype\":\"I16\",\"shape\":[1],\"data_offsets\":[0,2]}}");
+        byte[] bytes = [.. BitConverter.GetBytes((ulong)json.Length), .. json, 0x34, 0x12];
+        Assert.NotEqual(0, json.Length % 8);
+
+        var (entries, metadata) = SafeTensors.Read(new MemoryStream(bytes));
+
+        Assert.Empty(metadata);
+        SafeTensorEntry x = Assert.Single(entries);
+        Assert.Equal(0x1234, BinaryPrimitives.ReadInt16LittleEndian(x.Data));
+    }
+
+    [Fact]
     public void Read_header_with_invalid_utf8_throws_InvalidDataException()
     {
         byte[] bytes = Frame("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
