@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
@@ -9,7 +10,9 @@ namespace Nabla.Backends.Cpu;
 /// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
 /// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
 /// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows). Products too small to pay for a second thread
-/// run on the caller alone.
+/// run on the caller alone. The driver and packing loops are marked AggressiveOptimization like the kernels:
+/// tiered compilation would otherwise run them unoptimised for their first ~100 ms, which is all of a short
+/// benchmark and the first steps of every training run.
 /// </summary>
 internal static unsafe class Gemm
 {
@@ -61,6 +64,7 @@ internal static unsafe class Gemm
         Run(isa, maxThreads, new Problem<double>(
             m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T>(CpuIsa isa, int maxThreads, Problem<T> problem)
         where T : unmanaged, INumber<T>
     {
@@ -139,6 +143,7 @@ internal static unsafe class Gemm
     /// this block's parity, then waits at the barrier; the two buffers alternate, so one barrier per block is
     /// enough: nobody can pack block i+2 before everyone has passed block i+1, i.e. finished reading block i.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlocked<T>(
         in Problem<T> problem, MicroKernel<T> kernel, int rowBegin, int rowEnd, int index, int participants,
         SpinBarrier? barrier, T* packedB0, T* packedB1, GemmScratch scratch)
@@ -208,6 +213,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>C[r, j] (+)= tile[r·tileStride + j] for r &lt; rows, j &lt; columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteEdgeTile<T>(T* tile, int tileStride, T* c, long ldc, int rows, int columns, bool add)
         where T : unmanaged, INumber<T>
     {
