@@ -33,4 +33,23 @@ internal static class Timing
         Array.Sort(perCall);
         return rounds % 2 == 1 ? perCall[rounds / 2] : (perCall[(rounds / 2) - 1] + perCall[rounds / 2]) / 2;
     }
+
+    /// <summary>Runs <paramref name="action"/> <paramref name="warmups"/> times untimed, then returns the fastest of <paramref name="rounds"/> timed calls, in seconds.</summary>
+    public static double BestSeconds(Action action, int warmups, int rounds)
+    {
+        for (int i = 0; i < warmups; i++)
+        {
+            action();
+        }
+
+        double best = double.MaxValue;
+        for (int round = 0; round < rounds; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        return best;
+    }
 }

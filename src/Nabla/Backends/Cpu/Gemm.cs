@@ -25,6 +25,9 @@ internal static unsafe class Gemm
     /// <summary>Columns of B per packed block: at least n for the sizes that matter, so B is packed once per kc.</summary>
     private const int ColumnBlock = 2048;
 
+    /// <summary>Operands up to this size (A and B together) are read in place, unpacked: half of a 1 MiB L2.</summary>
+    private const long DirectBytes = 512 * 1024;
+
     /// <summary>Below this many multiply-adds (m·n·k) a product runs on one thread: ~ a 96³ product.</summary>
     private const long ParallelThreshold = 96 * 96 * 96;
 
@@ -143,6 +146,11 @@ internal static unsafe class Gemm
     /// this block's parity, then waits at the barrier; the two buffers alternate, so one barrier per block is
     /// enough: nobody can pack block i+2 before everyone has passed block i+1, i.e. finished reading block i.
     /// </summary>
+    /// <remarks>
+    /// Small operands are not packed: when A and B together fit in L2 (<see cref="DirectBytes"/>) the
+    /// kernel reads A at its own strides and row-major B in place, since the copy would cost as much as the
+    /// multiply saves (it is most of the time at n = 64). Only ragged edge panels are still packed, zero-padded.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlocked<T>(
         in Problem<T> problem, MicroKernel<T> kernel, int rowBegin, int rowEnd, int index, int participants,
@@ -154,25 +162,29 @@ internal static unsafe class Gemm
         int depthBlock = DepthBlock<T>();
         T* packedA = (T*)scratch.PackedA((long)RowBlock * Math.Min(depthBlock, problem.K) * sizeof(T));
         T* tile = (T*)scratch.Tile((long)mr * nr * sizeof(T));
+        bool direct = ((long)problem.M + problem.N) * problem.K * sizeof(T) <= DirectBytes;
+        bool directB = direct && problem.BColStride == 1;
         int block = 0;
 
         for (int jc = 0; jc < problem.N; jc += ColumnBlock)
         {
             int nc = Math.Min(ColumnBlock, problem.N - jc);
             int panels = (nc + nr - 1) / nr;
+            int fullPanels = nc / nr;
             int firstPanel = index * panels / participants;
             int endPanel = (index + 1) * panels / participants;
+            int firstPacked = directB ? Math.Max(firstPanel, fullPanels) : firstPanel;
 
             for (int pc = 0; pc < problem.K; pc += depthBlock)
             {
                 int kc = Math.Min(depthBlock, problem.K - pc);
                 T* packedB = (block++ & 1) == 0 ? packedB0 : packedB1;
-                if (endPanel > firstPanel)
+                if (endPanel > firstPacked)
                 {
                     GemmPacking.PackB(
-                        problem.B + pc * problem.BRowStride + (jc + (long)firstPanel * nr) * problem.BColStride,
-                        problem.BRowStride, problem.BColStride, kc, Math.Min(endPanel * nr, nc) - firstPanel * nr, nr,
-                        packedB + (long)firstPanel * nr * kc);
+                        problem.B + pc * problem.BRowStride + (jc + (long)firstPacked * nr) * problem.BColStride,
+                        problem.BRowStride, problem.BColStride, kc, Math.Min(endPanel * nr, nc) - firstPacked * nr, nr,
+                        packedB + (long)firstPacked * nr * kc);
                 }
 
                 barrier?.SignalAndWait();
@@ -181,28 +193,35 @@ internal static unsafe class Gemm
                 for (int ic = rowBegin; ic < rowEnd; ic += RowBlock)
                 {
                     int mc = Math.Min(RowBlock, rowEnd - ic);
+                    T* blockA = problem.A + ic * problem.ARowStride + pc * problem.AColStride;
+                    int directRows = direct ? mc / mr * mr : 0;
                     GemmPacking.PackA(
-                        problem.A + ic * problem.ARowStride + pc * problem.AColStride,
-                        problem.ARowStride, problem.AColStride, mc, kc, mr, packedA);
+                        blockA + directRows * problem.ARowStride, problem.ARowStride, problem.AColStride,
+                        mc - directRows, kc, mr, packedA + (long)directRows * kc);
 
                     for (int jr = 0; jr < panels; jr++)
                     {
                         int columns = Math.Min(nr, nc - jr * nr);
-                        T* panelB = packedB + (long)jr * nr * kc;
+                        bool inPlaceB = directB && jr < fullPanels;
+                        T* panelB = inPlaceB ? problem.B + pc * problem.BRowStride + jc + jr * nr : packedB + (long)jr * nr * kc;
+                        long bRowStride = inPlaceB ? problem.BRowStride : nr;
                         T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int rows = Math.Min(mr, mc - ir);
-                            T* panelA = packedA + (long)ir * kc;
+                            bool inPlaceA = ir < directRows;
+                            T* panelA = inPlaceA ? blockA + ir * problem.ARowStride : packedA + (long)ir * kc;
+                            long aRowStride = inPlaceA ? problem.ARowStride : 1;
+                            long aColStride = inPlaceA ? problem.AColStride : mr;
                             T* cTile = cBlock + ir * problem.Ldc;
                             if (rows == mr && columns == nr)
                             {
-                                kernel.Run(kc, panelA, panelB, cTile, problem.Ldc, add);
+                                kernel.Run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add);
                             }
                             else
                             {
                                 // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
-                                kernel.Run(kc, panelA, panelB, tile, nr, false);
+                                kernel.Run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, tile, nr, false);
                                 WriteEdgeTile(tile, nr, cTile, problem.Ldc, rows, columns, add);
                             }
                         }
@@ -261,10 +280,10 @@ internal static unsafe class Gemm
     }
 
     /// <summary>A micro-kernel and its tile shape (mr rows × nr columns).</summary>
-    private readonly struct MicroKernel<T>(delegate*<long, T*, T*, T*, long, bool, void> run, int rows, int columns)
+    private readonly struct MicroKernel<T>(delegate*<long, T*, long, long, T*, long, T*, long, bool, void> run, int rows, int columns)
         where T : unmanaged, INumber<T>
     {
-        public readonly delegate*<long, T*, T*, T*, long, bool, void> Run = run;
+        public readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> Run = run;
         public readonly int Rows = rows;
         public readonly int Columns = columns;
 
