@@ -20,7 +20,10 @@ internal static unsafe partial class GemmKernels
         where T : unmanaged
     {
         int w = Vector256<T>.Count;
-        long r1 = aRowStride, r2 = 2 * aRowStride, r3 = 3 * aRowStride, r4 = 4 * aRowStride, r5 = 5 * aRowStride;
+
+        // Rows 3..5 are read through a second pointer, so two strides cover all six rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
 
         // Each tile row is 64 bytes: one cache line (two when C is not 64-byte aligned).
         for (int r = 0; r < Avx2Rows; r++)
@@ -44,14 +47,15 @@ internal static unsafe partial class GemmKernels
             c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
             ai = Vector256.Create(a[r2]);
             c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
-            ai = Vector256.Create(a[r3]);
+            ai = Vector256.Create(a3[0]);
             c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31);
-            ai = Vector256.Create(a[r4]);
+            ai = Vector256.Create(a3[r1]);
             c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41);
-            ai = Vector256.Create(a[r5]);
+            ai = Vector256.Create(a3[r2]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
 
             a += aColStride;
+            a3 += aColStride;
             b += bRowStride;
         }
 

@@ -25,7 +25,10 @@ internal static unsafe partial class GemmKernels
         where T : unmanaged
     {
         int w = Vector512<T>.Count;
-        long r1 = aRowStride, r2 = 2 * aRowStride, r3 = 3 * aRowStride, r4 = 4 * aRowStride, r5 = 5 * aRowStride;
+
+        // Rows 3..5 are read through a second pointer, so two strides cover all six rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
 
         // The tile's 6 rows × 256 bytes are written at the end; fetching them now hides the misses.
         for (int r = 0; r < Avx512Rows; r++)
@@ -57,14 +60,15 @@ internal static unsafe partial class GemmKernels
             c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11); c12 = MulAdd(ai, b2, c12); c13 = MulAdd(ai, b3, c13);
             ai = Vector512.Create(a[r2]);
             c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21); c22 = MulAdd(ai, b2, c22); c23 = MulAdd(ai, b3, c23);
-            ai = Vector512.Create(a[r3]);
+            ai = Vector512.Create(a3[0]);
             c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); c32 = MulAdd(ai, b2, c32); c33 = MulAdd(ai, b3, c33);
-            ai = Vector512.Create(a[r4]);
+            ai = Vector512.Create(a3[r1]);
             c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); c42 = MulAdd(ai, b2, c42); c43 = MulAdd(ai, b3, c43);
-            ai = Vector512.Create(a[r5]);
+            ai = Vector512.Create(a3[r2]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51); c52 = MulAdd(ai, b2, c52); c53 = MulAdd(ai, b3, c53);
 
             a += aColStride;
+            a3 += aColStride;
             b += bRowStride;
         }
 
