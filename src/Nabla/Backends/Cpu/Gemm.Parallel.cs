@@ -67,7 +67,7 @@ internal static unsafe partial class Gemm
             {
                 int nc = Math.Min(ColumnBlock, problem.N - jc);
                 int panels = (nc + nr - 1) / nr;
-                int firstPacked = directB ? nc / nr : 0;
+                int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
                 int packChunks = (panels - firstPacked + panelsPerChunk - 1) / panelsPerChunk;
 
                 for (int pc = 0; pc < problem.K; pc += depthBlock)
