@@ -16,6 +16,20 @@ public partial class Tensor
         b = b.ToDTypeIfNeeded(dtype);
         var result = Uninitialized(Shape.Broadcast(a.shape, b.shape, op), dtype, op);
         if (result.Count == 0) return result;
+        // Fast path: one operand is a single value (x * 2.0, a reduced gradient broadcast back) and the
+        // other is contiguous with the result's shape: one TensorPrimitives call with a scalar.
+        if (a.Count == 1 && b.IsContiguous && b.Count == result.Count || b.Count == 1 && a.IsContiguous && a.Count == result.Count)
+        {
+            switch (dtype)
+            {
+                case DType.Float32: ScalarBinary<float, TOp>(a, b, result); break;
+                case DType.Float64: ScalarBinary<double, TOp>(a, b, result); break;
+                case DType.Int64: ScalarBinary<long, TOp>(a, b, result); break;
+                case DType.Int32: ScalarBinary<int, TOp>(a, b, result); break;
+                default: ScalarBinary<byte, TOp>(a, b, result); break;
+            }
+            return result;
+        }
         switch (dtype)
         {
             case DType.Float32: RunBinary(a, b, result, ArithmeticRows<float, TOp>.Row); break;
@@ -45,6 +59,12 @@ public partial class Tensor
             default: RunBinary(a, b, result, CompareRows<byte, TOp>.Row); break;
         }
         return result;
+    }
+
+    static void ScalarBinary<T, TOp>(Tensor a, Tensor b, Tensor result) where T : unmanaged, INumber<T> where TOp : IArithmeticRow
+    {
+        if (b.Count == 1 && a.Count == result.Count) TOp.RowScalar(a.Span<T>(), b.Data<T>()[b.offset], result.Span<T>());
+        else TOp.ScalarRow(a.Data<T>()[a.offset], b.Span<T>(), result.Span<T>());
     }
 
     // One cached delegate per (element type, op): creating a delegate from a generic method group
