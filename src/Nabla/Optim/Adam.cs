@@ -39,8 +39,12 @@ public class Adam : Optimizer
                            double weightDecay, bool amsgrad, bool maximize, bool decoupledWeightDecay)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["betas"] = betas ?? (0.9, 0.999), ["eps"] = eps,
-            ["weight_decay"] = weightDecay, ["amsgrad"] = amsgrad, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["betas"] = betas ?? (0.9, 0.999),
+            ["eps"] = eps,
+            ["weight_decay"] = weightDecay,
+            ["amsgrad"] = amsgrad,
+            ["maximize"] = maximize,
         })
     {
         this.decoupledWeightDecay = decoupledWeightDecay;

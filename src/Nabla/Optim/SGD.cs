@@ -33,8 +33,12 @@ public sealed class SGD : Optimizer
                double weightDecay = 0, bool nesterov = false, bool maximize = false)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["momentum"] = momentum, ["dampening"] = dampening,
-            ["weight_decay"] = weightDecay, ["nesterov"] = nesterov, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["momentum"] = momentum,
+            ["dampening"] = dampening,
+            ["weight_decay"] = weightDecay,
+            ["nesterov"] = nesterov,
+            ["maximize"] = maximize,
         })
     { }
 
