@@ -24,7 +24,8 @@ public unsafe class ConvolutionTests
         { "1x1 stride 2", [2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1] },
         { "1x1 pad 1", [1, 2, 3, 4, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1] },
         { "kernel larger than stride, stride 3 pad 2", [2, 2, 10, 8, 3, 4, 3, 3, 2, 2, 1, 1, 2, 1] },
-        { "wide band (many output rows)", [1, 2, 40, 33, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "wide image", [1, 2, 40, 33, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "sample blocks of 3 with a remainder of 2", [5, 2, 10, 20, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
         { "batch 1 lenet2-like", [1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1] },
     };
 
@@ -51,6 +52,13 @@ public unsafe class ConvolutionTests
     {
         // Large enough that im2col is split into several row bands and samples are spread over threads.
         CheckAllPasses<float>(new Conv2dGeometry(3, 64, 12, 12, 8, 3, 3, 1, 1, 1, 1), 2e-4);
+    }
+
+    [Fact]
+    public void Conv2d_image_larger_than_column_budget_is_split_into_row_bands()
+    {
+        // K·Hout·Wout·4 bytes = 576·1000·4 ≈ 2.3 MB exceeds the 2 MiB im2col budget.
+        CheckAllPasses<float>(new Conv2dGeometry(1, 64, 40, 25, 2, 3, 3, 1, 1, 1, 1), 2e-4);
     }
 
     [Fact]

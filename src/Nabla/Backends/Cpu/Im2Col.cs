@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
 
@@ -12,16 +13,19 @@ namespace Nabla.Backends.Cpu;
 /// </summary>
 internal static unsafe class Im2Col
 {
-    /// <summary>Fills col[PatchSize × rows·OutWidth] from the <c>InChannelsPerGroup</c> planes at <paramref name="x"/>.</summary>
-    public static void Gather<T>(in Conv2dGeometry g, T* x, int oh0, int rows, T* col) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// Fills col[PatchSize × rows·OutWidth] (row k at col + k·<paramref name="ld"/>) from the
+    /// <c>InChannelsPerGroup</c> planes at <paramref name="x"/>.
+    /// </summary>
+    public static void Gather<T>(in Conv2dGeometry g, T* x, int oh0, int rows, T* col, long ld) where T : unmanaged, INumber<T>
     {
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
         int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
-        long cols = (long)rows * outWidth, plane = (long)inHeight * inWidth;
+        long plane = (long)inHeight * inWidth;
         T* dst = col;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
             for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++, dst += cols)
+                for (int j = 0; j < g.KernelWidth; j++, dst += ld)
                 {
                     int offsetW = j * g.DilationW - g.PadW;
                     ValidRange(offsetW, strideW, inWidth, outWidth, out int owLo, out int owHi);
@@ -31,28 +35,28 @@ internal static unsafe class Im2Col
                         int ih = (oh0 + r) * g.StrideH - g.PadH + i * g.DilationH;
                         if ((uint)ih >= (uint)inHeight)
                         {
-                            new Span<T>(d, outWidth).Clear();
+                            Fill(d, outWidth);
                             continue;
                         }
                         T* src = x + c * plane + (long)ih * inWidth + offsetW; // src[ow·strideW] = x[c, ih, iw]
-                        new Span<T>(d, owLo).Clear();
-                        if (strideW == 1) new ReadOnlySpan<T>(src + owLo, owHi - owLo).CopyTo(new Span<T>(d + owLo, owHi - owLo));
+                        for (int ow = 0; ow < owLo; ow++) d[ow] = T.Zero;
+                        if (strideW == 1) Copy(src + owLo, d + owLo, owHi - owLo);
                         else for (int ow = owLo; ow < owHi; ow++) d[ow] = src[(long)ow * strideW];
-                        new Span<T>(d + owHi, outWidth - owHi).Clear();
+                        for (int ow = owHi; ow < outWidth; ow++) d[ow] = T.Zero;
                     }
                 }
     }
 
     /// <summary>x[c, ih, iw] += col[…] for every entry <see cref="Gather{T}"/> would have read from x.</summary>
-    public static void Scatter<T>(in Conv2dGeometry g, T* col, int oh0, int rows, T* x) where T : unmanaged, INumber<T>
+    public static void Scatter<T>(in Conv2dGeometry g, T* col, long ld, int oh0, int rows, T* x) where T : unmanaged, INumber<T>
     {
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
         int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
-        long cols = (long)rows * outWidth, plane = (long)inHeight * inWidth;
+        long plane = (long)inHeight * inWidth;
         T* src = col;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
             for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++, src += cols)
+                for (int j = 0; j < g.KernelWidth; j++, src += ld)
                 {
                     int offsetW = j * g.DilationW - g.PadW;
                     ValidRange(offsetW, strideW, inWidth, outWidth, out int owLo, out int owHi);
@@ -63,14 +67,46 @@ internal static unsafe class Im2Col
                         if ((uint)ih >= (uint)inHeight) continue;
                         T* s = src + (long)r * outWidth;
                         T* d = x + c * plane + (long)ih * inWidth + offsetW;
-                        if (strideW == 1)
-                        {
-                            var target = new Span<T>(d + owLo, owHi - owLo);
-                            TensorPrimitives.Add(target, new ReadOnlySpan<T>(s + owLo, owHi - owLo), target);
-                        }
+                        if (strideW == 1) Add(s + owLo, d + owLo, owHi - owLo);
                         else for (int ow = owLo; ow < owHi; ow++) d[(long)ow * strideW] += s[ow];
                     }
                 }
+    }
+
+    // Rows are short (one output row, often 12–56 elements), so these inline vector loops beat
+    // Span.CopyTo/Clear and TensorPrimitives, whose per-call overhead dominated im2col (~3×).
+
+    /// <summary>dst[0..length) = src[0..length); the last vector may overlap the previous one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Copy<T>(T* src, T* dst, int length) where T : unmanaged, INumber<T>
+    {
+        int width = Vector256<T>.Count;
+        if (length < width)
+        {
+            for (int k = 0; k < length; k++) dst[k] = src[k];
+            return;
+        }
+        int at = 0;
+        for (; at + width <= length; at += width) Vector256.Load(src + at).Store(dst + at);
+        if (at < length) Vector256.Load(src + length - width).Store(dst + length - width);
+    }
+
+    /// <summary>dst[0..length) = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Fill<T>(T* dst, int length) where T : unmanaged, INumber<T>
+    {
+        int width = Vector256<T>.Count, at = 0;
+        for (; at + width <= length; at += width) Vector256<T>.Zero.Store(dst + at);
+        for (; at < length; at++) dst[at] = T.Zero;
+    }
+
+    /// <summary>dst[0..length) += src[0..length) (no overlapping tail: adding twice would be wrong).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Add<T>(T* src, T* dst, int length) where T : unmanaged, INumber<T>
+    {
+        int width = Vector256<T>.Count, at = 0;
+        for (; at + width <= length; at += width) (Vector256.Load(dst + at) + Vector256.Load(src + at)).Store(dst + at);
+        for (; at < length; at++) dst[at] += src[at];
     }
 
     /// <summary>Output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>
