@@ -10,8 +10,8 @@ namespace Nabla.Backends.Cpu;
 /// <see cref="Gemm"/>. Per sample n and group g, with W_g the [Cout/G, K] weight rows
 /// (K = Cin/G·kh·kw) and col the im2col matrix [K, Hout·Wout]:
 /// <list type="bullet">
-/// <item>forward: y = W_g · col (+ bias);</item>
-/// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx;</item>
+/// <item>forward: y = W_g · col (+ bias) — or <see cref="Winograd"/> F(4×4, 3×3) for 3×3 stride-1 layers;</item>
+/// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx (Winograd on the flipped weights for 3×3 stride 1);</item>
 /// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced).</item>
 /// </list>
 /// Small images are batched several samples per GEMM and large ones split into bands of output
@@ -28,6 +28,12 @@ internal static unsafe class Convolution
     /// (measured 469 vs 689 µs per res64 sample).
     /// </summary>
     private const long ColumnBudgetBytes = 2 << 20;
+
+    /// <summary>
+    /// Whether 3×3 stride-1 forward and input-gradient passes use <see cref="Winograd"/> (on unless
+    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison).
+    /// </summary>
+    internal static readonly bool WinogradEnabled = Environment.GetEnvironmentVariable("NABLA_CONV_WINOGRAD") != "0";
 
     /// <summary>Below this many output channels per group the weight gradient uses <see cref="RowDot"/>: the GEMM's tile would be mostly empty.</summary>
     private const int FewOutChannels = 32;
@@ -78,6 +84,11 @@ internal static unsafe class Convolution
     private static void Forward<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
+        if (WinogradEnabled && Winograd.Applies(g))
+        {
+            Winograd.Forward(g, input, weight, transposedFlipped: false, bias, output);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
         ForEachTask(plan.Blocks * groups, (participant, task) => ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output));
@@ -131,6 +142,12 @@ internal static unsafe class Convolution
     private static void BackwardInput<T>(Conv2dGeometry g, T* gradOutput, T* weight, T* gradInput) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
+        if (WinogradEnabled && Winograd.Applies(g))
+        {
+            // dx = conv2d(dy, w transposed and flipped, padding 2 − p): the adjoint of a 3×3 stride-1 convolution.
+            Winograd.Forward(Winograd.Adjoint(g), gradOutput, weight, transposedFlipped: true, null, gradInput);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
         ForEachTask(plan.Blocks * groups, (participant, task) => BackwardInputBlock(g, plan, task / groups, task % groups, gradOutput, weight, gradInput));
