@@ -1,0 +1,170 @@
+// The autograd types live in namespace Nabla; see Node.cs.
+namespace Nabla;
+
+/// <summary>
+/// Runs backward over the dynamic graph: orders the reachable nodes topologically (iteratively,
+/// so graph depth is unlimited), calls each node's backward rule once with the sum of the
+/// gradients that reached it, reduces broadcast gradients back to input shapes (the one place
+/// where that happens), and accumulates into leaves or captures the gradients asked for.
+/// </summary>
+internal static class Engine
+{
+    public static void Backward(Tensor[] outputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph) =>
+        Run(outputs, gradOutputs, retainGraph, createGraph, inputs: null, allowUnused: false);
+
+    public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph, bool allowUnused) =>
+        Run(outputs, gradOutputs, retainGraph, createGraph, inputs, allowUnused)!;
+
+    static Tensor?[]? Run(Tensor[] outputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph, Tensor[]? inputs, bool allowUnused)
+    {
+        if (gradOutputs != null && gradOutputs.Length != outputs.Length)
+            throw new ArgumentException($"Backward: got {outputs.Length} outputs but {gradOutputs.Length} gradients.");
+        using var mode = GradMode.Set(createGraph);
+
+        var buffers = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
+        var roots = new List<Node>(outputs.Length);
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var output = outputs[i];
+            var node = output.GradNode ?? throw new AutogradException(
+                $"Backward: element {i} of the tensors (shape {output.Shape}) does not require grad and has no GradFn.");
+            Tensor grad;
+            if (gradOutputs?[i] is { } given)
+            {
+                if (!given.Shape.Equals(output.Shape))
+                    throw new ShapeException($"Backward: gradient of shape {given.Shape} given for a tensor of shape {output.Shape}.");
+                grad = given;
+            }
+            else if (output.NumElements == 1) grad = Tensor.OnesLike(output);
+            else throw new AutogradException(
+                $"Backward: a gradient can be implied only for scalar outputs; this tensor has shape {output.Shape}, pass gradient: explicitly.");
+            Add(buffers, node, grad);
+            roots.Add(node);
+        }
+
+        var order = TopologicalOrder(roots);
+
+        // For Grad(): the nodes whose gradient is asked for, and the nodes that lead to one of them.
+        Dictionary<Node, int>? targets = null;
+        HashSet<Node>? needed = null;
+        Tensor?[]? captured = null;
+        if (inputs != null)
+        {
+            targets = new(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var node = inputs[i].GradNode ?? throw new AutogradException($"Grad: input {i} (shape {inputs[i].Shape}) does not require grad.");
+                targets.TryAdd(node, i);
+            }
+            needed = new(ReferenceEqualityComparer.Instance);
+            for (int n = order.Count - 1; n >= 0; n--)
+            {
+                var node = order[n];
+                bool leads = targets.ContainsKey(node);
+                foreach (var next in node.Next) leads |= next != null && needed.Contains(next);
+                if (leads) needed.Add(node);
+            }
+            captured = new Tensor?[inputs.Length];
+        }
+
+        foreach (var node in order)
+        {
+            if (!buffers.Remove(node, out var grad)) continue;
+            if (needed != null && !needed.Contains(node)) continue;
+            if (node.Hooks != null)
+                foreach (var hook in node.Hooks)
+                    grad = hook(grad) ?? grad;
+            if (node.RetainTarget != null) node.RetainTarget.Grad = createGraph ? grad : grad.Detach();
+            if (targets != null && targets.TryGetValue(node, out _))
+                for (int i = 0; i < inputs!.Length; i++)
+                    if (ReferenceEquals(inputs[i].GradNode, node)) captured![i] = createGraph ? grad : grad.Detach();
+
+            if (node.Leaf is { } leaf)
+            {
+                if (inputs == null) Accumulate(leaf, grad, createGraph);
+                continue;
+            }
+            var backward = node.Backward ?? throw new AutogradException(
+                $"{node.Name}: trying to backward through the graph a second time (its saved tensors were freed after the first backward). " +
+                "Pass retainGraph: true to the first Backward() if you need to backward twice.");
+            node.CheckSavedVersions();
+            var inputGrads = backward(grad);
+            if (GradMode.DetectsAnomalies) CheckFinite(node, inputGrads);
+            for (int i = 0; i < node.Next.Length; i++)
+            {
+                var next = node.Next[i];
+                if (next == null || i >= inputGrads.Length || inputGrads[i] is not { } inputGrad) continue;
+                if (needed != null && !needed.Contains(next)) continue;
+                Add(buffers, next, ReduceToInput(inputGrad, node.InputShapes[i], node.InputDTypes[i]));
+            }
+            if (!retainGraph)
+            {
+                node.Backward = null;
+                node.Saved = null;
+            }
+        }
+
+        if (inputs == null) return null;
+        for (int i = 0; i < inputs.Length; i++)
+            if (captured![i] == null && !allowUnused)
+                throw new AutogradException($"Grad: input {i} (shape {inputs[i].Shape}) was not used in the graph of the outputs; pass allowUnused: true to get null for it.");
+        return captured;
+    }
+
+    static void Add(Dictionary<Node, Tensor> buffers, Node node, Tensor grad) =>
+        buffers[node] = buffers.TryGetValue(node, out var existing) ? existing + grad : grad;
+
+    /// <summary>Leaves keep their own copy of the gradient: the incoming tensor may be shared with other branches.</summary>
+    static void Accumulate(Tensor leaf, Tensor grad, bool createGraph)
+    {
+        if (leaf.Grad == null) leaf.Grad = createGraph ? grad : grad.Detach().Clone();
+        else leaf.Grad = createGraph ? leaf.Grad + grad : (leaf.Grad + grad).Detach();
+    }
+
+    /// <summary>Sums a broadcast gradient back to its input's shape and casts it to the input's dtype.</summary>
+    static Tensor ReduceToInput(Tensor grad, int[] shape, DType dtype)
+    {
+        if (!grad.shape.AsSpan().SequenceEqual(shape)) grad = grad.SumToShape(shape);
+        return grad.DType == dtype ? grad : grad.To(dtype);
+    }
+
+    /// <summary>Kahn's algorithm from the roots: a node comes after every node that sends it a gradient.</summary>
+    static List<Node> TopologicalOrder(List<Node> roots)
+    {
+        var dependencies = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<Node>();
+        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        foreach (var root in roots) if (seen.Add(root)) stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            foreach (var next in node.Next)
+            {
+                if (next == null) continue;
+                dependencies[next] = dependencies.GetValueOrDefault(next) + 1;
+                if (seen.Add(next)) stack.Push(next);
+            }
+        }
+        var order = new List<Node>(seen.Count);
+        var ready = new Queue<Node>();
+        foreach (var root in seen) if (!dependencies.ContainsKey(root)) ready.Enqueue(root);
+        while (ready.Count > 0)
+        {
+            var node = ready.Dequeue();
+            order.Add(node);
+            foreach (var next in node.Next)
+            {
+                if (next == null) continue;
+                if (--dependencies[next] == 0) ready.Enqueue(next);
+            }
+        }
+        return order;
+    }
+
+    static void CheckFinite(Node node, Tensor?[] grads)
+    {
+        foreach (var g in grads)
+            if (g != null && g.DType.IsFloatingPoint() && !g.IsFinite().All().Item<bool>())
+                throw new AutogradException($"DetectAnomaly: {node.Name} returned a gradient containing NaN or Inf (shape {g.Shape}).");
+    }
+}

@@ -1,0 +1,100 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>A binary arithmetic row op, defined for every numeric element type.</summary>
+internal interface IArithmeticRow
+{
+    static abstract void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination) where T : unmanaged, INumber<T>;
+}
+
+/// <summary>A unary row op on floating-point elements.</summary>
+internal interface IFloatRow
+{
+    static abstract void Row<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>A comparison row op giving booleans.</summary>
+internal interface ICompareRow
+{
+    static abstract bool Compare<T>(T x, T y) where T : unmanaged, INumber<T>;
+}
+
+/// <summary>The row ops themselves: one small struct per op, mostly one <c>TensorPrimitives</c> call.</summary>
+internal static class RowOps
+{
+    public struct Add : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(x, y, d); }
+    public struct Subtract : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d); }
+    public struct Multiply : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(x, y, d); }
+    public struct Divide : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d); }
+    /// <summary>Elementwise maximum that propagates NaN, like <c>torch.maximum</c>.</summary>
+    public struct Maximum : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(x, y, d); }
+    /// <summary>Elementwise minimum that propagates NaN, like <c>torch.minimum</c>.</summary>
+    public struct Minimum : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(x, y, d); }
+
+    public struct Exp : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, d); }
+    public struct Log : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, d); }
+    public struct Log1p : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.LogP1(x, d); }
+    public struct Sqrt : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, d); }
+    public struct Sigmoid : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, d); }
+    public struct Tanh : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, d); }
+    public struct Sin : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sin(x, d); }
+    public struct Cos : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Cos(x, d); }
+    /// <summary>The Gauss error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.</summary>
+    public struct Erf : IFloatRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < x.Length; i++) d[i] = T.CreateTruncating(ErrorFunction(double.CreateTruncating(x[i])));
+        }
+    }
+
+    public struct Equal : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x == y; }
+    public struct NotEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x != y; }
+    public struct Greater : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x > y; }
+    public struct GreaterEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x >= y; }
+    public struct Less : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x < y; }
+    public struct LessEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x <= y; }
+
+    /// <summary>
+    /// erf to about 1e-15 relative: the Maclaurin series for |x| &lt; 2.5, and the continued
+    /// fraction of erfc (Abramowitz &amp; Stegun 7.1.14, evaluated by Lentz's method) beyond.
+    /// </summary>
+    public static double ErrorFunction(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        double ax = Math.Abs(x);
+        if (ax < 2.5)
+        {
+            // erf x = 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1))
+            double sum = 0, term = ax, x2 = ax * ax;
+            for (int n = 0; n < 100; n++)
+            {
+                double contribution = term / (2 * n + 1);
+                sum += contribution;
+                if (Math.Abs(contribution) < 1e-17 * Math.Abs(sum)) break;
+                term *= -x2 / (n + 1);
+            }
+            return Math.CopySign(sum * 2 / Math.Sqrt(Math.PI), x);
+        }
+        if (ax > 6) return Math.CopySign(1.0, x);
+        // erfc x = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))
+        const double tiny = 1e-300;
+        double f = ax, c = ax, dd = 0;
+        for (int k = 1; k < 200; k++)
+        {
+            double a = k / 2.0;
+            dd = ax + a * dd;
+            dd = Math.Abs(dd) < tiny ? tiny : dd;
+            c = ax + a / c;
+            c = Math.Abs(c) < tiny ? tiny : c;
+            dd = 1 / dd;
+            double delta = c * dd;
+            f *= delta;
+            if (Math.Abs(delta - 1) < 1e-16) break;
+        }
+        double erfc = Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / f;
+        return Math.CopySign(1 - erfc, x);
+    }
+}

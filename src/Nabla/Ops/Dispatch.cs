@@ -1,0 +1,102 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+
+namespace Nabla;
+
+// From dtypes to typed kernels: the one place where an op picks the element type it runs on.
+// Ops call these with tensors already validated; results are new contiguous tensors.
+public partial class Tensor
+{
+    /// <summary>Broadcast arithmetic <typeparamref name="TOp"/>(a, b) computed in <paramref name="dtype"/>.</summary>
+    internal static Tensor Arithmetic<TOp>(string op, Tensor a, Tensor b, DType dtype) where TOp : IArithmeticRow
+    {
+        if (dtype == DType.Bool) // bool arithmetic runs on bytes and maps back: + is "or", * is "and"
+            return Arithmetic<TOp>(op, a, b, DType.UInt8).ToDType(DType.Bool);
+        a = a.ToDTypeIfNeeded(dtype);
+        b = b.ToDTypeIfNeeded(dtype);
+        var result = Uninitialized(Shape.Broadcast(a.shape, b.shape, op), dtype, op);
+        if (result.Count == 0) return result;
+        switch (dtype)
+        {
+            case DType.Float32: RunBinary<float, float>(a, b, result, TOp.Row); break;
+            case DType.Float64: RunBinary<double, double>(a, b, result, TOp.Row); break;
+            case DType.Int64: RunBinary<long, long>(a, b, result, TOp.Row); break;
+            case DType.Int32: RunBinary<int, int>(a, b, result, TOp.Row); break;
+            default: RunBinary<byte, byte>(a, b, result, TOp.Row); break;
+        }
+        return result;
+    }
+
+    /// <summary>Broadcast comparison giving a Bool tensor, computed in the promoted dtype of a and b.</summary>
+    internal static Tensor Comparison<TOp>(string op, Tensor a, Tensor b) where TOp : ICompareRow
+    {
+        var dtype = DTypes.ResultType(a, b);
+        if (dtype == DType.Bool) dtype = DType.UInt8;
+        a = a.ToDTypeIfNeeded(dtype);
+        b = b.ToDTypeIfNeeded(dtype);
+        var result = Uninitialized(Shape.Broadcast(a.shape, b.shape, op), DType.Bool, op);
+        if (result.Count == 0) return result;
+        switch (dtype)
+        {
+            case DType.Float32: RunBinary<float, bool>(a, b, result, CompareRow<float, TOp>); break;
+            case DType.Float64: RunBinary<double, bool>(a, b, result, CompareRow<double, TOp>); break;
+            case DType.Int64: RunBinary<long, bool>(a, b, result, CompareRow<long, TOp>); break;
+            case DType.Int32: RunBinary<int, bool>(a, b, result, CompareRow<int, TOp>); break;
+            default: RunBinary<byte, bool>(a, b, result, CompareRow<byte, TOp>); break;
+        }
+        return result;
+    }
+
+    static void CompareRow<T, TOp>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<bool> d) where T : unmanaged, INumber<T> where TOp : ICompareRow
+    {
+        for (int i = 0; i < d.Length; i++) d[i] = TOp.Compare(x[i], y[i]);
+    }
+
+    /// <summary>Unary floating-point op <typeparamref name="TOp"/>; integer and bool inputs are computed in Float32, as PyTorch does.</summary>
+    internal Tensor FloatUnary<TOp>() where TOp : IFloatRow
+    {
+        var source = DType.IsFloatingPoint() ? this : ToDType(DType.Float32);
+        var result = Uninitialized(shape, source.DType);
+        if (result.Count == 0) return result;
+        if (source.DType == DType.Float32) RunUnary<float, float>(source, result, TOp.Row);
+        else RunUnary<double, double>(source, result, TOp.Row);
+        return result;
+    }
+
+    /// <summary>A unary op given as one row function per floating type (for ops with parameters, such as LeakyRelu's slope).</summary>
+    internal Tensor FloatMap(string op, UnaryRow<float, float> f32, UnaryRow<double, double> f64)
+    {
+        var source = DType.IsFloatingPoint() ? this : ToDType(DType.Float32);
+        var result = Uninitialized(shape, source.DType, op);
+        if (result.Count == 0) return result;
+        if (source.DType == DType.Float32) RunUnary(source, result, f32);
+        else RunUnary(source, result, f64);
+        return result;
+    }
+
+    internal static void RunBinary<TIn, TOut>(Tensor a, Tensor b, Tensor result, BinaryRow<TIn, TOut> row)
+    {
+        // Fast path: same shape, both contiguous, small enough for one thread.
+        if (result.Count < 65536 && a.IsContiguous && b.IsContiguous && a.shape.AsSpan().SequenceEqual(b.shape))
+        {
+            row(a.Span<TIn>(), b.Span<TIn>(), result.Span<TOut>());
+            return;
+        }
+        var layout = new RowLayout(result.shape, [0, a.offset, b.offset], result.strides, a.BroadcastStrides(result.shape), b.BroadcastStrides(result.shape));
+        Elementwise.Binary(layout, a.Data<TIn>(), b.Data<TIn>(), result.Data<TOut>(), row);
+    }
+
+    internal static void RunUnary<TIn, TOut>(Tensor source, Tensor result, UnaryRow<TIn, TOut> row)
+    {
+        if (result.Count < 65536 && source.IsContiguous)
+        {
+            row(source.Span<TIn>(), result.Span<TOut>());
+            return;
+        }
+        var layout = new RowLayout(result.shape, [0, source.offset], result.strides, source.strides);
+        Elementwise.Map(layout, source.Data<TIn>(), result.Data<TOut>(), row);
+    }
+
+    /// <summary>This tensor converted to <paramref name="dtype"/> outside autograd (same object when it already has it).</summary>
+    internal Tensor ToDTypeIfNeeded(DType dtype) => dtype == DType ? this : ToDType(dtype);
+}

@@ -1,0 +1,110 @@
+using Nabla.Backends.Cpu;
+
+namespace Nabla;
+
+// Matrix products: MatMul (PyTorch's 1-D/2-D/batched/broadcast rules), Bmm, Dot, Outer.
+public partial class Tensor
+{
+    /// <summary>
+    /// Matrix product with PyTorch's rules (<c>torch.matmul</c>): 1-D·1-D is a dot product; a 1-D
+    /// operand is treated as a row (left) or column (right) vector and that dim removed afterwards;
+    /// dims before the last two are batch dims and broadcast.
+    /// </summary>
+    public Tensor MatMul(Tensor other)
+    {
+        if (Rank == 0 || other.Rank == 0)
+            throw new ShapeException($"MatMul: both arguments need at least 1 dim, got shapes {Shape} and {other.Shape}.");
+        if (Rank == 1 && other.Rank == 1)
+        {
+            if (shape[0] != other.shape[0]) throw new ShapeException($"MatMul: 1-D tensors of sizes {shape[0]} and {other.shape[0]} cannot be multiplied.");
+            return Dot(other);
+        }
+        var a = Rank == 1 ? Unsqueeze(0) : this;
+        var b = other.Rank == 1 ? other.Unsqueeze(-1) : other;
+        var result = BatchedMatMul(a, b, "MatMul");
+        if (Rank == 1) result = result.Squeeze(-2);
+        if (other.Rank == 1) result = result.Squeeze(-1);
+        return result;
+    }
+
+    /// <summary>Matrix product operator for <see cref="MatMul"/> is not in C#; use <c>a.MatMul(b)</c>. This is <c>torch.mm</c> for 2-D inputs.</summary>
+    public Tensor Mm(Tensor other)
+    {
+        if (Rank != 2 || other.Rank != 2) throw new ShapeException($"Mm: expects 2-D tensors, got shapes {Shape} and {other.Shape}.");
+        return BatchedMatMul(this, other, "Mm");
+    }
+
+    /// <summary>Batched matrix product of [B, n, k] and [B, k, m] (<c>torch.bmm</c>), no broadcasting.</summary>
+    public Tensor Bmm(Tensor other)
+    {
+        if (Rank != 3 || other.Rank != 3 || shape[0] != other.shape[0])
+            throw new ShapeException($"Bmm: expects 3-D tensors with equal batch sizes, got shapes {Shape} and {other.Shape}.");
+        return BatchedMatMul(this, other, "Bmm");
+    }
+
+    /// <summary>Dot product of two 1-D tensors (<c>torch.dot</c>).</summary>
+    public Tensor Dot(Tensor other)
+    {
+        if (Rank != 1 || other.Rank != 1 || shape[0] != other.shape[0])
+            throw new ShapeException($"Dot: expects two 1-D tensors of the same size, got shapes {Shape} and {other.Shape}.");
+        return (this * other).Sum();
+    }
+
+    /// <summary>Outer product of two 1-D tensors (<c>torch.outer</c>).</summary>
+    public Tensor Outer(Tensor other)
+    {
+        if (Rank != 1 || other.Rank != 1) throw new ShapeException($"Outer: expects two 1-D tensors, got shapes {Shape} and {other.Shape}.");
+        return Unsqueeze(1) * other.Unsqueeze(0);
+    }
+
+    static Tensor BatchedMatMul(Tensor a, Tensor b, string op)
+    {
+        int n = a.shape[^2], k = a.shape[^1], k2 = b.shape[^2], m = b.shape[^1];
+        if (k != k2)
+            throw new ShapeException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({k} ≠ {k2}).");
+        var batch = Shape.Broadcast(a.shape[..^2], b.shape[..^2], op);
+        var dtype = DTypes.Promote(a.DType, b.DType);
+        if (dtype == DType.Bool) throw new DTypeException($"{op}: not defined for torch.bool tensors.");
+        var computeType = dtype.IsFloatingPoint() ? dtype : DType.Float64;
+        var x = a.ToDTypeIfNeeded(computeType).Expand([.. batch, n, k]);
+        var y = b.ToDTypeIfNeeded(computeType).Expand([.. batch, k, m]);
+        var result = Uninitialized([.. batch, n, m], computeType, op);
+        if (result.Count > 0) GemmBatched(x, y, result);
+        if (computeType != dtype) result = result.ToDType(dtype);
+        if (Node.ShouldRecord(a, b))
+        {
+            bool needA = a.RequiresGrad, needB = b.RequiresGrad;
+            // C = AB: ∂L/∂A = G Bᵀ, ∂L/∂B = Aᵀ G (batch broadcasting is summed away by the engine)
+            Node.Record(result, op + "Backward0", [a, b], g => [
+                needA ? BatchedMatMul(g, b.MT, op) : null,
+                needB ? BatchedMatMul(a.MT, g, op) : null,
+            ], a, b);
+        }
+        return result;
+    }
+
+    /// <summary>Runs the GEMM once per batch entry on strided views (transposes cost nothing).</summary>
+    static unsafe void GemmBatched(Tensor x, Tensor y, Tensor result)
+    {
+        int rank = result.Rank;
+        int n = result.shape[^2], m = result.shape[^1], k = x.shape[^1];
+        int batchCount = result.Count / Math.Max(n * m, 1);
+        var batchShape = result.shape[..^2];
+        var batchLayout = new RowLayout([.. batchShape, 1], [0, x.offset, y.offset],
+            [.. result.strides[..^2], 0], [.. x.strides[..^2], 0], [.. y.strides[..^2], 0]);
+        var cursor = batchLayout.At(0);
+        if (result.DType == DType.Float32)
+        {
+            fixed (float* px = x.Data<float>(), py = y.Data<float>(), pr = result.Data<float>())
+                for (int i = 0; i < batchCount; i++, cursor.Next())
+                    Gemm.Sgemm(n, m, k, px + cursor.Offsets[1], x.strides[^2], x.strides[^1], py + cursor.Offsets[2], y.strides[^2], y.strides[^1], pr + cursor.Offsets[0], m, accumulate: false);
+        }
+        else
+        {
+            fixed (double* px = x.Data<double>(), py = y.Data<double>(), pr = result.Data<double>())
+                for (int i = 0; i < batchCount; i++, cursor.Next())
+                    Gemm.Dgemm(n, m, k, px + cursor.Offsets[1], x.strides[^2], x.strides[^1], py + cursor.Offsets[2], y.strides[^2], y.strides[^1], pr + cursor.Offsets[0], m, accumulate: false);
+        }
+        _ = rank;
+    }
+}

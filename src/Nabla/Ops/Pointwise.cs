@@ -1,0 +1,253 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+
+namespace Nabla;
+
+// Unary math functions and activations. Each forward is one kernel call; each backward is
+// written with tensor ops beside it (so it can itself be differentiated).
+public partial class Tensor
+{
+    /// <summary>eˣ.</summary>
+    public Tensor Exp()
+    {
+        var result = FloatUnary<RowOps.Exp>();
+        if (Node.ShouldRecord(this)) Node.Record(result, "ExpBackward0", [this], g => [g * result], result);
+        return result;
+    }
+
+    /// <summary>Natural logarithm.</summary>
+    public Tensor Log()
+    {
+        var result = FloatUnary<RowOps.Log>();
+        if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "LogBackward0", [x], g => [g / x], x); }
+        return result;
+    }
+
+    /// <summary>ln(1 + x), accurate for small x.</summary>
+    public Tensor Log1p()
+    {
+        var result = FloatUnary<RowOps.Log1p>();
+        if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "Log1PBackward0", [x], g => [g / (x + 1)], x); }
+        return result;
+    }
+
+    /// <summary>Square root.</summary>
+    public Tensor Sqrt()
+    {
+        var result = FloatUnary<RowOps.Sqrt>();
+        if (Node.ShouldRecord(this)) Node.Record(result, "SqrtBackward0", [this], g => [g / (result * 2)], result);
+        return result;
+    }
+
+    /// <summary>1/√x.</summary>
+    public Tensor Rsqrt() => Sqrt().Reciprocal();
+
+    /// <summary>1/x.</summary>
+    public Tensor Reciprocal() => 1.0 / this;
+
+    /// <summary>x².</summary>
+    public Tensor Square() => Pow(2);
+
+    /// <summary>sin x.</summary>
+    public Tensor Sin()
+    {
+        var result = FloatUnary<RowOps.Sin>();
+        if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "SinBackward0", [x], g => [g * x.Cos()], x); }
+        return result;
+    }
+
+    /// <summary>cos x.</summary>
+    public Tensor Cos()
+    {
+        var result = FloatUnary<RowOps.Cos>();
+        if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "CosBackward0", [x], g => [-g * x.Sin()], x); }
+        return result;
+    }
+
+    /// <summary>|x|; the gradient at 0 is 0, as in PyTorch.</summary>
+    public Tensor Abs()
+    {
+        if (DType == DType.Bool) return this;
+        Tensor result;
+        using (GradMode.Set(false)) result = Maximum(Neg());
+        if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "AbsBackward0", [x], g => [g * x.Sign()], x); }
+        return result;
+    }
+
+    /// <summary>−1, 0 or +1 by sign (NaN stays NaN). Its gradient is zero.</summary>
+    public Tensor Sign()
+    {
+        Tensor result;
+        using (GradMode.Set(false))
+        {
+            var zero = Scalar(0, DType == DType.Bool ? DType.UInt8 : DType);
+            result = Gt(zero).ToDType(DTypeOrByte) - Lt(zero).ToDType(DTypeOrByte);
+            if (DType.IsFloatingPoint()) result = Where(IsNaN(), this, result);
+            if (DType == DType.Bool) result = result.ToDType(DType.Bool);
+        }
+        if (Node.ShouldRecord(this)) Node.Record(result, "SignBackward0", [this], g => [ZerosLike(g)]);
+        return result;
+    }
+
+    DType DTypeOrByte => DType == DType.Bool ? DType.UInt8 : DType;
+
+    /// <summary>Limits values to [min, max] (either bound optional). Gradient 1 inside the range, 0 where clipped.</summary>
+    public Tensor Clamp(double? min = null, double? max = null)
+    {
+        if (min == null && max == null) throw new ArgumentException("Clamp: at least one of min and max must be given.");
+        Tensor result;
+        using (GradMode.Set(false))
+        {
+            result = this;
+            if (min is double lo) result = result.Maximum(Wrap(lo).ToDType(DTypes.ResultType(this, Wrap(lo))));
+            if (max is double hi) result = result.Minimum(Wrap(hi).ToDType(DTypes.ResultType(result, Wrap(hi))));
+            if (ReferenceEquals(result, this)) result = Clone();
+        }
+        if (Node.ShouldRecord(this))
+        {
+            var x = this;
+            Node.Record(result, "ClampBackward1", [x], g =>
+            {
+                var inside = OnesLike(x, DType.Bool);
+                if (min is double lo) inside = inside & x.Ge(lo);
+                if (max is double hi) inside = inside & x.Le(hi);
+                return [g * inside.To(g.DType)];
+            }, x);
+        }
+        return result;
+    }
+
+    /// <summary>Clamps in place.</summary>
+    public Tensor Clamp_(double? min = null, double? max = null) => InPlace("Clamp_", this, (self, _) => self.Clamp(min, max));
+
+    /// <summary>The logistic function 1/(1 + e⁻ˣ).</summary>
+    public Tensor Sigmoid()
+    {
+        var result = FloatUnary<RowOps.Sigmoid>();
+        if (Node.ShouldRecord(this)) Node.Record(result, "SigmoidBackward0", [this], g => [g * result * (1 - result)], result);
+        return result;
+    }
+
+    /// <summary>Hyperbolic tangent.</summary>
+    public Tensor Tanh()
+    {
+        var result = FloatUnary<RowOps.Tanh>();
+        if (Node.ShouldRecord(this)) Node.Record(result, "TanhBackward0", [this], g => [g * (1 - result * result)], result);
+        return result;
+    }
+
+    /// <summary>max(x, 0).</summary>
+    public Tensor Relu()
+    {
+        Tensor result;
+        using (GradMode.Set(false)) result = Maximum(Scalar(0, DType));
+        if (Node.ShouldRecord(this)) Node.Record(result, "ReluBackward0", [this], g => [g * result.Gt(0).To(g.DType)], result);
+        return result;
+    }
+
+    /// <summary>Relu in place.</summary>
+    public Tensor Relu_() => InPlace("Relu_", this, static (self, _) => self.Relu());
+
+    /// <summary>x for x &gt; 0, else negativeSlope·x.</summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01)
+    {
+        var result = FloatMap("LeakyRelu", (x, d) => LeakyRow(x, d, (float)negativeSlope), (x, d) => LeakyRow(x, d, negativeSlope));
+        if (Node.ShouldRecord(this))
+        {
+            var x = this;
+            Node.Record(result, "LeakyReluBackward0", [x], g => [Where(x.Gt(0), g, g * negativeSlope)], x);
+        }
+        return result;
+
+        static void LeakyRow<T>(ReadOnlySpan<T> x, Span<T> d, T slope) where T : IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero ? x[i] : x[i] * slope;
+        }
+    }
+
+    /// <summary>ELU: x for x &gt; 0, else α(eˣ − 1).</summary>
+    public Tensor Elu(double alpha = 1)
+    {
+        var result = FloatMap("Elu", (x, d) => EluRow(x, d, (float)alpha), (x, d) => EluRow(x, d, alpha));
+        if (Node.ShouldRecord(this))
+        {
+            var x = this;
+            // d/dx = 1 for x > 0, else αeˣ = result + α
+            Node.Record(result, "EluBackward0", [x], g => [Where(x.Gt(0), g, g * (result + alpha))], x, result);
+        }
+        return result;
+
+        static void EluRow<T>(ReadOnlySpan<T> x, Span<T> d, T alpha) where T : IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero ? x[i] : alpha * (T.Exp(x[i]) - T.One);
+        }
+    }
+
+    /// <summary>
+    /// GELU. <paramref name="approximate"/> "none": x·Φ(x) with the exact normal CDF;
+    /// "tanh": 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).
+    /// </summary>
+    public Tensor Gelu(string approximate = "none")
+    {
+        if (approximate == "tanh")
+        {
+            // Composite: its gradient follows from the ops it is made of.
+            const double k = 0.7978845608028654; // √(2/π)
+            return 0.5 * this * (1 + (k * (this + 0.044715 * this.Pow(3))).Tanh());
+        }
+        if (approximate != "none") throw new ArgumentException($"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\".");
+        Tensor result;
+        using (GradMode.Set(false)) result = this * 0.5 * (1 + (this * (1 / Math.Sqrt(2))).FloatUnary<RowOps.Erf>());
+        if (Node.ShouldRecord(this))
+        {
+            var x = this;
+            // d/dx xΦ(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
+            Node.Record(result, "GeluBackward0", [x], g =>
+            {
+                var cdf = 0.5 * (1 + (x * (1 / Math.Sqrt(2))).Erf());
+                var pdf = (x * x * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
+                return [g * (cdf + x * pdf)];
+            }, x);
+        }
+        return result;
+    }
+
+    /// <summary>The error function erf(x); its derivative is 2/√π·e^(−x²).</summary>
+    public Tensor Erf()
+    {
+        var result = FloatUnary<RowOps.Erf>();
+        if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "ErfBackward0", [x], g => [g * (x * x * -1).Exp() * (2 / Math.Sqrt(Math.PI))], x); }
+        return result;
+    }
+
+    /// <summary>Softplus: (1/β)·ln(1 + e^(βx)), and x itself where βx &gt; threshold (for numerical stability, as PyTorch).</summary>
+    public Tensor Softplus(double beta = 1, double threshold = 20)
+    {
+        Tensor result;
+        using (GradMode.Set(false))
+        {
+            var scaled = this * beta;
+            result = Where(scaled.Gt(threshold), this, scaled.Exp().Log1p() / beta);
+        }
+        if (Node.ShouldRecord(this))
+        {
+            var x = this;
+            Node.Record(result, "SoftplusBackward0", [x], g =>
+            {
+                var scaled = x * beta;
+                return [Where(scaled.Gt(threshold), g, g * scaled.Sigmoid())];
+            }, x);
+        }
+        return result;
+    }
+
+    /// <summary>True where the value is NaN.</summary>
+    public Tensor IsNaN() => DType.IsFloatingPoint() ? Ne(this) : ZerosLike(this, DType.Bool);
+
+    /// <summary>True where the value is finite (not NaN or ±∞).</summary>
+    public Tensor IsFinite()
+    {
+        if (!DType.IsFloatingPoint()) return OnesLike(this, DType.Bool);
+        using (GradMode.Set(false)) return (this - this).Eq(0); // ∞ − ∞ and NaN − NaN are NaN
+    }
+}
