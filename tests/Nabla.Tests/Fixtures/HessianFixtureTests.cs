@@ -14,7 +14,7 @@ public sealed class HessianFixtureTests
     public void Matches_pytorch(string name)
     {
         var c = FixtureLoader.Case(Family, name);
-        var run = new FixtureRun(c, toleranceScale: 10);
+        var run = new FixtureRun(c);
         var constants = Enumerable.Range(1, run.Count - 1).Select(run.T).ToArray();
         Func<Tensor, Tensor> f = Function(c.String("function")!, constants);
         var x = run.T(0);

@@ -29,8 +29,11 @@ public sealed class LinalgFixtureTests
     public void Matches_pytorch(string name)
     {
         var fixtureCase = FixtureLoader.Case(Family, name);
-        // Products and factorizations accumulate rounding error along the inner dimension.
-        var run = new FixtureRun(fixtureCase, toleranceScale: 10);
+        // Products accumulate rounding error along the inner dimension (blocking and FMA change the
+        // order of the sums): scale the tolerance like the square root of its length.
+        var first = fixtureCase.Inputs[0].Tensor!;
+        int inner = first.View is null && first.Shape.Length > 0 ? first.Shape[^1] : first.Shape.DefaultIfEmpty(1).Max();
+        var run = new FixtureRun(fixtureCase, toleranceScale: Math.Max(1, Math.Sqrt(inner)));
         var c = run.Case;
         switch (c.Op)
         {
