@@ -26,6 +26,11 @@ public partial class Tensor
     /// <summary>Copies (and converts) this tensor's elements into a contiguous tensor of the same shape.</summary>
     internal void CopyTo(Tensor destination)
     {
+        if (DType == destination.DType && IsContiguous && destination.IsContiguous && Count == destination.Count)
+        {
+            Array.Copy(storage.Data, offset, destination.storage.Data, destination.offset, Count);
+            return;
+        }
         var layout = new RowLayout(destination.shape, [destination.offset, offset], destination.strides, BroadcastStrides(destination.shape));
         Conversion.Copy(layout, storage.Data, destination.storage.Data);
     }

@@ -82,7 +82,18 @@ public sealed class Node
             for (int i = 0; i < saved.Length; i++) node.SavedVersions[i] = saved[i].storage.Version;
         }
         result.gradFn = node;
+        if (GradMode.DetectsAnomalies) CheckForwardAnomaly(result, name, inputs);
         return result;
+    }
+
+    /// <summary>Under <c>Autograd.DetectAnomaly()</c>: an op whose inputs are finite but whose output is not is named.</summary>
+    static void CheckForwardAnomaly(Tensor result, string name, Tensor[] inputs)
+    {
+        if (!result.DType.IsFloatingPoint() || result.IsFinite().All().Item<bool>()) return;
+        foreach (var input in inputs)
+            if (input.DType.IsFloatingPoint() && !input.IsFinite().All().Item<bool>()) return;
+        string op = name.EndsWith("Backward0") || name.EndsWith("Backward1") ? name[..^"Backward0".Length] : name;
+        throw new AutogradException($"DetectAnomaly: {op} produced NaN or Inf from finite inputs (output shape {result.Shape}).");
     }
 
     /// <summary>Throws if a saved tensor was modified in place since it was saved.</summary>

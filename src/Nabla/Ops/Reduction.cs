@@ -37,9 +37,10 @@ public partial class Tensor
     (Tensor Source, int Outer, int Reduce, int Inner) Arrange(bool[] reduced, bool allowInner)
     {
         int first = Array.IndexOf(reduced, true), last = Array.LastIndexOf(reduced, true);
-        bool block = first >= 0 && Enumerable.Range(first, last - first + 1).All(i => reduced[i]);
-        long Product(int from, int to) { long p = 1; for (int i = from; i < to; i++) p *= shape[i]; return p; }
         if (first < 0) return (Contiguous(), Count, 1, 1);
+        bool block = true;
+        for (int i = first; i <= last; i++) block &= reduced[i];
+        long Product(int from, int to) { long p = 1; for (int i = from; i < to; i++) p *= shape[i]; return p; }
         if (block && IsContiguous && (allowInner || last == Rank - 1))
             return (this, (int)Product(0, first), (int)Product(first, last + 1), (int)Product(last + 1, Rank));
         var order = Enumerable.Range(0, Rank).Where(i => !reduced[i]).Concat(Enumerable.Range(0, Rank).Where(i => reduced[i])).ToArray();

@@ -54,5 +54,12 @@ public class AutogradBasicsTests
         Assert.Equal(new double[] { 6, 0, 0, 2 }, h.ToArray<double>());
         var h2 = Autograd.Hessian(f, Tensor.From(new double[] { -1, 0 }));
         Assert.Equal(new double[] { -6, 0, 0, 2 }, h2.ToArray<double>());
+        // The eigenvalues of the Hessian classify the stationary points: all positive → minimum, mixed signs → saddle.
+        var (atMinimum, _) = Linalg.EigH(h);
+        var (atSaddle, _) = Linalg.EigH(h2);
+        Assert.Equal(new double[] { 2, 6 }, atMinimum.ToArray<double>());
+        Assert.Equal(new double[] { -6, 2 }, atSaddle.ToArray<double>());
+        Assert.True(atMinimum.Gt(0).All().Item<bool>());
+        Assert.True(atSaddle.Min().Item() < 0 && atSaddle.Max().Item() > 0);
     }
 }

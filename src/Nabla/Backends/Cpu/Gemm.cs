@@ -1,38 +1,383 @@
-using System.Numerics.Tensors;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
 
-/// <summary>Stand-in GEMM until the BLIS-style kernels land: row-of-A times B with vectorised row updates.</summary>
-internal static unsafe class Gemm
+/// <summary>
+/// General matrix multiply for float32 and float64, BLIS-style: B is packed in kc × nc blocks (shared by all
+/// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
+/// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
+/// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows). Products too small to pay for a second thread
+/// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing loops are marked AggressiveOptimization like the kernels:
+/// tiered compilation would otherwise run them unoptimised for their first ~100 ms, which is all of a short
+/// benchmark and the first steps of every training run.
+/// </summary>
+internal static unsafe partial class Gemm
 {
-    public static void Sgemm(int m, int n, int k, float* a, long aRowStride, long aColStride, float* b, long bRowStride, long bColStride, float* c, long ldc, bool accumulate)
-        => Run(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate);
+    /// <summary>Depth of a packed block, in bytes per row: 512 floats, 256 doubles (2 KiB).</summary>
+    private const int DepthBlockBytes = 2048;
 
-    public static void Dgemm(int m, int n, int k, double* a, long aRowStride, long aColStride, double* b, long bRowStride, long bColStride, double* c, long ldc, bool accumulate)
-        => Run(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate);
+    /// <summary>Rows of A per packed block: a multiple of every kernel's mr (6 and 4).</summary>
+    private const int RowBlock = 192;
 
-    static void Run<T>(int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride, T* c, long ldc, bool accumulate)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>Columns of B per packed block: at least n for the sizes that matter, so B is packed once per kc.</summary>
+    private const int ColumnBlock = 2048;
+
+    /// <summary>Operands up to this size (A and B together) are read in place, unpacked: half of a 1 MiB L2.</summary>
+    private const long DirectBytes = 512 * 1024;
+
+    /// <summary>Below this many multiply-adds (m·n·k) a product runs on one thread: ~ a 96³ product.</summary>
+    private const long ParallelThreshold = 96 * 96 * 96;
+
+    /// <summary>
+    /// C[m×n] (row-major, row stride ldc, column stride 1) = A·B, or C += A·B when accumulate.
+    /// A is m×k with element (i,p) at a[i*aRowStride + p*aColStride]; B is k×n with (p,j) at
+    /// b[p*bRowStride + j*bColStride]. Any strides (transposes are just swapped strides).
+    /// m, n or k may be 0 (k == 0: C = 0 or unchanged).
+    /// </summary>
+    public static void Sgemm(
+        int m, int n, int k, float* a, long aRowStride, long aColStride, float* b, long bRowStride, long bColStride,
+        float* c, long ldc, bool accumulate) =>
+        Run(CpuFeatures.Active, WorkerPool.ThreadCount, new Problem<float>(
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate));
+
+    /// <summary>Float64 twin of <see cref="Sgemm(int, int, int, float*, long, long, float*, long, long, float*, long, bool)"/>.</summary>
+    public static void Dgemm(
+        int m, int n, int k, double* a, long aRowStride, long aColStride, double* b, long bRowStride, long bColStride,
+        double* c, long ldc, bool accumulate) =>
+        Run(CpuFeatures.Active, WorkerPool.ThreadCount, new Problem<double>(
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate));
+
+    /// <summary>
+    /// <see cref="Sgemm(int, int, int, float*, long, long, float*, long, long, float*, long, bool)"/> on a given
+    /// kernel path and at most <paramref name="maxThreads"/> threads, so tests can check every path.
+    /// </summary>
+    internal static void Sgemm(
+        CpuIsa isa, int maxThreads, int m, int n, int k, float* a, long aRowStride, long aColStride, float* b,
+        long bRowStride, long bColStride, float* c, long ldc, bool accumulate) =>
+        Run(isa, maxThreads, new Problem<float>(
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate));
+
+    /// <summary>Float64 twin of the explicit-path <c>Sgemm</c>.</summary>
+    internal static void Dgemm(
+        CpuIsa isa, int maxThreads, int m, int n, int k, double* a, long aRowStride, long aColStride, double* b,
+        long bRowStride, long bColStride, double* c, long ldc, bool accumulate) =>
+        Run(isa, maxThreads, new Problem<double>(
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<T>(CpuIsa isa, int maxThreads, Problem<T> problem)
+        where T : unmanaged, INumber<T>
     {
-        T[] packedB = new T[(long)k * n];
-        for (int p = 0; p < k; p++)
-            for (int j = 0; j < n; j++)
-                packedB[(long)p * n + j] = b[p * bRowStride + j * bColStride];
-        nint aPtr = (nint)a, cPtr = (nint)c;
-        WorkerPool.For(m, Math.Max(1, 16384 / Math.Max(1, n * Math.Max(k, 1) / 64)), (begin, end) =>
+        if (!CpuFeatures.IsSupported(isa))
         {
-            T* aa = (T*)aPtr, cc = (T*)cPtr;
-            for (int i = begin; i < end; i++)
+            throw new ArgumentException($"Gemm: kernel path {isa} is not supported on this CPU (best: {CpuFeatures.Best}).", nameof(isa));
+        }
+
+        Debug.Assert(problem.M >= 0 && problem.N >= 0 && problem.K >= 0, "Gemm: negative dimension");
+        if (problem.M == 0 || problem.N == 0)
+        {
+            return;
+        }
+
+        if (problem.K == 0)
+        {
+            if (!problem.Accumulate)
             {
-                var row = new Span<T>(cc + i * ldc, n);
-                if (!accumulate) row.Clear();
-                for (int p = 0; p < k; p++)
+                for (int i = 0; i < problem.M; i++)
                 {
-                    T scale = aa[i * aRowStride + p * aColStride];
-                    if (scale == T.Zero) continue;
-                    TensorPrimitives.MultiplyAdd(packedB.AsSpan(p * n, n), scale, row, row);
+                    new Span<T>(problem.C + i * problem.Ldc, problem.N).Clear();
                 }
             }
-        });
+
+            return;
+        }
+
+        var kernel = MicroKernel<T>.For(isa);
+        int rowTiles = (problem.M + kernel.Rows - 1) / kernel.Rows;
+        int columnPanels = (problem.N + kernel.Columns - 1) / kernel.Columns;
+        long work = (long)problem.M * problem.N * problem.K;
+        int threads = work < ParallelThreshold ? 1 : Math.Min(maxThreads, WorkerPool.ThreadCount);
+
+        if (threads > 1 && rowTiles >= 2 * threads)
+        {
+            // Split M: threads share each packed B block and take row chunks of it as they come free.
+            var region = new SharedPanelRegion<T>(problem, kernel, threads);
+            if (WorkerPool.TryRun(threads, region.RunParticipant))
+            {
+                return;
+            }
+        }
+        else if (threads > 1 && columnPanels >= 2)
+        {
+            // Too few rows to share: split N into independent column ranges, each packing its own A and B.
+            int participants = Math.Min(threads, columnPanels);
+            var split = new ColumnSplit<T>(problem, kernel, columnPanels, participants);
+            if (WorkerPool.TryRun(participants, split.RunParticipant))
+            {
+                return;
+            }
+        }
+
+        RunBlocked(problem, kernel, GemmScratch.Current);
+    }
+
+    /// <summary>Elements of one packed B block: kc × (nc rounded up to whole panels).</summary>
+    private static long PackedBSize<T>(in Problem<T> problem, MicroKernel<T> kernel)
+        where T : unmanaged, INumber<T>
+    {
+        int columns = Math.Min(ColumnBlock, problem.N);
+        int panels = (columns + kernel.Columns - 1) / kernel.Columns;
+        return (long)Math.Min(DepthBlock<T>(), problem.K) * panels * kernel.Columns;
+    }
+
+    private static int DepthBlock<T>()
+        where T : unmanaged => DepthBlockBytes / sizeof(T);
+
+    /// <summary>The whole product on the calling thread: the blocked loops jc, pc, then <see cref="ComputeRows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunBlocked<T>(in Problem<T> problem, MicroKernel<T> kernel, GemmScratch scratch)
+        where T : unmanaged, INumber<T>
+    {
+        int nr = kernel.Columns;
+        int depthBlock = DepthBlock<T>();
+        var workspace = new Workspace<T>(problem, kernel, scratch);
+        T* packedB = (T*)scratch.PackedB(0, PackedBSize(problem, kernel) * sizeof(T));
+        bool directB = IsDirect(problem) && problem.BColStride == 1;
+
+        for (int jc = 0; jc < problem.N; jc += ColumnBlock)
+        {
+            int nc = Math.Min(ColumnBlock, problem.N - jc);
+            int panels = (nc + nr - 1) / nr;
+            int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
+            for (int pc = 0; pc < problem.K; pc += depthBlock)
+            {
+                int kc = Math.Min(depthBlock, problem.K - pc);
+                PackPanels(problem, kernel, jc, nc, pc, kc, firstPacked, panels, packedB);
+                for (int ic = 0; ic < problem.M; ic += RowBlock)
+                {
+                    ComputeRows(problem, kernel, ic, Math.Min(RowBlock, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the operands are small enough to be read in place (see <see cref="ComputeRows"/>).</summary>
+    private static bool IsDirect<T>(in Problem<T> problem)
+        where T : unmanaged => ((long)problem.M + problem.N) * problem.K * sizeof(T) <= DirectBytes;
+
+    /// <summary>Packs panels [firstPanel, endPanel) of the kc × nc block of B at (pc, jc) into their places in <paramref name="packedB"/>.</summary>
+    private static void PackPanels<T>(
+        in Problem<T> problem, MicroKernel<T> kernel, int jc, int nc, int pc, int kc, int firstPanel, int endPanel,
+        T* packedB)
+        where T : unmanaged, INumber<T>
+    {
+        int nr = kernel.Columns;
+        if (endPanel <= firstPanel)
+        {
+            return;
+        }
+
+        int columns = Math.Min(endPanel * nr, nc) - firstPanel * nr;
+        GemmPacking.PackB(
+            problem.B + pc * problem.BRowStride + (jc + (long)firstPanel * nr) * problem.BColStride,
+            problem.BRowStride, problem.BColStride, kc, columns, nr, kernel.PanelWidth(columns % nr),
+            packedB + (long)firstPanel * nr * kc);
+    }
+
+    /// <summary>
+    /// With B read in place, the first panel that still needs packing: the partial last one, unless its
+    /// columns fill whole vectors (then the narrower kernel reads it in place too); <c>panels</c> if none.
+    /// </summary>
+    private static int FirstPackedPanel<T>(MicroKernel<T> kernel, int nc)
+        where T : unmanaged, INumber<T>
+    {
+        int lastColumns = nc % kernel.Columns;
+        bool lastInPlace = lastColumns == 0 || lastColumns % kernel.Vector == 0;
+        return nc / kernel.Columns + (lastInPlace ? (lastColumns == 0 ? 0 : 1) : 0);
+    }
+
+    /// <summary>
+    /// C[ic..ic+mc, jc..jc+nc) (+)= A[ic.., pc..pc+kc) · B[pc.., jc..]: packs this block of A, then runs the
+    /// micro-kernel over it, jr (B panels) outside ir (A panels), so one B panel serves every A panel in turn.
+    /// </summary>
+    /// <remarks>
+    /// Small operands are not packed: when A and B together fit in L2 (<see cref="DirectBytes"/>) the
+    /// kernel reads A at its own strides and row-major B in place, since the copy would cost as much as the
+    /// multiply saves (it is most of the time at n = 64). Only ragged edge panels are still packed, zero-padded;
+    /// <paramref name="packedB"/> then holds just the last, partial panel of B.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeRows<T>(
+        in Problem<T> problem, MicroKernel<T> kernel, int ic, int mc, int jc, int nc, int pc, int kc, T* packedB,
+        in Workspace<T> workspace)
+        where T : unmanaged, INumber<T>
+    {
+        int mr = kernel.Rows;
+        int nr = kernel.Columns;
+        bool direct = IsDirect(problem);
+        bool directB = direct && problem.BColStride == 1;
+        int panels = (nc + nr - 1) / nr;
+        int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
+        bool add = problem.Accumulate || pc > 0;
+        T* packedA = workspace.PackedA;
+
+        T* blockA = problem.A + ic * problem.ARowStride + pc * problem.AColStride;
+        int directRows = direct ? mc / mr * mr : 0;
+        GemmPacking.PackA(
+            blockA + directRows * problem.ARowStride, problem.ARowStride, problem.AColStride,
+            mc - directRows, kc, mr, packedA + (long)directRows * kc);
+
+        for (int jr = 0; jr < panels; jr++)
+        {
+            int columns = Math.Min(nr, nc - jr * nr);
+            int width = kernel.PanelWidth(columns);
+            var run = kernel.For(columns);
+            bool inPlaceB = jr < firstPacked;
+            T* panelB = inPlaceB ? problem.B + pc * problem.BRowStride + jc + jr * nr : packedB + (long)jr * nr * kc;
+            long bRowStride = inPlaceB ? problem.BRowStride : width;
+            T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int rows = Math.Min(mr, mc - ir);
+                bool inPlaceA = ir < directRows;
+                T* panelA = inPlaceA ? blockA + ir * problem.ARowStride : packedA + (long)ir * kc;
+                long aRowStride = inPlaceA ? problem.ARowStride : 1;
+                long aColStride = inPlaceA ? problem.AColStride : mr;
+                T* cTile = cBlock + ir * problem.Ldc;
+                if (rows == mr && columns == width)
+                {
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add);
+                }
+                else
+                {
+                    // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false);
+                    WriteEdgeTile(workspace.Tile, nr, cTile, problem.Ldc, rows, columns, add);
+                }
+            }
+        }
+    }
+
+    /// <summary>C[r, j] (+)= tile[r·tileStride + j] for r &lt; rows, j &lt; columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteEdgeTile<T>(T* tile, int tileStride, T* c, long ldc, int rows, int columns, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            T* source = tile + r * tileStride;
+            T* target = c + r * ldc;
+            int j = 0;
+            for (; j <= columns - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                Vector<T> value = Vector.Load(source + j);
+                Vector.Store(add ? value + Vector.Load(target + j) : value, target + j);
+            }
+
+            for (; j < columns; j++)
+            {
+                target[j] = add ? target[j] + source[j] : source[j];
+            }
+        }
+    }
+
+    /// <summary>The operands of one product; <see cref="Columns"/> narrows it to a range of columns of C.</summary>
+    private readonly struct Problem<T>(
+        int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride,
+        T* c, long ldc, bool accumulate)
+        where T : unmanaged
+    {
+        public readonly int M = m;
+        public readonly int N = n;
+        public readonly int K = k;
+        public readonly T* A = a;
+        public readonly long ARowStride = aRowStride;
+        public readonly long AColStride = aColStride;
+        public readonly T* B = b;
+        public readonly long BRowStride = bRowStride;
+        public readonly long BColStride = bColStride;
+        public readonly T* C = c;
+        public readonly long Ldc = ldc;
+        public readonly bool Accumulate = accumulate;
+
+        /// <summary>The same product restricted to columns [begin, end) of B and C.</summary>
+        public Problem<T> Columns(int begin, int end) => new(
+            M, end - begin, K, A, ARowStride, AColStride, B + begin * BColStride, BRowStride, BColStride,
+            C + begin, Ldc, Accumulate);
+    }
+
+    /// <summary>
+    /// A path's micro-kernels: the full mr × nr tile, and narrower ones (whole vectors of <see cref="Vector"/>
+    /// elements) for the last, partial panel of B.
+    /// </summary>
+    private readonly struct MicroKernel<T>
+        where T : unmanaged, INumber<T>
+    {
+        public readonly int Rows;
+        public readonly int Columns;
+        public readonly int Vector;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> oneVector;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> twoVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> threeVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> fourVectors;
+
+        private MicroKernel(
+            int rows, int vector, int vectors, delegate*<long, T*, long, long, T*, long, T*, long, bool, void> one,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> two,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> three,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> four)
+        {
+            Rows = rows;
+            Vector = vector;
+            Columns = vector * vectors;
+            oneVector = one;
+            twoVectors = two;
+            threeVectors = three;
+            fourVectors = four;
+        }
+
+        public static MicroKernel<T> For(CpuIsa isa) => isa switch
+        {
+            CpuIsa.Avx512 => new(
+                GemmKernels.Avx512Rows, Vector512<T>.Count, 4,
+                &GemmKernels.Avx512<T, GemmKernels.OneVector>, &GemmKernels.Avx512<T, GemmKernels.TwoVectors>,
+                &GemmKernels.Avx512<T, GemmKernels.ThreeVectors>, &GemmKernels.Avx512<T, GemmKernels.FourVectors>),
+            CpuIsa.Avx2 => new(
+                GemmKernels.Avx2Rows, Vector256<T>.Count, 2,
+                &GemmKernels.Avx2<T, GemmKernels.OneVector>, &GemmKernels.Avx2<T, GemmKernels.TwoVectors>, null, null),
+            _ => new(
+                GemmKernels.PortableRows, Vector<T>.Count, 2,
+                &GemmKernels.Portable<T, GemmKernels.OneVector>, &GemmKernels.Portable<T, GemmKernels.TwoVectors>, null, null),
+        };
+
+        /// <summary>Width of the packed panel that holds <paramref name="columns"/> columns: whole vectors.</summary>
+        public int PanelWidth(int columns) => Math.Min(Columns, (columns + Vector - 1) / Vector * Vector);
+
+        /// <summary>The kernel for a panel of <paramref name="columns"/> columns (rounded up to whole vectors).</summary>
+        public delegate*<long, T*, long, long, T*, long, T*, long, bool, void> For(int columns) =>
+            (PanelWidth(columns) / Vector) switch
+            {
+                1 => oneVector,
+                2 => twoVectors,
+                3 => threeVectors,
+                _ => fourVectors,
+            };
+    }
+
+    /// <summary>One thread's packed-A block and edge tile, sized for a product.</summary>
+    private readonly struct Workspace<T>
+        where T : unmanaged, INumber<T>
+    {
+        public readonly T* PackedA;
+        public readonly T* Tile;
+
+        public Workspace(in Problem<T> problem, MicroKernel<T> kernel, GemmScratch scratch)
+        {
+            PackedA = (T*)scratch.PackedA((long)RowBlock * Math.Min(DepthBlock<T>(), problem.K) * sizeof(T));
+            Tile = (T*)scratch.Tile((long)kernel.Rows * kernel.Columns * sizeof(T));
+        }
     }
 }
