@@ -11,7 +11,7 @@ public partial class Tensor
     internal T[] Data<T>() => storage.As<T>();
 
     /// <summary>A span over the elements of a contiguous tensor.</summary>
-    internal Span<T> Span<T>() => storage.As<T>().AsSpan(offset, Count);
+    internal Span<T> Span<T>() => Count == 0 ? default : storage.As<T>().AsSpan(offset, Count);
 
     /// <summary>Strides of this tensor expanded to <paramref name="target"/> (0 for broadcast dims).</summary>
     internal int[] BroadcastStrides(ReadOnlySpan<int> target)
