@@ -35,6 +35,18 @@ internal static class NablaBridge
         return Autograd.Grad([.. roots], [.. leaves], rootGrads.Count == 0 ? null : [.. rootGrads], allowUnused: true);
     }
 
+    /// <summary>
+    /// The leaves' gradients of sum(roots · rootGrads): <c>root.Backward(gradient)</c> then each
+    /// leaf's <see cref="Tensor.Grad"/> for one root (the everyday path), <c>Autograd.Grad</c>
+    /// for several (split, chunk, max with dim). Null where no gradient reached a leaf.
+    /// </summary>
+    public static Tensor?[] Backward(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, IReadOnlyList<Tensor> leaves)
+    {
+        if (roots.Count != 1) return Grad(roots, rootGrads, leaves);
+        roots[0].Backward(rootGrads[0]);
+        return [.. leaves.Select(leaf => leaf.Grad)];
+    }
+
     /// <summary>Hessian of a scalar function (<c>torch.autograd.functional.hessian</c>).</summary>
     public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor x) => Autograd.Hessian(f, x);
 
