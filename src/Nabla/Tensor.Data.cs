@@ -26,6 +26,7 @@ public partial class Tensor
     /// <summary>Copies (and converts) this tensor's elements into a contiguous tensor of the same shape.</summary>
     internal void CopyTo(Tensor destination)
     {
+        if (Count == 0) return;
         if (DType == destination.DType && IsContiguous && destination.IsContiguous && Count == destination.Count)
         {
             Array.Copy(storage.Data, offset, destination.storage.Data, destination.offset, Count);
