@@ -12,13 +12,18 @@ internal static unsafe partial class GemmKernels
     /// <summary>
     /// AVX2 + FMA micro-kernel: a 6 × (2·W) tile of C, W = <c>Vector256&lt;T&gt;.Count</c> (6×16 for float, 6×8 for
     /// double), in 12 ymm accumulators; with 2 B vectors and a broadcast that is 15 of the 16 ymm registers.
-    /// C[r, :] (+)= Σ_p a[p·6 + r] · b[p·2W .. p·2W + 2W).
+    /// C[r, :] (+)= Σ_p a[p·6 + r] · b[p·2W .. p·2W + 2W) for packed panels; strides as in <see cref="Avx512{T}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Avx2<T>(long kc, T* a, T* b, T* c, long ldc, bool accumulate)
+    public static void Avx2<T>(
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged
     {
         int w = Vector256<T>.Count;
+
+        // Rows 3..5 are read through a second pointer, so two strides cover all six rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
 
         // Each tile row is 64 bytes: one cache line (two when C is not 64-byte aligned).
         for (int r = 0; r < Avx2Rows; r++)
@@ -38,19 +43,20 @@ internal static unsafe partial class GemmKernels
 
             Vector256<T> ai = Vector256.Create(a[0]);
             c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
-            ai = Vector256.Create(a[1]);
+            ai = Vector256.Create(a[r1]);
             c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
-            ai = Vector256.Create(a[2]);
+            ai = Vector256.Create(a[r2]);
             c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
-            ai = Vector256.Create(a[3]);
+            ai = Vector256.Create(a3[0]);
             c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31);
-            ai = Vector256.Create(a[4]);
+            ai = Vector256.Create(a3[r1]);
             c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41);
-            ai = Vector256.Create(a[5]);
+            ai = Vector256.Create(a3[r2]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
 
-            a += Avx2Rows;
-            b += 2 * w;
+            a += aColStride;
+            a3 += aColStride;
+            b += bRowStride;
         }
 
         StoreRow(c, w, c00, c01, accumulate);

@@ -15,11 +15,20 @@ internal static unsafe partial class GemmKernels
     /// panels. 64 columns make a 64-wide product waste nothing; 24 accumulators + 4 B vectors + a broadcast stay
     /// within the 32 zmm registers, so the k-loop is loads, broadcasts and FMAs only.
     /// </summary>
+    /// <remarks>
+    /// Element (r, p) of the A panel is a[r·aRowStride + p·aColStride] and row p of the B panel starts at
+    /// b + p·bRowStride: a packed panel is (1, 6) and 4W; a small row-major operand is read in place.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Avx512<T>(long kc, T* a, T* b, T* c, long ldc, bool accumulate)
+    public static void Avx512<T>(
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged
     {
         int w = Vector512<T>.Count;
+
+        // Rows 3..5 are read through a second pointer, so two strides cover all six rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
 
         // The tile's 6 rows × 256 bytes are written at the end; fetching them now hides the misses.
         for (int r = 0; r < Avx512Rows; r++)
@@ -47,19 +56,20 @@ internal static unsafe partial class GemmKernels
 
             Vector512<T> ai = Vector512.Create(a[0]);
             c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01); c02 = MulAdd(ai, b2, c02); c03 = MulAdd(ai, b3, c03);
-            ai = Vector512.Create(a[1]);
+            ai = Vector512.Create(a[r1]);
             c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11); c12 = MulAdd(ai, b2, c12); c13 = MulAdd(ai, b3, c13);
-            ai = Vector512.Create(a[2]);
+            ai = Vector512.Create(a[r2]);
             c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21); c22 = MulAdd(ai, b2, c22); c23 = MulAdd(ai, b3, c23);
-            ai = Vector512.Create(a[3]);
+            ai = Vector512.Create(a3[0]);
             c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); c32 = MulAdd(ai, b2, c32); c33 = MulAdd(ai, b3, c33);
-            ai = Vector512.Create(a[4]);
+            ai = Vector512.Create(a3[r1]);
             c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); c42 = MulAdd(ai, b2, c42); c43 = MulAdd(ai, b3, c43);
-            ai = Vector512.Create(a[5]);
+            ai = Vector512.Create(a3[r2]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51); c52 = MulAdd(ai, b2, c52); c53 = MulAdd(ai, b3, c53);
 
-            a += Avx512Rows;
-            b += 4 * w;
+            a += aColStride;
+            a3 += aColStride;
+            b += bRowStride;
         }
 
         StoreRow(c, w, c00, c01, c02, c03, accumulate);

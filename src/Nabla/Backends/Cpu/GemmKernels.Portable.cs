@@ -12,13 +12,15 @@ internal static unsafe partial class GemmKernels
     /// Portable micro-kernel for any hardware: a 4 × (2·W) tile of C, W = <c>Vector&lt;T&gt;.Count</c>, in 8 vector
     /// accumulators (fits the 16 registers of SSE/NEON machines). Uses multiply then add, since a fused
     /// multiply-add is emulated, and very slow, where the hardware lacks it.
-    /// C[r, :] (+)= Σ_p a[p·4 + r] · b[p·2W .. p·2W + 2W).
+    /// C[r, :] (+)= Σ_p a[p·4 + r] · b[p·2W .. p·2W + 2W) for packed panels; strides as in <see cref="Avx512{T}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Portable<T>(long kc, T* a, T* b, T* c, long ldc, bool accumulate)
+    public static void Portable<T>(
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged, INumber<T>
     {
         int w = Vector<T>.Count;
+        long r1 = aRowStride, r2 = 2 * aRowStride, r3 = 3 * aRowStride;
         Vector<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector<T> c20 = default, c21 = default, c30 = default, c31 = default;
 
@@ -29,15 +31,15 @@ internal static unsafe partial class GemmKernels
 
             var ai = new Vector<T>(a[0]);
             c00 += ai * b0; c01 += ai * b1;
-            ai = new Vector<T>(a[1]);
+            ai = new Vector<T>(a[r1]);
             c10 += ai * b0; c11 += ai * b1;
-            ai = new Vector<T>(a[2]);
+            ai = new Vector<T>(a[r2]);
             c20 += ai * b0; c21 += ai * b1;
-            ai = new Vector<T>(a[3]);
+            ai = new Vector<T>(a[r3]);
             c30 += ai * b0; c31 += ai * b1;
 
-            a += PortableRows;
-            b += 2 * w;
+            a += aColStride;
+            b += bRowStride;
         }
 
         StoreRow(c, w, c00, c01, accumulate);
