@@ -173,6 +173,10 @@ public class ConvLayerTests
         AssertClose(Functional.MaxPool2d(x, 3, 2, 1), new MaxPool2d(3, 2, 1).Call(x), 0, "MaxPool2d");
         AssertClose(Functional.AvgPool2d(x, 2, countIncludePad: false), new AvgPool2d(2, countIncludePad: false).Call(x), 0, "AvgPool2d");
         AssertClose(Functional.AdaptiveMaxPool2d(x, (3, 5)), new AdaptiveMaxPool2d((3, 5)).Call(x), 0, "AdaptiveMaxPool2d");
+        var (values, indices) = new MaxPool2d(2).ForwardWithIndices(x);
+        AssertClose(x.Flatten(2).Gather(2, indices.Flatten(2)).View(values.Shape.Dims), values, 0, "MaxPool2d indices");
+        var (adaptiveValues, adaptiveIndices) = new AdaptiveMaxPool2d(3).ForwardWithIndices(x);
+        AssertClose(x.Flatten(2).Gather(2, adaptiveIndices.Flatten(2)).View(adaptiveValues.Shape.Dims), adaptiveValues, 0, "AdaptiveMaxPool2d indices");
         AssertClose(Functional.LPPool2d(x, 2, 2), new LPPool2d(2, 2).Call(x), 0, "LPPool2d");
         AssertClose(Functional.Interpolate(x, scaleFactor: 2, mode: "bilinear", alignCorners: true),
             new Upsample(scaleFactor: 2, mode: "bilinear", alignCorners: true).Call(x), 0, "Upsample");
