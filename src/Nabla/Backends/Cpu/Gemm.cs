@@ -104,21 +104,15 @@ internal static unsafe partial class Gemm
         if (threads > 1 && rowTiles >= 2 * threads)
         {
             // Split M: threads share each packed B block and take row chunks of it as they come free.
-            var region = new SharedPanelRegion<T>(problem, kernel, threads);
-            if (WorkerPool.TryRun(threads, region.RunParticipant))
-            {
-                return;
-            }
+            WorkerPool.Share(threads, new SharedPanelRegion<T>(problem, kernel, threads).RunParticipant);
+            return;
         }
         else if (threads > 1 && columnPanels >= 2)
         {
             // Too few rows to share: split N into independent column ranges, each packing its own A and B.
-            int participants = Math.Min(threads, columnPanels);
-            var split = new ColumnSplit<T>(problem, kernel, columnPanels, participants);
-            if (WorkerPool.TryRun(participants, split.RunParticipant))
-            {
-                return;
-            }
+            int ranges = Math.Min(threads, columnPanels);
+            WorkerPool.Share(ranges, new ColumnSplit<T>(problem, kernel, columnPanels, ranges).RunParticipant);
+            return;
         }
 
         RunBlocked(problem, kernel, GemmScratch.Current);
