@@ -24,6 +24,8 @@ public unsafe class GemmTests
     [
         (1, 1, 1, Layout.RowMajor, false),
         (13, 17, 5, Layout.RowMajor, false),
+        (30, 96, 20, Layout.RowMajor, false),     // last panel of whole vectors, read in place
+        (19, 80, 33, Layout.TransposedA, true),
         (64, 64, 64, Layout.RowMajor, false),
         (100, 100, 100, Layout.RowMajor, true),
         (257, 129, 300, Layout.RowMajor, false),

@@ -30,8 +30,9 @@ internal static unsafe class Convolution
     private const long ColumnBudgetBytes = 2 << 20;
 
     /// <summary>
-    /// Whether 3×3 stride-1 forward and input-gradient passes use <see cref="Winograd"/> (on unless
-    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison).
+    /// Whether the three passes of 3×3 stride-1 layers use <see cref="Winograd"/> where it applies (on unless
+    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison). Measured on res64/res128
+    /// (2 busy Zen 4 cores): ~2.5× the im2col path's speed over the three passes.
     /// </summary>
     internal static readonly bool WinogradEnabled = Environment.GetEnvironmentVariable("NABLA_CONV_WINOGRAD") != "0";
 

@@ -10,9 +10,9 @@ namespace Nabla.Backends.Cpu;
 /// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
 /// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
 /// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows). Products too small to pay for a second thread
-/// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing loops are marked AggressiveOptimization like the kernels:
-/// tiered compilation would otherwise run them unoptimised for their first ~100 ms, which is all of a short
-/// benchmark and the first steps of every training run.
+/// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing
+/// loops are marked AggressiveOptimization like the kernels: tiered compilation would otherwise run them
+/// unoptimised for their first ~100 ms, which is all of a short benchmark and the first steps of training.
 /// </summary>
 internal static unsafe partial class Gemm
 {
@@ -104,21 +104,16 @@ internal static unsafe partial class Gemm
         if (threads > 1 && rowTiles >= 2 * threads)
         {
             // Split M: threads share each packed B block and take row chunks of it as they come free.
-            var region = new SharedPanelRegion<T>(problem, kernel, threads);
-            if (WorkerPool.TryRun(threads, region.RunParticipant))
-            {
-                return;
-            }
+            WorkerPool.Share(threads, new SharedPanelRegion<T>(problem, kernel, threads).RunParticipant);
+            return;
         }
-        else if (threads > 1 && columnPanels >= 2)
+
+        if (threads > 1 && columnPanels >= 2)
         {
             // Too few rows to share: split N into independent column ranges, each packing its own A and B.
-            int participants = Math.Min(threads, columnPanels);
-            var split = new ColumnSplit<T>(problem, kernel, columnPanels, participants);
-            if (WorkerPool.TryRun(participants, split.RunParticipant))
-            {
-                return;
-            }
+            int ranges = Math.Min(threads, columnPanels);
+            WorkerPool.Share(ranges, new ColumnSplit<T>(problem, kernel, columnPanels, ranges).RunParticipant);
+            return;
         }
 
         RunBlocked(problem, kernel, GemmScratch.Current);
@@ -151,7 +146,7 @@ internal static unsafe partial class Gemm
         {
             int nc = Math.Min(ColumnBlock, problem.N - jc);
             int panels = (nc + nr - 1) / nr;
-            int firstPacked = directB ? nc / nr : 0;
+            int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
             for (int pc = 0; pc < problem.K; pc += depthBlock)
             {
                 int kc = Math.Min(depthBlock, problem.K - pc);
@@ -180,10 +175,23 @@ internal static unsafe partial class Gemm
             return;
         }
 
+        int columns = Math.Min(endPanel * nr, nc) - firstPanel * nr;
         GemmPacking.PackB(
             problem.B + pc * problem.BRowStride + (jc + (long)firstPanel * nr) * problem.BColStride,
-            problem.BRowStride, problem.BColStride, kc, Math.Min(endPanel * nr, nc) - firstPanel * nr, nr,
+            problem.BRowStride, problem.BColStride, kc, columns, nr, kernel.PanelWidth(columns % nr),
             packedB + (long)firstPanel * nr * kc);
+    }
+
+    /// <summary>
+    /// With B read in place, the first panel that still needs packing: the partial last one, unless its
+    /// columns fill whole vectors (then the narrower kernel reads it in place too); <c>panels</c> if none.
+    /// </summary>
+    private static int FirstPackedPanel<T>(MicroKernel<T> kernel, int nc)
+        where T : unmanaged, INumber<T>
+    {
+        int lastColumns = nc % kernel.Columns;
+        bool lastInPlace = lastColumns == 0 || lastColumns % kernel.Vector == 0;
+        return nc / kernel.Columns + (lastInPlace ? (lastColumns == 0 ? 0 : 1) : 0);
     }
 
     /// <summary>
@@ -206,8 +214,8 @@ internal static unsafe partial class Gemm
         int nr = kernel.Columns;
         bool direct = IsDirect(problem);
         bool directB = direct && problem.BColStride == 1;
-        int fullPanels = nc / nr;
         int panels = (nc + nr - 1) / nr;
+        int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
         bool add = problem.Accumulate || pc > 0;
         T* packedA = workspace.PackedA;
 
@@ -220,9 +228,11 @@ internal static unsafe partial class Gemm
         for (int jr = 0; jr < panels; jr++)
         {
             int columns = Math.Min(nr, nc - jr * nr);
-            bool inPlaceB = directB && jr < fullPanels;
+            int width = kernel.PanelWidth(columns);
+            var run = kernel.For(columns);
+            bool inPlaceB = jr < firstPacked;
             T* panelB = inPlaceB ? problem.B + pc * problem.BRowStride + jc + jr * nr : packedB + (long)jr * nr * kc;
-            long bRowStride = inPlaceB ? problem.BRowStride : nr;
+            long bRowStride = inPlaceB ? problem.BRowStride : width;
             T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
             for (int ir = 0; ir < mc; ir += mr)
             {
@@ -232,14 +242,14 @@ internal static unsafe partial class Gemm
                 long aRowStride = inPlaceA ? problem.ARowStride : 1;
                 long aColStride = inPlaceA ? problem.AColStride : mr;
                 T* cTile = cBlock + ir * problem.Ldc;
-                if (rows == mr && columns == nr)
+                if (rows == mr && columns == width)
                 {
-                    kernel.Run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add);
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add);
                 }
                 else
                 {
                     // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
-                    kernel.Run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false);
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false);
                     WriteEdgeTile(workspace.Tile, nr, cTile, problem.Ldc, rows, columns, add);
                 }
             }
@@ -294,20 +304,62 @@ internal static unsafe partial class Gemm
             C + begin, Ldc, Accumulate);
     }
 
-    /// <summary>A micro-kernel and its tile shape (mr rows × nr columns).</summary>
-    private readonly struct MicroKernel<T>(delegate*<long, T*, long, long, T*, long, T*, long, bool, void> run, int rows, int columns)
+    /// <summary>
+    /// A path's micro-kernels: the full mr × nr tile, and narrower ones (whole vectors of <see cref="Vector"/>
+    /// elements) for the last, partial panel of B.
+    /// </summary>
+    private readonly struct MicroKernel<T>
         where T : unmanaged, INumber<T>
     {
-        public readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> Run = run;
-        public readonly int Rows = rows;
-        public readonly int Columns = columns;
+        public readonly int Rows;
+        public readonly int Columns;
+        public readonly int Vector;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> oneVector;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> twoVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> threeVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> fourVectors;
+
+        private MicroKernel(
+            int rows, int vector, int vectors, delegate*<long, T*, long, long, T*, long, T*, long, bool, void> one,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> two,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> three,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> four)
+        {
+            Rows = rows;
+            Vector = vector;
+            Columns = vector * vectors;
+            oneVector = one;
+            twoVectors = two;
+            threeVectors = three;
+            fourVectors = four;
+        }
 
         public static MicroKernel<T> For(CpuIsa isa) => isa switch
         {
-            CpuIsa.Avx512 => new(&GemmKernels.Avx512<T>, GemmKernels.Avx512Rows, 4 * Vector512<T>.Count),
-            CpuIsa.Avx2 => new(&GemmKernels.Avx2<T>, GemmKernels.Avx2Rows, 2 * Vector256<T>.Count),
-            _ => new(&GemmKernels.Portable<T>, GemmKernels.PortableRows, 2 * Vector<T>.Count),
+            CpuIsa.Avx512 => new(
+                GemmKernels.Avx512Rows, Vector512<T>.Count, 4,
+                &GemmKernels.Avx512<T, GemmKernels.OneVector>, &GemmKernels.Avx512<T, GemmKernels.TwoVectors>,
+                &GemmKernels.Avx512<T, GemmKernels.ThreeVectors>, &GemmKernels.Avx512<T, GemmKernels.FourVectors>),
+            CpuIsa.Avx2 => new(
+                GemmKernels.Avx2Rows, Vector256<T>.Count, 2,
+                &GemmKernels.Avx2<T, GemmKernels.OneVector>, &GemmKernels.Avx2<T, GemmKernels.TwoVectors>, null, null),
+            _ => new(
+                GemmKernels.PortableRows, Vector<T>.Count, 2,
+                &GemmKernels.Portable<T, GemmKernels.OneVector>, &GemmKernels.Portable<T, GemmKernels.TwoVectors>, null, null),
         };
+
+        /// <summary>Width of the packed panel that holds <paramref name="columns"/> columns: whole vectors.</summary>
+        public int PanelWidth(int columns) => Math.Min(Columns, (columns + Vector - 1) / Vector * Vector);
+
+        /// <summary>The kernel for a panel of <paramref name="columns"/> columns (rounded up to whole vectors).</summary>
+        public delegate*<long, T*, long, long, T*, long, T*, long, bool, void> For(int columns) =>
+            (PanelWidth(columns) / Vector) switch
+            {
+                1 => oneVector,
+                2 => twoVectors,
+                3 => threeVectors,
+                _ => fourVectors,
+            };
     }
 
     /// <summary>One thread's packed-A block and edge tile, sized for a product.</summary>

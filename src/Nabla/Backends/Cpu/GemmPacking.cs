@@ -37,10 +37,12 @@ internal static unsafe class GemmPacking
 
     /// <summary>
     /// Packs the kc × nc block of B (element (p, j) at b[p·rowStride + j·colStride]) into ⌈nc/nr⌉ panels of
-    /// nr columns: panel t holds, for each p, the nr values B[p, t·nr .. t·nr + nr) (columns past nc are zero).
+    /// nr columns: panel t holds, for each p, the nr values B[p, t·nr .. t·nr + nr). A last, partial panel is
+    /// <paramref name="lastWidth"/> wide (its columns rounded up to whole vectors, zero-filled), for the narrower
+    /// kernel that reads it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackB<T>(T* b, long rowStride, long colStride, int kc, int nc, int nr, T* packed)
+    public static void PackB<T>(T* b, long rowStride, long colStride, int kc, int nc, int nr, int lastWidth, T* packed)
         where T : unmanaged, INumber<T>
     {
         int fullPanels = nc / nr;
@@ -73,7 +75,7 @@ internal static unsafe class GemmPacking
         if (lastColumns > 0)
         {
             PackColumns(
-                b + (long)fullPanels * nr * colStride, rowStride, colStride, kc, lastColumns, nr,
+                b + (long)fullPanels * nr * colStride, rowStride, colStride, kc, lastColumns, lastWidth,
                 packed + fullPanels * panelSize);
         }
     }
@@ -130,7 +132,7 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>One panel of B from its columns (columns ≤ nr, any strides), zero-padded to nr.</summary>
+    /// <summary>One panel of B, nr wide, from its columns (columns ≤ nr, any strides), zero-padded to nr.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackColumns<T>(T* b, long rowStride, long colStride, int kc, int columns, int nr, T* packed)
         where T : unmanaged, INumber<T>

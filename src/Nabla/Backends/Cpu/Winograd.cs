@@ -34,7 +34,17 @@ internal static unsafe class Winograd
     public static bool Applies(in Conv2dGeometry g) =>
         Vector512.IsHardwareAccelerated && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1 &&
         g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 &&
-        g.InChannels >= 16 && g.OutChannels >= 16 && g.OutHeight >= 2 && g.OutWidth >= 2;
+        g.InChannels >= 16 && g.OutChannels >= 16 && g.OutHeight >= 2 && g.OutWidth >= 2 &&
+        TransformedSampleElements(g) <= MaxTransformedSampleElements;
+
+    /// <summary>
+    /// A block holds at least one whole sample in the transformed domain (36 points × tiles × channels);
+    /// beyond ~16 MB of float32 (very large images) the im2col path, which works in bands of rows, is used instead.
+    /// </summary>
+    private const long MaxTransformedSampleElements = 4L << 20;
+
+    private static long TransformedSampleElements(in Conv2dGeometry g) =>
+        (long)Points * ((g.OutHeight + Tile - 1) / Tile) * ((g.OutWidth + Tile - 1) / Tile) * Math.Max(g.InChannels, g.OutChannels);
 
     /// <summary>The convolution whose forward pass is the input gradient of <paramref name="g"/> (weights transposed and flipped).</summary>
     public static Conv2dGeometry Adjoint(in Conv2dGeometry g) =>
