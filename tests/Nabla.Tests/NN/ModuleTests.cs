@@ -291,3 +291,22 @@ public class SequentialTests
         Assert.Throws<ArgumentException>(() => new Sequential(("a", new ReLU()), ("a", new Tanh())));
     }
 }
+
+public class ModuleConversionTests
+{
+    [Fact]
+    public void To_keeps_objects_that_need_no_conversion_and_keeps_int_buffers()
+    {
+        var bn = new BatchNorm1d(3);
+        var weight = bn.Weight;
+        var runningMean = bn.RunningMean;
+        bn.To(DType.Float32);
+        Assert.Same(weight, bn.Weight);
+        Assert.Same(runningMean, bn.RunningMean);
+        bn.To(DType.Float64);
+        Assert.Equal(DType.Float64, bn.RunningVar!.DType);
+        Assert.Equal(DType.Int64, bn.NumBatchesTracked!.DType);
+        Assert.True(bn.Weight!.RequiresGrad && bn.Weight.IsLeaf);
+        Assert.Throws<DTypeException>(() => bn.To(DType.Int32));
+    }
+}
