@@ -131,9 +131,9 @@ internal static class Engine
     /// <summary>Kahn's algorithm from the roots: a node comes after every node that sends it a gradient.</summary>
     static List<Node> TopologicalOrder(List<Node> roots)
     {
-        var dependencies = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<Node>();
-        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        // Per-thread scratch collections: a backward allocates only the order it returns.
+        var scratch = Scratch.Take();
+        var (dependencies, stack, seen, ready) = (scratch.Dependencies, scratch.Stack, scratch.Seen, scratch.Ready);
         foreach (var root in roots) if (seen.Add(root)) stack.Push(root);
         while (stack.Count > 0)
         {
@@ -146,7 +146,6 @@ internal static class Engine
             }
         }
         var order = new List<Node>(seen.Count);
-        var ready = new Queue<Node>();
         foreach (var root in seen) if (!dependencies.ContainsKey(root)) ready.Enqueue(root);
         while (ready.Count > 0)
         {
@@ -158,7 +157,36 @@ internal static class Engine
                 if (--dependencies[next] == 0) ready.Enqueue(next);
             }
         }
+        Scratch.Return(scratch);
         return order;
+    }
+
+    /// <summary>Reusable collections for <see cref="TopologicalOrder"/>, one set per thread (a nested backward takes a fresh set).</summary>
+    sealed class Scratch
+    {
+        [ThreadStatic] static Scratch? cached;
+        public readonly Dictionary<Node, int> Dependencies = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<Node> Stack = new();
+        public readonly HashSet<Node> Seen = new(ReferenceEqualityComparer.Instance);
+        public readonly Queue<Node> Ready = new();
+
+        public static Scratch Take()
+        {
+            var scratch = cached ?? new Scratch();
+            cached = null;
+            return scratch;
+        }
+
+        public static void Return(Scratch scratch)
+        {
+            // Keep small sets only, so that one huge graph does not pin its memory forever.
+            if (scratch.Seen.Count > 4096) return;
+            scratch.Dependencies.Clear();
+            scratch.Stack.Clear();
+            scratch.Seen.Clear();
+            scratch.Ready.Clear();
+            cached = scratch;
+        }
     }
 
     static void CheckFinite(Node node, Tensor?[] grads)

@@ -18,7 +18,7 @@ public partial class Tensor
         if (result.Count == 0) return result;
         // Fast path: one operand is a single value (x * 2.0, a reduced gradient broadcast back) and the
         // other is contiguous with the result's shape: one TensorPrimitives call with a scalar.
-        if (a.Count == 1 && b.IsContiguous && b.Count == result.Count || b.Count == 1 && a.IsContiguous && a.Count == result.Count)
+        if (a.IsOneValue && b.IsContiguous && b.Count == result.Count || b.IsOneValue && a.IsContiguous && a.Count == result.Count)
         {
             switch (dtype)
             {
@@ -63,7 +63,7 @@ public partial class Tensor
 
     static void ScalarBinary<T, TOp>(Tensor a, Tensor b, Tensor result) where T : unmanaged, INumber<T> where TOp : IArithmeticRow
     {
-        if (b.Count == 1 && a.Count == result.Count) TOp.RowScalar(a.Span<T>(), b.Data<T>()[b.offset], result.Span<T>());
+        if (b.IsOneValue && a.IsContiguous && a.Count == result.Count) TOp.RowScalar(a.Span<T>(), b.Data<T>()[b.offset], result.Span<T>());
         else TOp.ScalarRow(a.Data<T>()[a.offset], b.Span<T>(), result.Span<T>());
     }
 
@@ -132,6 +132,17 @@ public partial class Tensor
         }
         var layout = new RowLayout(result.shape, [0, source.offset], result.strides, source.strides);
         Elementwise.Map(layout, source.Data<TIn>(), result.Data<TOut>(), row);
+    }
+
+    /// <summary>True when every element is the same storage element: one value, or one value expanded (all strides 0).</summary>
+    internal bool IsOneValue
+    {
+        get
+        {
+            for (int i = 0; i < strides.Length; i++)
+                if (strides[i] != 0 && shape[i] != 1) return false;
+            return true;
+        }
     }
 
     /// <summary>This tensor converted to <paramref name="dtype"/> outside autograd (same object when it already has it).</summary>
