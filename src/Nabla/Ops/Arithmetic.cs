@@ -126,8 +126,8 @@ public partial class Tensor
         {
             result = roundingMode switch
             {
-                "trunc" => Arithmetic<RowOps.TruncDivide>("Div", this, other, dtype),
-                "floor" => Arithmetic<RowOps.FloorDivide>("Div", this, other, dtype),
+                "trunc" => Arithmetic<RowOps.ScalarLoop<RowOps.TruncQuotient>>("Div", this, other, dtype),
+                "floor" => Arithmetic<RowOps.ScalarLoop<RowOps.FloorQuotient>>("Div", this, other, dtype),
                 _ => throw new ArgumentException($"Div: roundingMode must be \"trunc\" or \"floor\", got \"{roundingMode}\".", nameof(roundingMode)),
             };
         }
@@ -201,7 +201,7 @@ public partial class Tensor
     static Tensor PowForward(Tensor a, Tensor b, DType dtype)
     {
         // Integer powers are exact and wrap on overflow, like PyTorch's (100¹⁰⁰ in uint8 is 0).
-        if (!dtype.IsFloatingPoint()) return Arithmetic<RowOps.IntegerPower>("Pow", a, b, dtype);
+        if (!dtype.IsFloatingPoint()) return Arithmetic<RowOps.ScalarLoop<RowOps.IntegerPower>>("Pow", a, b, dtype);
         var computeType = dtype;
         var x = a.ToDTypeIfNeeded(computeType);
         var y = b.ToDTypeIfNeeded(computeType);

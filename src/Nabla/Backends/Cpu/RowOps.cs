@@ -67,41 +67,40 @@ internal static class RowOps
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(y, x, d);
     }
 
-    /// <summary>Quotient rounded toward zero (<c>div(rounding_mode='trunc')</c>); integers divide exactly.</summary>
-    public struct TruncDivide : IArithmeticRow
+    /// <summary>An elementwise function of two numbers that has no vectorised primitive.</summary>
+    public interface IScalarFunction
+    {
+        static abstract T Apply<T>(T x, T y) where T : unmanaged, INumber<T>;
+    }
+
+    /// <summary>Row op applying <typeparamref name="TFunction"/> one element at a time (the JIT inlines it; no virtual call).</summary>
+    public struct ScalarLoop<TFunction> : IArithmeticRow where TFunction : IScalarFunction
     {
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
         {
-            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y[i]);
+            for (int i = 0; i < d.Length; i++) d[i] = TFunction.Apply(x[i], y[i]);
         }
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T>
         {
-            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y);
+            for (int i = 0; i < d.Length; i++) d[i] = TFunction.Apply(x[i], y);
         }
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
         {
-            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x, y[i]);
+            for (int i = 0; i < d.Length; i++) d[i] = TFunction.Apply(x, y[i]);
         }
-        static T Quotient<T>(T a, T b) where T : INumber<T> =>
+    }
+
+    /// <summary>Quotient rounded toward zero (<c>div(rounding_mode='trunc')</c>); integers divide exactly.</summary>
+    public struct TruncQuotient : IScalarFunction
+    {
+        public static T Apply<T>(T a, T b) where T : unmanaged, INumber<T> =>
             !IsFloat<T>() ? a / b : T.CreateTruncating(Math.Truncate(double.CreateTruncating(a) / double.CreateTruncating(b)));
     }
 
     /// <summary>Quotient rounded toward −∞ (<c>div(rounding_mode='floor')</c>, Python's <c>//</c>), with PyTorch's fmod-based rule for floats.</summary>
-    public struct FloorDivide : IArithmeticRow
+    public struct FloorQuotient : IScalarFunction
     {
-        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y[i]);
-        }
-        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y);
-        }
-        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x, y[i]);
-        }
-        static T Quotient<T>(T a, T b) where T : INumber<T>
+        public static T Apply<T>(T a, T b) where T : unmanaged, INumber<T>
         {
             if (!IsFloat<T>())
             {
@@ -122,21 +121,9 @@ internal static class RowOps
     }
 
     /// <summary>Integer power by repeated squaring in the element type, wrapping on overflow like PyTorch's.</summary>
-    public struct IntegerPower : IArithmeticRow
+    public struct IntegerPower : IScalarFunction
     {
-        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = Power(x[i], y[i]);
-        }
-        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = Power(x[i], y);
-        }
-        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = Power(x, y[i]);
-        }
-        static T Power<T>(T @base, T exponent) where T : INumber<T>
+        public static T Apply<T>(T @base, T exponent) where T : unmanaged, INumber<T>
         {
             if (exponent < T.Zero)
                 throw new ArgumentException("Pow: integers to negative integer powers are not allowed.");
