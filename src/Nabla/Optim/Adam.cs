@@ -1,0 +1,98 @@
+namespace Nabla.Optim;
+
+/// <summary>
+/// Adam (<c>torch.optim.Adam</c>; Kingma &amp; Ba, 2015). For each parameter θ with gradient g,
+/// at step t = 1, 2, … (PyTorch 1.13's algorithm):
+/// <code>
+/// g ← −g                                  if maximize
+/// g ← g + λθ                              if weight_decay λ ≠ 0 (L2 penalty; see AdamW for decoupled decay)
+/// m ← β₁m + (1 − β₁)g                     (state "exp_avg")
+/// v ← β₂v + (1 − β₂)g²                    (state "exp_avg_sq")
+/// v̂max ← max(v̂max, v)                     if amsgrad (state "max_exp_avg_sq"); then v stands for v̂max below
+/// denom ← √v / √(1 − β₂ᵗ) + ε
+/// θ ← θ − (γ / (1 − β₁ᵗ)) · m / denom      (γ = lr)
+/// </code>
+/// </summary>
+public class Adam : Optimizer
+{
+    readonly bool decoupledWeightDecay;
+
+    /// <summary>Adam over <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The tensors to optimize, e.g. <c>model.Parameters()</c>.</param>
+    /// <param name="lr">Learning rate γ.</param>
+    /// <param name="betas">Decay rates (β₁, β₂) of the running averages of g and g²; default (0.9, 0.999).</param>
+    /// <param name="eps">ε added to the denominator for numerical stability.</param>
+    /// <param name="weightDecay">L2 penalty λ added to the gradient.</param>
+    /// <param name="amsgrad">Use the AMSGrad variant (the maximum of past second moments).</param>
+    /// <param name="maximize">Maximize the objective instead of minimizing it.</param>
+    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8,
+                double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, betas, eps, weightDecay, amsgrad, maximize) { }
+
+    /// <summary>Adam over several parameter groups; the arguments are the defaults for options a group does not set.</summary>
+    public Adam(IEnumerable<ParamGroup> paramGroups, double lr = 1e-3, (double, double)? betas = null, double eps = 1e-8,
+                double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : this(paramGroups, lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay: false) { }
+
+    /// <summary>For <see cref="AdamW"/>: the same algorithm with decoupled weight decay.</summary>
+    private protected Adam(IEnumerable<ParamGroup> paramGroups, double lr, (double, double)? betas, double eps,
+                           double weightDecay, bool amsgrad, bool maximize, bool decoupledWeightDecay)
+        : base(paramGroups, new Dictionary<string, object>
+        {
+            ["lr"] = lr, ["betas"] = betas ?? (0.9, 0.999), ["eps"] = eps,
+            ["weight_decay"] = weightDecay, ["amsgrad"] = amsgrad, ["maximize"] = maximize,
+        })
+    {
+        this.decoupledWeightDecay = decoupledWeightDecay;
+    }
+
+    /// <inheritdoc/>
+    protected override void Validate(ParamGroup group)
+    {
+        CheckNonNegative(group, "lr", "lr");
+        CheckNonNegative(group, "eps", "eps");
+        var (beta1, beta2) = group.GetPair("betas");
+        CheckUnitInterval("betas", beta1);
+        CheckUnitInterval("betas", beta2);
+        CheckNonNegative(group, "weight_decay", "weightDecay");
+    }
+
+    /// <inheritdoc/>
+    protected override void InitState(Tensor parameter, ParamGroup group, Dictionary<string, Tensor> state)
+    {
+        state["step"] = NewStepCounter();
+        state["exp_avg"] = Tensor.ZerosLike(parameter);
+        state["exp_avg_sq"] = Tensor.ZerosLike(parameter);
+        if (group.GetBool("amsgrad")) state["max_exp_avg_sq"] = Tensor.ZerosLike(parameter);
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor parameter, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state)
+    {
+        double lr = group.Lr, eps = group.GetDouble("eps"), weightDecay = group.GetDouble("weight_decay");
+        var (beta1, beta2) = group.GetPair("betas");
+        var g = group.GetBool("maximize") ? -grad : grad;
+        var expAvg = state["exp_avg"];
+        var expAvgSq = state["exp_avg_sq"];
+        double step = IncrementStep(state);
+
+        if (decoupledWeightDecay) parameter.Mul_(1 - lr * weightDecay);  // θ ← θ(1 − γλ)
+        else if (weightDecay != 0) g = g.Add(parameter, weightDecay);     // g ← g + λθ
+
+        expAvg.Mul_(beta1).Add_(g, 1 - beta1);                             // m ← β₁m + (1 − β₁)g
+        expAvgSq.Mul_(beta2).Addcmul_(g, g, 1 - beta2);                    // v ← β₂v + (1 − β₂)g²
+
+        double biasCorrection1 = 1 - Math.Pow(beta1, step);
+        double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
+        double stepSize = lr / biasCorrection1;
+        var second = expAvgSq;
+        if (group.GetBool("amsgrad"))
+        {
+            var maxExpAvgSq = state["max_exp_avg_sq"];
+            maxExpAvgSq.Copy_(maxExpAvgSq.Maximum(expAvgSq));              // v̂max ← max(v̂max, v)
+            second = maxExpAvgSq;
+        }
+        var denom = (second.Sqrt() / biasCorrection2Sqrt).Add_(eps);       // √v / √(1 − β₂ᵗ) + ε
+        parameter.Addcdiv_(expAvg, denom, -stepSize);                      // θ ← θ − γ/(1 − β₁ᵗ) · m/denom
+    }
+}

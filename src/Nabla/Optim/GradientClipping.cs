@@ -1,0 +1,65 @@
+namespace Nabla.Optim;
+
+/// <summary>
+/// Gradient clipping, PyTorch's <c>torch.nn.utils.clip_grad_norm_</c> and
+/// <c>clip_grad_value_</c>. They live next to the optimizers (rather than in <c>Nabla.NN</c>)
+/// because they act on gradients right before <c>optimizer.Step()</c>:
+/// <code>
+/// loss.Backward();
+/// GradientClipping.ClipGradNorm(model.Parameters(), maxNorm: 1.0);
+/// optimizer.Step();
+/// </code>
+/// Both modify the gradients in place and skip parameters whose gradient is null.
+/// </summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Rescales the gradients so that their total norm — the <paramref name="normType"/>-norm of the
+    /// vector of all gradient elements — is at most <paramref name="maxNorm"/>
+    /// (<c>clip_grad_norm_</c>):
+    /// <code>
+    /// total ← ‖(‖g₁‖ₚ, …, ‖gₙ‖ₚ)‖ₚ              (max |g| for p = ∞)
+    /// c ← min(maxNorm / (total + 1e-6), 1)
+    /// gᵢ ← c·gᵢ
+    /// </code>
+    /// </summary>
+    /// <param name="parameters">Tensors whose <see cref="Tensor.Grad"/> is clipped.</param>
+    /// <param name="maxNorm">Largest allowed total norm.</param>
+    /// <param name="normType">p of the norm: 2 (default), 1, any p &gt; 0, or <see cref="double.PositiveInfinity"/>.</param>
+    /// <param name="errorIfNonfinite">Throw if the total norm is NaN or infinite (the gradients are then left unchanged).</param>
+    /// <returns>The total norm of the gradients before clipping, as a zero-dimensional tensor (0 when no parameter has a gradient).</returns>
+    public static Tensor ClipGradNorm(IEnumerable<Tensor> parameters, double maxNorm, double normType = 2, bool errorIfNonfinite = false)
+    {
+        if (!(normType > 0)) throw new ArgumentOutOfRangeException(nameof(normType), normType, $"ClipGradNorm: normType must be positive or infinity, got {normType}.");
+        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return Tensor.Zeros(ReadOnlySpan<int>.Empty);
+        using (Autograd.NoGrad())
+        {
+            Tensor total;
+            if (double.IsPositiveInfinity(normType))
+            {
+                var maxima = grads.Select(g => g.Abs().Max()).ToList();
+                total = maxima.Count == 1 ? maxima[0] : Tensor.Stack(maxima).Max();
+            }
+            else
+                total = Tensor.Stack([.. grads.Select(g => g.Norm(normType))]).Norm(normType);
+            if (errorIfNonfinite && !double.IsFinite(total.Item()))
+                throw new ArithmeticException($"ClipGradNorm: the total norm of order {normType} of the gradients is {total.Item()}, so they cannot be clipped; pass errorIfNonfinite: false to clip anyway.");
+            var coefficient = (maxNorm / (total + 1e-6)).Clamp(max: 1.0);          // c ← min(maxNorm / (total + 1e-6), 1)
+            foreach (var g in grads) g.Mul_(coefficient.To(g.DType));              // g ← c·g
+            return total;
+        }
+    }
+
+    /// <summary>
+    /// Clamps every gradient element to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>]
+    /// in place (<c>clip_grad_value_</c>).
+    /// </summary>
+    public static void ClipGradValue(IEnumerable<Tensor> parameters, double clipValue)
+    {
+        if (!(clipValue >= 0)) throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, $"ClipGradValue: clipValue must be non-negative, got {clipValue}.");
+        using (Autograd.NoGrad())
+            foreach (var p in parameters)
+                p.Grad?.Clamp_(-clipValue, clipValue);
+    }
+}

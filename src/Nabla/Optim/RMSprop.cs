@@ -1,0 +1,94 @@
+namespace Nabla.Optim;
+
+/// <summary>
+/// RMSprop (<c>torch.optim.RMSprop</c>; Hinton's lecture 6e). For each parameter θ with gradient g
+/// (PyTorch 1.13's algorithm):
+/// <code>
+/// g ← −g                            if maximize
+/// g ← g + λθ                        if weight_decay λ ≠ 0
+/// v ← αv + (1 − α)g²                (state "square_avg")
+/// if centered:
+///     ḡ ← αḡ + (1 − α)g             (state "grad_avg")
+///     d ← √(v − ḡ²) + ε
+/// else:
+///     d ← √v + ε
+/// if momentum μ &gt; 0:
+///     b ← μb + g / d                (state "momentum_buffer")
+///     θ ← θ − γb
+/// else:
+///     θ ← θ − γ g / d               (γ = lr)
+/// </code>
+/// </summary>
+public sealed class RMSprop : Optimizer
+{
+    /// <summary>RMSprop over <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The tensors to optimize.</param>
+    /// <param name="lr">Learning rate γ.</param>
+    /// <param name="alpha">Smoothing constant α of the running average of g².</param>
+    /// <param name="eps">ε added to the denominator.</param>
+    /// <param name="weightDecay">L2 penalty λ added to the gradient.</param>
+    /// <param name="momentum">Momentum factor μ.</param>
+    /// <param name="centered">Normalize by an estimate of the gradient's variance instead of its second moment.</param>
+    /// <param name="maximize">Maximize the objective instead of minimizing it.</param>
+    public RMSprop(IEnumerable<Tensor> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8,
+                   double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, alpha, eps, weightDecay, momentum, centered, maximize) { }
+
+    /// <summary>RMSprop over several parameter groups; the arguments are the defaults for options a group does not set.</summary>
+    public RMSprop(IEnumerable<ParamGroup> paramGroups, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8,
+                   double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
+        : base(paramGroups, new Dictionary<string, object>
+        {
+            ["lr"] = lr, ["momentum"] = momentum, ["alpha"] = alpha, ["eps"] = eps,
+            ["centered"] = centered, ["weight_decay"] = weightDecay, ["maximize"] = maximize,
+        })
+    { }
+
+    /// <inheritdoc/>
+    protected override void Validate(ParamGroup group)
+    {
+        CheckNonNegative(group, "lr", "lr");
+        CheckNonNegative(group, "eps", "eps");
+        CheckNonNegative(group, "momentum", "momentum");
+        CheckNonNegative(group, "weight_decay", "weightDecay");
+        CheckNonNegative(group, "alpha", "alpha");
+    }
+
+    /// <inheritdoc/>
+    protected override void InitState(Tensor parameter, ParamGroup group, Dictionary<string, Tensor> state)
+    {
+        state["step"] = NewStepCounter();
+        state["square_avg"] = Tensor.ZerosLike(parameter);
+        if (group.GetDouble("momentum") > 0) state["momentum_buffer"] = Tensor.ZerosLike(parameter);
+        if (group.GetBool("centered")) state["grad_avg"] = Tensor.ZerosLike(parameter);
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor parameter, Tensor grad, ParamGroup group, Dictionary<string, Tensor> state)
+    {
+        double lr = group.Lr, alpha = group.GetDouble("alpha"), eps = group.GetDouble("eps");
+        double weightDecay = group.GetDouble("weight_decay"), momentum = group.GetDouble("momentum");
+        IncrementStep(state);
+        var g = group.GetBool("maximize") ? -grad : grad;
+        if (weightDecay != 0) g = g.Add(parameter, weightDecay);    // g ← g + λθ
+        var squareAvg = state["square_avg"];
+        squareAvg.Mul_(alpha).Addcmul_(g, g, 1 - alpha);            // v ← αv + (1 − α)g²
+        Tensor avg;
+        if (group.GetBool("centered"))
+        {
+            var gradAvg = state["grad_avg"];
+            gradAvg.Mul_(alpha).Add_(g, 1 - alpha);                 // ḡ ← αḡ + (1 − α)g
+            avg = (squareAvg - gradAvg * gradAvg).Sqrt();           // √(v − ḡ²)
+        }
+        else avg = squareAvg.Sqrt();                                // √v
+        avg.Add_(eps);                                              // d ← … + ε
+        if (momentum > 0)
+        {
+            // A group may gain momentum later (a scheduler cycling it): create the buffer then.
+            if (!state.TryGetValue("momentum_buffer", out var buffer)) state["momentum_buffer"] = buffer = Tensor.ZerosLike(parameter);
+            buffer.Mul_(momentum).Addcdiv_(g, avg, 1);              // b ← μb + g/d
+            parameter.Add_(buffer, -lr);                            // θ ← θ − γb
+        }
+        else parameter.Addcdiv_(g, avg, -lr);                       // θ ← θ − γ g/d
+    }
+}
