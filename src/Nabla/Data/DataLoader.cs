@@ -1,0 +1,273 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace Nabla.Data;
+
+// Both arities of DataLoader live here: DataLoader<T> is only DataLoader<T, T> with the default
+// collate function, and a reader looking for one finds the other next to it.
+
+/// <summary>
+/// Iterates over a data set in batches (<c>torch.utils.data.DataLoader</c>) whose samples collate
+/// into batches of the same type: tensors, tensor arrays and tuples of tensors, stacked along a
+/// new first dimension. Each enumeration (<c>foreach</c>) is one epoch.
+/// </summary>
+/// <typeparam name="T">Type of a sample and of a batch, e.g. <c>(Tensor, Tensor)</c>.</typeparam>
+/// <example>
+/// <code>
+/// var loader = new DataLoader&lt;(Tensor, Tensor)&gt;(trainSet, batchSize: 64, shuffle: true, generator: new Generator(0));
+/// foreach (var (x, y) in loader) { ... }
+/// </code>
+/// </example>
+public sealed class DataLoader<T> : DataLoader<T, T>
+{
+    /// <summary>A loader over <paramref name="dataset"/>.</summary>
+    /// <param name="dataset">The samples; held in memory, never re-read per epoch.</param>
+    /// <param name="batchSize">Samples per batch (<c>batch_size</c>).</param>
+    /// <param name="shuffle">Whether each epoch visits the samples in a new random order (<c>shuffle</c>).</param>
+    /// <param name="dropLast">Whether to drop the last batch when it is smaller than <paramref name="batchSize"/> (<c>drop_last</c>).</param>
+    /// <param name="collate">Turns a list of samples into a batch; <see cref="Collate.Default{T}"/> when null (<c>collate_fn</c>).</param>
+    /// <param name="generator">Draws the shuffled orders; see <see cref="DataLoader{TSample, TBatch}.Generator"/>.</param>
+    /// <param name="prefetch">Batches prepared ahead on a background thread; 0 loads each batch on the consuming thread.</param>
+    /// <exception cref="ArgumentException">An argument is out of range, or <typeparamref name="T"/> has no default collation and no collate function is given.</exception>
+    public DataLoader(Dataset<T> dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false,
+        Func<IReadOnlyList<T>, T>? collate = null, Generator? generator = null, int prefetch = DefaultPrefetch)
+        : base(dataset, collate ?? Collate.Default<T>(), batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: collate is null)
+    {
+    }
+}
+
+/// <summary>
+/// Iterates over a data set in batches (<c>torch.utils.data.DataLoader</c>), with a collate
+/// function that turns a list of <typeparamref name="TSample"/> into a <typeparamref name="TBatch"/>.
+/// Each enumeration (<c>foreach</c>) is one epoch; <see cref="Count"/> is the number of batches.
+/// </summary>
+/// <typeparam name="TSample">Type of one sample of the data set.</typeparam>
+/// <typeparam name="TBatch">Type of one batch.</typeparam>
+/// <remarks>
+/// <para>
+/// Order: with <c>shuffle</c>, each epoch's order is <see cref="Tensor.RandPerm"/> drawn from
+/// <see cref="Generator"/> when the enumeration starts; the same seed gives the same epochs in
+/// every run, and saving <see cref="GetState"/> between epochs lets a resumed run continue with
+/// exactly the orders it would have had. Without <c>shuffle</c> the order is 0, 1, 2, ….
+/// </para>
+/// <para>
+/// Prefetch: with <c>prefetch</c> &gt; 0, a background thread loads the next batches into a queue
+/// of that many while the consumer trains on the current one. Batches come in the same order
+/// and with the same values as without prefetch. An exception thrown while loading is rethrown,
+/// with its original type and stack, on the consuming thread at the batch where it happened.
+/// Leaving the loop early (<c>break</c>, an exception) stops and joins the thread.
+/// </para>
+/// <para>
+/// Fast path: when the data set implements <see cref="IBatchDataset{TBatch}"/> (as
+/// <see cref="TensorDataset"/> does) and the collate function is the default, each batch is
+/// fetched with one call instead of one per sample.
+/// </para>
+/// </remarks>
+public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
+{
+    /// <summary>Batches prepared ahead by default: one being consumed, two waiting.</summary>
+    public const int DefaultPrefetch = 2;
+
+    private readonly Func<IReadOnlyList<TSample>, TBatch> collate;
+    private readonly IBatchDataset<TBatch>? batchDataset;
+
+    /// <summary>A loader over <paramref name="dataset"/> that collates with <paramref name="collate"/>.</summary>
+    /// <param name="dataset">The samples; held in memory, never re-read per epoch.</param>
+    /// <param name="collate">Turns a list of samples into a batch (<c>collate_fn</c>).</param>
+    /// <param name="batchSize">Samples per batch (<c>batch_size</c>).</param>
+    /// <param name="shuffle">Whether each epoch visits the samples in a new random order (<c>shuffle</c>).</param>
+    /// <param name="dropLast">Whether to drop the last batch when it is smaller than <paramref name="batchSize"/> (<c>drop_last</c>).</param>
+    /// <param name="generator">Draws the shuffled orders; see <see cref="Generator"/>.</param>
+    /// <param name="prefetch">Batches prepared ahead on a background thread; 0 loads each batch on the consuming thread.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1 or <paramref name="prefetch"/> &lt; 0.</exception>
+    public DataLoader(Dataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize = 1, bool shuffle = false,
+        bool dropLast = false, Generator? generator = null, int prefetch = DefaultPrefetch)
+        : this(dataset, collate, batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: false)
+    {
+    }
+
+    private protected DataLoader(Dataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize, bool shuffle,
+        bool dropLast, Generator? generator, int prefetch, bool usesDefaultCollate)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(collate);
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"DataLoader: batchSize must be at least 1, got {batchSize}.");
+        }
+        if (prefetch < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, $"DataLoader: prefetch must be 0 or more, got {prefetch}.");
+        }
+        Dataset = dataset;
+        this.collate = collate;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        Prefetch = prefetch;
+        // Like PyTorch, a shuffling loader without its own generator takes its seed from the
+        // default one, so Generator.ManualSeed alone makes the shuffling reproducible; a loader
+        // that does not shuffle leaves the default generator untouched.
+        Generator = generator ?? new Generator(shuffle ? (long)Nabla.Generator.Default.NextUInt64() : 0);
+        batchDataset = usesDefaultCollate ? dataset as IBatchDataset<TBatch> : null;
+    }
+
+    /// <summary>The data set the batches come from.</summary>
+    public Dataset<TSample> Dataset { get; }
+
+    /// <summary>Samples per batch; the last batch may be smaller unless <see cref="DropLast"/>.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch visits the samples in a new random order.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>Whether a last batch smaller than <see cref="BatchSize"/> is dropped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>Batches prepared ahead on a background thread (0: none, no thread).</summary>
+    public int Prefetch { get; }
+
+    /// <summary>
+    /// The generator that draws each epoch's order when <see cref="Shuffle"/> is set: the one passed
+    /// to the constructor, or one seeded from <see cref="Nabla.Generator.Default"/> when the loader
+    /// is built (only if it shuffles). Each epoch
+    /// advances it by one permutation.
+    /// </summary>
+    public Generator Generator { get; }
+
+    /// <summary>Number of batches in an epoch (<c>len(loader)</c>).</summary>
+    public int Count
+    {
+        get
+        {
+            int samples = Dataset.Count;
+            return DropLast ? samples / BatchSize : (int)(((long)samples + BatchSize - 1) / BatchSize);
+        }
+    }
+
+    /// <summary>
+    /// The shuffling state (the 32 bytes of <see cref="Generator"/>), to save in a checkpoint
+    /// between epochs; <see cref="SetState"/> restores it so that the next epochs' orders are
+    /// those the saved run would have drawn.
+    /// </summary>
+    public byte[] GetState() => Generator.GetState();
+
+    /// <summary>Restores a state from <see cref="GetState"/>.</summary>
+    /// <exception cref="ArgumentException">The state is not 32 bytes.</exception>
+    public void SetState(ReadOnlySpan<byte> state) => Generator.SetState(state);
+
+    /// <summary>Starts an epoch: draws its order (when shuffling) and returns its batches.</summary>
+    public IEnumerator<TBatch> GetEnumerator()
+    {
+        // The order is drawn here, on the caller's thread and before any batch is loaded, so the
+        // generator advances the same way with or without prefetch.
+        int[] order = Order();
+        int batchCount = Count;
+        return Prefetch == 0 ? Batches(order, batchCount) : Prefetched(order, batchCount);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private int[] Order()
+    {
+        int count = Dataset.Count;
+        if (!Shuffle)
+        {
+            var identity = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                identity[i] = i;
+            }
+            return identity;
+        }
+        return Tensor.RandPerm(count, Generator, DType.Int32).ToArray<int>();
+    }
+
+    private TBatch LoadBatch(int[] order, int batch)
+    {
+        int start = batch * BatchSize;
+        var indices = order.AsSpan(start, Math.Min(BatchSize, order.Length - start));
+        if (batchDataset is not null)
+        {
+            return batchDataset.GetBatch(indices);
+        }
+        var samples = new TSample[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            samples[i] = Dataset[indices[i]];
+        }
+        return collate(samples);
+    }
+
+    private IEnumerator<TBatch> Batches(int[] order, int batchCount)
+    {
+        for (int batch = 0; batch < batchCount; batch++)
+        {
+            yield return LoadBatch(order, batch);
+        }
+    }
+
+    // One loaded batch, or the exception that loading it threw.
+    private readonly record struct Loaded(TBatch? Batch, ExceptionDispatchInfo? Error);
+
+    private IEnumerator<TBatch> Prefetched(int[] order, int batchCount)
+    {
+        using var queue = new BlockingCollection<Loaded>(Prefetch);
+        using var stop = new CancellationTokenSource();
+        var worker = new Thread(() => Produce(order, batchCount, queue, stop.Token))
+        {
+            IsBackground = true,
+            Name = "Nabla.DataLoader prefetch",
+        };
+        worker.Start();
+        try
+        {
+            foreach (Loaded loaded in queue.GetConsumingEnumerable())
+            {
+                loaded.Error?.Throw();
+                yield return loaded.Batch!;
+            }
+        }
+        finally
+        {
+            // Runs on normal completion, on break (the enumerator is disposed) and on exceptions:
+            // the worker stops at its next batch or wakes from a full queue, and is joined.
+            stop.Cancel();
+            worker.Join();
+        }
+    }
+
+    private void Produce(int[] order, int batchCount, BlockingCollection<Loaded> queue, CancellationToken stop)
+    {
+        try
+        {
+            // Batches are data: no graph is recorded for them (GradMode is per thread).
+            using (Autograd.NoGrad())
+            {
+                for (int batch = 0; batch < batchCount && !stop.IsCancellationRequested; batch++)
+                {
+                    Loaded loaded;
+                    try
+                    {
+                        loaded = new Loaded(LoadBatch(order, batch), null);
+                    }
+                    catch (Exception exception)
+                    {
+                        queue.Add(new Loaded(default, ExceptionDispatchInfo.Capture(exception)), stop);
+                        return;
+                    }
+                    queue.Add(loaded, stop);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The consumer left early; nobody waits for the remaining batches.
+        }
+        finally
+        {
+            queue.CompleteAdding();
+        }
+    }
+}
