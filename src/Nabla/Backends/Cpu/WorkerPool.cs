@@ -1,14 +1,179 @@
+using System.Runtime.ExceptionServices;
+
 namespace Nabla.Backends.Cpu;
 
-/// <summary>Stand-in until the GEMM branch's pool lands: splits a range over Parallel.For.</summary>
+/// <summary>
+/// The one worker pool every CPU kernel shares: <see cref="ThreadCount"/> − 1 dedicated background threads,
+/// plus the calling thread, which always takes part (index 0). Sized to the cores; <c>NABLA_NUM_THREADS</c>
+/// overrides. A call hands each participant one index instead of queueing a task per tile, so a parallel
+/// region costs one wake-up per worker. Only one region runs at a time: a nested call (from inside a
+/// region) or a call that finds the pool busy runs on the calling thread alone.
+/// </summary>
 internal static class WorkerPool
 {
-    public static int ThreadCount { get; } = int.TryParse(Environment.GetEnvironmentVariable("NABLA_NUM_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
+    // Idle workers spin this many SpinWait rounds before they block, so that back-to-back kernels
+    // (GEMM after GEMM in a training step) find them awake; beyond it they sleep and cost nothing.
+    private const int WakeSpinCount = 2000;
 
+    // Static initializers run in text order: the count comes first, the workers are created from it.
+    /// <summary>How many threads a parallel region uses at most (the calling thread included).</summary>
+    public static int ThreadCount { get; } = ReadThreadCount();
+
+    private static readonly object RegionGate = new();
+    private static readonly Worker[] Workers = CreateWorkers(ThreadCount);
+    private static readonly ManualResetEventSlim RegionDone = new(false, WakeSpinCount);
+
+    [ThreadStatic]
+    private static bool insideRegion;
+
+    private static Action<int>? regionBody;
+    private static int pendingWorkers;
+    private static Exception? firstError;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(begin, end) over [0, <paramref name="count"/>) split into at most
+    /// <see cref="ThreadCount"/> contiguous chunks of at least <paramref name="minChunk"/> items; runs inline
+    /// when count &lt; 2·minChunk or ThreadCount == 1. Exceptions in workers propagate to the caller.
+    /// Safe to call re-entrantly (a nested call runs inline).
+    /// </summary>
     public static void For(int count, int minChunk, Action<int, int> body)
     {
-        int chunks = Math.Min(ThreadCount, count / Math.Max(minChunk, 1));
-        if (chunks < 2) { if (count > 0) body(0, count); return; }
-        Parallel.For(0, chunks, c => body((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks)));
+        ArgumentNullException.ThrowIfNull(body);
+        if (count <= 0)
+        {
+            return;
+        }
+
+        minChunk = Math.Max(1, minChunk);
+        int chunks = Math.Min(ThreadCount, count / minChunk);
+        if (chunks < 2 || insideRegion)
+        {
+            body(0, count);
+            return;
+        }
+
+        // Chunk c covers [c·count/chunks, (c+1)·count/chunks): sizes differ by at most one item.
+        void RunChunk(int chunk) => body(
+            (int)((long)chunk * count / chunks), (int)((long)(chunk + 1) * count / chunks));
+
+        if (!TryRun(chunks, RunChunk))
+        {
+            body(0, count);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(index) for index in [0, <paramref name="participants"/>), each index on its
+    /// own thread and all of them at the same time (index 0 on the caller), so participants may wait for
+    /// each other (see <see cref="SpinBarrier"/>). Returns false, having run nothing, when that cannot be
+    /// promised: more participants than threads, a nested call, or another region in progress.
+    /// The first exception thrown by any participant is rethrown once all have finished.
+    /// </summary>
+    public static bool TryRun(int participants, Action<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (participants == 1)
+        {
+            body(0);
+            return true;
+        }
+
+        if (participants < 1 || participants > ThreadCount || insideRegion || !Monitor.TryEnter(RegionGate))
+        {
+            return false;
+        }
+
+        try
+        {
+            insideRegion = true;
+            regionBody = body;
+            firstError = null;
+            RegionDone.Reset();
+            Volatile.Write(ref pendingWorkers, participants - 1);
+            for (int w = 0; w < participants - 1; w++)
+            {
+                Workers[w].Wake();
+            }
+
+            RunParticipant(body, 0);
+            RegionDone.Wait();
+            regionBody = null;
+            if (firstError is { } error)
+            {
+                ExceptionDispatchInfo.Capture(error).Throw();
+            }
+
+            return true;
+        }
+        finally
+        {
+            insideRegion = false;
+            Monitor.Exit(RegionGate);
+        }
+    }
+
+    private static void RunParticipant(Action<int> body, int index)
+    {
+        try
+        {
+            body(index);
+        }
+        catch (Exception error)
+        {
+            Interlocked.CompareExchange(ref firstError, error, null);
+        }
+    }
+
+    private static void WorkerFinished()
+    {
+        if (Interlocked.Decrement(ref pendingWorkers) == 0)
+        {
+            RegionDone.Set();
+        }
+    }
+
+    private static int ReadThreadCount()
+    {
+        string? text = Environment.GetEnvironmentVariable("NABLA_NUM_THREADS");
+        return int.TryParse(text, out int threads) && threads >= 1 ? threads : Math.Max(1, Environment.ProcessorCount);
+    }
+
+    private static Worker[] CreateWorkers(int threadCount)
+    {
+        var workers = new Worker[threadCount - 1];
+        for (int w = 0; w < workers.Length; w++)
+        {
+            workers[w] = new Worker(w + 1);
+        }
+
+        return workers;
+    }
+
+    /// <summary>A dedicated thread that runs participant <c>index</c> of each region it is woken for.</summary>
+    private sealed class Worker
+    {
+        private readonly ManualResetEventSlim wakeUp = new(false, WakeSpinCount);
+        private readonly int index;
+
+        public Worker(int index)
+        {
+            this.index = index;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Nabla worker {index}" };
+            thread.Start();
+        }
+
+        public void Wake() => wakeUp.Set();
+
+        private void Loop()
+        {
+            insideRegion = true; // a kernel called from a worker never opens a region of its own
+            while (true)
+            {
+                wakeUp.Wait();
+                wakeUp.Reset();
+                RunParticipant(regionBody!, index);
+                WorkerFinished();
+            }
+        }
     }
 }

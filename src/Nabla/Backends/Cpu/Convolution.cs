@@ -1,0 +1,364 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// 2-D convolution kernels over contiguous NCHW data (float32 and float64), lowered onto
+/// <see cref="Gemm"/>. Per sample n and group g, with W_g the [Cout/G, K] weight rows
+/// (K = Cin/G·kh·kw) and col the im2col matrix [K, Hout·Wout]:
+/// <list type="bullet">
+/// <item>forward: y = W_g · col (+ bias);</item>
+/// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx;</item>
+/// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced).</item>
+/// </list>
+/// Small images are batched several samples per GEMM and large ones split into bands of output
+/// rows (see <see cref="Plan"/>). A 1×1 convolution with stride 1 and no padding
+/// needs no im2col: the input planes already are the column matrix. Work is split over
+/// (sample, group) pairs through <see cref="WorkerPool"/>; the GEMM is called from inside the
+/// parallel bodies. Kernels trust their inputs (checked at the public boundary above them).
+/// </summary>
+internal static unsafe class Convolution
+{
+    /// <summary>
+    /// Largest im2col matrix one thread builds at once. Whole-sample matrices (1.3 MiB for res64) beat
+    /// L2-sized bands of output rows: the GEMM's n shrinks with the band and it repacks the weights per band
+    /// (measured 469 vs 689 µs per res64 sample).
+    /// </summary>
+    private const long ColumnBudgetBytes = 2 << 20;
+
+    /// <summary>GEMM columns (samples × output pixels) worth batching small images up to.</summary>
+    private const long TargetColumns = 512;
+
+    /// <summary>output[N, Cout, Hout, Wout] = conv2d(input, weight) + bias (bias may be null).</summary>
+    public static void Conv2dForward(in Conv2dGeometry g, float* input, float* weight, float* bias, float* output) => Forward(g, input, weight, bias, output);
+
+    /// <inheritdoc cref="Conv2dForward(in Conv2dGeometry, float*, float*, float*, float*)"/>
+    public static void Conv2dForward(in Conv2dGeometry g, double* input, double* weight, double* bias, double* output) => Forward(g, input, weight, bias, output);
+
+    /// <summary>gradInput[N, Cin, H, W] = ∂L/∂input given gradOutput = ∂L/∂output (overwrites gradInput).</summary>
+    public static void Conv2dBackwardInput(in Conv2dGeometry g, float* gradOutput, float* weight, float* gradInput) => BackwardInput(g, gradOutput, weight, gradInput);
+
+    /// <inheritdoc cref="Conv2dBackwardInput(in Conv2dGeometry, float*, float*, float*)"/>
+    public static void Conv2dBackwardInput(in Conv2dGeometry g, double* gradOutput, double* weight, double* gradInput) => BackwardInput(g, gradOutput, weight, gradInput);
+
+    /// <summary>gradWeight = ∂L/∂weight and gradBias[Cout] = Σ_{n,h,w} gradOutput (if not null); both overwritten.</summary>
+    public static void Conv2dBackwardWeight(in Conv2dGeometry g, float* input, float* gradOutput, float* gradWeight, float* gradBias) => BackwardWeight(g, input, gradOutput, gradWeight, gradBias);
+
+    /// <inheritdoc cref="Conv2dBackwardWeight(in Conv2dGeometry, float*, float*, float*, float*)"/>
+    public static void Conv2dBackwardWeight(in Conv2dGeometry g, double* input, double* gradOutput, double* gradWeight, double* gradBias) => BackwardWeight(g, input, gradOutput, gradWeight, gradBias);
+
+    /// <summary>
+    /// ConvTranspose2d forward. <paramref name="g"/> is the adjoint convolution from
+    /// <see cref="Conv2dGeometry.ForTranspose"/>: input [N, g.OutChannels, g.OutHeight, g.OutWidth],
+    /// weight [g.OutChannels, g.InChannels/G, kh, kw] (PyTorch's ConvTranspose2d layout),
+    /// bias [g.InChannels] or null, output [N, g.InChannels, g.InHeight, g.InWidth].
+    /// It is exactly <see cref="Conv2dBackwardInput(in Conv2dGeometry, float*, float*, float*)"/> plus the bias.
+    /// Its gradients are the other two passes of the same geometry: ∂L/∂input =
+    /// <see cref="Conv2dForward(in Conv2dGeometry, float*, float*, float*, float*)"/>(g, gradOutput, weight, null),
+    /// ∂L/∂weight = <see cref="Conv2dBackwardWeight(in Conv2dGeometry, float*, float*, float*, float*)"/>(g, gradOutput, input, ·, null),
+    /// ∂L/∂bias = <see cref="ChannelSum(float*, int, int, long, float*)"/>(gradOutput).
+    /// </summary>
+    public static void ConvTranspose2dForward(in Conv2dGeometry g, float* input, float* weight, float* bias, float* output) => TransposeForward(g, input, weight, bias, output);
+
+    /// <inheritdoc cref="ConvTranspose2dForward(in Conv2dGeometry, float*, float*, float*, float*)"/>
+    public static void ConvTranspose2dForward(in Conv2dGeometry g, double* input, double* weight, double* bias, double* output) => TransposeForward(g, input, weight, bias, output);
+
+    /// <summary>sums[c] = Σ_{n, i} data[n, c, i] over data [batch, channels, planeSize] (the bias gradient).</summary>
+    public static void ChannelSum(float* data, int batch, int channels, long planeSize, float* sums) => ChannelSumCore(data, batch, channels, planeSize, sums);
+
+    /// <inheritdoc cref="ChannelSum(float*, int, int, long, float*)"/>
+    public static void ChannelSum(double* data, int batch, int channels, long planeSize, double* sums) => ChannelSumCore(data, batch, channels, planeSize, sums);
+
+    private static void Forward<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
+    {
+        AssertValid(g);
+        var plan = new Plan(g, sizeof(T));
+        int groups = g.Groups;
+        WorkerPool.For(plan.Blocks * groups, 1, (start, end) =>
+        {
+            for (int task = start; task < end; task++)
+                ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output);
+        });
+    }
+
+    private static void ForwardBlock<T>(in Conv2dGeometry g, in Plan plan, int block, int group, T* input, T* weight, T* bias, T* output)
+        where T : unmanaged, INumber<T>
+    {
+        int coutG = g.OutChannelsPerGroup, k = g.PatchSize, outWidth = g.OutWidth;
+        long outPlane = (long)g.OutHeight * outWidth;
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        T* w = weight + (long)group * coutG * k;
+        if (plan.Pointwise)
+            MatMul(coutG, (int)outPlane, k, w, k, 1, InputPlanes(g, input, n0, group), plan.InPlane, 1, OutputPlanes(g, output, n0, group), outPlane, false);
+        else
+        {
+            T* col = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)k * plan.MaxColumns);
+            for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.BandRows)
+            {
+                int rows = Math.Min(plan.BandRows, g.OutHeight - oh0), pixels = rows * outWidth, cols = count * pixels;
+                for (int s = 0; s < count; s++)
+                    Im2Col.Gather(g, InputPlanes(g, input, n0 + s, group), oh0, rows, col + (long)s * pixels, cols);
+                if (count == 1)
+                {
+                    MatMul(coutG, cols, k, w, k, 1, col, cols, 1, OutputPlanes(g, output, n0, group) + (long)oh0 * outWidth, outPlane, false);
+                    continue;
+                }
+                // Several samples share one GEMM (wider n); its [Cout/G, samples·pixels] result is then split back into NCHW.
+                T* staged = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)coutG * cols);
+                MatMul(coutG, cols, k, w, k, 1, col, cols, 1, staged, cols, false);
+                for (int s = 0; s < count; s++)
+                {
+                    T* y = OutputPlanes(g, output, n0 + s, group);
+                    for (int co = 0; co < coutG; co++) Im2Col.Copy(staged + (long)co * cols + (long)s * pixels, y + co * outPlane, pixels);
+                }
+            }
+        }
+        if (bias != null)
+            for (int s = 0; s < count; s++)
+            {
+                T* y = OutputPlanes(g, output, n0 + s, group);
+                for (int co = 0; co < coutG; co++)
+                {
+                    var plane = new Span<T>(y + co * outPlane, (int)outPlane);
+                    TensorPrimitives.Add(plane, bias[group * coutG + co], plane);
+                }
+            }
+    }
+
+    private static void BackwardInput<T>(Conv2dGeometry g, T* gradOutput, T* weight, T* gradInput) where T : unmanaged, INumber<T>
+    {
+        AssertValid(g);
+        var plan = new Plan(g, sizeof(T));
+        int groups = g.Groups;
+        WorkerPool.For(plan.Blocks * groups, 1, (start, end) =>
+        {
+            for (int task = start; task < end; task++)
+                BackwardInputBlock(g, plan, task / groups, task % groups, gradOutput, weight, gradInput);
+        });
+    }
+
+    private static void BackwardInputBlock<T>(in Conv2dGeometry g, in Plan plan, int block, int group, T* gradOutput, T* weight, T* gradInput)
+        where T : unmanaged, INumber<T>
+    {
+        int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
+        long outPlane = (long)g.OutHeight * g.OutWidth;
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        T* w = weight + (long)group * coutG * k;
+        // A = W_gᵀ: A(i, p) = W_g[p, i], so row stride 1 and column stride K.
+        if (plan.Pointwise)
+        {
+            MatMul(k, (int)outPlane, coutG, w, 1, k, OutputPlanes(g, gradOutput, n0, group), outPlane, 1, InputPlanes(g, gradInput, n0, group), plan.InPlane, false);
+            return;
+        }
+        for (int s = 0; s < count; s++)
+            new Span<T>(InputPlanes(g, gradInput, n0 + s, group), checked((int)(g.InChannelsPerGroup * plan.InPlane))).Clear();
+        T* col = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)k * plan.MaxColumns);
+        for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.BandRows)
+        {
+            int rows = Math.Min(plan.BandRows, g.OutHeight - oh0), pixels = rows * g.OutWidth, cols = count * pixels;
+            T* dy = StageGradOutput(g, gradOutput, n0, count, group, oh0, pixels, out long dyRowStride);
+            MatMul(k, cols, coutG, w, 1, k, dy, dyRowStride, 1, col, cols, false);
+            for (int s = 0; s < count; s++)
+                Im2Col.Scatter(g, col + (long)s * pixels, cols, oh0, rows, InputPlanes(g, gradInput, n0 + s, group));
+        }
+    }
+
+    private static void BackwardWeight<T>(Conv2dGeometry g, T* input, T* gradOutput, T* gradWeight, T* gradBias) where T : unmanaged, INumber<T>
+    {
+        AssertValid(g);
+        // dW_gᵀ[K, Cout/G] = Σ col · dyᵀ keeps the long dimension K as the GEMM's m, which the
+        // micro-kernel runs faster than m = Cout/G (measured 80 vs 62 GFLOP/s on res64). Each part
+        // sums a contiguous range of sample blocks into its own transposed copy (in the caller's
+        // reduction slot); the parts are then added and transposed into gradWeight.
+        var plan = new Plan(g, sizeof(T));
+        int parts = Math.Min(WorkerPool.ThreadCount, plan.Blocks);
+        long size = g.WeightSize;
+        T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
+        WorkerPool.For(parts, 1, (start, end) =>
+        {
+            for (int part = start; part < end; part++)
+            {
+                int b0 = (int)((long)part * plan.Blocks / parts), b1 = (int)((long)(part + 1) * plan.Blocks / parts);
+                BackwardWeightBlocks(g, plan, b0, b1, input, gradOutput, partials + part * size);
+            }
+        });
+        int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
+        WorkerPool.For(g.OutChannels, 4, (start, end) =>
+        {
+            for (int co = start; co < end; co++)
+            {
+                long transposed = (long)(co / coutG) * k * coutG + co % coutG; // partial[group][kk][co mod coutG]
+                T* dw = gradWeight + (long)co * k;
+                for (int kk = 0; kk < k; kk++)
+                {
+                    T sum = T.Zero;
+                    for (int part = 0; part < parts; part++) sum += partials[part * size + transposed + (long)kk * coutG];
+                    dw[kk] = sum;
+                }
+            }
+        });
+        if (gradBias != null)
+            ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
+    }
+
+    private static void BackwardWeightBlocks<T>(in Conv2dGeometry g, in Plan plan, int b0, int b1, T* input, T* gradOutput, T* gradWeightT)
+        where T : unmanaged, INumber<T>
+    {
+        int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
+        long outPlane = (long)g.OutHeight * g.OutWidth;
+        new Span<T>(gradWeightT, checked((int)g.WeightSize)).Clear();
+        T* col = plan.Pointwise ? null : ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)k * plan.MaxColumns);
+        for (int block = b0; block < b1; block++)
+        {
+            int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+            for (int group = 0; group < g.Groups; group++)
+            {
+                T* dwT = gradWeightT + (long)group * k * coutG;
+                // dW_gᵀ[kk, co] += Σ_q col[kk, q] · dy[co, q]: B(q, co) = dy[co·rowStride + q].
+                if (plan.Pointwise)
+                {
+                    MatMul(k, coutG, (int)outPlane, InputPlanes(g, input, n0, group), plan.InPlane, 1, OutputPlanes(g, gradOutput, n0, group), 1, outPlane, dwT, coutG, true);
+                    continue;
+                }
+                for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.BandRows)
+                {
+                    int rows = Math.Min(plan.BandRows, g.OutHeight - oh0), pixels = rows * g.OutWidth, cols = count * pixels;
+                    for (int s = 0; s < count; s++)
+                        Im2Col.Gather(g, InputPlanes(g, input, n0 + s, group), oh0, rows, col + (long)s * pixels, cols);
+                    T* dy = StageGradOutput(g, gradOutput, n0, count, group, oh0, pixels, out long dyRowStride);
+                    MatMul(k, coutG, cols, col, cols, 1, dy, 1, dyRowStride, dwT, coutG, true);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The gradient rows [Cout/G, count·pixels] for output rows [oh0, oh0 + pixels/OW) of samples n0…: the
+    /// NCHW data itself when count = 1 (row stride Hout·Wout), else a copy regrouped in the staging slot.
+    /// </summary>
+    private static T* StageGradOutput<T>(in Conv2dGeometry g, T* gradOutput, int n0, int count, int group, int oh0, int pixels, out long rowStride)
+        where T : unmanaged, INumber<T>
+    {
+        long outPlane = (long)g.OutHeight * g.OutWidth;
+        if (count == 1)
+        {
+            rowStride = outPlane;
+            return OutputPlanes(g, gradOutput, n0, group) + (long)oh0 * g.OutWidth;
+        }
+        int coutG = g.OutChannelsPerGroup;
+        long cols = (long)count * pixels;
+        T* staged = ScratchBuffers.Get<T>(ScratchSlot.Staging, coutG * cols);
+        for (int s = 0; s < count; s++)
+        {
+            T* dy = OutputPlanes(g, gradOutput, n0 + s, group) + (long)oh0 * g.OutWidth;
+            for (int co = 0; co < coutG; co++) Im2Col.Copy(dy + co * outPlane, staged + co * cols + (long)s * pixels, pixels);
+        }
+        rowStride = cols;
+        return staged;
+    }
+
+    /// <summary>First input plane of sample n, group g.</summary>
+    private static T* InputPlanes<T>(in Conv2dGeometry g, T* input, int n, int group) where T : unmanaged =>
+        input + ((long)n * g.InChannels + (long)group * g.InChannelsPerGroup) * g.InHeight * g.InWidth;
+
+    /// <summary>First output plane of sample n, group g.</summary>
+    private static T* OutputPlanes<T>(in Conv2dGeometry g, T* output, int n, int group) where T : unmanaged =>
+        output + ((long)n * g.OutChannels + (long)group * g.OutChannelsPerGroup) * g.OutHeight * g.OutWidth;
+
+    private static void TransposeForward<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
+    {
+        BackwardInput(g, input, weight, output);
+        if (bias == null) return;
+        long plane = (long)g.InHeight * g.InWidth;
+        int channels = g.InChannels;
+        WorkerPool.For(g.Batch * channels, 16, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                var span = new Span<T>(output + p * plane, (int)plane);
+                TensorPrimitives.Add(span, bias[p % channels], span);
+            }
+        });
+    }
+
+    private static void ChannelSumCore<T>(T* data, int batch, int channels, long planeSize, T* sums) where T : unmanaged, INumber<T>
+    {
+        WorkerPool.For(channels, 8, (start, end) =>
+        {
+            for (int c = start; c < end; c++)
+            {
+                T total = T.Zero;
+                for (int n = 0; n < batch; n++)
+                    total += TensorPrimitives.Sum(new ReadOnlySpan<T>(data + ((long)n * channels + c) * planeSize, (int)planeSize));
+                sums[c] = total;
+            }
+        });
+    }
+
+    /// <summary>
+    /// How a pass walks the data: blocks of <see cref="SamplesPerBlock"/> samples whose im2col matrices
+    /// sit side by side (so small images still give the GEMM ~<see cref="TargetColumns"/> columns), or,
+    /// for an image whose matrix exceeds <see cref="ColumnBudgetBytes"/>, one sample in bands of
+    /// <see cref="BandRows"/> output rows. A 1×1 kernel with stride 1 and no padding reads every input
+    /// pixel once, in order: its input planes are the column matrix (<see cref="Pointwise"/>, one sample per block).
+    /// </summary>
+    private readonly struct Plan
+    {
+        public readonly bool Pointwise;
+        public readonly int SamplesPerBlock;
+        public readonly int BandRows;
+        public readonly int Blocks;
+        public readonly long InPlane;
+        public readonly long MaxColumns;
+
+        public Plan(in Conv2dGeometry g, int elementSize)
+        {
+            long outPlane = (long)g.OutHeight * g.OutWidth;
+            InPlane = (long)g.InHeight * g.InWidth;
+            Pointwise = g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
+            long sampleBytes = (long)g.PatchSize * outPlane * elementSize;
+            if (Pointwise)
+            {
+                SamplesPerBlock = 1;
+                BandRows = g.OutHeight;
+            }
+            else if (sampleBytes <= ColumnBudgetBytes)
+            {
+                long wanted = (TargetColumns + outPlane - 1) / outPlane;
+                SamplesPerBlock = (int)Math.Max(1, Math.Min(Math.Min(wanted, ColumnBudgetBytes / sampleBytes), g.Batch));
+                BandRows = g.OutHeight;
+            }
+            else
+            {
+                SamplesPerBlock = 1;
+                BandRows = (int)Math.Clamp(ColumnBudgetBytes / ((long)g.PatchSize * g.OutWidth * elementSize), 1, g.OutHeight);
+            }
+            Blocks = (g.Batch + SamplesPerBlock - 1) / SamplesPerBlock;
+            MaxColumns = (long)SamplesPerBlock * BandRows * g.OutWidth;
+        }
+    }
+
+    /// <summary>The type switch at the edge: one generic kernel, the GEMM picked by element type.</summary>
+    private static void MatMul<T>(int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride, T* c, long ldc, bool accumulate)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(m, n, k, (float*)a, aRowStride, aColStride, (float*)b, bRowStride, bColStride, (float*)c, ldc, accumulate);
+        else if (typeof(T) == typeof(double))
+            Gemm.Dgemm(m, n, k, (double*)a, aRowStride, aColStride, (double*)b, bRowStride, bColStride, (double*)c, ldc, accumulate);
+        else
+            throw new NotSupportedException($"Convolution: element type {typeof(T).Name} is not supported.");
+    }
+
+    [Conditional("DEBUG")]
+    private static void AssertValid(in Conv2dGeometry g)
+    {
+        Debug.Assert(g.Batch >= 0 && g.InChannels > 0 && g.OutChannels > 0 && g.Groups > 0);
+        Debug.Assert(g.InChannels % g.Groups == 0 && g.OutChannels % g.Groups == 0);
+        Debug.Assert(g.KernelHeight > 0 && g.KernelWidth > 0 && g.StrideH > 0 && g.StrideW > 0);
+        Debug.Assert(g.PadH >= 0 && g.PadW >= 0 && g.DilationH > 0 && g.DilationW > 0);
+        Debug.Assert(g.OutHeight > 0 && g.OutWidth > 0);
+    }
+}

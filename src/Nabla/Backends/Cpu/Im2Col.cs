@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// The im2col lowering of one group of one sample, restricted to a band of output rows so the
+/// column matrix stays in L2: col[(c·kh + i)·kw + j, r·OW + ow] = x[c, ih, iw] with
+/// ih = (oh0 + r)·strideH − padH + i·dilationH and iw = ow·strideW − padW + j·dilationW
+/// (zero outside the image). <see cref="Scatter{T}"/> is its adjoint (col2im, adding).
+/// </summary>
+internal static unsafe class Im2Col
+{
+    /// <summary>
+    /// Fills col[PatchSize × rows·OutWidth] (row k at col + k·<paramref name="ld"/>) from the
+    /// <c>InChannelsPerGroup</c> planes at <paramref name="x"/>.
+    /// </summary>
+    public static void Gather<T>(in Conv2dGeometry g, T* x, int oh0, int rows, T* col, long ld) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
+        int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
+        long plane = (long)inHeight * inWidth;
+        T* dst = col;
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++, dst += ld)
+                {
+                    int offsetW = j * g.DilationW - g.PadW;
+                    ValidRange(offsetW, strideW, inWidth, outWidth, out int owLo, out int owHi);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        T* d = dst + (long)r * outWidth;
+                        int ih = (oh0 + r) * g.StrideH - g.PadH + i * g.DilationH;
+                        if ((uint)ih >= (uint)inHeight)
+                        {
+                            Fill(d, outWidth);
+                            continue;
+                        }
+                        T* src = x + c * plane + (long)ih * inWidth + offsetW; // src[ow·strideW] = x[c, ih, iw]
+                        for (int ow = 0; ow < owLo; ow++) d[ow] = T.Zero;
+                        if (strideW == 1) Copy(src + owLo, d + owLo, owHi - owLo);
+                        else for (int ow = owLo; ow < owHi; ow++) d[ow] = src[(long)ow * strideW];
+                        for (int ow = owHi; ow < outWidth; ow++) d[ow] = T.Zero;
+                    }
+                }
+    }
+
+    /// <summary>x[c, ih, iw] += col[…] for every entry <see cref="Gather{T}"/> would have read from x.</summary>
+    public static void Scatter<T>(in Conv2dGeometry g, T* col, long ld, int oh0, int rows, T* x) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
+        int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
+        long plane = (long)inHeight * inWidth;
+        T* src = col;
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++, src += ld)
+                {
+                    int offsetW = j * g.DilationW - g.PadW;
+                    ValidRange(offsetW, strideW, inWidth, outWidth, out int owLo, out int owHi);
+                    if (owHi <= owLo) continue;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int ih = (oh0 + r) * g.StrideH - g.PadH + i * g.DilationH;
+                        if ((uint)ih >= (uint)inHeight) continue;
+                        T* s = src + (long)r * outWidth;
+                        T* d = x + c * plane + (long)ih * inWidth + offsetW;
+                        if (strideW == 1) Add(s + owLo, d + owLo, owHi - owLo);
+                        else for (int ow = owLo; ow < owHi; ow++) d[(long)ow * strideW] += s[ow];
+                    }
+                }
+    }
+
+    // Rows are short (one output row, often 12–56 elements), so these inline vector loops beat
+    // Span.CopyTo/Clear and TensorPrimitives, whose per-call overhead dominated im2col (~3×).
+
+    /// <summary>dst[0..length) = src[0..length); the last vector may overlap the previous one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Copy<T>(T* src, T* dst, int length) where T : unmanaged, INumber<T>
+    {
+        int width = Vector256<T>.Count;
+        if (length < width)
+        {
+            for (int k = 0; k < length; k++) dst[k] = src[k];
+            return;
+        }
+        int at = 0;
+        for (; at + width <= length; at += width) Vector256.Load(src + at).Store(dst + at);
+        if (at < length) Vector256.Load(src + length - width).Store(dst + length - width);
+    }
+
+    /// <summary>dst[0..length) = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Fill<T>(T* dst, int length) where T : unmanaged, INumber<T>
+    {
+        int width = Vector256<T>.Count, at = 0;
+        for (; at + width <= length; at += width) Vector256<T>.Zero.Store(dst + at);
+        for (; at < length; at++) dst[at] = T.Zero;
+    }
+
+    /// <summary>dst[0..length) += src[0..length) (no overlapping tail: adding twice would be wrong).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Add<T>(T* src, T* dst, int length) where T : unmanaged, INumber<T>
+    {
+        int width = Vector256<T>.Count, at = 0;
+        for (; at + width <= length; at += width) (Vector256.Load(dst + at) + Vector256.Load(src + at)).Store(dst + at);
+        for (; at < length; at++) dst[at] += src[at];
+    }
+
+    /// <summary>Output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>
+    private static void ValidRange(int offset, int stride, int width, int outWidth, out int lo, out int hi)
+    {
+        lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+        hi = width - 1 - offset >= 0 ? Math.Min(outWidth, (width - 1 - offset) / stride + 1) : 0;
+        lo = Math.Min(lo, outWidth);
+        if (hi < lo) hi = lo;
+    }
+}

@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using System.Numerics;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// 2-D pooling kernels over contiguous NCHW data (float32 and float64), forward and backward,
+/// following PyTorch's CPU kernels window for window: max pooling with indices (flat ih·W + iw
+/// within each plane, NaN wins), average pooling (count_include_pad, divisor_override, ceil_mode),
+/// and adaptive average / max pooling with windows [⌊i·in/out⌋, ⌈(i+1)·in/out⌉).
+/// Every plane (n, c) is independent, so work is split over planes. Backward passes overwrite gradInput.
+/// </summary>
+internal static unsafe class Pooling
+{
+    /// <summary>output = max over each window; indices[n, c, oh, ow] = ih·InWidth + iw of the maximum.</summary>
+    public static void MaxPool2dForward(in Pool2dGeometry g, float* input, float* output, long* indices) => MaxForward(g, input, output, indices);
+
+    /// <inheritdoc cref="MaxPool2dForward(in Pool2dGeometry, float*, float*, long*)"/>
+    public static void MaxPool2dForward(in Pool2dGeometry g, double* input, double* output, long* indices) => MaxForward(g, input, output, indices);
+
+    /// <summary>gradInput[plane][indices[o]] += gradOutput[o]: the gradient goes to each window's maximum.</summary>
+    public static void MaxPool2dBackward(in Pool2dGeometry g, float* gradOutput, long* indices, float* gradInput) =>
+        ScatterByIndex(g.Batch * g.Channels, (long)g.OutHeight * g.OutWidth, (long)g.InHeight * g.InWidth, gradOutput, indices, gradInput);
+
+    /// <inheritdoc cref="MaxPool2dBackward(in Pool2dGeometry, float*, long*, float*)"/>
+    public static void MaxPool2dBackward(in Pool2dGeometry g, double* gradOutput, long* indices, double* gradInput) =>
+        ScatterByIndex(g.Batch * g.Channels, (long)g.OutHeight * g.OutWidth, (long)g.InHeight * g.InWidth, gradOutput, indices, gradInput);
+
+    /// <summary>
+    /// output = Σ window / divisor, divisor = divisorOverride if &gt; 0, else the window's size counted with
+    /// padding (clipped at InHeight + PadH, PyTorch's pool_size) if countIncludePad, else the number of input pixels in it.
+    /// </summary>
+    public static void AvgPool2dForward(in Pool2dGeometry g, float* input, float* output, bool countIncludePad, int divisorOverride = 0) =>
+        AvgForward(g, input, output, countIncludePad, divisorOverride);
+
+    /// <inheritdoc cref="AvgPool2dForward(in Pool2dGeometry, float*, float*, bool, int)"/>
+    public static void AvgPool2dForward(in Pool2dGeometry g, double* input, double* output, bool countIncludePad, int divisorOverride = 0) =>
+        AvgForward(g, input, output, countIncludePad, divisorOverride);
+
+    /// <summary>Each input pixel of a window receives gradOutput / divisor (same divisor as the forward pass).</summary>
+    public static void AvgPool2dBackward(in Pool2dGeometry g, float* gradOutput, float* gradInput, bool countIncludePad, int divisorOverride = 0) =>
+        AvgBackward(g, gradOutput, gradInput, countIncludePad, divisorOverride);
+
+    /// <inheritdoc cref="AvgPool2dBackward(in Pool2dGeometry, float*, float*, bool, int)"/>
+    public static void AvgPool2dBackward(in Pool2dGeometry g, double* gradOutput, double* gradInput, bool countIncludePad, int divisorOverride = 0) =>
+        AvgBackward(g, gradOutput, gradInput, countIncludePad, divisorOverride);
+
+    /// <summary>Adaptive average pooling of [planes, inHeight, inWidth] to [planes, outHeight, outWidth] (planes = N·C).</summary>
+    public static void AdaptiveAvgPool2dForward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, float* input, float* output) =>
+        AdaptiveAvgForward(planes, inHeight, inWidth, outHeight, outWidth, input, output);
+
+    /// <inheritdoc cref="AdaptiveAvgPool2dForward(int, int, int, int, int, float*, float*)"/>
+    public static void AdaptiveAvgPool2dForward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, double* input, double* output) =>
+        AdaptiveAvgForward(planes, inHeight, inWidth, outHeight, outWidth, input, output);
+
+    /// <summary>Each input pixel of a window receives gradOutput / window size.</summary>
+    public static void AdaptiveAvgPool2dBackward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, float* gradOutput, float* gradInput) =>
+        AdaptiveAvgBackward(planes, inHeight, inWidth, outHeight, outWidth, gradOutput, gradInput);
+
+    /// <inheritdoc cref="AdaptiveAvgPool2dBackward(int, int, int, int, int, float*, float*)"/>
+    public static void AdaptiveAvgPool2dBackward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, double* gradOutput, double* gradInput) =>
+        AdaptiveAvgBackward(planes, inHeight, inWidth, outHeight, outWidth, gradOutput, gradInput);
+
+    /// <summary>Adaptive max pooling with indices (flat ih·inWidth + iw per plane), windows as in <see cref="AdaptiveAvgPool2dForward(int, int, int, int, int, float*, float*)"/>.</summary>
+    public static void AdaptiveMaxPool2dForward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, float* input, float* output, long* indices) =>
+        AdaptiveMaxForward(planes, inHeight, inWidth, outHeight, outWidth, input, output, indices);
+
+    /// <inheritdoc cref="AdaptiveMaxPool2dForward(int, int, int, int, int, float*, float*, long*)"/>
+    public static void AdaptiveMaxPool2dForward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, double* input, double* output, long* indices) =>
+        AdaptiveMaxForward(planes, inHeight, inWidth, outHeight, outWidth, input, output, indices);
+
+    /// <summary>gradInput[plane][indices[o]] += gradOutput[o].</summary>
+    public static void AdaptiveMaxPool2dBackward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, float* gradOutput, long* indices, float* gradInput) =>
+        ScatterByIndex(planes, (long)outHeight * outWidth, (long)inHeight * inWidth, gradOutput, indices, gradInput);
+
+    /// <inheritdoc cref="AdaptiveMaxPool2dBackward(int, int, int, int, int, float*, long*, float*)"/>
+    public static void AdaptiveMaxPool2dBackward(int planes, int inHeight, int inWidth, int outHeight, int outWidth, double* gradOutput, long* indices, double* gradInput) =>
+        ScatterByIndex(planes, (long)outHeight * outWidth, (long)inHeight * inWidth, gradOutput, indices, gradInput);
+
+    /// <summary>First input row (or column) of adaptive window i: ⌊i·in/out⌋.</summary>
+    public static int AdaptiveStart(int i, int inSize, int outSize) => (int)((long)i * inSize / outSize);
+
+    /// <summary>One past the last input row (or column) of adaptive window i: ⌈(i+1)·in/out⌉.</summary>
+    public static int AdaptiveEnd(int i, int inSize, int outSize) => (int)(((long)(i + 1) * inSize + outSize - 1) / outSize);
+
+    /// <summary>Planes per parallel chunk: enough work (~16k elements) to pay for the dispatch.</summary>
+    private static int MinPlanes(long planeElements) => (int)Math.Max(1, 16384 / Math.Max(1, planeElements));
+
+    private static void MaxForward<T>(Pool2dGeometry g, T* input, T* output, long* indices) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Debug.Assert(g.KernelHeight > 0 && g.KernelWidth > 0 && g.StrideH > 0 && g.StrideW > 0 && g.DilationH > 0 && g.DilationW > 0);
+        Debug.Assert(g.PadH * 2 <= g.KernelHeight && g.PadW * 2 <= g.KernelWidth, "PyTorch requires pad ≤ kernel / 2");
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth;
+        long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* x = input + plane * inPlane;
+                T* y = output + plane * outPlane;
+                long* index = indices + plane * outPlane;
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    // Window rows ih0, ih0 + d, … < ih1, first row moved onto the image (PyTorch's cpu_max_pool).
+                    int ih0 = oh * g.StrideH - g.PadH;
+                    int ih1 = Math.Min(ih0 + (g.KernelHeight - 1) * g.DilationH + 1, inHeight);
+                    while (ih0 < 0) ih0 += g.DilationH;
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int iw0 = ow * g.StrideW - g.PadW;
+                        int iw1 = Math.Min(iw0 + (g.KernelWidth - 1) * g.DilationW + 1, inWidth);
+                        while (iw0 < 0) iw0 += g.DilationW;
+                        long best = (long)ih0 * inWidth + iw0;
+                        T max = T.NegativeInfinity;
+                        for (int ih = ih0; ih < ih1; ih += g.DilationH)
+                            for (int iw = iw0; iw < iw1; iw += g.DilationW)
+                            {
+                                long at = (long)ih * inWidth + iw;
+                                T value = x[at];
+                                if (value > max || T.IsNaN(value)) { max = value; best = at; }
+                            }
+                        y[oh * outWidth + ow] = max;
+                        index[oh * outWidth + ow] = best;
+                    }
+                }
+            }
+        });
+    }
+
+    private static void ScatterByIndex<T>(int planes, long outPlane, long inPlane, T* gradOutput, long* indices, T* gradInput) where T : unmanaged, INumber<T>
+    {
+        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* dx = gradInput + plane * inPlane;
+                T* dy = gradOutput + plane * outPlane;
+                long* index = indices + plane * outPlane;
+                new Span<T>(dx, checked((int)inPlane)).Clear();
+                for (long o = 0; o < outPlane; o++)
+                {
+                    Debug.Assert(index[o] >= 0 && index[o] < inPlane);
+                    dx[index[o]] += dy[o];
+                }
+            }
+        });
+    }
+
+    /// <summary>Window [ih0, ih1) × [iw0, iw1) clipped to the image and its divisor, as PyTorch's cpu_avg_pool computes them.</summary>
+    private static int AvgWindow(in Pool2dGeometry g, int oh, int ow, bool countIncludePad, int divisorOverride,
+        out int ih0, out int ih1, out int iw0, out int iw1)
+    {
+        ih0 = oh * g.StrideH - g.PadH;
+        iw0 = ow * g.StrideW - g.PadW;
+        ih1 = Math.Min(ih0 + g.KernelHeight, g.InHeight + g.PadH);
+        iw1 = Math.Min(iw0 + g.KernelWidth, g.InWidth + g.PadW);
+        int poolSize = (ih1 - ih0) * (iw1 - iw0);
+        ih0 = Math.Max(ih0, 0);
+        iw0 = Math.Max(iw0, 0);
+        ih1 = Math.Min(ih1, g.InHeight);
+        iw1 = Math.Min(iw1, g.InWidth);
+        if (divisorOverride > 0) return divisorOverride;
+        return countIncludePad ? poolSize : (ih1 - ih0) * (iw1 - iw0);
+    }
+
+    private static void AvgForward<T>(Pool2dGeometry g, T* input, T* output, bool countIncludePad, int divisorOverride) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(g.DilationH == 1 && g.DilationW == 1, "average pooling has no dilation");
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
+        long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* x = input + plane * inPlane;
+                T* y = output + plane * outPlane;
+                for (int oh = 0; oh < outHeight; oh++)
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int divisor = AvgWindow(g, oh, ow, countIncludePad, divisorOverride, out int ih0, out int ih1, out int iw0, out int iw1);
+                        if (ih0 >= ih1 || iw0 >= iw1)
+                        {
+                            y[oh * outWidth + ow] = T.Zero; // a window entirely in the padding
+                            continue;
+                        }
+                        T sum = T.Zero;
+                        for (int ih = ih0; ih < ih1; ih++)
+                            for (int iw = iw0; iw < iw1; iw++) sum += x[(long)ih * inWidth + iw];
+                        y[oh * outWidth + ow] = sum / T.CreateChecked(divisor);
+                    }
+            }
+        });
+    }
+
+    private static void AvgBackward<T>(Pool2dGeometry g, T* gradOutput, T* gradInput, bool countIncludePad, int divisorOverride) where T : unmanaged, INumber<T>
+    {
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
+        long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* dx = gradInput + plane * inPlane;
+                T* dy = gradOutput + plane * outPlane;
+                new Span<T>(dx, checked((int)inPlane)).Clear();
+                for (int oh = 0; oh < outHeight; oh++)
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int divisor = AvgWindow(g, oh, ow, countIncludePad, divisorOverride, out int ih0, out int ih1, out int iw0, out int iw1);
+                        T share = dy[oh * outWidth + ow] / T.CreateChecked(divisor);
+                        for (int ih = ih0; ih < ih1; ih++)
+                            for (int iw = iw0; iw < iw1; iw++) dx[(long)ih * inWidth + iw] += share;
+                    }
+            }
+        });
+    }
+
+    private static void AdaptiveAvgForward<T>(int planes, int inHeight, int inWidth, int outHeight, int outWidth, T* input, T* output) where T : unmanaged, INumber<T>
+    {
+        long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* x = input + plane * inPlane;
+                T* y = output + plane * outPlane;
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int ih0 = AdaptiveStart(oh, inHeight, outHeight), ih1 = AdaptiveEnd(oh, inHeight, outHeight);
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int iw0 = AdaptiveStart(ow, inWidth, outWidth), iw1 = AdaptiveEnd(ow, inWidth, outWidth);
+                        T sum = T.Zero;
+                        for (int ih = ih0; ih < ih1; ih++)
+                            for (int iw = iw0; iw < iw1; iw++) sum += x[(long)ih * inWidth + iw];
+                        y[oh * outWidth + ow] = sum / T.CreateChecked((ih1 - ih0) * (iw1 - iw0));
+                    }
+                }
+            }
+        });
+    }
+
+    private static void AdaptiveAvgBackward<T>(int planes, int inHeight, int inWidth, int outHeight, int outWidth, T* gradOutput, T* gradInput) where T : unmanaged, INumber<T>
+    {
+        long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* dx = gradInput + plane * inPlane;
+                T* dy = gradOutput + plane * outPlane;
+                new Span<T>(dx, checked((int)inPlane)).Clear();
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int ih0 = AdaptiveStart(oh, inHeight, outHeight), ih1 = AdaptiveEnd(oh, inHeight, outHeight);
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int iw0 = AdaptiveStart(ow, inWidth, outWidth), iw1 = AdaptiveEnd(ow, inWidth, outWidth);
+                        T share = dy[oh * outWidth + ow] / T.CreateChecked((ih1 - ih0) * (iw1 - iw0));
+                        for (int ih = ih0; ih < ih1; ih++)
+                            for (int iw = iw0; iw < iw1; iw++) dx[(long)ih * inWidth + iw] += share;
+                    }
+                }
+            }
+        });
+    }
+
+    private static void AdaptiveMaxForward<T>(int planes, int inHeight, int inWidth, int outHeight, int outWidth, T* input, T* output, long* indices)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                T* x = input + plane * inPlane;
+                T* y = output + plane * outPlane;
+                long* index = indices + plane * outPlane;
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int ih0 = AdaptiveStart(oh, inHeight, outHeight), ih1 = AdaptiveEnd(oh, inHeight, outHeight);
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        int iw0 = AdaptiveStart(ow, inWidth, outWidth), iw1 = AdaptiveEnd(ow, inWidth, outWidth);
+                        long best = (long)ih0 * inWidth + iw0;
+                        T max = T.NegativeInfinity;
+                        for (int ih = ih0; ih < ih1; ih++)
+                            for (int iw = iw0; iw < iw1; iw++)
+                            {
+                                long at = (long)ih * inWidth + iw;
+                                T value = x[at];
+                                if (value > max || T.IsNaN(value)) { max = value; best = at; }
+                            }
+                        y[oh * outWidth + ow] = max;
+                        index[oh * outWidth + ow] = best;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,249 @@
+using Nabla.Backends.Cpu;
+
+namespace Nabla;
+
+// Pooling over NCHW data: max (with indices), average and their adaptive forms, plus 1-D forms
+// through a height-1 view. Each op is linear in its input once its windows (and, for max, the
+// argmax indices) are fixed, so its backward is the adjoint map — a kernel pass recorded as an op
+// whose own backward is the forward map again (average pooling), or a gather by the saved indices
+// (max pooling). Every gradient is therefore differentiable to any order.
+public partial class Tensor
+{
+    /// <summary>
+    /// 2-D max pooling (<c>torch.nn.functional.max_pool2d</c>) over [N, C, H, W] or [C, H, W]:
+    /// the largest value of each kernelSize window (NaN wins), windows spaced by stride
+    /// (default: kernelSize), on the input padded with −∞.
+    /// </summary>
+    /// <param name="kernelSize">Window size.</param>
+    /// <param name="stride">Step between windows; defaults to <paramref name="kernelSize"/>.</param>
+    /// <param name="padding">Implicit −∞ padding on each side, at most half the kernel.</param>
+    /// <param name="dilation">Spacing between window elements.</param>
+    /// <param name="ceilMode">Round the output size up, so that a partial window at the end counts.</param>
+    public Tensor MaxPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, Pair2d? dilation = null, bool ceilMode = false) =>
+        MaxPool2dWithIndices(kernelSize, stride, padding, dilation, ceilMode).Values;
+
+    /// <summary>
+    /// <see cref="MaxPool2d"/> that also returns the position of each maximum (Int64, flat index h·W + w
+    /// within its plane: PyTorch's <c>return_indices=True</c>, as <c>MaxUnpool2d</c> reads it).
+    /// </summary>
+    public (Tensor Values, Tensor Indices) MaxPool2dWithIndices(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default,
+        Pair2d? dilation = null, bool ceilMode = false) =>
+        MaxPoolCore("MaxPool2d", this, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
+
+    /// <summary>1-D max pooling (<c>max_pool1d</c>) over [N, C, L] or [C, L], a <see cref="MaxPool2d"/> of height 1.</summary>
+    public Tensor MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+    {
+        Check1dInput("MaxPool1d", this);
+        var (values, _) = MaxPoolCore("MaxPool1d", Unsqueeze(-2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode);
+        return values.Squeeze(-2);
+    }
+
+    /// <summary>
+    /// 2-D average pooling (<c>torch.nn.functional.avg_pool2d</c>) over [N, C, H, W] or [C, H, W].
+    /// </summary>
+    /// <param name="kernelSize">Window size.</param>
+    /// <param name="stride">Step between windows; defaults to <paramref name="kernelSize"/>.</param>
+    /// <param name="padding">Implicit zero padding on each side, at most half the kernel.</param>
+    /// <param name="ceilMode">Round the output size up, so that a partial window at the end counts.</param>
+    /// <param name="countIncludePad">Divide by the window size including the zero padding (default), else by the input pixels in it.</param>
+    /// <param name="divisorOverride">Divide every window by this instead.</param>
+    public Tensor AvgPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, bool ceilMode = false,
+        bool countIncludePad = true, int? divisorOverride = null) =>
+        AvgPoolCore("AvgPool2d", this, kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad, divisorOverride);
+
+    /// <summary>1-D average pooling (<c>avg_pool1d</c>) over [N, C, L] or [C, L], an <see cref="AvgPool2d"/> of height 1.</summary>
+    public Tensor AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
+    {
+        Check1dInput("AvgPool1d", this);
+        return AvgPoolCore("AvgPool1d", Unsqueeze(-2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), ceilMode, countIncludePad, null).Squeeze(-2);
+    }
+
+    /// <summary>
+    /// Adaptive average pooling (<c>adaptive_avg_pool2d</c>) of [N, C, H, W] or [C, H, W] to
+    /// [.., outputSize.H, outputSize.W]: output cell i averages input rows [⌊i·H/out⌋, ⌈(i+1)·H/out⌉), likewise columns.
+    /// </summary>
+    public Tensor AdaptiveAvgPool2d(Pair2d outputSize)
+    {
+        var (x, unbatched) = CheckAdaptive("AdaptiveAvgPool2d", this, outputSize);
+        var map = new PoolingMap("AdaptiveAvgPool2D", x.shape, [x.shape[0], x.shape[1], outputSize.H, outputSize.W], AdaptiveAvgKernels(x.shape, outputSize));
+        var result = ApplyPoolingMap(x, map, adjoint: false);
+        return unbatched ? result.Squeeze(0) : result;
+    }
+
+    /// <summary>
+    /// Adaptive max pooling (<c>adaptive_max_pool2d</c>) of [N, C, H, W] or [C, H, W] to [.., outputSize.H, outputSize.W],
+    /// windows as in <see cref="AdaptiveAvgPool2d"/>.
+    /// </summary>
+    public Tensor AdaptiveMaxPool2d(Pair2d outputSize) => AdaptiveMaxPool2dWithIndices(outputSize).Values;
+
+    /// <summary><see cref="AdaptiveMaxPool2d"/> that also returns the flat in-plane position of each maximum.</summary>
+    public unsafe (Tensor Values, Tensor Indices) AdaptiveMaxPool2dWithIndices(Pair2d outputSize)
+    {
+        var (x, unbatched) = CheckAdaptive("AdaptiveMaxPool2d", this, outputSize);
+        int[] outShape = [x.shape[0], x.shape[1], outputSize.H, outputSize.W];
+        int planes = x.shape[0] * x.shape[1], inH = x.shape[2], inW = x.shape[3], outH = outputSize.H, outW = outputSize.W;
+        var (values, indices) = RunArgMax(x, outShape,
+            (s, d, i) => Pooling.AdaptiveMaxPool2dForward(planes, inH, inW, outH, outW, s, d, i),
+            (s, d, i) => Pooling.AdaptiveMaxPool2dForward(planes, inH, inW, outH, outW, s, d, i));
+        RecordArgMax(values, x, indices, "AdaptiveMaxPool2DBackward0");
+        return unbatched ? (values.Squeeze(0), indices.Squeeze(0)) : (values, indices);
+    }
+
+    static unsafe (Tensor Values, Tensor Indices) MaxPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, Pair2d dilation, bool ceilMode)
+    {
+        var (x, g, unbatched) = CheckPool(op, input, kernel, stride, padding, dilation, ceilMode);
+        var (values, indices) = RunArgMax(x, [g.Batch, g.Channels, g.OutHeight, g.OutWidth],
+            (s, d, i) => Pooling.MaxPool2dForward(g, s, d, i),
+            (s, d, i) => Pooling.MaxPool2dForward(g, s, d, i));
+        RecordArgMax(values, x, indices, "MaxPool2DWithIndicesBackward0");
+        return unbatched ? (values.Squeeze(0), indices.Squeeze(0)) : (values, indices);
+    }
+
+    static unsafe Tensor AvgPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, bool ceilMode, bool countIncludePad, int? divisorOverride)
+    {
+        if (divisorOverride is <= 0)
+            throw new ArgumentException($"{op}: divisorOverride must be positive, got {divisorOverride}.", nameof(divisorOverride));
+        var (x, g, unbatched) = CheckPool(op, input, kernel, stride, padding, 1, ceilMode);
+        int divisor = divisorOverride ?? 0; // the kernel's "no override"
+        var kernels = new PoolingKernels(
+            (s, d) => Pooling.AvgPool2dForward(g, s, d, countIncludePad, divisor),
+            (s, d) => Pooling.AvgPool2dForward(g, s, d, countIncludePad, divisor),
+            (s, d) => Pooling.AvgPool2dBackward(g, s, d, countIncludePad, divisor),
+            (s, d) => Pooling.AvgPool2dBackward(g, s, d, countIncludePad, divisor));
+        var result = ApplyPoolingMap(x, new PoolingMap("AvgPool2D", x.shape, [g.Batch, g.Channels, g.OutHeight, g.OutWidth], kernels), adjoint: false);
+        return unbatched ? result.Squeeze(0) : result;
+    }
+
+    static unsafe PoolingKernels AdaptiveAvgKernels(int[] input, Pair2d output)
+    {
+        int planes = input[0] * input[1], inH = input[2], inW = input[3], outH = output.H, outW = output.W;
+        return new PoolingKernels(
+            (s, d) => Pooling.AdaptiveAvgPool2dForward(planes, inH, inW, outH, outW, s, d),
+            (s, d) => Pooling.AdaptiveAvgPool2dForward(planes, inH, inW, outH, outW, s, d),
+            (s, d) => Pooling.AdaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, s, d),
+            (s, d) => Pooling.AdaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, s, d));
+    }
+
+    unsafe delegate void PlaneKernel<T>(T* source, T* destination) where T : unmanaged;
+    unsafe delegate void ArgMaxKernel<T>(T* source, T* values, long* indices) where T : unmanaged;
+
+    /// <summary>A linear pooling map A (forward kernels) and its adjoint Aᵀ (backward kernels), per dtype; each overwrites its destination.</summary>
+    sealed record PoolingKernels(PlaneKernel<float> Forward32, PlaneKernel<double> Forward64, PlaneKernel<float> Adjoint32, PlaneKernel<double> Adjoint64);
+
+    /// <summary>A linear pooling map from tensors of <paramref name="InputShape"/> to <paramref name="OutputShape"/>, named as PyTorch names its backward.</summary>
+    sealed record PoolingMap(string Name, int[] InputShape, int[] OutputShape, PoolingKernels Kernels);
+
+    /// <summary>y = A x (or Aᵀ x with <paramref name="adjoint"/>); recorded with backward Aᵀ g (or A g), so gradients of any order follow.</summary>
+    static unsafe Tensor ApplyPoolingMap(Tensor x, PoolingMap map, bool adjoint)
+    {
+        var result = Uninitialized(adjoint ? map.InputShape : map.OutputShape, x.DType, map.Name);
+        if (result.Count > 0)
+        {
+            var source = x.PackedForKernel();
+            var k = map.Kernels;
+            if (x.DType == DType.Float32)
+                fixed (float* s = source.Data<float>(), d = result.Data<float>()) (adjoint ? k.Adjoint32 : k.Forward32)(s + source.offset, d);
+            else
+                fixed (double* s = source.Data<double>(), d = result.Data<double>()) (adjoint ? k.Adjoint64 : k.Forward64)(s + source.offset, d);
+        }
+        if (Node.ShouldRecord(x))
+            Node.Record(result, map.Name + (adjoint ? "BackwardBackward0" : "Backward0"), [x], g => [ApplyPoolingMap(g, map, !adjoint)]);
+        return result;
+    }
+
+    /// <summary>Runs a max kernel giving values and Int64 indices of shape <paramref name="outShape"/> (no autograd).</summary>
+    static unsafe (Tensor Values, Tensor Indices) RunArgMax(Tensor x, int[] outShape, ArgMaxKernel<float> f32, ArgMaxKernel<double> f64)
+    {
+        var values = Uninitialized(outShape, x.DType, "MaxPool2d");
+        var indices = Uninitialized(outShape, DType.Int64, "MaxPool2d");
+        if (values.Count == 0) return (values, indices);
+        var source = x.PackedForKernel();
+        fixed (long* i = indices.Data<long>())
+        {
+            if (x.DType == DType.Float32)
+                fixed (float* s = source.Data<float>(), d = values.Data<float>()) f32(s + source.offset, d, i);
+            else
+                fixed (double* s = source.Data<double>(), d = values.Data<double>()) f64(s + source.offset, d, i);
+        }
+        return (values, indices);
+    }
+
+    /// <summary>
+    /// Records y = x[indices] (per plane): the backward scatters g to the saved positions (a kernel pass), and
+    /// that scatter's backward gathers again, so the max-pooling gradient is itself differentiable.
+    /// </summary>
+    static void RecordArgMax(Tensor values, Tensor x, Tensor indices, string name)
+    {
+        if (!Node.ShouldRecord(x)) return;
+        var inputShape = x.shape;
+        Node.Record(values, name, [x], g => [ScatterToPlanes(g, indices, inputShape)]);
+    }
+
+    /// <summary>result[n, c, indices[n, c, o]] += g[n, c, o] over zeros of <paramref name="inputShape"/>.</summary>
+    static unsafe Tensor ScatterToPlanes(Tensor g, Tensor indices, int[] inputShape)
+    {
+        var result = Uninitialized(inputShape, g.DType, "MaxPool2d");
+        int planes = inputShape[0] * inputShape[1], inH = inputShape[2], inW = inputShape[3], outH = indices.shape[2], outW = indices.shape[3];
+        if (result.Count > 0)
+        {
+            var source = g.PackedForKernel();
+            fixed (long* i = indices.Data<long>())
+            {
+                if (g.DType == DType.Float32)
+                    fixed (float* s = source.Data<float>(), d = result.Data<float>())
+                        Pooling.AdaptiveMaxPool2dBackward(planes, inH, inW, outH, outW, s + source.offset, i, d);
+                else
+                    fixed (double* s = source.Data<double>(), d = result.Data<double>())
+                        Pooling.AdaptiveMaxPool2dBackward(planes, inH, inW, outH, outW, s + source.offset, i, d);
+            }
+        }
+        if (Node.ShouldRecord(g))
+            Node.Record(result, "MaxPool2DWithIndicesBackwardBackward0", [g], gg =>
+                [gg.Flatten(2).Gather(2, indices.Flatten(2)).View(indices.shape)]);
+        return result;
+    }
+
+    /// <summary>Validates a 2-D pooling's arguments and input; returns the input as 4-D and its geometry.</summary>
+    static (Tensor X, Pool2dGeometry Geometry, bool Unbatched) CheckPool(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, Pair2d dilation, bool ceilMode)
+    {
+        CheckPoolInput(op, input);
+        if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernel size must be positive, got {kernel}.", nameof(kernel));
+        if (stride.H < 1 || stride.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {stride}.", nameof(stride));
+        if (dilation.H < 1 || dilation.W < 1) throw new ArgumentException($"{op}: dilation must be positive, got {dilation}.", nameof(dilation));
+        if (padding.H < 0 || padding.W < 0 || padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
+            throw new ArgumentException($"{op}: padding {padding} must be non-negative and at most half the kernel size {kernel}.", nameof(padding));
+        bool unbatched = input.Rank == 3;
+        var x = unbatched ? input.Unsqueeze(0) : input;
+        var g = new Pool2dGeometry(x.shape[0], x.shape[1], x.shape[2], x.shape[3], kernel.H, kernel.W, stride.H, stride.W,
+            padding.H, padding.W, dilation.H, dilation.W, ceilMode);
+        if (g.OutHeight < 1 || g.OutWidth < 1)
+            throw new ShapeException($"{op}: input of shape {input.Shape} is too small for kernel {kernel} (stride {stride}, padding {padding}, dilation {dilation}): " +
+                $"the output would be {g.OutHeight}x{g.OutWidth}.");
+        return (x, g, unbatched);
+    }
+
+    static (Tensor X, bool Unbatched) CheckAdaptive(string op, Tensor input, Pair2d outputSize)
+    {
+        CheckPoolInput(op, input);
+        if (outputSize.H < 1 || outputSize.W < 1)
+            throw new ArgumentException($"{op}: output size must be positive, got {outputSize}.", nameof(outputSize));
+        bool unbatched = input.Rank == 3;
+        return (unbatched ? input.Unsqueeze(0) : input, unbatched);
+    }
+
+    static void CheckPoolInput(string op, Tensor input)
+    {
+        if (!input.DType.IsFloatingPoint())
+            throw new DTypeException($"{op}: expects a torch.float32 or torch.float64 input, got {input.DType.TorchName()}.");
+        if (input.Rank != 3 && input.Rank != 4)
+            throw new ShapeException($"{op}: expects a 3-D (unbatched) or 4-D (batched) input, got shape {input.Shape}.");
+        if (input.shape[^1] < 1 || input.shape[^2] < 1 || input.shape[^3] < 1)
+            throw new ShapeException($"{op}: input of shape {input.Shape} has an empty channel or spatial dimension.");
+    }
+
+    static void Check1dInput(string op, Tensor input)
+    {
+        if (input.Rank != 2 && input.Rank != 3)
+            throw new ShapeException($"{op}: expects a 2-D (unbatched) or 3-D (batched) input, got shape {input.Shape}.");
+    }
+}

@@ -1,0 +1,229 @@
+using Nabla.Backends.Cpu;
+
+namespace Nabla.Tests.Backends;
+
+/// <summary>
+/// Convolution kernels against a naive 7-loop reference (computed in float64), on every pass,
+/// for float32 and float64, plus a few values produced by PyTorch.
+/// </summary>
+public unsafe class ConvolutionTests
+{
+    // (batch, cin, h, w, cout, kh, kw, stride h/w, pad h/w, dilation h/w, groups)
+    public static readonly TheoryData<string, int[]> Geometries = new()
+    {
+        { "basic 3x3", [2, 3, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
+        { "3x3 pad 1", [1, 4, 8, 8, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "3x3 stride 2 pad 1 odd", [3, 3, 9, 11, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1] },
+        { "5x5 pad 2 one channel", [3, 1, 12, 10, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1] },
+        { "dilation 2", [2, 3, 11, 9, 2, 3, 3, 1, 1, 2, 2, 2, 2, 1] },
+        { "rectangular kernel", [2, 2, 7, 9, 3, 2, 4, 1, 2, 0, 1, 1, 1, 1] },
+        { "groups 2", [2, 4, 6, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2] },
+        { "depthwise", [3, 4, 7, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4] },
+        { "depthwise multiplier 2 stride 2", [1, 3, 8, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3] },
+        { "1x1", [3, 5, 4, 6, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1] },
+        { "1x1 stride 2", [2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1] },
+        { "1x1 pad 1", [1, 2, 3, 4, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1] },
+        { "kernel larger than stride, stride 3 pad 2", [2, 2, 10, 8, 3, 4, 3, 3, 2, 2, 1, 1, 2, 1] },
+        { "wide image", [1, 2, 40, 33, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "sample blocks of 3 with a remainder of 2", [5, 2, 10, 20, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "batch 1 lenet2-like", [1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1] },
+    };
+
+    private static Conv2dGeometry Geometry(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]);
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Conv2d_all_passes_match_reference_float64(string name, int[] parameters)
+    {
+        _ = name;
+        CheckAllPasses<double>(Geometry(parameters), 1e-10);
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Conv2d_all_passes_match_reference_float32(string name, int[] parameters)
+    {
+        _ = name;
+        CheckAllPasses<float>(Geometry(parameters), 2e-4);
+    }
+
+    [Fact]
+    public void Conv2d_res64_like_band_tiling_matches_reference()
+    {
+        // Large enough that im2col is split into several row bands and samples are spread over threads.
+        CheckAllPasses<float>(new Conv2dGeometry(3, 64, 12, 12, 8, 3, 3, 1, 1, 1, 1), 2e-4);
+    }
+
+    [Fact]
+    public void Conv2d_image_larger_than_column_budget_is_split_into_row_bands()
+    {
+        // K·Hout·Wout·4 bytes = 576·1000·4 ≈ 2.3 MB exceeds the 2 MiB im2col budget.
+        CheckAllPasses<float>(new Conv2dGeometry(1, 64, 40, 25, 2, 3, 3, 1, 1, 1, 1), 2e-4);
+    }
+
+    [Fact]
+    public void ConvTranspose2d_stride2_output_padding_matches_scatter_reference()
+    {
+        // ConvTranspose2d(3 → 4, k=3, stride 2, pad 1, output_padding 1) on [2, 3, 4, 5] gives [2, 4, 8, 10].
+        var g = Conv2dGeometry.ForTranspose(2, 3, 4, 5, 4, 3, 3, 2, 2, 1, 1, 1, 1);
+        Assert.Equal((8, 10, 4, 5), (g.InHeight, g.InWidth, g.OutHeight, g.OutWidth));
+        var rng = new Random(5);
+        double[] x = Fill(rng, 2 * 3 * 4 * 5), w = Fill(rng, 3 * 4 * 9), b = Fill(rng, 4);
+        var y = new double[2 * 4 * 8 * 10];
+        fixed (double* px = x, pw = w, pb = b, py = y)
+            Convolution.ConvTranspose2dForward(g, px, pw, pb, py);
+        // Definition: every input pixel scatters x[n, ci, ih, iw]·w[ci, co, i, j] to y[n, co, ih·s − p + i, iw·s − p + j].
+        var expected = new double[y.Length];
+        for (int n = 0; n < 2; n++)
+            for (int co = 0; co < 4; co++)
+                for (int k = 0; k < 80; k++) expected[(n * 4 + co) * 80 + k] = b[co];
+        for (int n = 0; n < 2; n++)
+            for (int ci = 0; ci < 3; ci++)
+                for (int ih = 0; ih < 4; ih++)
+                    for (int iw = 0; iw < 5; iw++)
+                        for (int co = 0; co < 4; co++)
+                            for (int i = 0; i < 3; i++)
+                                for (int j = 0; j < 3; j++)
+                                {
+                                    int oh = ih * 2 - 1 + i, ow = iw * 2 - 1 + j;
+                                    if (oh < 0 || oh >= 8 || ow < 0 || ow >= 10) continue;
+                                    expected[((n * 4 + co) * 8 + oh) * 10 + ow] += x[((n * 3 + ci) * 4 + ih) * 5 + iw] * w[((ci * 4 + co) * 3 + i) * 3 + j];
+                                }
+        AssertClose(expected, y, 1e-12);
+    }
+
+    [Fact]
+    public void Conv2d_stride2_padding1_matches_pytorch()
+    {
+        // Produced by /usr/bin/python3 (Debian torch 1.13):
+        //   x = torch.arange(32.).reshape(1,2,4,4)/10; w = torch.arange(36.).reshape(2,2,3,3)/20 - 0.8; b = torch.tensor([0.5,-0.25])
+        //   y = F.conv2d(x, w, b, stride=2, padding=1); y.backward(torch.ones_like(y) + torch.arange(8.).reshape(1,2,2,2)/8)
+        //   print(y.flatten().tolist(), x.grad.flatten().tolist(), w.grad.flatten().tolist(), b.grad.tolist())
+        double[] x = Enumerable.Range(0, 32).Select(i => i / 10.0).ToArray();
+        double[] w = Enumerable.Range(0, 36).Select(i => i / 20.0 - 0.8).ToArray();
+        double[] b = [0.5, -0.25];
+        double[] dy = Enumerable.Range(0, 8).Select(i => 1 + i / 8.0).ToArray();
+        var g = new Conv2dGeometry(1, 2, 4, 4, 2, 3, 3, 2, 2, 1, 1);
+        double[] y = new double[8], dx = new double[32], dw = new double[36], db = new double[2];
+        fixed (double* px = x, pw = w, pb = b, py = y, pdy = dy, pdx = dx, pdw = dw, pdb = db)
+        {
+            Convolution.Conv2dForward(g, px, pw, pb, py);
+            Convolution.Conv2dBackwardInput(g, pdy, pw, pdx);
+            Convolution.Conv2dBackwardWeight(g, px, pdy, pdw, pdb);
+        }
+        AssertClose(PyTorch.Y, y, 1e-5);
+        AssertClose(PyTorch.DX, dx, 1e-5);
+        AssertClose(PyTorch.DW, dw, 1e-5);
+        AssertClose(PyTorch.DB, db, 1e-5);
+    }
+
+    private static class PyTorch
+    {
+        public static readonly double[] Y = [-0.24, -1.44, -3.775, -7.63, 6.57, 10.77, 13.295, 20.78];
+        public static readonly double[] DX = [-0.15, -0.35, -0.1875, -0.05, -0.45, -1.0, -0.525, -0.225, -0.225, -0.5, -0.2625, -0.1, 0.225, 0.4375, 0.225, 0.3875, 0.975, 2.0125, 1.05, 1.1875, 2.025, 4.175, 2.175, 2.475, 1.125, 2.3125, 1.2, 1.3625, 1.575, 3.25, 1.6875, 1.85];
+        public static readonly double[] DW = [0.6875, 1.325, 1.5875, 1.35, 2.6, 3.075, 2.35, 4.5, 4.975, 2.8875, 5.525, 5.7875, 5.35, 10.2, 10.675, 6.35, 12.1, 12.575, 0.9375, 1.825, 2.1875, 1.85, 3.6, 4.275, 3.25, 6.3, 6.975, 3.9375, 7.625, 7.9875, 7.45, 14.4, 15.075, 8.85, 17.1, 17.775];
+        public static readonly double[] DB = [4.75, 6.75];
+    }
+
+    private static void CheckAllPasses<T>(Conv2dGeometry g, double tolerance) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        int oh = g.OutHeight, ow = g.OutWidth;
+        var rng = new Random(1234 + g.GetHashCode() % 1000);
+        double[] x = Fill(rng, g.Batch * g.InChannels * g.InHeight * g.InWidth);
+        double[] w = Fill(rng, (int)g.WeightSize);
+        double[] b = Fill(rng, g.OutChannels);
+        double[] dy = Fill(rng, g.Batch * g.OutChannels * oh * ow);
+        Reference(g, x, w, b, dy, out double[] y, out double[] dx, out double[] dw, out double[] db);
+
+        T[] xt = Cast<T>(x), wt = Cast<T>(w), bt = Cast<T>(b), dyt = Cast<T>(dy);
+        // Garbage in the outputs proves the kernels overwrite rather than accumulate.
+        T[] yt = Garbage<T>(y.Length), dxt = Garbage<T>(dx.Length), dwt = Garbage<T>(dw.Length), dbt = Garbage<T>(db.Length);
+        for (int repeat = 0; repeat < 2; repeat++) // the second call reuses grown scratch buffers
+            fixed (T* px = xt, pw = wt, pb = bt, pdy = dyt, py = yt, pdx = dxt, pdw = dwt, pdb = dbt)
+            {
+                if (typeof(T) == typeof(float))
+                {
+                    Convolution.Conv2dForward(g, (float*)px, (float*)pw, (float*)pb, (float*)py);
+                    Convolution.Conv2dBackwardInput(g, (float*)pdy, (float*)pw, (float*)pdx);
+                    Convolution.Conv2dBackwardWeight(g, (float*)px, (float*)pdy, (float*)pdw, (float*)pdb);
+                }
+                else
+                {
+                    Convolution.Conv2dForward(g, (double*)px, (double*)pw, (double*)pb, (double*)py);
+                    Convolution.Conv2dBackwardInput(g, (double*)pdy, (double*)pw, (double*)pdx);
+                    Convolution.Conv2dBackwardWeight(g, (double*)px, (double*)pdy, (double*)pdw, (double*)pdb);
+                }
+            }
+        AssertClose(y, ToDouble(yt), tolerance);
+        AssertClose(dx, ToDouble(dxt), tolerance);
+        AssertClose(dw, ToDouble(dwt), tolerance);
+        AssertClose(db, ToDouble(dbt), tolerance);
+
+        // Without bias the forward pass is the plain convolution.
+        T[] yNoBias = Garbage<T>(y.Length);
+        fixed (T* px = xt, pw = wt, py = yNoBias)
+        {
+            if (typeof(T) == typeof(float)) Convolution.Conv2dForward(g, (float*)px, (float*)pw, null, (float*)py);
+            else Convolution.Conv2dForward(g, (double*)px, (double*)pw, null, (double*)py);
+        }
+        var yMinusBias = new double[y.Length];
+        for (int i = 0; i < y.Length; i++) yMinusBias[i] = y[i] - b[i / (oh * ow) % g.OutChannels];
+        AssertClose(yMinusBias, ToDouble(yNoBias), tolerance);
+    }
+
+    /// <summary>The definition, one multiply-add per (n, co, oh, ow, ci, i, j), and its two adjoints.</summary>
+    private static void Reference(Conv2dGeometry g, double[] x, double[] w, double[] b, double[] dy,
+        out double[] y, out double[] dx, out double[] dw, out double[] db)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, cinG = g.InChannelsPerGroup, coutG = g.OutChannelsPerGroup;
+        y = new double[g.Batch * g.OutChannels * oh * ow];
+        dx = new double[x.Length];
+        dw = new double[w.Length];
+        db = new double[g.OutChannels];
+        for (int n = 0; n < g.Batch; n++)
+            for (int co = 0; co < g.OutChannels; co++)
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++)
+                    {
+                        int yi = ((n * g.OutChannels + co) * oh + r) * ow + c;
+                        double sum = b[co];
+                        db[co] += dy[yi];
+                        int group = co / coutG;
+                        for (int ci = 0; ci < cinG; ci++)
+                            for (int i = 0; i < g.KernelHeight; i++)
+                                for (int j = 0; j < g.KernelWidth; j++)
+                                {
+                                    int ih = r * g.StrideH - g.PadH + i * g.DilationH, iw = c * g.StrideW - g.PadW + j * g.DilationW;
+                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth) continue;
+                                    int xi = ((n * g.InChannels + group * cinG + ci) * g.InHeight + ih) * g.InWidth + iw;
+                                    int wi = ((co * cinG + ci) * g.KernelHeight + i) * g.KernelWidth + j;
+                                    sum += x[xi] * w[wi];
+                                    dx[xi] += dy[yi] * w[wi];
+                                    dw[wi] += dy[yi] * x[xi];
+                                }
+                        y[yi] = sum;
+                    }
+    }
+
+    internal static double[] Fill(Random rng, int count)
+    {
+        var data = new double[count];
+        for (int i = 0; i < count; i++) data[i] = rng.NextDouble() * 2 - 1;
+        return data;
+    }
+
+    internal static T[] Cast<T>(double[] data) where T : System.Numerics.INumber<T> => data.Select(T.CreateChecked).ToArray();
+
+    internal static double[] ToDouble<T>(T[] data) where T : System.Numerics.INumber<T> => data.Select(double.CreateChecked).ToArray();
+
+    private static T[] Garbage<T>(int count) where T : System.Numerics.INumber<T> => Enumerable.Repeat(T.CreateChecked(12345), count).ToArray();
+
+    /// <summary>|actual − expected| ≤ tolerance·(1 + |expected|) elementwise.</summary>
+    internal static void AssertClose(double[] expected, double[] actual, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= tolerance * (1 + Math.Abs(expected[i]))))
+                Assert.Fail($"element {i}: expected {expected[i]}, got {actual[i]} (tolerance {tolerance})");
+    }
+}
