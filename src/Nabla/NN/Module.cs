@@ -15,7 +15,9 @@ namespace Nabla.NN;
 /// in declaration order (base class first). The field is read each time, so assigning a new
 /// value to it (or null) is seen at once, like attribute assignment in PyTorch. An explicit
 /// <see cref="RegisterParameter"/>, <see cref="RegisterBuffer"/> or <see cref="RegisterModule"/>
-/// under the same name wins over the field.
+/// under the same name wins over the field. Only the declared type of a field counts: a
+/// <c>Module[]</c> or <c>List&lt;Module&gt;</c> field is not looked into (use <see cref="ModuleList"/>),
+/// and a plain <see cref="Tensor"/> field is neither a parameter nor a buffer without the attribute.
 /// </remarks>
 public abstract partial class Module
 {
@@ -105,7 +107,9 @@ public abstract partial class Module
                     _ => null,
                 };
                 if (registry == null) continue;
-                string name = ToSnakeCase(property?.Name ?? field.Name);
+                // "<Weight>k__BackingField" (auto-property) and "<layer>P" (captured primary-constructor
+                // parameter) are named after what the user wrote between the angle brackets.
+                string name = ToSnakeCase(field.Name.StartsWith('<') ? field.Name[1..field.Name.IndexOf('>')] : field.Name);
                 if (parameters.ContainsKey(name) || buffers.ContainsKey(name) || modules.ContainsKey(name)) continue;
                 registry.Add(name, new Entry(field, null));
                 if (member.GetCustomAttribute<BufferAttribute>() is { Persistent: false }) nonPersistentBuffers.Add(name);

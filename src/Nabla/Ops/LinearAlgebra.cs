@@ -90,20 +90,38 @@ public partial class Tensor
         int n = result.shape[^2], m = result.shape[^1], k = x.shape[^1];
         int batchCount = result.Count / Math.Max(n * m, 1);
         var batchShape = result.shape[..^2];
-        var batchLayout = new RowLayout([.. batchShape, 1], [0, x.offset, y.offset],
-            [.. result.strides[..^2], 0], [.. x.strides[..^2], 0], [.. y.strides[..^2], 0]);
-        var cursor = batchLayout.At(0);
+        // Offsets of batch entry i in x, y and the result, unravelling i over the batch dims.
+        // (A RowLayout over [..batch, 1] would drop the size-1 dim and make the batch dims its row.)
+        (int X, int Y, int Result) Offsets(int i)
+        {
+            int ox = x.offset, oy = y.offset, or = result.offset;
+            for (int d = batchShape.Length - 1; d >= 0; d--)
+            {
+                int index = i % batchShape[d];
+                i /= batchShape[d];
+                ox += index * x.strides[d];
+                oy += index * y.strides[d];
+                or += index * result.strides[d];
+            }
+            return (ox, oy, or);
+        }
         if (result.DType == DType.Float32)
         {
             fixed (float* px = x.Data<float>(), py = y.Data<float>(), pr = result.Data<float>())
-                for (int i = 0; i < batchCount; i++, cursor.Next())
-                    Gemm.Sgemm(n, m, k, px + cursor.Offsets[1], x.strides[^2], x.strides[^1], py + cursor.Offsets[2], y.strides[^2], y.strides[^1], pr + cursor.Offsets[0], m, accumulate: false);
+                for (int i = 0; i < batchCount; i++)
+                {
+                    var (ox, oy, or) = Offsets(i);
+                    Gemm.Sgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate: false);
+                }
         }
         else
         {
             fixed (double* px = x.Data<double>(), py = y.Data<double>(), pr = result.Data<double>())
-                for (int i = 0; i < batchCount; i++, cursor.Next())
-                    Gemm.Dgemm(n, m, k, px + cursor.Offsets[1], x.strides[^2], x.strides[^1], py + cursor.Offsets[2], y.strides[^2], y.strides[^1], pr + cursor.Offsets[0], m, accumulate: false);
+                for (int i = 0; i < batchCount; i++)
+                {
+                    var (ox, oy, or) = Offsets(i);
+                    Gemm.Dgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate: false);
+                }
         }
         _ = rank;
     }

@@ -198,3 +198,79 @@ public class ModuleTests
         Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias"], model.StateDict().Keys.ToArray());
     }
 }
+
+public class ModuleRegistrationTests
+{
+    sealed class Explicit : Module<Tensor, Tensor>
+    {
+        public Parameter Scale = new(Tensor.Ones([1]));
+
+        public Explicit()
+        {
+            RegisterParameter("scale", new Parameter(Tensor.Full([1], 3.0)));
+            RegisterBuffer("mask", Tensor.Ones([2]), persistent: false);
+            RegisterBuffer("table", Tensor.Zeros([2]));
+            RegisterParameter("offset", null);
+            RegisterModule("inner", new Linear(1, 1, bias: false));
+        }
+
+        public override Tensor Forward(Tensor input) => input * GetParameter("scale")!;
+    }
+
+    sealed class WithPrimaryConstructor(Linear encoder) : Module<Tensor, Tensor>
+    {
+        public override Tensor Forward(Tensor input) => encoder.Call(input);
+    }
+
+    [Fact]
+    public void Explicit_registration_wins_over_a_field_of_the_same_name()
+    {
+        var module = new Explicit();
+        var (name, scale) = module.NamedParameters().First();
+        Assert.Equal("scale", name);
+        Assert.Equal(3f, scale.Item<float>());
+        Assert.Equal(["scale", "inner.weight"], module.NamedParameters().Select(p => p.Name));
+        Assert.Equal(["mask", "table"], module.NamedBuffers().Select(b => b.Name));
+        // Non-persistent buffers and absent (null) parameters are not saved.
+        Assert.Equal(["scale", "table", "inner.weight"], module.StateDict().Keys);
+        Assert.Equal(new float[] { 6 }, module.Call(Tensor.From(new float[] { 2 })).ToArray<float>());
+        Assert.Throws<ArgumentException>(() => module.RegisterBuffer("scale", Tensor.Zeros([1])));
+        Assert.Throws<ArgumentException>(() => module.RegisterModule("a.b", new ReLU()));
+    }
+
+    [Fact]
+    public void Captured_primary_constructor_parameters_register_by_their_name()
+    {
+        var module = new WithPrimaryConstructor(new Linear(2, 2));
+        Assert.Equal(["encoder.weight", "encoder.bias"], module.NamedParameters().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void Assigning_a_field_is_seen_at_once()
+    {
+        var holder = new Holder();
+        Assert.Empty(holder.Parameters());
+        holder.Head = new Linear(3, 1);
+        Assert.Equal(["head.weight", "head.bias"], holder.NamedParameters().Select(p => p.Name));
+    }
+
+    sealed class Holder : Module
+    {
+        public Linear? Head;
+    }
+
+    [Fact]
+    public void Typed_hooks_see_tensors_and_loss_hooks_see_the_pair()
+    {
+        var linear = new Linear(2, 3);
+        Shape? seen = null;
+        using (linear.RegisterForwardHook((Module<Tensor, Tensor> m, Tensor input, Tensor output) => { seen = output.Shape; }))
+            linear.Call(Tensor.Zeros([4, 2]));
+        Assert.Equal([4, 3], seen!.Value.ToArray());
+        var loss = new MSELoss();
+        object? pair = null;
+        loss.RegisterForwardPreHook((m, input) => { pair = input; });
+        loss.Call(Tensor.Zeros([2]), Tensor.Ones([2]));
+        Assert.IsType<ValueTuple<Tensor, Tensor>>(pair);
+    }
+}

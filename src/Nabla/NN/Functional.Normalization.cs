@@ -1,0 +1,86 @@
+namespace Nabla.NN;
+
+// Normalisation layers' functions. Composite tensor ops: autograd derives the backward from them.
+public static partial class Functional
+{
+    /// <summary>
+    /// Batch normalisation (<c>F.batch_norm</c>): y = (x − μ)/√(σ² + ε)·γ + β per channel (dim 1).
+    /// In training μ, σ² are the batch's mean and biased variance over all dims but 1, and the
+    /// running statistics (when given) are updated in place: r ← (1 − m)·r + m·s, with the
+    /// unbiased variance σ²·n/(n − 1) for the running variance, as PyTorch does. Otherwise the
+    /// running statistics are used. Shape: [N, C, *] → [N, C, *].
+    /// </summary>
+    /// <param name="input">[N, C] or [N, C, d₁, …].</param>
+    /// <param name="runningMean">Running mean [C], updated in training; null to skip.</param>
+    /// <param name="runningVar">Running variance [C], updated in training; null to skip.</param>
+    /// <param name="weight">γ [C], or null for 1.</param>
+    /// <param name="bias">β [C], or null for 0.</param>
+    /// <param name="training">Use (and update with) the batch statistics.</param>
+    /// <param name="momentum">m, the weight of the new batch in the running average.</param>
+    /// <param name="eps">ε added to the variance.</param>
+    public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
+        bool training = false, double momentum = 0.1, double eps = 1e-5)
+    {
+        const string op = "BatchNorm";
+        CheckFloating(op, "input", input);
+        if (input.Rank < 2) throw new ShapeException($"{op}: input must be [N, C, *] with at least 2 dims, got shape {input.Shape}.");
+        int channels = input.Size(1);
+        foreach (var (name, t) in new[] { ("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias) })
+            if (t != null && (t.Rank != 1 || t.Size(0) != channels))
+                throw new ShapeException($"{op}: {name} must have shape [{channels}] for input of shape {input.Shape}, got {t.Shape}.");
+        var channelShape = Enumerable.Repeat(1, input.Rank).ToArray();
+        channelShape[1] = channels;
+        int[] reduceDims = [.. Enumerable.Range(0, input.Rank).Where(d => d != 1)];
+
+        Tensor normalized;
+        if (training)
+        {
+            long count = input.NumElements / Math.Max(channels, 1);
+            if (count <= 1) throw new ShapeException($"{op}: expected more than 1 value per channel when training, got input of shape {input.Shape}.");
+            var mean = input.Mean(reduceDims, keepDim: true);
+            var centered = input - mean;
+            var variance = centered.Square().Mean(reduceDims, keepDim: true);
+            using (Autograd.NoGrad())
+            {
+                // r ← (1 − m)·r + m·batch statistic; the running variance takes the unbiased estimate.
+                runningMean?.Mul_(1 - momentum).Add_(mean.Reshape(channels) * momentum);
+                runningVar?.Mul_(1 - momentum).Add_(variance.Reshape(channels) * (momentum * count / (count - 1)));
+            }
+            normalized = centered * (variance + eps).Rsqrt();
+        }
+        else
+        {
+            if (runningMean is null || runningVar is null)
+                throw new ArgumentException($"{op}: running statistics are required when not training.");
+            normalized = (input - runningMean.Reshape(channelShape)) * (runningVar.Reshape(channelShape) + eps).Rsqrt();
+        }
+        if (weight != null) normalized = normalized * weight.Reshape(channelShape);
+        if (bias != null) normalized = normalized + bias.Reshape(channelShape);
+        return normalized;
+    }
+
+    /// <summary>
+    /// Layer normalisation (<c>F.layer_norm</c>): y = (x − μ)/√(σ² + ε)·γ + β, with μ and the biased
+    /// σ² taken over the last dims given by <paramref name="normalizedShape"/>, for each sample.
+    /// Shape: [*, normalizedShape] → same; weight and bias have shape normalizedShape.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        const string op = "LayerNorm";
+        CheckFloating(op, "input", input);
+        int k = normalizedShape.Length;
+        if (k == 0 || input.Rank < k || !input.Shape.Skip(input.Rank - k).SequenceEqual(normalizedShape))
+            throw new ShapeException($"{op}: input of shape {input.Shape} does not end in normalizedShape [{string.Join(", ", normalizedShape)}].");
+        foreach (var (name, t) in new[] { ("weight", weight), ("bias", bias) })
+            if (t != null && !t.Shape.SequenceEqual(normalizedShape))
+                throw new ShapeException($"{op}: {name} must have shape [{string.Join(", ", normalizedShape)}], got {t.Shape}.");
+        int[] dims = [.. Enumerable.Range(input.Rank - k, k)];
+        var mean = input.Mean(dims, keepDim: true);
+        var centered = input - mean;
+        var variance = centered.Square().Mean(dims, keepDim: true);
+        var normalized = centered * (variance + eps).Rsqrt();
+        if (weight != null) normalized = normalized * weight;
+        if (bias != null) normalized = normalized + bias;
+        return normalized;
+    }
+}

@@ -1,0 +1,101 @@
+using Nabla.NN;
+using F = Nabla.NN.Functional;
+
+namespace Nabla.Tests.NN;
+
+/// <summary>Float64 finite-difference checks of the layers' and losses' gradients, with respect to inputs and parameters.</summary>
+public class NNGradCheckTests
+{
+    static Tensor Randn(int seed, params int[] shape) => Tensor.Randn(shape, DType.Float64, new Generator(seed), requiresGrad: true);
+
+    static void Check(Func<Tensor[], Tensor> f, params Tensor[] inputs) => Assert.True(Autograd.GradCheck(f, inputs));
+
+    [Fact]
+    public void Linear_gradients() => Check(t => F.Linear(t[0], t[1], t[2]), Randn(1, 3, 4), Randn(2, 2, 4), Randn(3, 2));
+
+    [Fact]
+    public void Linear_with_batch_dims_gradients() => Check(t => F.Linear(t[0], t[1]), Randn(1, 2, 3, 4), Randn(2, 2, 4));
+
+    [Fact]
+    public void Bilinear_gradients() => Check(t => F.Bilinear(t[0], t[1], t[2], t[3]), Randn(1, 3, 2), Randn(2, 3, 3), Randn(3, 2, 2, 3), Randn(4, 2));
+
+    [Fact]
+    public void LayerNorm_gradients() =>
+        Check(t => F.LayerNorm(t[0], [3, 2], t[1], t[2]), Randn(1, 2, 3, 2), Randn(2, 3, 2), Randn(3, 3, 2));
+
+    [Fact]
+    public void BatchNorm_training_gradients()
+    {
+        var runningMean = Tensor.Zeros([3], DType.Float64);
+        var runningVar = Tensor.Ones([3], DType.Float64);
+        Check(t => F.BatchNorm(t[0], runningMean, runningVar, t[1], t[2], training: true), Randn(1, 4, 3, 2), Randn(2, 3), Randn(3, 3));
+    }
+
+    [Fact]
+    public void BatchNorm_eval_gradients()
+    {
+        var runningMean = Tensor.From(new double[] { 0.5, -1 });
+        var runningVar = Tensor.From(new double[] { 2, 0.5 });
+        Check(t => F.BatchNorm(t[0], runningMean, runningVar, t[1], t[2], training: false), Randn(1, 3, 2), Randn(2, 2), Randn(3, 2));
+    }
+
+    [Fact]
+    public void Embedding_gradients_skip_the_padding_row()
+    {
+        var indices = Tensor.From(new long[] { 1, 0, 3, 1 }, 2, 2);
+        var weight = Randn(1, 4, 3);
+        Check(t => F.Embedding(indices, t[0]), weight);
+        F.Embedding(indices, weight, paddingIdx: 1).Sum().Backward();
+        Assert.Equal(new double[] { 0, 0, 0 }, weight.Grad![1].ToArray<double>());
+        Assert.Equal(new double[] { 1, 1, 1 }, weight.Grad![0].ToArray<double>());
+    }
+
+    static readonly Reduction[] Reductions = [Reduction.Mean, Reduction.Sum, Reduction.None];
+
+    [Fact]
+    public void Regression_loss_gradients()
+    {
+        var target = Tensor.Randn([3, 4], DType.Float64, new Generator(9));
+        foreach (var r in Reductions)
+        {
+            Check(t => F.MseLoss(t[0], target, r), Randn(1, 3, 4));
+            Check(t => F.L1Loss(t[0], target, r), Randn(2, 3, 4));
+            Check(t => F.HuberLoss(t[0], target, r, delta: 0.7), Randn(3, 3, 4));
+            Check(t => F.SmoothL1Loss(t[0], target, r, beta: 0.7), Randn(4, 3, 4));
+        }
+    }
+
+    [Fact]
+    public void CrossEntropy_gradients()
+    {
+        var labels = Tensor.From(new long[] { 2, -100, 0, 3, 1 });
+        var weight = Tensor.From(new double[] { 0.5, 1, 2, 1.5 });
+        var probabilities = Tensor.Rand([5, 4], DType.Float64, new Generator(3)).Softmax(1);
+        foreach (var r in Reductions)
+        {
+            Check(t => F.CrossEntropy(t[0], labels, weight, reduction: r, labelSmoothing: 0.1), Randn(1, 5, 4));
+            Check(t => F.CrossEntropy(t[0], probabilities, weight, reduction: r, labelSmoothing: 0.2), Randn(2, 5, 4));
+            Check(t => F.NllLoss(t[0], labels, weight, reduction: r), Randn(3, 5, 4));
+        }
+        var spatial = Tensor.From(new long[] { 0, 2, 1, 2, 2, 0 }, 2, 3);
+        Check(t => F.CrossEntropy(t[0], spatial, ignoreIndex: 1), Randn(4, 2, 3, 3));
+    }
+
+    [Fact]
+    public void Binary_and_divergence_loss_gradients()
+    {
+        var target = Tensor.Rand([3, 2], DType.Float64, new Generator(5));
+        var posWeight = Tensor.From(new double[] { 0.5, 3 });
+        var weight = Tensor.From(new double[] { 2, 0.25 });
+        var logTarget = Tensor.Randn([3, 2], DType.Float64, new Generator(6)).LogSoftmax(1);
+        foreach (var r in Reductions)
+        {
+            var probability = Tensor.Rand([3, 2], DType.Float64, new Generator(7)) * 0.8 + 0.1;
+            Check(t => F.BinaryCrossEntropy(t[0], target, weight, r), probability.RequiresGrad_());
+            Check(t => F.BinaryCrossEntropyWithLogits(t[0], target, weight, r, posWeight), Randn(1, 3, 2));
+            Check(t => F.KlDiv(t[0], target, r), Randn(2, 3, 2));
+            Check(t => F.KlDiv(t[0], logTarget, r, logTarget: true), Randn(3, 3, 2));
+        }
+        Check(t => F.KlDiv(t[0], target, Reduction.BatchMean), Randn(4, 3, 2));
+    }
+}
