@@ -21,6 +21,12 @@ public readonly record struct Pair2d(int H, int W)
     /// <summary>PyTorch's tuple notation, <c>(5, 5)</c>.</summary>
     public override string ToString() => $"({H}, {W})";
 
+    /// <summary>
+    /// One int when both values agree, else the tuple: how PyTorch prints a pooling layer's sizes when they were
+    /// given as one int (the common case; a square size given as a tuple also prints as one int here).
+    /// </summary>
+    internal string IntOrTuple => H == W ? H.ToString(System.Globalization.CultureInfo.InvariantCulture) : ToString();
+
     /// <summary>H×W, as in shape messages.</summary>
     internal string Times => $"{H}x{W}";
 }
