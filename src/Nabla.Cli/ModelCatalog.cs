@@ -11,6 +11,8 @@ public static class ModelCatalog
         new("softmax", "softmax regression: Flatten, Linear(784, 10)", 0.1, 10, 256, () => SoftmaxRegression.Create()),
         new("mlp", "MLP 784-256-10 with ReLU, Xavier init", 0.1, 10, 256, () => Mlp.Create()),
         new("mlp-dropout", "MLP 784-256-256-10 with ReLU and dropout 0.2 / 0.5", 0.5, 10, 256, () => Mlp.CreateWithDropout()),
+        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, () => LeNet.Create()),
+        new("lenet-bn", "LeNet-5 with batch normalisation after each conv/linear layer", 1.0, 10, 256, () => LeNet.CreateBatchNorm()),
     ];
 
     /// <summary>The names of all models, comma-separated, for messages.</summary>
