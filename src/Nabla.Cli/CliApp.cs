@@ -83,12 +83,9 @@ public static class CliApp
         {
             model, epochs, batchSize, lr, optimizer, data, seed, checkpoint, resume, json, limit, stopAfter,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(epochs) is < 0) result.AddError("--epochs must be 0 or more.");
-            if (result.GetValue(batchSize) is < 1) result.AddError("--batch-size must be at least 1.");
-            if (result.GetValue(lr) is { } value && !(value > 0)) result.AddError("--lr must be positive.");
-        });
+        Require(epochs, value => value >= 0, "--epochs must be 0 or more.");
+        Require(batchSize, value => value >= 1, "--batch-size must be at least 1.");
+        Require(lr, value => value > 0, "--lr must be positive.");
         command.SetAction(parse =>
         {
             var settings = new TrainSettings
@@ -110,6 +107,18 @@ public static class CliApp
             return Guarded(stderr, () => new TrainRun(settings, console, stdout, stop).Run());
         });
         return command;
+    }
+
+    // Range checks on the option's token: a value that is not a number is already reported by the parser.
+    private static void Require<T>(Option<T?> option, Func<double, bool> valid, string message) where T : struct
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && double.TryParse(result.Tokens[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && !valid(value))
+            {
+                result.AddError(message);
+            }
+        });
     }
 
     private static Command EvalCommand(TextWriter stdout, TextWriter stderr)

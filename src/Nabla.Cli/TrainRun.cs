@@ -102,7 +102,7 @@ public sealed class TrainRun
         console.WriteLine(
             $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
             $"({trainData.Count:N0} train / {testData.Count:N0} test images, {trainData.Source}): " +
-            $"{epochs} epochs, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
+            $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
             (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
 
         var trainer = new Trainer(model, optimizer);
