@@ -17,6 +17,12 @@ public sealed class RunState
     /// <summary>The seed the run started from.</summary>
     public required long Seed { get; init; }
 
+    /// <summary>The <c>--data</c> option of the run (null: searched), so that a resumed run reads the same images.</summary>
+    public string? Data { get; init; }
+
+    /// <summary>The <c>--limit</c> option of the run (0: all images).</summary>
+    public int Limit { get; init; }
+
     /// <summary>Epochs finished.</summary>
     public int CompletedEpochs { get; set; }
 

@@ -67,9 +67,11 @@ public sealed class TrainRun
         int epochs = settings.Epochs ?? spec.Epochs;
         double lr = settings.LearningRate ?? (optimizerName == "sgd" ? spec.LearningRate : OptimizerFactory.DefaultLearningRate(optimizerName)!.Value);
 
-        MnistData trainData = DataSource.Load(train: true, settings.Data, settings.Limit);
-        MnistData testData = DataSource.Load(train: false, settings.Data, settings.Limit);
-        if (trainData.IsEmbeddedSample && settings.Data is null)
+        string? dataOption = settings.Data ?? saved?.State.Data;
+        int limit = saved?.State.Limit ?? settings.Limit;
+        MnistData trainData = DataSource.Load(train: true, dataOption, limit);
+        MnistData testData = DataSource.Load(train: false, dataOption, limit);
+        if (trainData.IsEmbeddedSample && dataOption is null)
         {
             console.WriteLine(DataSource.SampleNotice);
         }
@@ -81,7 +83,7 @@ public sealed class TrainRun
         var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true,
             generator: new Generator(seed));
         var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
-        state = new RunState { Model = spec.Name, Optimizer = optimizerName, BatchSize = batchSize, Seed = seed };
+        state = new RunState { Model = spec.Name, Optimizer = optimizerName, BatchSize = batchSize, Seed = seed, Data = dataOption, Limit = limit };
         if (saved is { } checkpoint)
         {
             CheckpointStore.LoadModel(checkpoint.Data, model);
@@ -177,6 +179,7 @@ public sealed class TrainRun
         Check(settings.Optimizer is not null && settings.Optimizer != saved.Optimizer, $"--optimizer {saved.Optimizer}");
         Check(settings.BatchSize is not null && settings.BatchSize != saved.BatchSize, $"--batch-size {saved.BatchSize}");
         Check(settings.Seed is not null && settings.Seed != saved.Seed, $"--seed {saved.Seed}");
+        Check(settings.Limit != 0 && settings.Limit != saved.Limit, $"--limit {saved.Limit}");
     }
 
     private bool TrainEpochWithProgress(Trainer trainer, DataLoader<(Tensor Image, Tensor Label)> loader, int epoch, int epochs, Func<bool> stopRequested)

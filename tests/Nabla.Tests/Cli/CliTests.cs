@@ -140,6 +140,30 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Predict_prints_the_model_prediction_for_a_png_with_class_names()
+    {
+        Assert.Equal(0, Run("train", "softmax", "--data", "sample", "--limit", "1000", "--epochs", "2", "--checkpoint", directory).ExitCode);
+        var test = Nabla.Vision.FashionMnist.LoadSample(train: false);
+        string png = Path.Combine(directory, "image.png");
+        GrayPng.Write(png, test.Images.AsSpan(0, 28 * 28), 28, 28);
+        var model = Inference.LoadModel("softmax", directory);
+        var (image, _) = new Nabla.Vision.Datasets.FashionMnistDataset(test)[0];
+        long expected;
+        using (Autograd.NoGrad())
+        {
+            expected = (long)model.Call(image.Unsqueeze(0)).ArgMax(1).Item();
+        }
+
+        var (exitCode, stdout, stderr) = Run("predict", "softmax", "--checkpoint", directory, "--image", png, "--top", "3");
+
+        Assert.True(exitCode == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith(Nabla.Vision.FashionMnist.ClassNames[(int)expected], lines[0]);
+        Assert.EndsWith("%", lines[0].TrimEnd());
+    }
+
+    [Fact]
     public void Resume_without_a_checkpoint_is_a_one_line_error()
     {
         var (exitCode, _, stderr) = Run("train", "mlp", "--data", "sample", "--checkpoint", directory, "--resume");
