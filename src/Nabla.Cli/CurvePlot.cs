@@ -1,5 +1,7 @@
+using System.IO.Compression;
 using Nabla.Training;
 using ScottPlot;
+using SkiaSharp;
 
 namespace Nabla.Cli;
 
@@ -25,6 +27,7 @@ public static class CurvePlot
             testAccuracy[i] = history[i].TestAccuracy;
         }
         var plot = new Plot();
+        UseEmbeddedFontIfNoSystemFont(plot);
         plot.Add.Scatter(epochs, loss).LegendText = "train loss";
         var train = plot.Add.Scatter(epochs, trainAccuracy);
         train.LegendText = "train acc";
@@ -32,6 +35,7 @@ public static class CurvePlot
         plot.Add.Scatter(epochs, testAccuracy).LegendText = "test acc";
         plot.Title(title);
         plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Alignment.LowerLeft);
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
@@ -39,5 +43,48 @@ public static class CurvePlot
             Directory.CreateDirectory(directory);
         }
         plot.SavePng(path, 640, 420);
+    }
+
+    private const string EmbeddedFontFamily = "DejaVu Sans";
+    private static readonly Lock FontLock = new();
+    private static string? embeddedFontPath;
+
+    // SkiaSharp's NoDependencies build reads fonts from /usr/share/fonts; a bare image (a Debian
+    // container with only the .NET SDK) has none, and the plot would come out without any text.
+    // Then the DejaVu Sans embedded in this assembly (Fonts/, free licence) is written once to the
+    // temporary directory and used for every label.
+    private static void UseEmbeddedFontIfNoSystemFont(Plot plot)
+    {
+        // Skia's font manager without fonts still lists one empty family, so ask for a glyph instead.
+        using (SKTypeface? system = SKFontManager.Default.MatchCharacter('A'))
+        {
+            if (system is { GlyphCount: > 0 })
+            {
+                return;
+            }
+        }
+        lock (FontLock)
+        {
+            if (embeddedFontPath is null)
+            {
+                string path = Path.Combine(Path.GetTempPath(), $"nabla-DejaVuSans-2.37-{Environment.UserName}.ttf");
+                if (!File.Exists(path))
+                {
+                    using Stream resource = typeof(CurvePlot).Assembly.GetManifestResourceStream("Nabla.Cli.DejaVuSans.ttf.gz")
+                        ?? throw new InvalidOperationException("CurvePlot: the embedded font is missing from the assembly.");
+                    string temporary = path + $".{Environment.ProcessId}.tmp";
+                    using (var gzip = new GZipStream(resource, CompressionMode.Decompress))
+                    using (var file = File.Create(temporary))
+                    {
+                        gzip.CopyTo(file);
+                    }
+                    File.Move(temporary, path, overwrite: true);
+                }
+                Fonts.AddFontFile(EmbeddedFontFamily, path, bold: false, italic: false);
+                Fonts.AddFontFile(EmbeddedFontFamily, path, bold: true, italic: false);
+                embeddedFontPath = path;
+            }
+        }
+        plot.Font.Set(EmbeddedFontFamily);
     }
 }

@@ -18,7 +18,7 @@ public sealed class EpochTotals
     /// <summary>Training samples whose arg-max prediction was the label.</summary>
     public long Correct { get; set; }
 
-    /// <summary>Wall-clock seconds spent training this epoch (not evaluating).</summary>
+    /// <summary>Wall-clock seconds spent training this epoch, waiting for batches included (evaluation excluded).</summary>
     public double Seconds { get; set; }
 
     /// <summary>Mean loss per sample so far (NaN before the first batch).</summary>

@@ -77,15 +77,19 @@ public sealed class Trainer
         Model.Train();
         int skip = totals.Batches;
         int index = 0;
+        // The time of a batch runs from the end of the previous one, so waiting for data counts too.
+        long start = Stopwatch.GetTimestamp();
         foreach (var (inputs, labels) in batches)
         {
             if (index++ < skip)
             {
+                start = Stopwatch.GetTimestamp();
                 continue;
             }
-            long start = Stopwatch.GetTimestamp();
             var (batchLoss, correct) = Step(inputs, labels);
-            totals.Seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long end = Stopwatch.GetTimestamp();
+            totals.Seconds += Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+            start = end;
             int count = labels.Size(0);
             totals.Batches++;
             totals.Samples += count;
