@@ -13,7 +13,16 @@ public readonly record struct Pair2d(int H, int W)
     public static implicit operator Pair2d(int value) => new(value, value);
 
     /// <summary>(height, width).</summary>
-    public static implicit operator Pair2d((int H, int W) value) => new(value.H, value.W);
+    public static implicit operator Pair2d((int H, int W) value) => new(value.H, value.W) { FromTuple = true };
+
+    /// <summary>True when the pair was written as a tuple; only printing looks at it (not equality).</summary>
+    internal bool FromTuple { get; init; }
+
+    /// <summary>Equal when both values are (however they were written).</summary>
+    public bool Equals(Pair2d other) => H == other.H && W == other.W;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(H, W);
 
     /// <summary>True when both values are equal.</summary>
     public bool IsSquare => H == W;
@@ -22,10 +31,9 @@ public readonly record struct Pair2d(int H, int W)
     public override string ToString() => $"({H}, {W})";
 
     /// <summary>
-    /// One int when both values agree, else the tuple: how PyTorch prints a pooling layer's sizes when they were
-    /// given as one int (the common case; a square size given as a tuple also prints as one int here).
+    /// How PyTorch prints a pooling layer's sizes, which it keeps as given: one int, unless written as a tuple or unequal.
     /// </summary>
-    internal string IntOrTuple => H == W ? H.ToString(System.Globalization.CultureInfo.InvariantCulture) : ToString();
+    internal string IntOrTuple => H == W && !FromTuple ? H.ToString(System.Globalization.CultureInfo.InvariantCulture) : ToString();
 
     /// <summary>H×W, as in shape messages.</summary>
     internal string Times => $"{H}x{W}";

@@ -3,93 +3,112 @@ using System.Text;
 
 namespace Nabla;
 
-// ToString() in PyTorch's format: tensor([[1.0000, 2.0000], …], dtype=torch.float64, requires_grad=True)
+// ToString() in PyTorch's format (torch/_tensor_str.py): the same number formatter, elision with
+// "..." past 1000 elements (3 edge items), lines wrapped at 80 characters, and the suffixes.
 public partial class Tensor
 {
-    const int SummarizeThreshold = 1000, EdgeItems = 3;
+    const int SummarizeThreshold = 1000, EdgeItems = 3, LineWidth = 80, Precision = 4;
 
-    /// <summary>Prints like PyTorch: values (elided with "..." past 1000 elements), then dtype when not
-    /// Float32/Int64/Bool defaults, and requires_grad or grad_fn when set.</summary>
+    /// <summary>Prints like PyTorch: <c>tensor([[1.0000, 2.5000], …], dtype=torch.float64, requires_grad=True)</c>.</summary>
     public override string ToString()
     {
-        var values = ToArray<double>();
-        bool summarize = values.Length > SummarizeThreshold;
-        var formatter = new ValueFormatter(this, values, summarize);
-        var text = new StringBuilder("tensor(");
-        if (NumElements == 0 && Rank <= 1) text.Append("[]");
-        else if (Rank == 0) text.Append(formatter.Format(values[0]));
-        else AppendDim(text, 0, 0, formatter, values, summarize, indent: 8);
+        const string prefix = "tensor(";
+        var data = Detach();
+        bool summarize = NumElements > SummarizeThreshold;
+        var text = new StringBuilder(prefix);
+        if (NumElements == 0) text.Append("[]");
+        else
+        {
+            var formatter = new Formatter(summarize ? Summarized(data) : data.Reshape(-1).ToArray<double>(), DType);
+            text.Append(Render(data, prefix.Length, summarize, formatter));
+        }
         var suffix = new List<string>();
-        if (NumElements == 0 && Rank > 1) suffix.Add("size=(" + string.Join(", ", shape) + ")");
+        if (NumElements == 0 && Rank != 1) suffix.Add("size=(" + string.Join(", ", shape) + (Rank == 1 ? ",)" : ")"));
         bool defaultType = DType is DType.Float32 or DType.Int64 or DType.Bool;
-        if (!defaultType || (NumElements == 0 && DType != DType.Float32)) suffix.Add("dtype=" + DType.TorchName());
+        if (!defaultType) suffix.Add("dtype=" + DType.TorchName());
         if (gradFn != null) suffix.Add($"grad_fn=<{gradFn.Name}>");
         else if (RequiresGrad) suffix.Add("requires_grad=True");
         foreach (var s in suffix) text.Append(", ").Append(s);
         return text.Append(')').ToString();
     }
 
-    void AppendDim(StringBuilder text, int dim, int flatStart, ValueFormatter formatter, double[] values, bool summarize, int indent)
+    /// <summary>The values a summarized print shows (edge items of every dim), for the formatter's width.</summary>
+    static double[] Summarized(Tensor t)
     {
-        text.Append('[');
-        int size = shape[dim];
-        int stride = 1;
-        for (int d = dim + 1; d < Rank; d++) stride *= shape[d];
-        var shown = summarize && size > 2 * EdgeItems
-            ? Enumerable.Range(0, EdgeItems).Append(-1).Concat(Enumerable.Range(size - EdgeItems, EdgeItems))
-            : Enumerable.Range(0, size);
-        bool first = true;
-        foreach (int i in shown)
-        {
-            if (!first)
-            {
-                text.Append(',');
-                if (dim == Rank - 1) text.Append(' ');
-                else text.Append('\n', Rank - 1 - dim).Append(' ', indent + dim);
-            }
-            first = false;
-            if (i < 0) { text.Append("..."); continue; }
-            if (dim == Rank - 1) text.Append(formatter.Format(values[flatStart + i]));
-            else AppendDim(text, dim + 1, flatStart + i * stride, formatter, values, summarize, indent);
-        }
-        text.Append(']');
+        if (t.Rank == 0) return t.ToArray<double>();
+        if (t.Rank == 1)
+            return t.shape[0] > 2 * EdgeItems
+                ? [.. t.Slice(0, 0, EdgeItems).ToArray<double>(), .. t.Slice(0, t.shape[0] - EdgeItems, t.shape[0]).ToArray<double>()]
+                : t.ToArray<double>();
+        var rows = t.shape[0] > 2 * EdgeItems
+            ? Enumerable.Range(0, EdgeItems).Concat(Enumerable.Range(t.shape[0] - EdgeItems, EdgeItems))
+            : Enumerable.Range(0, t.shape[0]);
+        return rows.SelectMany(i => Summarized(t.Select(0, i))).ToArray();
     }
 
-    /// <summary>PyTorch's number formatting: integers plain; floats with 4 decimals, as "1." when all values are
-    /// whole, or in scientific notation when the range is wide; all padded to one width.</summary>
-    sealed class ValueFormatter
+    static string Render(Tensor t, int indent, bool summarize, Formatter formatter)
     {
-        readonly bool isFloat, wholeNumbers, scientific;
-        readonly int width;
+        if (t.Rank == 0) return formatter.Format(t.Item<double>());
+        if (t.Rank == 1)
+        {
+            var values = t.ToArray<double>();
+            var items = summarize && values.Length > 2 * EdgeItems
+                ? values[..EdgeItems].Select(formatter.Format).Append(" ...").Concat(values[^EdgeItems..].Select(formatter.Format)).ToList()
+                : values.Select(formatter.Format).ToList();
+            int perLine = Math.Max(1, (LineWidth - indent) / (formatter.Width + 2));
+            var lines = items.Chunk(perLine).Select(line => string.Join(", ", line));
+            return "[" + string.Join(",\n" + new string(' ', indent + 1), lines) + "]";
+        }
+        int size = t.shape[0];
+        var slices = summarize && size > 2 * EdgeItems
+            ? Enumerable.Range(0, EdgeItems).Select(i => Render(t.Select(0, i), indent + 1, summarize, formatter))
+                .Append("...")
+                .Concat(Enumerable.Range(size - EdgeItems, EdgeItems).Select(i => Render(t.Select(0, i), indent + 1, summarize, formatter)))
+            : Enumerable.Range(0, size).Select(i => Render(t.Select(0, i), indent + 1, summarize, formatter));
+        return "[" + string.Join("," + new string('\n', t.Rank - 1) + new string(' ', indent + 1), slices) + "]";
+    }
+
+    /// <summary>PyTorch's _Formatter: integers plain; floats as "1." when all are whole, else with 4 decimals,
+    /// switching to scientific notation when the nonzero magnitudes span more than 1000× or leave [1e-4, 1e8].</summary>
+    sealed class Formatter
+    {
+        readonly bool floating, intMode = true, sciMode;
         readonly DType dtype;
+        public int Width { get; } = 1;
 
-        public ValueFormatter(Tensor t, double[] values, bool summarize)
+        public Formatter(double[] values, DType dtype)
         {
-            dtype = t.DType;
-            isFloat = dtype.IsFloatingPoint();
-            var finite = values.Where(double.IsFinite).Select(Math.Abs).ToArray();
-            wholeNumbers = finite.All(v => v == Math.Floor(v));
-            if (isFloat && finite.Length > 0 && !wholeNumbers)
+            this.dtype = dtype;
+            floating = dtype.IsFloatingPoint();
+            if (!floating)
             {
-                double max = finite.Max(), min = finite.Where(v => v != 0).DefaultIfEmpty(max).Min();
-                scientific = max / Math.Max(min, double.Epsilon) > 1000 || max > 1e8 || min < 1e-4;
+                foreach (var v in values) Width = Math.Max(Width, Plain(v).Length);
+                return;
             }
-            else if (isFloat && finite.Length > 0 && finite.Max() > 1e8) scientific = true;
-            width = values.Length == 0 ? 0 : values.Select(Raw).Max(s => s.Length);
-            _ = summarize;
+            var finite = values.Where(v => double.IsFinite(v) && v != 0).ToArray();
+            if (finite.Length == 0) return;
+            double min = finite.Min(Math.Abs), max = finite.Max(Math.Abs);
+            intMode = finite.All(v => v == Math.Ceiling(v));
+            sciMode = max / min > 1000 || max > 1e8 || (!intMode && min < 1e-4);
+            foreach (var v in finite)
+                Width = Math.Max(Width, sciMode ? Scientific(v).Length : intMode ? Fixed(v, 0).Length + 1 : Fixed(v, Precision).Length);
         }
 
-        string Raw(double v)
+        static string Fixed(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
+        static string Scientific(double v) => v.ToString("0.0000e+00", CultureInfo.InvariantCulture);
+
+        string Plain(double v) => dtype == DType.Bool ? (v != 0 ? "True" : "False") : ((long)v).ToString(CultureInfo.InvariantCulture);
+
+        public string Format(double v)
         {
-            if (dtype == DType.Bool) return v != 0 ? "True" : "False";
-            if (!isFloat) return ((long)v).ToString(CultureInfo.InvariantCulture);
-            if (double.IsNaN(v)) return "nan";
-            if (double.IsInfinity(v)) return v > 0 ? "inf" : "-inf";
-            if (scientific) return v.ToString("0.0000e+00", CultureInfo.InvariantCulture);
-            if (wholeNumbers) return v.ToString("0", CultureInfo.InvariantCulture) + ".";
-            return v.ToString("0.0000", CultureInfo.InvariantCulture);
+            string text;
+            if (!floating) text = Plain(v);
+            else if (double.IsNaN(v)) text = "nan";
+            else if (double.IsInfinity(v)) text = v > 0 ? "inf" : "-inf";
+            else if (sciMode) text = Scientific(v);
+            else if (intMode) text = Fixed(v, 0) + ".";
+            else text = Fixed(v, Precision);
+            return text.PadLeft(Width);
         }
-
-        public string Format(double v) => Raw(v).PadLeft(width);
     }
 }

@@ -42,5 +42,5 @@ public sealed class Upsample : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
-        (ScaleFactor is { } f ? $"scale_factor={f}" : $"size={Size!.Value.IntOrTuple}") + $", mode='{Mode}'";
+        (ScaleFactor is { } f ? $"scale_factor={f}" : $"size={Size!.Value.IntOrTuple}") + $", mode={Mode}";
 }

@@ -16,13 +16,27 @@ public partial class Tensor
         b = b.ToDTypeIfNeeded(dtype);
         var result = Uninitialized(Shape.Broadcast(a.shape, b.shape, op), dtype, op);
         if (result.Count == 0) return result;
+        // Fast path: one operand is a single value (x * 2.0, a reduced gradient broadcast back) and the
+        // other is contiguous with the result's shape: one TensorPrimitives call with a scalar.
+        if (a.Count == 1 && b.IsContiguous && b.Count == result.Count || b.Count == 1 && a.IsContiguous && a.Count == result.Count)
+        {
+            switch (dtype)
+            {
+                case DType.Float32: ScalarBinary<float, TOp>(a, b, result); break;
+                case DType.Float64: ScalarBinary<double, TOp>(a, b, result); break;
+                case DType.Int64: ScalarBinary<long, TOp>(a, b, result); break;
+                case DType.Int32: ScalarBinary<int, TOp>(a, b, result); break;
+                default: ScalarBinary<byte, TOp>(a, b, result); break;
+            }
+            return result;
+        }
         switch (dtype)
         {
-            case DType.Float32: RunBinary<float, float>(a, b, result, TOp.Row); break;
-            case DType.Float64: RunBinary<double, double>(a, b, result, TOp.Row); break;
-            case DType.Int64: RunBinary<long, long>(a, b, result, TOp.Row); break;
-            case DType.Int32: RunBinary<int, int>(a, b, result, TOp.Row); break;
-            default: RunBinary<byte, byte>(a, b, result, TOp.Row); break;
+            case DType.Float32: RunBinary(a, b, result, ArithmeticRows<float, TOp>.Row); break;
+            case DType.Float64: RunBinary(a, b, result, ArithmeticRows<double, TOp>.Row); break;
+            case DType.Int64: RunBinary(a, b, result, ArithmeticRows<long, TOp>.Row); break;
+            case DType.Int32: RunBinary(a, b, result, ArithmeticRows<int, TOp>.Row); break;
+            default: RunBinary(a, b, result, ArithmeticRows<byte, TOp>.Row); break;
         }
         return result;
     }
@@ -38,18 +52,41 @@ public partial class Tensor
         if (result.Count == 0) return result;
         switch (dtype)
         {
-            case DType.Float32: RunBinary<float, bool>(a, b, result, CompareRow<float, TOp>); break;
-            case DType.Float64: RunBinary<double, bool>(a, b, result, CompareRow<double, TOp>); break;
-            case DType.Int64: RunBinary<long, bool>(a, b, result, CompareRow<long, TOp>); break;
-            case DType.Int32: RunBinary<int, bool>(a, b, result, CompareRow<int, TOp>); break;
-            default: RunBinary<byte, bool>(a, b, result, CompareRow<byte, TOp>); break;
+            case DType.Float32: RunBinary(a, b, result, CompareRows<float, TOp>.Row); break;
+            case DType.Float64: RunBinary(a, b, result, CompareRows<double, TOp>.Row); break;
+            case DType.Int64: RunBinary(a, b, result, CompareRows<long, TOp>.Row); break;
+            case DType.Int32: RunBinary(a, b, result, CompareRows<int, TOp>.Row); break;
+            default: RunBinary(a, b, result, CompareRows<byte, TOp>.Row); break;
         }
         return result;
     }
 
-    static void CompareRow<T, TOp>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<bool> d) where T : unmanaged, INumber<T> where TOp : ICompareRow
+    static void ScalarBinary<T, TOp>(Tensor a, Tensor b, Tensor result) where T : unmanaged, INumber<T> where TOp : IArithmeticRow
     {
-        for (int i = 0; i < d.Length; i++) d[i] = TOp.Compare(x[i], y[i]);
+        if (b.Count == 1 && a.Count == result.Count) TOp.RowScalar(a.Span<T>(), b.Data<T>()[b.offset], result.Span<T>());
+        else TOp.ScalarRow(a.Data<T>()[a.offset], b.Span<T>(), result.Span<T>());
+    }
+
+    // One cached delegate per (element type, op): creating a delegate from a generic method group
+    // allocates, and these run on every op call.
+    static class ArithmeticRows<T, TOp> where T : unmanaged, INumber<T> where TOp : IArithmeticRow
+    {
+        public static readonly BinaryRow<T, T> Row = TOp.Row;
+    }
+
+    static class FloatRows<T, TOp> where T : unmanaged, IFloatingPointIeee754<T> where TOp : IFloatRow
+    {
+        public static readonly UnaryRow<T, T> Row = TOp.Row;
+    }
+
+    static class CompareRows<T, TOp> where T : unmanaged, INumber<T> where TOp : ICompareRow
+    {
+        public static readonly BinaryRow<T, bool> Row = Compare;
+
+        static void Compare(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<bool> d)
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = TOp.Compare(x[i], y[i]);
+        }
     }
 
     /// <summary>Unary floating-point op <typeparamref name="TOp"/>; integer and bool inputs are computed in Float32, as PyTorch does.</summary>
@@ -58,8 +95,8 @@ public partial class Tensor
         var source = DType.IsFloatingPoint() ? this : ToDType(DType.Float32);
         var result = Uninitialized(shape, source.DType);
         if (result.Count == 0) return result;
-        if (source.DType == DType.Float32) RunUnary<float, float>(source, result, TOp.Row);
-        else RunUnary<double, double>(source, result, TOp.Row);
+        if (source.DType == DType.Float32) RunUnary(source, result, FloatRows<float, TOp>.Row);
+        else RunUnary(source, result, FloatRows<double, TOp>.Row);
         return result;
     }
 

@@ -81,8 +81,11 @@ public partial class Tensor
     static Tensor ExpandReduced(Tensor g, bool[] reduced, bool keepDim, int[] inputShape)
     {
         if (!keepDim)
-            for (int i = 0; i < reduced.Length; i++)
-                if (reduced[i]) g = g.Unsqueeze(i);
+        {
+            var kept = new int[inputShape.Length];
+            for (int i = 0; i < kept.Length; i++) kept[i] = reduced[i] ? 1 : inputShape[i];
+            g = g.Reshape(kept);
+        }
         return g.Expand(inputShape);
     }
 

@@ -30,7 +30,11 @@ public sealed class Adadelta : Optimizer
                     double weightDecay = 0, bool maximize = false)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["rho"] = rho, ["eps"] = eps, ["weight_decay"] = weightDecay, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["rho"] = rho,
+            ["eps"] = eps,
+            ["weight_decay"] = weightDecay,
+            ["maximize"] = maximize,
         })
     { }
 

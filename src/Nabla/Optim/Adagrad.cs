@@ -30,8 +30,12 @@ public sealed class Adagrad : Optimizer
                    double initialAccumulatorValue = 0, double eps = 1e-10, bool maximize = false)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["lr_decay"] = lrDecay, ["eps"] = eps, ["weight_decay"] = weightDecay,
-            ["initial_accumulator_value"] = initialAccumulatorValue, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["lr_decay"] = lrDecay,
+            ["eps"] = eps,
+            ["weight_decay"] = weightDecay,
+            ["initial_accumulator_value"] = initialAccumulatorValue,
+            ["maximize"] = maximize,
         })
     { }
 

@@ -39,8 +39,12 @@ public class Adam : Optimizer
                            double weightDecay, bool amsgrad, bool maximize, bool decoupledWeightDecay)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["betas"] = betas ?? (0.9, 0.999), ["eps"] = eps,
-            ["weight_decay"] = weightDecay, ["amsgrad"] = amsgrad, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["betas"] = betas ?? (0.9, 0.999),
+            ["eps"] = eps,
+            ["weight_decay"] = weightDecay,
+            ["amsgrad"] = amsgrad,
+            ["maximize"] = maximize,
         })
     {
         this.decoupledWeightDecay = decoupledWeightDecay;
@@ -71,10 +75,21 @@ public class Adam : Optimizer
     {
         double lr = group.Lr, eps = group.GetDouble("eps"), weightDecay = group.GetDouble("weight_decay");
         var (beta1, beta2) = group.GetPair("betas");
-        var g = group.GetBool("maximize") ? -grad : grad;
+        bool maximize = group.GetBool("maximize"), amsgrad = group.GetBool("amsgrad");
         var expAvg = state["exp_avg"];
         var expAvgSq = state["exp_avg_sq"];
         double step = IncrementStep(state);
+        double biasCorrection1 = 1 - Math.Pow(beta1, step);
+        double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
+        double stepSize = lr / biasCorrection1;
+        if (amsgrad && !state.ContainsKey("max_exp_avg_sq")) state["max_exp_avg_sq"] = Tensor.ZerosLike(parameter);
+        var maxExpAvgSq = amsgrad ? state["max_exp_avg_sq"] : null;
+        if (FusedUpdates.TryAdam(parameter, grad, expAvg, expAvgSq, maxExpAvgSq, beta1, beta2, biasCorrection2Sqrt, eps, stepSize,
+                                 lr, weightDecay, decoupledWeightDecay, maximize))
+            return;
+
+        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
+        var g = maximize ? -grad : grad;
 
         if (decoupledWeightDecay) parameter.Mul_(1 - lr * weightDecay);  // θ ← θ(1 − γλ)
         else if (weightDecay != 0) g = g.Add(parameter, weightDecay);     // g ← g + λθ
@@ -82,13 +97,9 @@ public class Adam : Optimizer
         expAvg.Mul_(beta1).Add_(g, 1 - beta1);                             // m ← β₁m + (1 − β₁)g
         expAvgSq.Mul_(beta2).Addcmul_(g, g, 1 - beta2);                    // v ← β₂v + (1 − β₂)g²
 
-        double biasCorrection1 = 1 - Math.Pow(beta1, step);
-        double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, step));
-        double stepSize = lr / biasCorrection1;
         var second = expAvgSq;
-        if (group.GetBool("amsgrad"))
+        if (maxExpAvgSq is not null)
         {
-            var maxExpAvgSq = state["max_exp_avg_sq"];
             maxExpAvgSq.Copy_(maxExpAvgSq.Maximum(expAvgSq));              // v̂max ← max(v̂max, v)
             second = maxExpAvgSq;
         }

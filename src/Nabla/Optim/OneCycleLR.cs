@@ -27,7 +27,8 @@ public sealed class OneCycleLR : LRScheduler
                       double baseMomentum = 0.85, double maxMomentum = 0.95, double divFactor = 25.0,
                       double finalDivFactor = 1e4, bool threePhase = false, int lastEpoch = -1)
         : this(optimizer, [.. Enumerable.Repeat(maxLr, optimizer.ParamGroups.Count)], totalSteps, epochs, stepsPerEpoch,
-               pctStart, annealStrategy, cycleMomentum, baseMomentum, maxMomentum, divFactor, finalDivFactor, threePhase, lastEpoch) { }
+               pctStart, annealStrategy, cycleMomentum, baseMomentum, maxMomentum, divFactor, finalDivFactor, threePhase, lastEpoch)
+    { }
 
     /// <summary>One-cycle schedule.</summary>
     /// <param name="optimizer">The optimizer whose rates (and momentum) are scheduled.</param>

@@ -39,8 +39,13 @@ public sealed class RMSprop : Optimizer
                    double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["momentum"] = momentum, ["alpha"] = alpha, ["eps"] = eps,
-            ["centered"] = centered, ["weight_decay"] = weightDecay, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["momentum"] = momentum,
+            ["alpha"] = alpha,
+            ["eps"] = eps,
+            ["centered"] = centered,
+            ["weight_decay"] = weightDecay,
+            ["maximize"] = maximize,
         })
     { }
 

@@ -33,8 +33,12 @@ public sealed class SGD : Optimizer
                double weightDecay = 0, bool nesterov = false, bool maximize = false)
         : base(paramGroups, new Dictionary<string, object>
         {
-            ["lr"] = lr, ["momentum"] = momentum, ["dampening"] = dampening,
-            ["weight_decay"] = weightDecay, ["nesterov"] = nesterov, ["maximize"] = maximize,
+            ["lr"] = lr,
+            ["momentum"] = momentum,
+            ["dampening"] = dampening,
+            ["weight_decay"] = weightDecay,
+            ["nesterov"] = nesterov,
+            ["maximize"] = maximize,
         })
     { }
 
@@ -56,15 +60,26 @@ public sealed class SGD : Optimizer
     {
         double lr = group.Lr, momentum = group.GetDouble("momentum"), dampening = group.GetDouble("dampening");
         double weightDecay = group.GetDouble("weight_decay");
-        var d = group.GetBool("maximize") ? -grad : grad;
+        bool nesterov = group.GetBool("nesterov"), maximize = group.GetBool("maximize");
+        bool firstStep = false;
+        if (momentum != 0 && !state.ContainsKey("momentum_buffer"))
+        {
+            state["momentum_buffer"] = Tensor.ZerosLike(parameter);
+            firstStep = true;
+        }
+        state.TryGetValue("momentum_buffer", out var momentumBuffer);
+        if (FusedUpdates.TrySgd(parameter, grad, momentum != 0 ? momentumBuffer : null, firstStep, lr, momentum, dampening, weightDecay, nesterov, maximize))
+            return;
+
+        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
+        var d = maximize ? -grad : grad;
         if (weightDecay != 0) d = d.Add(parameter, weightDecay);       // g ← g + λθ
         if (momentum != 0)
         {
-            if (!state.TryGetValue("momentum_buffer", out var buffer))
-                state["momentum_buffer"] = buffer = d.Clone();             // b ← g
-            else
-                buffer.Mul_(momentum).Add_(d, 1 - dampening);             // b ← μb + (1 − τ)g
-            d = group.GetBool("nesterov") ? d.Add(buffer, momentum) : buffer; // g ← g + μb, or g ← b
+            var buffer = momentumBuffer!;
+            if (firstStep) buffer.Copy_(d);                                   // b ← g
+            else buffer.Mul_(momentum).Add_(d, 1 - dampening);                // b ← μb + (1 − τ)g
+            d = nesterov ? d.Add(buffer, momentum) : buffer;                  // g ← g + μb, or g ← b
         }
         parameter.Add_(d, -lr);                                           // θ ← θ − γg
     }

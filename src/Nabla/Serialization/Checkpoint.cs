@@ -108,6 +108,47 @@ public static class Checkpoint
         return data;
     }
 
+    /// <summary>
+    /// Copies <paramref name="values"/> into <paramref name="metadata"/> under <c>prefix + key</c>,
+    /// so that several components share one metadata dictionary without clashing, e.g.
+    /// <c>AddSection(metadata, Checkpoint.OptimizerPrefix, optimizer.StateDict().Values)</c>.
+    /// </summary>
+    /// <param name="metadata">The dictionary being filled.</param>
+    /// <param name="prefix">The section's prefix, e.g. <c>"optimizer."</c> or <c>"scheduler."</c>.</param>
+    /// <param name="values">The component's strings.</param>
+    /// <exception cref="ArgumentException">A prefixed key is already present.</exception>
+    public static void AddSection(IDictionary<string, string> metadata, string prefix, IReadOnlyDictionary<string, string> values)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(values);
+        foreach (var (key, value) in values)
+        {
+            if (!metadata.TryAdd(prefix + key, value))
+            {
+                throw new ArgumentException($"Checkpoint.AddSection: metadata key '{prefix + key}' is already present.", nameof(values));
+            }
+        }
+    }
+
+    /// <summary>The entries of <paramref name="metadata"/> whose key starts with <paramref name="prefix"/>, with the prefix removed: the inverse of <see cref="AddSection"/>.</summary>
+    /// <param name="metadata">The checkpoint's metadata.</param>
+    /// <param name="prefix">The section's prefix, e.g. <c>"optimizer."</c>.</param>
+    public static Dictionary<string, string> Section(IReadOnlyDictionary<string, string> metadata, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(prefix);
+        var section = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in metadata)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                section.Add(key[prefix.Length..], value);
+            }
+        }
+        return section;
+    }
+
     /// <summary>Encodes binary state (e.g. the 32 bytes of <c>Generator.GetState()</c>) as a metadata string (base64).</summary>
     public static string EncodeState(ReadOnlySpan<byte> state) => Convert.ToBase64String(state);
 

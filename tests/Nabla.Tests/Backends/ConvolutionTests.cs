@@ -54,6 +54,37 @@ public unsafe class ConvolutionTests
         CheckAllPasses<float>(new Conv2dGeometry(3, 64, 12, 12, 8, 3, 3, 1, 1, 1, 1), 2e-4);
     }
 
+    // 3×3 stride-1 layers with ≥ 16 channels on both sides take the Winograd F(4×4, 3×3) path for the
+    // forward and input-gradient passes: odd sizes (partial tiles), channel counts off the vector width,
+    // every padding the adjoint supports, batches that leave a partial block.
+    public static readonly TheoryData<string, int[]> WinogradGeometries = new()
+    {
+        { "pad 1, partial tiles", [2, 16, 9, 11, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "pad 0, 17 input channels", [3, 17, 10, 7, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
+        { "pad 2 and pad 1 mixed", [1, 24, 6, 13, 33, 3, 3, 1, 1, 2, 1, 1, 1, 1] },
+        { "batch 9, res-like", [9, 32, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "2x2 output", [2, 16, 4, 4, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
+    };
+
+    [Theory]
+    [MemberData(nameof(WinogradGeometries))]
+    public void Conv2d_winograd_matches_reference_float64(string name, int[] parameters)
+    {
+        _ = name;
+        Assert.True(Winograd.Applies(Geometry(parameters)) || !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
+        CheckAllPasses<double>(Geometry(parameters), 1e-10);
+    }
+
+    [Theory]
+    [MemberData(nameof(WinogradGeometries))]
+    public void Conv2d_winograd_matches_reference_float32(string name, int[] parameters)
+    {
+        _ = name;
+        // F(4×4, 3×3) rounds more than a plain dot product (transform coefficients up to 8 and 1/24);
+        // with unit-scale data its error stays below 1e-5 of the output's scale for these channel counts.
+        CheckAllPasses<float>(Geometry(parameters), 1e-4);
+    }
+
     [Fact]
     public void Conv2d_image_larger_than_column_budget_is_split_into_row_bands()
     {

@@ -9,7 +9,7 @@ namespace Nabla.Tests.Ops;
 /// </summary>
 public class ConvFixtureTests
 {
-    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
+    internal static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "conv.json"));
         var root = JsonDocument.Parse(text).RootElement;
@@ -19,7 +19,8 @@ public class ConvFixtureTests
     public static TheoryData<string> CaseNames()
     {
         var data = new TheoryData<string>();
-        foreach (var name in Cases.Value.Keys) data.Add(name);
+        foreach (var (name, c) in Cases.Value)
+            if (c.GetProperty("op").GetString() != "layer") data.Add(name); // layer cases: NN/ConvLayerTests
         return data;
     }
 
@@ -67,7 +68,7 @@ public class ConvFixtureTests
         };
     }
 
-    static Pair2d? Pair(JsonElement args, string key)
+    internal static Pair2d? Pair(JsonElement args, string key)
     {
         if (!args.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         return v.ValueKind == JsonValueKind.Number ? v.GetInt32() : (v[0].GetInt32(), v[1].GetInt32());
@@ -79,7 +80,7 @@ public class ConvFixtureTests
         return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : (v[0].GetDouble(), v[1].GetDouble());
     }
 
-    static ConvPadding Padding(JsonElement args)
+    internal static ConvPadding Padding(JsonElement args)
     {
         if (!args.TryGetProperty("padding", out var v)) return default;
         return v.ValueKind switch
@@ -90,9 +91,9 @@ public class ConvFixtureTests
         };
     }
 
-    static int? Int(JsonElement args, string key) => args.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    internal static int? Int(JsonElement args, string key) => args.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 
-    static bool? Bool(JsonElement args, string key) => args.TryGetProperty(key, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
+    internal static bool? Bool(JsonElement args, string key) => args.TryGetProperty(key, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
     internal static Tensor ReadTensor(JsonElement t)
     {

@@ -149,4 +149,23 @@ public class CheckpointTests
         Assert.Equal(new byte[] { 1, 2, 3 }, Checkpoint.DecodeState(Checkpoint.EncodeState([1, 2, 3])));
         Assert.Throws<InvalidDataException>(() => Checkpoint.DecodeState("not base64!", "rng.loader"));
     }
+
+    [Fact]
+    public void Metadata_sections_keep_components_apart_and_come_back_whole()
+    {
+        var optimizerValues = new Dictionary<string, string> { ["param_groups.0.lr"] = "0.01", ["param_groups.0.params"] = "[0,1]" };
+        var schedulerValues = new Dictionary<string, string> { ["last_epoch"] = "3" };
+        var metadata = new Dictionary<string, string> { ["epoch"] = "3" };
+        Checkpoint.AddSection(metadata, Checkpoint.OptimizerPrefix, optimizerValues);
+        Checkpoint.AddSection(metadata, "scheduler.", schedulerValues);
+        string path = TempFile();
+
+        Checkpoint.Save(path, Model(), Optimizer(), metadata);
+        var (_, _, loaded) = Checkpoint.Load(path);
+
+        Assert.Equal("0.01", loaded["optimizer.param_groups.0.lr"]);
+        Assert.Equal(optimizerValues, Checkpoint.Section(loaded, Checkpoint.OptimizerPrefix));
+        Assert.Equal(schedulerValues, Checkpoint.Section(loaded, "scheduler."));
+        Assert.Throws<ArgumentException>(() => Checkpoint.AddSection(metadata, "scheduler.", schedulerValues));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Nabla.Backends.Cpu;
 
@@ -9,8 +10,8 @@ namespace Nabla.Backends.Cpu;
 /// <see cref="Gemm"/>. Per sample n and group g, with W_g the [Cout/G, K] weight rows
 /// (K = Cin/G·kh·kw) and col the im2col matrix [K, Hout·Wout]:
 /// <list type="bullet">
-/// <item>forward: y = W_g · col (+ bias);</item>
-/// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx;</item>
+/// <item>forward: y = W_g · col (+ bias) — or <see cref="Winograd"/> F(4×4, 3×3) for 3×3 stride-1 layers;</item>
+/// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx (Winograd on the flipped weights for 3×3 stride 1);</item>
 /// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced).</item>
 /// </list>
 /// Small images are batched several samples per GEMM and large ones split into bands of output
@@ -27,6 +28,15 @@ internal static unsafe class Convolution
     /// (measured 469 vs 689 µs per res64 sample).
     /// </summary>
     private const long ColumnBudgetBytes = 2 << 20;
+
+    /// <summary>
+    /// Whether 3×3 stride-1 forward and input-gradient passes use <see cref="Winograd"/> (on unless
+    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison).
+    /// </summary>
+    internal static readonly bool WinogradEnabled = Environment.GetEnvironmentVariable("NABLA_CONV_WINOGRAD") != "0";
+
+    /// <summary>Below this many output channels per group the weight gradient uses <see cref="RowDot"/>: the GEMM's tile would be mostly empty.</summary>
+    private const int FewOutChannels = 32;
 
     /// <summary>GEMM columns (samples × output pixels) worth batching small images up to.</summary>
     private const long TargetColumns = 512;
@@ -74,15 +84,17 @@ internal static unsafe class Convolution
     private static void Forward<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
+        if (WinogradEnabled && Winograd.Applies(g))
+        {
+            Winograd.Forward(g, input, weight, transposedFlipped: false, bias, output);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
-        WorkerPool.For(plan.Blocks * groups, 1, (start, end) =>
-        {
-            for (int task = start; task < end; task++)
-                ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output);
-        });
+        ForEachTask(plan.Blocks * groups, (participant, task) => ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardBlock<T>(in Conv2dGeometry g, in Plan plan, int block, int group, T* input, T* weight, T* bias, T* output)
         where T : unmanaged, INumber<T>
     {
@@ -130,15 +142,18 @@ internal static unsafe class Convolution
     private static void BackwardInput<T>(Conv2dGeometry g, T* gradOutput, T* weight, T* gradInput) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
+        if (WinogradEnabled && Winograd.Applies(g))
+        {
+            // dx = conv2d(dy, w transposed and flipped, padding 2 − p): the adjoint of a 3×3 stride-1 convolution.
+            Winograd.Forward(Winograd.Adjoint(g), gradOutput, weight, transposedFlipped: true, null, gradInput);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
-        WorkerPool.For(plan.Blocks * groups, 1, (start, end) =>
-        {
-            for (int task = start; task < end; task++)
-                BackwardInputBlock(g, plan, task / groups, task % groups, gradOutput, weight, gradInput);
-        });
+        ForEachTask(plan.Blocks * groups, (participant, task) => BackwardInputBlock(g, plan, task / groups, task % groups, gradOutput, weight, gradInput));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardInputBlock<T>(in Conv2dGeometry g, in Plan plan, int block, int group, T* gradOutput, T* weight, T* gradInput)
         where T : unmanaged, INumber<T>
     {
@@ -169,21 +184,15 @@ internal static unsafe class Convolution
     {
         AssertValid(g);
         // dW_gᵀ[K, Cout/G] = Σ col · dyᵀ keeps the long dimension K as the GEMM's m, which the
-        // micro-kernel runs faster than m = Cout/G (measured 80 vs 62 GFLOP/s on res64). Each part
-        // sums a contiguous range of sample blocks into its own transposed copy (in the caller's
-        // reduction slot); the parts are then added and transposed into gradWeight.
+        // micro-kernel runs faster than m = Cout/G (measured 80 vs 62 GFLOP/s on res64). Each
+        // participant sums the sample blocks it takes into its own transposed copy (in the caller's
+        // reduction slot); the copies are then added and transposed into gradWeight.
         var plan = new Plan(g, sizeof(T));
         int parts = Math.Min(WorkerPool.ThreadCount, plan.Blocks);
         long size = g.WeightSize;
         T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
-        WorkerPool.For(parts, 1, (start, end) =>
-        {
-            for (int part = start; part < end; part++)
-            {
-                int b0 = (int)((long)part * plan.Blocks / parts), b1 = (int)((long)(part + 1) * plan.Blocks / parts);
-                BackwardWeightBlocks(g, plan, b0, b1, input, gradOutput, partials + part * size);
-            }
-        });
+        for (int part = 0; part < parts; part++) new Span<T>(partials + part * size, checked((int)size)).Clear();
+        ForEachTask(plan.Blocks, (participant, block) => BackwardWeightBlock(g, plan, block, input, gradOutput, partials + participant * size));
         int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
         WorkerPool.For(g.OutChannels, 4, (start, end) =>
         {
@@ -203,33 +212,33 @@ internal static unsafe class Convolution
             ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
     }
 
-    private static void BackwardWeightBlocks<T>(in Conv2dGeometry g, in Plan plan, int b0, int b1, T* input, T* gradOutput, T* gradWeightT)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardWeightBlock<T>(in Conv2dGeometry g, in Plan plan, int block, T* input, T* gradOutput, T* gradWeightT)
         where T : unmanaged, INumber<T>
     {
         int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
         long outPlane = (long)g.OutHeight * g.OutWidth;
-        new Span<T>(gradWeightT, checked((int)g.WeightSize)).Clear();
         T* col = plan.Pointwise ? null : ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)k * plan.MaxColumns);
-        for (int block = b0; block < b1; block++)
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        for (int group = 0; group < g.Groups; group++)
         {
-            int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
-            for (int group = 0; group < g.Groups; group++)
+            T* dwT = gradWeightT + (long)group * k * coutG;
+            // dW_gᵀ[kk, co] += Σ_q col[kk, q] · dy[co, q]: B(q, co) = dy[co·rowStride + q].
+            if (plan.Pointwise)
             {
-                T* dwT = gradWeightT + (long)group * k * coutG;
-                // dW_gᵀ[kk, co] += Σ_q col[kk, q] · dy[co, q]: B(q, co) = dy[co·rowStride + q].
-                if (plan.Pointwise)
-                {
-                    MatMul(k, coutG, (int)outPlane, InputPlanes(g, input, n0, group), plan.InPlane, 1, OutputPlanes(g, gradOutput, n0, group), 1, outPlane, dwT, coutG, true);
-                    continue;
-                }
-                for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.BandRows)
-                {
-                    int rows = Math.Min(plan.BandRows, g.OutHeight - oh0), pixels = rows * g.OutWidth, cols = count * pixels;
-                    for (int s = 0; s < count; s++)
-                        Im2Col.Gather(g, InputPlanes(g, input, n0 + s, group), oh0, rows, col + (long)s * pixels, cols);
-                    T* dy = StageGradOutput(g, gradOutput, n0, count, group, oh0, pixels, out long dyRowStride);
-                    MatMul(k, coutG, cols, col, cols, 1, dy, 1, dyRowStride, dwT, coutG, true);
-                }
+                T* x = InputPlanes(g, input, n0, group), dyPlanes = OutputPlanes(g, gradOutput, n0, group);
+                if (coutG < FewOutChannels) RowDot.Accumulate(k, coutG, (int)outPlane, x, plan.InPlane, dyPlanes, outPlane, dwT, coutG);
+                else MatMul(k, coutG, (int)outPlane, x, plan.InPlane, 1, dyPlanes, 1, outPlane, dwT, coutG, true);
+                continue;
+            }
+            for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.BandRows)
+            {
+                int rows = Math.Min(plan.BandRows, g.OutHeight - oh0), pixels = rows * g.OutWidth, cols = count * pixels;
+                for (int s = 0; s < count; s++)
+                    Im2Col.Gather(g, InputPlanes(g, input, n0 + s, group), oh0, rows, col + (long)s * pixels, cols);
+                T* dy = StageGradOutput(g, gradOutput, n0, count, group, oh0, pixels, out long dyRowStride);
+                if (coutG < FewOutChannels) RowDot.Accumulate(k, coutG, cols, col, cols, dy, dyRowStride, dwT, coutG);
+                else MatMul(k, coutG, cols, col, cols, 1, dy, 1, dyRowStride, dwT, coutG, true);
             }
         }
     }
@@ -238,6 +247,7 @@ internal static unsafe class Convolution
     /// The gradient rows [Cout/G, count·pixels] for output rows [oh0, oh0 + pixels/OW) of samples n0…: the
     /// NCHW data itself when count = 1 (row stride Hout·Wout), else a copy regrouped in the staging slot.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T* StageGradOutput<T>(in Conv2dGeometry g, T* gradOutput, int n0, int count, int group, int oh0, int pixels, out long rowStride)
         where T : unmanaged, INumber<T>
     {
@@ -257,6 +267,27 @@ internal static unsafe class Convolution
         }
         rowStride = cols;
         return staged;
+    }
+
+    /// <summary>
+    /// Runs task(participant, t) for t in [0, tasks) on up to <see cref="WorkerPool.ThreadCount"/> threads.
+    /// Tasks are handed out one at a time from a shared counter rather than in fixed halves, so on a
+    /// busy machine a descheduled thread delays only the task it holds. participant ∈ [0, min(threads, tasks)).
+    /// </summary>
+    private static void ForEachTask(int tasks, Action<int, int> task)
+    {
+        int participants = Math.Min(WorkerPool.ThreadCount, tasks);
+        if (participants <= 1)
+        {
+            for (int t = 0; t < tasks; t++) task(0, t);
+            return;
+        }
+        var next = new StrongBox<int>(0);
+        WorkerPool.For(participants, 1, (start, end) =>
+        {
+            int t;
+            while ((t = Interlocked.Increment(ref next.Value) - 1) < tasks) task(start, t);
+        });
     }
 
     /// <summary>First input plane of sample n, group g.</summary>
@@ -283,6 +314,7 @@ internal static unsafe class Convolution
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelSumCore<T>(T* data, int batch, int channels, long planeSize, T* sums) where T : unmanaged, INumber<T>
     {
         WorkerPool.For(channels, 8, (start, end) =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
@@ -9,9 +10,11 @@ namespace Nabla.Backends.Cpu;
 /// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
 /// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
 /// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows). Products too small to pay for a second thread
-/// run on the caller alone.
+/// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing loops are marked AggressiveOptimization like the kernels:
+/// tiered compilation would otherwise run them unoptimised for their first ~100 ms, which is all of a short
+/// benchmark and the first steps of every training run.
 /// </summary>
-internal static unsafe class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>Depth of a packed block, in bytes per row: 512 floats, 256 doubles (2 KiB).</summary>
     private const int DepthBlockBytes = 2048;
@@ -21,6 +24,9 @@ internal static unsafe class Gemm
 
     /// <summary>Columns of B per packed block: at least n for the sizes that matter, so B is packed once per kc.</summary>
     private const int ColumnBlock = 2048;
+
+    /// <summary>Operands up to this size (A and B together) are read in place, unpacked: half of a 1 MiB L2.</summary>
+    private const long DirectBytes = 512 * 1024;
 
     /// <summary>Below this many multiply-adds (m·n·k) a product runs on one thread: ~ a 96³ product.</summary>
     private const long ParallelThreshold = 96 * 96 * 96;
@@ -61,6 +67,7 @@ internal static unsafe class Gemm
         Run(isa, maxThreads, new Problem<double>(
             m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T>(CpuIsa isa, int maxThreads, Problem<T> problem)
         where T : unmanaged, INumber<T>
     {
@@ -96,7 +103,7 @@ internal static unsafe class Gemm
 
         if (threads > 1 && rowTiles >= 2 * threads)
         {
-            // Split M: each thread packs its own A, all share one packed B (see SharedPanelRegion).
+            // Split M: threads share each packed B block and take row chunks of it as they come free.
             var region = new SharedPanelRegion<T>(problem, kernel, threads);
             if (WorkerPool.TryRun(threads, region.RunParticipant))
             {
@@ -114,11 +121,7 @@ internal static unsafe class Gemm
             }
         }
 
-        var scratch = GemmScratch.Current;
-        long bSize = PackedBSize(problem, kernel);
-        RunBlocked(
-            problem, kernel, 0, problem.M, 0, 1, null,
-            (T*)scratch.PackedB(0, bSize * sizeof(T)), (T*)scratch.PackedB(1, bSize * sizeof(T)), scratch);
+        RunBlocked(problem, kernel, GemmScratch.Current);
     }
 
     /// <summary>Elements of one packed B block: kc × (nc rounded up to whole panels).</summary>
@@ -133,81 +136,133 @@ internal static unsafe class Gemm
     private static int DepthBlock<T>()
         where T : unmanaged => DepthBlockBytes / sizeof(T);
 
-    /// <summary>
-    /// The blocked loops for rows [rowBegin, rowEnd) of C, run by participant <paramref name="index"/> of
-    /// <paramref name="participants"/>. Each participant packs its share of every B block into the buffer of
-    /// this block's parity, then waits at the barrier; the two buffers alternate, so one barrier per block is
-    /// enough: nobody can pack block i+2 before everyone has passed block i+1, i.e. finished reading block i.
-    /// </summary>
-    private static void RunBlocked<T>(
-        in Problem<T> problem, MicroKernel<T> kernel, int rowBegin, int rowEnd, int index, int participants,
-        SpinBarrier? barrier, T* packedB0, T* packedB1, GemmScratch scratch)
+    /// <summary>The whole product on the calling thread: the blocked loops jc, pc, then <see cref="ComputeRows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunBlocked<T>(in Problem<T> problem, MicroKernel<T> kernel, GemmScratch scratch)
         where T : unmanaged, INumber<T>
     {
-        int mr = kernel.Rows;
         int nr = kernel.Columns;
         int depthBlock = DepthBlock<T>();
-        T* packedA = (T*)scratch.PackedA((long)RowBlock * Math.Min(depthBlock, problem.K) * sizeof(T));
-        T* tile = (T*)scratch.Tile((long)mr * nr * sizeof(T));
-        int block = 0;
+        var workspace = new Workspace<T>(problem, kernel, scratch);
+        T* packedB = (T*)scratch.PackedB(0, PackedBSize(problem, kernel) * sizeof(T));
+        bool directB = IsDirect(problem) && problem.BColStride == 1;
 
         for (int jc = 0; jc < problem.N; jc += ColumnBlock)
         {
             int nc = Math.Min(ColumnBlock, problem.N - jc);
             int panels = (nc + nr - 1) / nr;
-            int firstPanel = index * panels / participants;
-            int endPanel = (index + 1) * panels / participants;
-
+            int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
             for (int pc = 0; pc < problem.K; pc += depthBlock)
             {
                 int kc = Math.Min(depthBlock, problem.K - pc);
-                T* packedB = (block++ & 1) == 0 ? packedB0 : packedB1;
-                if (endPanel > firstPanel)
+                PackPanels(problem, kernel, jc, nc, pc, kc, firstPacked, panels, packedB);
+                for (int ic = 0; ic < problem.M; ic += RowBlock)
                 {
-                    GemmPacking.PackB(
-                        problem.B + pc * problem.BRowStride + (jc + (long)firstPanel * nr) * problem.BColStride,
-                        problem.BRowStride, problem.BColStride, kc, Math.Min(endPanel * nr, nc) - firstPanel * nr, nr,
-                        packedB + (long)firstPanel * nr * kc);
+                    ComputeRows(problem, kernel, ic, Math.Min(RowBlock, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
                 }
+            }
+        }
+    }
 
-                barrier?.SignalAndWait();
-                bool add = problem.Accumulate || pc > 0;
+    /// <summary>Whether the operands are small enough to be read in place (see <see cref="ComputeRows"/>).</summary>
+    private static bool IsDirect<T>(in Problem<T> problem)
+        where T : unmanaged => ((long)problem.M + problem.N) * problem.K * sizeof(T) <= DirectBytes;
 
-                for (int ic = rowBegin; ic < rowEnd; ic += RowBlock)
+    /// <summary>Packs panels [firstPanel, endPanel) of the kc × nc block of B at (pc, jc) into their places in <paramref name="packedB"/>.</summary>
+    private static void PackPanels<T>(
+        in Problem<T> problem, MicroKernel<T> kernel, int jc, int nc, int pc, int kc, int firstPanel, int endPanel,
+        T* packedB)
+        where T : unmanaged, INumber<T>
+    {
+        int nr = kernel.Columns;
+        if (endPanel <= firstPanel)
+        {
+            return;
+        }
+
+        int columns = Math.Min(endPanel * nr, nc) - firstPanel * nr;
+        GemmPacking.PackB(
+            problem.B + pc * problem.BRowStride + (jc + (long)firstPanel * nr) * problem.BColStride,
+            problem.BRowStride, problem.BColStride, kc, columns, nr, kernel.PanelWidth(columns % nr),
+            packedB + (long)firstPanel * nr * kc);
+    }
+
+    /// <summary>
+    /// With B read in place, the first panel that still needs packing: the partial last one, unless its
+    /// columns fill whole vectors (then the narrower kernel reads it in place too); <c>panels</c> if none.
+    /// </summary>
+    private static int FirstPackedPanel<T>(MicroKernel<T> kernel, int nc)
+        where T : unmanaged, INumber<T>
+    {
+        int lastColumns = nc % kernel.Columns;
+        bool lastInPlace = lastColumns == 0 || lastColumns % kernel.Vector == 0;
+        return nc / kernel.Columns + (lastInPlace ? (lastColumns == 0 ? 0 : 1) : 0);
+    }
+
+    /// <summary>
+    /// C[ic..ic+mc, jc..jc+nc) (+)= A[ic.., pc..pc+kc) · B[pc.., jc..]: packs this block of A, then runs the
+    /// micro-kernel over it, jr (B panels) outside ir (A panels), so one B panel serves every A panel in turn.
+    /// </summary>
+    /// <remarks>
+    /// Small operands are not packed: when A and B together fit in L2 (<see cref="DirectBytes"/>) the
+    /// kernel reads A at its own strides and row-major B in place, since the copy would cost as much as the
+    /// multiply saves (it is most of the time at n = 64). Only ragged edge panels are still packed, zero-padded;
+    /// <paramref name="packedB"/> then holds just the last, partial panel of B.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeRows<T>(
+        in Problem<T> problem, MicroKernel<T> kernel, int ic, int mc, int jc, int nc, int pc, int kc, T* packedB,
+        in Workspace<T> workspace)
+        where T : unmanaged, INumber<T>
+    {
+        int mr = kernel.Rows;
+        int nr = kernel.Columns;
+        bool direct = IsDirect(problem);
+        bool directB = direct && problem.BColStride == 1;
+        int panels = (nc + nr - 1) / nr;
+        int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
+        bool add = problem.Accumulate || pc > 0;
+        T* packedA = workspace.PackedA;
+
+        T* blockA = problem.A + ic * problem.ARowStride + pc * problem.AColStride;
+        int directRows = direct ? mc / mr * mr : 0;
+        GemmPacking.PackA(
+            blockA + directRows * problem.ARowStride, problem.ARowStride, problem.AColStride,
+            mc - directRows, kc, mr, packedA + (long)directRows * kc);
+
+        for (int jr = 0; jr < panels; jr++)
+        {
+            int columns = Math.Min(nr, nc - jr * nr);
+            int width = kernel.PanelWidth(columns);
+            var run = kernel.For(columns);
+            bool inPlaceB = jr < firstPacked;
+            T* panelB = inPlaceB ? problem.B + pc * problem.BRowStride + jc + jr * nr : packedB + (long)jr * nr * kc;
+            long bRowStride = inPlaceB ? problem.BRowStride : width;
+            T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int rows = Math.Min(mr, mc - ir);
+                bool inPlaceA = ir < directRows;
+                T* panelA = inPlaceA ? blockA + ir * problem.ARowStride : packedA + (long)ir * kc;
+                long aRowStride = inPlaceA ? problem.ARowStride : 1;
+                long aColStride = inPlaceA ? problem.AColStride : mr;
+                T* cTile = cBlock + ir * problem.Ldc;
+                if (rows == mr && columns == width)
                 {
-                    int mc = Math.Min(RowBlock, rowEnd - ic);
-                    GemmPacking.PackA(
-                        problem.A + ic * problem.ARowStride + pc * problem.AColStride,
-                        problem.ARowStride, problem.AColStride, mc, kc, mr, packedA);
-
-                    for (int jr = 0; jr < panels; jr++)
-                    {
-                        int columns = Math.Min(nr, nc - jr * nr);
-                        T* panelB = packedB + (long)jr * nr * kc;
-                        T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int rows = Math.Min(mr, mc - ir);
-                            T* panelA = packedA + (long)ir * kc;
-                            T* cTile = cBlock + ir * problem.Ldc;
-                            if (rows == mr && columns == nr)
-                            {
-                                kernel.Run(kc, panelA, panelB, cTile, problem.Ldc, add);
-                            }
-                            else
-                            {
-                                // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
-                                kernel.Run(kc, panelA, panelB, tile, nr, false);
-                                WriteEdgeTile(tile, nr, cTile, problem.Ldc, rows, columns, add);
-                            }
-                        }
-                    }
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add);
+                }
+                else
+                {
+                    // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false);
+                    WriteEdgeTile(workspace.Tile, nr, cTile, problem.Ldc, rows, columns, add);
                 }
             }
         }
     }
 
     /// <summary>C[r, j] (+)= tile[r·tileStride + j] for r &lt; rows, j &lt; columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteEdgeTile<T>(T* tile, int tileStride, T* c, long ldc, int rows, int columns, bool add)
         where T : unmanaged, INumber<T>
     {
@@ -254,78 +309,75 @@ internal static unsafe class Gemm
             C + begin, Ldc, Accumulate);
     }
 
-    /// <summary>A micro-kernel and its tile shape (mr rows × nr columns).</summary>
-    private readonly struct MicroKernel<T>(delegate*<long, T*, T*, T*, long, bool, void> run, int rows, int columns)
+    /// <summary>
+    /// A path's micro-kernels: the full mr × nr tile, and narrower ones (whole vectors of <see cref="Vector"/>
+    /// elements) for the last, partial panel of B.
+    /// </summary>
+    private readonly struct MicroKernel<T>
         where T : unmanaged, INumber<T>
     {
-        public readonly delegate*<long, T*, T*, T*, long, bool, void> Run = run;
-        public readonly int Rows = rows;
-        public readonly int Columns = columns;
+        public readonly int Rows;
+        public readonly int Columns;
+        public readonly int Vector;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> oneVector;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> twoVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> threeVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> fourVectors;
+
+        private MicroKernel(
+            int rows, int vector, int vectors, delegate*<long, T*, long, long, T*, long, T*, long, bool, void> one,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> two,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> three,
+            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> four)
+        {
+            Rows = rows;
+            Vector = vector;
+            Columns = vector * vectors;
+            oneVector = one;
+            twoVectors = two;
+            threeVectors = three;
+            fourVectors = four;
+        }
 
         public static MicroKernel<T> For(CpuIsa isa) => isa switch
         {
-            CpuIsa.Avx512 => new(&GemmKernels.Avx512<T>, GemmKernels.Avx512Rows, 4 * Vector512<T>.Count),
-            CpuIsa.Avx2 => new(&GemmKernels.Avx2<T>, GemmKernels.Avx2Rows, 2 * Vector256<T>.Count),
-            _ => new(&GemmKernels.Portable<T>, GemmKernels.PortableRows, 2 * Vector<T>.Count),
+            CpuIsa.Avx512 => new(
+                GemmKernels.Avx512Rows, Vector512<T>.Count, 4,
+                &GemmKernels.Avx512<T, GemmKernels.OneVector>, &GemmKernels.Avx512<T, GemmKernels.TwoVectors>,
+                &GemmKernels.Avx512<T, GemmKernels.ThreeVectors>, &GemmKernels.Avx512<T, GemmKernels.FourVectors>),
+            CpuIsa.Avx2 => new(
+                GemmKernels.Avx2Rows, Vector256<T>.Count, 2,
+                &GemmKernels.Avx2<T, GemmKernels.OneVector>, &GemmKernels.Avx2<T, GemmKernels.TwoVectors>, null, null),
+            _ => new(
+                GemmKernels.PortableRows, Vector<T>.Count, 2,
+                &GemmKernels.Portable<T, GemmKernels.OneVector>, &GemmKernels.Portable<T, GemmKernels.TwoVectors>, null, null),
         };
-    }
 
-    /// <summary>
-    /// The multi-threaded scheme: participant t computes its own range of whole row tiles, packing its own A,
-    /// and packs 1/threads of every B block into buffers all participants read (the caller's scratch).
-    /// </summary>
-    private sealed class SharedPanelRegion<T>
-        where T : unmanaged, INumber<T>
-    {
-        private readonly Problem<T> problem;
-        private readonly MicroKernel<T> kernel;
-        private readonly int participants;
-        private readonly SpinBarrier barrier;
-        private readonly T* packedB0;
-        private readonly T* packedB1;
+        /// <summary>Width of the packed panel that holds <paramref name="columns"/> columns: whole vectors.</summary>
+        public int PanelWidth(int columns) => Math.Min(Columns, (columns + Vector - 1) / Vector * Vector);
 
-        public SharedPanelRegion(Problem<T> problem, MicroKernel<T> kernel, int participants)
-        {
-            this.problem = problem;
-            this.kernel = kernel;
-            this.participants = participants;
-            barrier = new SpinBarrier(participants);
-            var scratch = GemmScratch.Current;
-            long bytes = PackedBSize(problem, kernel) * sizeof(T);
-            packedB0 = (T*)scratch.PackedB(0, bytes);
-            packedB1 = (T*)scratch.PackedB(1, bytes);
-        }
-
-        public void RunParticipant(int index)
-        {
-            int rowTiles = (problem.M + kernel.Rows - 1) / kernel.Rows;
-            int rowBegin = index * rowTiles / participants * kernel.Rows;
-            int rowEnd = Math.Min(problem.M, (index + 1) * rowTiles / participants * kernel.Rows);
-            RunBlocked(
-                problem, kernel, rowBegin, rowEnd, index, participants, barrier, packedB0, packedB1,
-                GemmScratch.Current);
-        }
-    }
-
-    /// <summary>The fallback for short, wide products: each participant owns a range of whole column panels.</summary>
-    private sealed class ColumnSplit<T>(Problem<T> problem, MicroKernel<T> kernel, int columnPanels, int participants)
-        where T : unmanaged, INumber<T>
-    {
-        public void RunParticipant(int index)
-        {
-            int begin = index * columnPanels / participants * kernel.Columns;
-            int end = Math.Min(problem.N, (index + 1) * columnPanels / participants * kernel.Columns);
-            if (begin >= end)
+        /// <summary>The kernel for a panel of <paramref name="columns"/> columns (rounded up to whole vectors).</summary>
+        public delegate*<long, T*, long, long, T*, long, T*, long, bool, void> For(int columns) =>
+            (PanelWidth(columns) / Vector) switch
             {
-                return;
-            }
+                1 => oneVector,
+                2 => twoVectors,
+                3 => threeVectors,
+                _ => fourVectors,
+            };
+    }
 
-            var part = problem.Columns(begin, end);
-            var scratch = GemmScratch.Current;
-            long bytes = PackedBSize(part, kernel) * sizeof(T);
-            RunBlocked(
-                part, kernel, 0, part.M, 0, 1, null, (T*)scratch.PackedB(0, bytes), (T*)scratch.PackedB(1, bytes),
-                scratch);
+    /// <summary>One thread's packed-A block and edge tile, sized for a product.</summary>
+    private readonly struct Workspace<T>
+        where T : unmanaged, INumber<T>
+    {
+        public readonly T* PackedA;
+        public readonly T* Tile;
+
+        public Workspace(in Problem<T> problem, MicroKernel<T> kernel, GemmScratch scratch)
+        {
+            PackedA = (T*)scratch.PackedA((long)RowBlock * Math.Min(DepthBlock<T>(), problem.K) * sizeof(T));
+            Tile = (T*)scratch.Tile((long)kernel.Rows * kernel.Columns * sizeof(T));
         }
     }
 }

@@ -10,55 +10,80 @@ internal static unsafe partial class GemmKernels
     public const int Avx2Rows = 6;
 
     /// <summary>
-    /// AVX2 + FMA micro-kernel: a 6 × (2·W) tile of C, W = <c>Vector256&lt;T&gt;.Count</c> (6×16 for float, 6×8 for
-    /// double), in 12 ymm accumulators; with 2 B vectors and a broadcast that is 15 of the 16 ymm registers.
-    /// C[r, :] (+)= Σ_p a[p·6 + r] · b[p·2W .. p·2W + 2W).
+    /// AVX2 + FMA micro-kernel: a 6 × (v·W) tile of C, W = <c>Vector256&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 2
+    /// (6×16 for float, 6×8 for double), in 6v ymm accumulators; with 2 B vectors and a broadcast that is 15 of
+    /// the 16 ymm registers. Operands as in <see cref="Avx512{T, TColumns}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Avx2<T>(long kc, T* a, T* b, T* c, long ldc, bool accumulate)
+    public static void Avx2<T, TColumns>(
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged
+        where TColumns : struct, IColumnVectors
     {
         int w = Vector256<T>.Count;
+        int v = TColumns.Count; // a constant in each instantiation: the unused accumulators vanish
 
-        // Each tile row is 64 bytes: one cache line (two when C is not 64-byte aligned).
-        for (int r = 0; r < Avx2Rows; r++)
+        // Rows 3.. are read through a second pointer, so two strides cover all rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
+
+        // The tile of C is written at the end; fetching its lines now hides the misses.
+        for (int r = 0; r < 6; r++)
         {
             byte* row = (byte*)(c + r * ldc);
-            Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 63);
+            for (int line = 0; line < v * w * sizeof(T); line += 64)
+            {
+                Sse.Prefetch0(row + line);
+            }
         }
 
-        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<T> c00 = default, c01 = default;
+        Vector256<T> c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default;
+        Vector256<T> c50 = default, c51 = default;
 
         for (long p = 0; p < kc; p++)
         {
             Vector256<T> b0 = Vector256.Load(b);
-            Vector256<T> b1 = Vector256.Load(b + w);
+            Vector256<T> b1 = v > 1 ? Vector256.Load(b + w) : default;
 
             Vector256<T> ai = Vector256.Create(a[0]);
-            c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
-            ai = Vector256.Create(a[1]);
-            c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
-            ai = Vector256.Create(a[2]);
-            c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
-            ai = Vector256.Create(a[3]);
-            c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31);
-            ai = Vector256.Create(a[4]);
-            c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41);
-            ai = Vector256.Create(a[5]);
-            c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
+            c00 = MulAdd(ai, b0, c00);
+            if (v > 1) c01 = MulAdd(ai, b1, c01);
 
-            a += Avx2Rows;
-            b += 2 * w;
+            ai = Vector256.Create(a[r1]);
+            c10 = MulAdd(ai, b0, c10);
+            if (v > 1) c11 = MulAdd(ai, b1, c11);
+
+            ai = Vector256.Create(a[r2]);
+            c20 = MulAdd(ai, b0, c20);
+            if (v > 1) c21 = MulAdd(ai, b1, c21);
+
+            ai = Vector256.Create(a3[0]);
+            c30 = MulAdd(ai, b0, c30);
+            if (v > 1) c31 = MulAdd(ai, b1, c31);
+
+            ai = Vector256.Create(a3[r1]);
+            c40 = MulAdd(ai, b0, c40);
+            if (v > 1) c41 = MulAdd(ai, b1, c41);
+
+            ai = Vector256.Create(a3[r2]);
+            c50 = MulAdd(ai, b0, c50);
+            if (v > 1) c51 = MulAdd(ai, b1, c51);
+
+            a += aColStride;
+            a3 += aColStride;
+            b += bRowStride;
         }
 
-        StoreRow(c, w, c00, c01, accumulate);
-        StoreRow(c + ldc, w, c10, c11, accumulate);
-        StoreRow(c + 2 * ldc, w, c20, c21, accumulate);
-        StoreRow(c + 3 * ldc, w, c30, c31, accumulate);
-        StoreRow(c + 4 * ldc, w, c40, c41, accumulate);
-        StoreRow(c + 5 * ldc, w, c50, c51, accumulate);
+        StoreRow<T, TColumns>(c, w, c00, c01, accumulate);
+        StoreRow<T, TColumns>(c + ldc, w, c10, c11, accumulate);
+        StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, accumulate);
+        StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, accumulate);
+        StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, accumulate);
+        StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, accumulate);
     }
 
     /// <summary>x·y + acc in one rounding (FMA3); the type test folds away per T.</summary>
@@ -74,18 +99,18 @@ internal static unsafe partial class GemmKernels
         return Fma.MultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
     }
 
-    /// <summary>Writes (or adds) two vectors to one row of C.</summary>
+    /// <summary>Writes (or adds) the first TColumns.Count vectors to one row of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T>(T* c, int w, Vector256<T> v0, Vector256<T> v1, bool accumulate)
+    private static void StoreRow<T, TColumns>(T* c, int w, Vector256<T> v0, Vector256<T> v1, bool accumulate)
         where T : unmanaged
+        where TColumns : struct, IColumnVectors
     {
-        if (accumulate)
+        Vector256<T> first = accumulate ? v0 + Vector256.Load(c) : v0;
+        first.Store(c);
+        if (TColumns.Count > 1)
         {
-            v0 += Vector256.Load(c);
-            v1 += Vector256.Load(c + w);
+            Vector256<T> value = accumulate ? v1 + Vector256.Load(c + w) : v1;
+            value.Store(c + w);
         }
-
-        v0.Store(c);
-        v1.Store(c + w);
     }
 }

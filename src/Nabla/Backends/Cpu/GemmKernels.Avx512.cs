@@ -10,25 +10,37 @@ internal static unsafe partial class GemmKernels
     public const int Avx512Rows = 6;
 
     /// <summary>
-    /// AVX-512 micro-kernel: a 6 × (4·W) tile of C, W = <c>Vector512&lt;T&gt;.Count</c> (6×64 for float, 6×32 for
-    /// double), held in 24 zmm accumulators. C[r, :] (+)= Σ_p a[p·6 + r] · b[p·4W .. p·4W + 4W) over the packed
-    /// panels. 64 columns make a 64-wide product waste nothing; 24 accumulators + 4 B vectors + a broadcast stay
-    /// within the 32 zmm registers, so the k-loop is loads, broadcasts and FMAs only.
+    /// AVX-512 micro-kernel: a 6 × (v·W) tile of C, W = <c>Vector512&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 4, held in
+    /// 6v zmm accumulators: C[r, :] (+)= Σ_p A[r, p] · B[p, :]. The full tile is 6×64 for float (6×32 for double):
+    /// 64 columns make a 64-wide product waste nothing, and 24 accumulators + 4 B vectors + a broadcast stay
+    /// within the 32 zmm registers, so the k-loop is loads, broadcasts and FMAs only. Narrower v serve the
+    /// last, partial panel of B without computing columns that do not exist.
     /// </summary>
+    /// <remarks>
+    /// Element (r, p) of the A panel is a[r·aRowStride + p·aColStride] and row p of the B panel starts at
+    /// b + p·bRowStride: a packed panel is (1, 6) and v·W; a small row-major operand is read in place.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Avx512<T>(long kc, T* a, T* b, T* c, long ldc, bool accumulate)
+    public static void Avx512<T, TColumns>(
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged
+        where TColumns : struct, IColumnVectors
     {
         int w = Vector512<T>.Count;
+        int v = TColumns.Count; // a constant in each instantiation: the unused accumulators vanish
 
-        // The tile's 6 rows × 256 bytes are written at the end; fetching them now hides the misses.
-        for (int r = 0; r < Avx512Rows; r++)
+        // Rows 3.. are read through a second pointer, so two strides cover all rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
+
+        // The tile of C is written at the end; fetching its lines now hides the misses.
+        for (int r = 0; r < 6; r++)
         {
             byte* row = (byte*)(c + r * ldc);
-            Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 64);
-            Sse.Prefetch0(row + 128);
-            Sse.Prefetch0(row + 192);
+            for (int line = 0; line < v * w * sizeof(T); line += 64)
+            {
+                Sse.Prefetch0(row + line);
+            }
         }
 
         Vector512<T> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -41,33 +53,57 @@ internal static unsafe partial class GemmKernels
         for (long p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(b);
-            Vector512<T> b1 = Vector512.Load(b + w);
-            Vector512<T> b2 = Vector512.Load(b + 2 * w);
-            Vector512<T> b3 = Vector512.Load(b + 3 * w);
+            Vector512<T> b1 = v > 1 ? Vector512.Load(b + w) : default;
+            Vector512<T> b2 = v > 2 ? Vector512.Load(b + 2 * w) : default;
+            Vector512<T> b3 = v > 3 ? Vector512.Load(b + 3 * w) : default;
 
             Vector512<T> ai = Vector512.Create(a[0]);
-            c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01); c02 = MulAdd(ai, b2, c02); c03 = MulAdd(ai, b3, c03);
-            ai = Vector512.Create(a[1]);
-            c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11); c12 = MulAdd(ai, b2, c12); c13 = MulAdd(ai, b3, c13);
-            ai = Vector512.Create(a[2]);
-            c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21); c22 = MulAdd(ai, b2, c22); c23 = MulAdd(ai, b3, c23);
-            ai = Vector512.Create(a[3]);
-            c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); c32 = MulAdd(ai, b2, c32); c33 = MulAdd(ai, b3, c33);
-            ai = Vector512.Create(a[4]);
-            c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); c42 = MulAdd(ai, b2, c42); c43 = MulAdd(ai, b3, c43);
-            ai = Vector512.Create(a[5]);
-            c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51); c52 = MulAdd(ai, b2, c52); c53 = MulAdd(ai, b3, c53);
+            c00 = MulAdd(ai, b0, c00);
+            if (v > 1) c01 = MulAdd(ai, b1, c01);
+            if (v > 2) c02 = MulAdd(ai, b2, c02);
+            if (v > 3) c03 = MulAdd(ai, b3, c03);
 
-            a += Avx512Rows;
-            b += 4 * w;
+            ai = Vector512.Create(a[r1]);
+            c10 = MulAdd(ai, b0, c10);
+            if (v > 1) c11 = MulAdd(ai, b1, c11);
+            if (v > 2) c12 = MulAdd(ai, b2, c12);
+            if (v > 3) c13 = MulAdd(ai, b3, c13);
+
+            ai = Vector512.Create(a[r2]);
+            c20 = MulAdd(ai, b0, c20);
+            if (v > 1) c21 = MulAdd(ai, b1, c21);
+            if (v > 2) c22 = MulAdd(ai, b2, c22);
+            if (v > 3) c23 = MulAdd(ai, b3, c23);
+
+            ai = Vector512.Create(a3[0]);
+            c30 = MulAdd(ai, b0, c30);
+            if (v > 1) c31 = MulAdd(ai, b1, c31);
+            if (v > 2) c32 = MulAdd(ai, b2, c32);
+            if (v > 3) c33 = MulAdd(ai, b3, c33);
+
+            ai = Vector512.Create(a3[r1]);
+            c40 = MulAdd(ai, b0, c40);
+            if (v > 1) c41 = MulAdd(ai, b1, c41);
+            if (v > 2) c42 = MulAdd(ai, b2, c42);
+            if (v > 3) c43 = MulAdd(ai, b3, c43);
+
+            ai = Vector512.Create(a3[r2]);
+            c50 = MulAdd(ai, b0, c50);
+            if (v > 1) c51 = MulAdd(ai, b1, c51);
+            if (v > 2) c52 = MulAdd(ai, b2, c52);
+            if (v > 3) c53 = MulAdd(ai, b3, c53);
+
+            a += aColStride;
+            a3 += aColStride;
+            b += bRowStride;
         }
 
-        StoreRow(c, w, c00, c01, c02, c03, accumulate);
-        StoreRow(c + ldc, w, c10, c11, c12, c13, accumulate);
-        StoreRow(c + 2 * ldc, w, c20, c21, c22, c23, accumulate);
-        StoreRow(c + 3 * ldc, w, c30, c31, c32, c33, accumulate);
-        StoreRow(c + 4 * ldc, w, c40, c41, c42, c43, accumulate);
-        StoreRow(c + 5 * ldc, w, c50, c51, c52, c53, accumulate);
+        StoreRow<T, TColumns>(c, w, c00, c01, c02, c03, accumulate);
+        StoreRow<T, TColumns>(c + ldc, w, c10, c11, c12, c13, accumulate);
+        StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, c22, c23, accumulate);
+        StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, c32, c33, accumulate);
+        StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, c42, c43, accumulate);
+        StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, c52, c53, accumulate);
     }
 
     /// <summary>x·y + acc in one rounding (vfmadd231ps / vfmadd231pd); the type test folds away per T.</summary>
@@ -83,23 +119,28 @@ internal static unsafe partial class GemmKernels
         return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
     }
 
-    /// <summary>Writes (or adds) four vectors to one row of C.</summary>
+    /// <summary>Writes (or adds) the first TColumns.Count vectors to one row of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T>(
-        T* c, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3, bool accumulate)
+    private static void StoreRow<T, TColumns>(T* c, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3, bool accumulate)
         where T : unmanaged
+        where TColumns : struct, IColumnVectors
     {
-        if (accumulate)
+        Vector512<T> first = accumulate ? v0 + Vector512.Load(c) : v0;
+        first.Store(c);
+        if (TColumns.Count > 1)
         {
-            v0 += Vector512.Load(c);
-            v1 += Vector512.Load(c + w);
-            v2 += Vector512.Load(c + 2 * w);
-            v3 += Vector512.Load(c + 3 * w);
+            Vector512<T> value = accumulate ? v1 + Vector512.Load(c + w) : v1;
+            value.Store(c + w);
         }
-
-        v0.Store(c);
-        v1.Store(c + w);
-        v2.Store(c + 2 * w);
-        v3.Store(c + 3 * w);
+        if (TColumns.Count > 2)
+        {
+            Vector512<T> value = accumulate ? v2 + Vector512.Load(c + (2 * w)) : v2;
+            value.Store(c + (2 * w));
+        }
+        if (TColumns.Count > 3)
+        {
+            Vector512<T> value = accumulate ? v3 + Vector512.Load(c + (3 * w)) : v3;
+            value.Store(c + (3 * w));
+        }
     }
 }

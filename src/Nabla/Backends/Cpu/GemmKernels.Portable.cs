@@ -9,55 +9,73 @@ internal static unsafe partial class GemmKernels
     public const int PortableRows = 4;
 
     /// <summary>
-    /// Portable micro-kernel for any hardware: a 4 × (2·W) tile of C, W = <c>Vector&lt;T&gt;.Count</c>, in 8 vector
-    /// accumulators (fits the 16 registers of SSE/NEON machines). Uses multiply then add, since a fused
-    /// multiply-add is emulated, and very slow, where the hardware lacks it.
-    /// C[r, :] (+)= Σ_p a[p·4 + r] · b[p·2W .. p·2W + 2W).
+    /// Portable micro-kernel for any hardware: a 4 × (v·W) tile of C, W = <c>Vector&lt;T&gt;.Count</c>, v = TColumns.Count
+    /// ≤ 2, in 4v vector accumulators (fits the 16 registers of SSE/NEON machines). Uses multiply then add, since
+    /// a fused multiply-add is emulated, and very slow, where the hardware lacks it. Operands as in
+    /// <see cref="Avx512{T, TColumns}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Portable<T>(long kc, T* a, T* b, T* c, long ldc, bool accumulate)
+    public static void Portable<T, TColumns>(
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged, INumber<T>
+        where TColumns : struct, IColumnVectors
     {
         int w = Vector<T>.Count;
-        Vector<T> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        int v = TColumns.Count; // a constant in each instantiation: the unused accumulators vanish
+
+        // Rows 3.. are read through a second pointer, so two strides cover all rows (no register spill).
+        long r1 = aRowStride, r2 = 2 * aRowStride;
+        T* a3 = a + (3 * aRowStride);
+
+        Vector<T> c00 = default, c01 = default;
+        Vector<T> c10 = default, c11 = default;
+        Vector<T> c20 = default, c21 = default;
+        Vector<T> c30 = default, c31 = default;
 
         for (long p = 0; p < kc; p++)
         {
             Vector<T> b0 = Vector.Load(b);
-            Vector<T> b1 = Vector.Load(b + w);
+            Vector<T> b1 = v > 1 ? Vector.Load(b + w) : default;
 
-            var ai = new Vector<T>(a[0]);
-            c00 += ai * b0; c01 += ai * b1;
-            ai = new Vector<T>(a[1]);
-            c10 += ai * b0; c11 += ai * b1;
-            ai = new Vector<T>(a[2]);
-            c20 += ai * b0; c21 += ai * b1;
-            ai = new Vector<T>(a[3]);
-            c30 += ai * b0; c31 += ai * b1;
+            Vector<T> ai = new Vector<T>(a[0]);
+            c00 += ai * b0;
+            if (v > 1) c01 += ai * b1;
 
-            a += PortableRows;
-            b += 2 * w;
+            ai = new Vector<T>(a[r1]);
+            c10 += ai * b0;
+            if (v > 1) c11 += ai * b1;
+
+            ai = new Vector<T>(a[r2]);
+            c20 += ai * b0;
+            if (v > 1) c21 += ai * b1;
+
+            ai = new Vector<T>(a3[0]);
+            c30 += ai * b0;
+            if (v > 1) c31 += ai * b1;
+
+            a += aColStride;
+            a3 += aColStride;
+            b += bRowStride;
         }
 
-        StoreRow(c, w, c00, c01, accumulate);
-        StoreRow(c + ldc, w, c10, c11, accumulate);
-        StoreRow(c + 2 * ldc, w, c20, c21, accumulate);
-        StoreRow(c + 3 * ldc, w, c30, c31, accumulate);
+        StoreRow<T, TColumns>(c, w, c00, c01, accumulate);
+        StoreRow<T, TColumns>(c + ldc, w, c10, c11, accumulate);
+        StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, accumulate);
+        StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, accumulate);
     }
 
-    /// <summary>Writes (or adds) two vectors to one row of C.</summary>
+    /// <summary>Writes (or adds) the first TColumns.Count vectors to one row of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T>(T* c, int w, Vector<T> v0, Vector<T> v1, bool accumulate)
+    private static void StoreRow<T, TColumns>(T* c, int w, Vector<T> v0, Vector<T> v1, bool accumulate)
         where T : unmanaged, INumber<T>
+        where TColumns : struct, IColumnVectors
     {
-        if (accumulate)
+        Vector<T> first = accumulate ? v0 + Vector.Load(c) : v0;
+        first.Store(c);
+        if (TColumns.Count > 1)
         {
-            v0 += Vector.Load(c);
-            v1 += Vector.Load(c + w);
+            Vector<T> value = accumulate ? v1 + Vector.Load(c + w) : v1;
+            value.Store(c + w);
         }
-
-        v0.Store(c);
-        v1.Store(c + w);
     }
 }

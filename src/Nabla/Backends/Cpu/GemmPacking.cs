@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Nabla.Backends.Cpu;
 
@@ -13,6 +14,7 @@ internal static unsafe class GemmPacking
     /// Packs the mc × kc block of A (element (i, p) at a[i·rowStride + p·colStride]) into ⌈mc/mr⌉ panels of
     /// mr rows: panel t holds, for each p, the mr values A[t·mr .. t·mr + mr, p] (rows past mc are zero).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(T* a, long rowStride, long colStride, int mc, int kc, int mr, T* packed)
         where T : unmanaged, INumber<T>
     {
@@ -35,9 +37,12 @@ internal static unsafe class GemmPacking
 
     /// <summary>
     /// Packs the kc × nc block of B (element (p, j) at b[p·rowStride + j·colStride]) into ⌈nc/nr⌉ panels of
-    /// nr columns: panel t holds, for each p, the nr values B[p, t·nr .. t·nr + nr) (columns past nc are zero).
+    /// nr columns: panel t holds, for each p, the nr values B[p, t·nr .. t·nr + nr). A last, partial panel is
+    /// <paramref name="lastWidth"/> wide (its columns rounded up to whole vectors, zero-filled), for the narrower
+    /// kernel that reads it.
     /// </summary>
-    public static void PackB<T>(T* b, long rowStride, long colStride, int kc, int nc, int nr, T* packed)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackB<T>(T* b, long rowStride, long colStride, int kc, int nc, int nr, int lastWidth, T* packed)
         where T : unmanaged, INumber<T>
     {
         int fullPanels = nc / nr;
@@ -70,7 +75,7 @@ internal static unsafe class GemmPacking
         if (lastColumns > 0)
         {
             PackColumns(
-                b + (long)fullPanels * nr * colStride, rowStride, colStride, kc, lastColumns, nr,
+                b + (long)fullPanels * nr * colStride, rowStride, colStride, kc, lastColumns, lastWidth,
                 packed + fullPanels * panelSize);
         }
     }
@@ -86,6 +91,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>The common panel of A: six full rows of a row-major block, one pointer walking each row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackSixRows<T>(T* a, long rowStride, int kc, T* packed)
         where T : unmanaged, INumber<T>
     {
@@ -104,6 +110,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Any panel of A: rows ≤ mr rows at any strides, zero-padded to mr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRows<T>(T* a, long rowStride, long colStride, int rows, int kc, int mr, T* packed)
         where T : unmanaged, INumber<T>
     {
@@ -125,7 +132,8 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>One panel of B from its columns (columns ≤ nr, any strides), zero-padded to nr.</summary>
+    /// <summary>One panel of B, nr wide, from its columns (columns ≤ nr, any strides), zero-padded to nr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackColumns<T>(T* b, long rowStride, long colStride, int kc, int columns, int nr, T* packed)
         where T : unmanaged, INumber<T>
     {

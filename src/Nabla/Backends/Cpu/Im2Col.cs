@@ -17,6 +17,7 @@ internal static unsafe class Im2Col
     /// Fills col[PatchSize × rows·OutWidth] (row k at col + k·<paramref name="ld"/>) from the
     /// <c>InChannelsPerGroup</c> planes at <paramref name="x"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather<T>(in Conv2dGeometry g, T* x, int oh0, int rows, T* col, long ld) where T : unmanaged, INumber<T>
     {
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
@@ -48,6 +49,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>x[c, ih, iw] += col[…] for every entry <see cref="Gather{T}"/> would have read from x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter<T>(in Conv2dGeometry g, T* col, long ld, int oh0, int rows, T* x) where T : unmanaged, INumber<T>
     {
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Nabla.Backends.Cpu;
 
@@ -92,7 +93,7 @@ internal static unsafe class Pooling
         Debug.Assert(g.PadH * 2 <= g.KernelHeight && g.PadW * 2 <= g.KernelWidth, "PyTorch requires pad ≤ kernel / 2");
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth;
         long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
-        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {
@@ -129,7 +130,7 @@ internal static unsafe class Pooling
 
     private static void ScatterByIndex<T>(int planes, long outPlane, long inPlane, T* gradOutput, long* indices, T* gradInput) where T : unmanaged, INumber<T>
     {
-        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(planes, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {
@@ -168,7 +169,7 @@ internal static unsafe class Pooling
         Debug.Assert(g.DilationH == 1 && g.DilationW == 1, "average pooling has no dilation");
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
         long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
-        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {
@@ -196,7 +197,7 @@ internal static unsafe class Pooling
     {
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
         long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
-        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {
@@ -218,7 +219,7 @@ internal static unsafe class Pooling
     private static void AdaptiveAvgForward<T>(int planes, int inHeight, int inWidth, int outHeight, int outWidth, T* input, T* output) where T : unmanaged, INumber<T>
     {
         long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
-        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(planes, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {
@@ -243,7 +244,7 @@ internal static unsafe class Pooling
     private static void AdaptiveAvgBackward<T>(int planes, int inHeight, int inWidth, int outHeight, int outWidth, T* gradOutput, T* gradInput) where T : unmanaged, INumber<T>
     {
         long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
-        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(planes, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {
@@ -269,7 +270,7 @@ internal static unsafe class Pooling
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
-        WorkerPool.For(planes, MinPlanes(inPlane), (start, end) =>
+        WorkerPool.For(planes, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
             {

@@ -7,6 +7,10 @@ namespace Nabla.Backends.Cpu;
 internal interface IArithmeticRow
 {
     static abstract void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination) where T : unmanaged, INumber<T>;
+    /// <summary>destination = f(x, y) with y one value (a broadcast scalar operand).</summary>
+    static abstract void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> destination) where T : unmanaged, INumber<T>;
+    /// <summary>destination = f(x, y) with x one value.</summary>
+    static abstract void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> destination) where T : unmanaged, INumber<T>;
 }
 
 /// <summary>A unary row op on floating-point elements.</summary>
@@ -24,14 +28,44 @@ internal interface ICompareRow
 /// <summary>The row ops themselves: one small struct per op, mostly one <c>TensorPrimitives</c> call.</summary>
 internal static class RowOps
 {
-    public struct Add : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(x, y, d); }
-    public struct Subtract : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d); }
-    public struct Multiply : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(x, y, d); }
-    public struct Divide : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d); }
+    public struct Add : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(x, y, d);
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(x, y, d);
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(y, x, d);
+    }
+    public struct Subtract : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d);
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d);
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d);
+    }
+    public struct Multiply : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(x, y, d);
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(x, y, d);
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(y, x, d);
+    }
+    public struct Divide : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d);
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d);
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d);
+    }
     /// <summary>Elementwise maximum that propagates NaN, like <c>torch.maximum</c>.</summary>
-    public struct Maximum : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(x, y, d); }
+    public struct Maximum : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(x, y, d);
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(x, y, d);
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(y, x, d);
+    }
     /// <summary>Elementwise minimum that propagates NaN, like <c>torch.minimum</c>.</summary>
-    public struct Minimum : IArithmeticRow { public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(x, y, d); }
+    public struct Minimum : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(x, y, d);
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(x, y, d);
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(y, x, d);
+    }
 
     public struct Exp : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, d); }
     public struct Log : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, d); }

@@ -44,6 +44,12 @@ internal enum ScratchSlot
     /// <summary>Partial sums owned by the thread that started a parallel region.</summary>
     Reduction,
 
+    /// <summary>Transformed weights owned by the thread that started a parallel region (read by all).</summary>
+    Filter,
+
+    /// <summary>Inputs regrouped channel-last with a zero border (Winograd).</summary>
+    ChannelLast,
+
     /// <summary>Number of slots.</summary>
     Count,
 }

@@ -2,8 +2,9 @@ namespace Nabla.Backends.Cpu;
 
 /// <summary>
 /// A reusable barrier for the participants of one <see cref="WorkerPool.TryRun"/> region. Waiters spin
-/// (yielding, never sleeping a whole time slice), because kernels cross it every few hundred microseconds
-/// and a blocking wake-up would cost as much as the work between two crossings.
+/// (see <see cref="Spinning"/>), because kernels cross it every few hundred microseconds and a blocking
+/// wake-up would cost as much as the work between two crossings. It never blocks: participants of a region
+/// are all running, at worst preempted.
 /// </summary>
 internal sealed class SpinBarrier
 {
@@ -35,10 +36,8 @@ internal sealed class SpinBarrier
             return;
         }
 
-        var spinner = new SpinWait();
-        while (Volatile.Read(ref phase) == current)
+        while (!Spinning.UntilChanged(ref phase, current, budgetMicroseconds: 1000))
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 }

@@ -11,9 +11,13 @@ namespace Nabla.Backends.Cpu;
 /// </summary>
 internal static class WorkerPool
 {
-    // Idle workers spin this many SpinWait rounds before they block, so that back-to-back kernels
-    // (GEMM after GEMM in a training step) find them awake; beyond it they sleep and cost nothing.
-    private const int WakeSpinCount = 2000;
+    // Idle workers spin this long before they block, so that back-to-back kernels (GEMM after GEMM in a
+    // training step) find them awake; beyond it they sleep and cost nothing. A blocked worker takes
+    // tens of microseconds to wake, as long as a whole 64×64 product.
+    private const long IdleSpinMicroseconds = 500;
+
+    // The caller waits for the workers' last chunks this long before it blocks.
+    private const long FinishSpinMicroseconds = 2000;
 
     // Static initializers run in text order: the count comes first, the workers are created from it.
     /// <summary>How many threads a parallel region uses at most (the calling thread included).</summary>
@@ -21,7 +25,7 @@ internal static class WorkerPool
 
     private static readonly object RegionGate = new();
     private static readonly Worker[] Workers = CreateWorkers(ThreadCount);
-    private static readonly ManualResetEventSlim RegionDone = new(false, WakeSpinCount);
+    private static readonly ManualResetEventSlim RegionDone = new(false, 1);
 
     [ThreadStatic]
     private static bool insideRegion;
@@ -96,7 +100,11 @@ internal static class WorkerPool
             }
 
             RunParticipant(body, 0);
-            RegionDone.Wait();
+            if (!Spinning.UntilEqual(ref pendingWorkers, 0, FinishSpinMicroseconds))
+            {
+                RegionDone.Wait();
+            }
+
             regionBody = null;
             if (firstError is { } error)
             {
@@ -152,8 +160,9 @@ internal static class WorkerPool
     /// <summary>A dedicated thread that runs participant <c>index</c> of each region it is woken for.</summary>
     private sealed class Worker
     {
-        private readonly ManualResetEventSlim wakeUp = new(false, WakeSpinCount);
+        private readonly ManualResetEventSlim wakeUp = new(false, 1);
         private readonly int index;
+        private int generation;
 
         public Worker(int index)
         {
@@ -162,15 +171,28 @@ internal static class WorkerPool
             thread.Start();
         }
 
-        public void Wake() => wakeUp.Set();
+        /// <summary>Starts the next region: a spinning worker sees the new generation, a blocked one the event.</summary>
+        public void Wake()
+        {
+            Interlocked.Increment(ref generation);
+            wakeUp.Set();
+        }
 
         private void Loop()
         {
             insideRegion = true; // a kernel called from a worker never opens a region of its own
+            int seen = 0;
             while (true)
             {
-                wakeUp.Wait();
-                wakeUp.Reset();
+                if (!Spinning.UntilChanged(ref generation, seen, IdleSpinMicroseconds))
+                {
+                    // Reset before re-checking: a Wake after the check finds the event reset and sets it again.
+                    wakeUp.Wait();
+                    wakeUp.Reset();
+                    continue;
+                }
+
+                seen = Volatile.Read(ref generation);
                 RunParticipant(regionBody!, index);
                 WorkerFinished();
             }

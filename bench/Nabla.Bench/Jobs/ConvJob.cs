@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+using Nabla.Backends.Cpu;
+
+namespace Nabla.Bench.Jobs;
+
+/// <summary>
+/// <c>conv-{lenet1, lenet2, res64, res128, down}</c>: one float32 convolution training step (forward, input
+/// gradient, weight gradient, no bias) on the anchors' shapes, batch 64, through the
+/// <see cref="Convolution"/> kernels. FLOPs are counted like <c>torch_anchor.py</c>:
+/// 3 × 2·N·Cout·Hout·Wout·Cin·kh·kw. About 2 GFLOP of timed steps after 2 warm-ups, in 7 rounds whose
+/// median is reported.
+/// </summary>
+internal sealed unsafe class ConvJob : IBenchJob
+{
+    // name: input N, C, H (= W), out channels, kernel, stride, padding — the anchors' CONVS table.
+    private static readonly (string Name, int Batch, int Channels, int Size, int OutChannels, int Kernel, int Stride, int Pad)[] Shapes =
+    [
+        ("lenet1", 64, 1, 28, 6, 5, 1, 2),
+        ("lenet2", 64, 6, 14, 16, 5, 1, 0),
+        ("res64", 64, 64, 24, 64, 3, 1, 1),
+        ("res128", 64, 128, 12, 128, 3, 1, 1),
+        ("down", 64, 64, 24, 128, 1, 2, 0),
+    ];
+
+    /// <inheritdoc/>
+    public string Name => "conv";
+
+    /// <inheritdoc/>
+    public IEnumerable<Figure> Run()
+    {
+        double peak = PeakJob.Gflops;
+        foreach (var shape in Shapes)
+        {
+            var g = new Conv2dGeometry(shape.Batch, shape.Channels, shape.Size, shape.Size, shape.OutChannels,
+                shape.Kernel, shape.Kernel, shape.Stride, shape.Stride, shape.Pad, shape.Pad);
+            double gflops = Measure(g);
+            yield return new Figure($"conv-{shape.Name}", ("gflops", gflops), ("fraction_of_peak", gflops / peak));
+        }
+    }
+
+    private static double Measure(Conv2dGeometry g)
+    {
+        long inputSize = (long)g.Batch * g.InChannels * g.InHeight * g.InWidth;
+        long outputSize = (long)g.Batch * g.OutChannels * g.OutHeight * g.OutWidth;
+        float* x = Allocate(inputSize), dx = Allocate(inputSize);
+        float* w = Allocate(g.WeightSize), dw = Allocate(g.WeightSize);
+        float* y = Allocate(outputSize), dy = Allocate(outputSize);
+        try
+        {
+            var random = new Random(0);
+            Fill(random, x, inputSize);
+            Fill(random, w, g.WeightSize);
+            Fill(random, dy, outputSize);
+            double flops = 3.0 * 2 * outputSize * g.PatchSize;
+            const int rounds = 7;
+            int repsPerRound = Math.Max(1, (int)(2e9 / flops / rounds));
+            double seconds = Timing.MedianSeconds(
+                () =>
+                {
+                    Convolution.Conv2dForward(g, x, w, null, y);
+                    Convolution.Conv2dBackwardInput(g, dy, w, dx);
+                    Convolution.Conv2dBackwardWeight(g, x, dy, dw, null);
+                },
+                warmups: 2, rounds, repsPerRound);
+            return flops / seconds / 1e9;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(x);
+            NativeMemory.AlignedFree(dx);
+            NativeMemory.AlignedFree(w);
+            NativeMemory.AlignedFree(dw);
+            NativeMemory.AlignedFree(y);
+            NativeMemory.AlignedFree(dy);
+        }
+    }
+
+    private static float* Allocate(long count) => (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+
+    private static void Fill(Random random, float* data, long count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            data[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using Nabla.Backends.Cpu;
+using Nabla.Bench;
+using Nabla.Bench.Jobs;
+
+// Usage: dotnet run -c Release --project bench/Nabla.Bench -- JOB…
+// Figures go to stdout, one JSON object per line; everything else goes to stderr.
+IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob()];
+
+string[] requested = args.Length > 0 ? args : ["peak", "gemm"];
+Console.Error.WriteLine(
+    $"nabla-bench: cpu path {CpuFeatures.Active} (best {CpuFeatures.Best}), {WorkerPool.ThreadCount} threads, " +
+    $"jobs: {string.Join(' ', requested)}");
+
+foreach (string name in requested)
+{
+    var job = jobs.FirstOrDefault(j => j.Name == name);
+    if (job is null)
+    {
+        Console.Error.WriteLine($"nabla-bench: unknown job '{name}' (known: {string.Join(", ", jobs.Select(j => j.Name))})");
+        return 2;
+    }
+
+    foreach (var figure in job.Run())
+    {
+        Console.WriteLine(figure.ToJson());
+    }
+}
+
+return 0;

@@ -1,0 +1,134 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Nabla.Backends.Cpu;
+
+internal static unsafe partial class Gemm
+{
+    /// <summary>
+    /// The multi-threaded scheme for products with enough rows: for each kc × nc block of B, all participants
+    /// pack its panels into one shared buffer, then compute row chunks of C against it, each chunk packing its
+    /// own slice of A. Both kinds of work are handed out by ticket (an atomic counter), not split in fixed
+    /// halves: on a machine shared with other processes a participant can lose its core for milliseconds, and
+    /// then the others simply take more chunks instead of waiting at a barrier for it.
+    /// </summary>
+    /// <remarks>
+    /// Tickets are numbered across blocks, so the counters never need resetting; a participant claims a
+    /// ticket only below its current block's end. Two waits order the blocks: nobody computes block i before
+    /// every panel of block i is packed, nor before every chunk of block i−1 is done (the chunks of block i
+    /// add to the same rows of C). B alternates between two buffers, so packing block i+1 may overlap the
+    /// last chunks of block i: block i−1's buffer is free, since all of block i−1 finished before block i began.
+    /// </remarks>
+    private sealed class SharedPanelRegion<T>
+        where T : unmanaged, INumber<T>
+    {
+        private readonly Problem<T> problem;
+        private readonly MicroKernel<T> kernel;
+        private readonly T* packedB0;
+        private readonly T* packedB1;
+        private readonly int rowsPerChunk;
+        private readonly int panelsPerChunk;
+        private readonly bool directB;
+        private int packTickets;
+        private int packsDone;
+        private int rowTickets;
+        private int rowChunksDone;
+
+        public SharedPanelRegion(Problem<T> problem, MicroKernel<T> kernel, int participants)
+        {
+            this.problem = problem;
+            this.kernel = kernel;
+            var scratch = GemmScratch.Current;
+            long bytes = PackedBSize(problem, kernel) * sizeof(T);
+            packedB0 = (T*)scratch.PackedB(0, bytes);
+            packedB1 = (T*)scratch.PackedB(1, bytes);
+            directB = IsDirect(problem) && problem.BColStride == 1;
+
+            // About four chunks per participant, so that the last ones even out, but at most one A block each.
+            int rowTiles = (problem.M + kernel.Rows - 1) / kernel.Rows;
+            int tilesPerChunk = Math.Clamp((rowTiles + (4 * participants) - 1) / (4 * participants), 1, RowBlock / kernel.Rows);
+            rowsPerChunk = tilesPerChunk * kernel.Rows;
+            int panels = (Math.Min(ColumnBlock, problem.N) + kernel.Columns - 1) / kernel.Columns;
+            panelsPerChunk = Math.Max(1, (panels + (2 * participants) - 1) / (2 * participants));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RunParticipant(int index)
+        {
+            int nr = kernel.Columns;
+            int depthBlock = DepthBlock<T>();
+            var workspace = new Workspace<T>(problem, kernel, GemmScratch.Current);
+            int rowChunks = (problem.M + rowsPerChunk - 1) / rowsPerChunk;
+            int packEnd = 0;
+            int rowEnd = 0;
+            int block = 0;
+
+            for (int jc = 0; jc < problem.N; jc += ColumnBlock)
+            {
+                int nc = Math.Min(ColumnBlock, problem.N - jc);
+                int panels = (nc + nr - 1) / nr;
+                int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
+                int packChunks = (panels - firstPacked + panelsPerChunk - 1) / panelsPerChunk;
+
+                for (int pc = 0; pc < problem.K; pc += depthBlock)
+                {
+                    int kc = Math.Min(depthBlock, problem.K - pc);
+                    T* packedB = (block++ & 1) == 0 ? packedB0 : packedB1;
+
+                    int packBegin = packEnd;
+                    packEnd += packChunks;
+                    while (TryClaim(ref packTickets, packEnd, out int ticket))
+                    {
+                        int first = firstPacked + ((ticket - packBegin) * panelsPerChunk);
+                        PackPanels(problem, kernel, jc, nc, pc, kc, first, Math.Min(panels, first + panelsPerChunk), packedB);
+                        Interlocked.Increment(ref packsDone);
+                    }
+
+                    int rowBegin = rowEnd;
+                    rowEnd += rowChunks;
+                    Spinning.UntilAtLeast(ref packsDone, packEnd);
+                    Spinning.UntilAtLeast(ref rowChunksDone, rowBegin);
+                    while (TryClaim(ref rowTickets, rowEnd, out int ticket))
+                    {
+                        int ic = (ticket - rowBegin) * rowsPerChunk;
+                        ComputeRows(problem, kernel, ic, Math.Min(rowsPerChunk, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
+                        Interlocked.Increment(ref rowChunksDone);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Takes the next ticket if it is below <paramref name="end"/> (never one of a later block).</summary>
+        private static bool TryClaim(ref int next, int end, out int ticket)
+        {
+            while (true)
+            {
+                ticket = Volatile.Read(ref next);
+                if (ticket >= end)
+                {
+                    return false;
+                }
+
+                if (Interlocked.CompareExchange(ref next, ticket + 1, ticket) == ticket)
+                {
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// <summary>The fallback for short, wide products: each participant owns a range of whole column panels.</summary>
+    private sealed class ColumnSplit<T>(Problem<T> problem, MicroKernel<T> kernel, int columnPanels, int participants)
+        where T : unmanaged, INumber<T>
+    {
+        public void RunParticipant(int index)
+        {
+            int begin = index * columnPanels / participants * kernel.Columns;
+            int end = Math.Min(problem.N, (index + 1) * columnPanels / participants * kernel.Columns);
+            if (begin < end)
+            {
+                RunBlocked(problem.Columns(begin, end), kernel, GemmScratch.Current);
+            }
+        }
+    }
+}

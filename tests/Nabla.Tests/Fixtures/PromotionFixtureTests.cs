@@ -1,0 +1,19 @@
+namespace Nabla.Tests.Fixtures;
+
+/// <summary>
+/// PyTorch's type promotion: the result dtype (and values) of add, sub, mul, div, maximum and eq for
+/// every pair of Nabla's dtypes, with Python int/float/bool scalars, and with 0-dim tensors.
+/// </summary>
+public sealed class PromotionFixtureTests
+{
+    const string Family = "promotion";
+
+    public static TheoryData<string> Cases => FixtureLoader.Names(Family);
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Matches_pytorch(string name)
+    {
+        var run = new FixtureRun(FixtureLoader.Case(Family, name));
+        run.Check(ElementwiseFixtureTests.Compute(run));
+    }
+}

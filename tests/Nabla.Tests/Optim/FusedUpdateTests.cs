@@ -1,0 +1,50 @@
+using Nabla.Optim;
+
+namespace Nabla.Tests.Optim;
+
+/// <summary>
+/// SGD and Adam/AdamW update contiguous tensors with fused kernels and other tensors with tensor ops;
+/// the two paths must agree bit for bit (same roundings in the same order).
+/// </summary>
+public class FusedUpdateTests
+{
+    public static TheoryData<string, Func<Tensor[], Optimizer>> Optimizers => new()
+    {
+        { "sgd", ps => new SGD(ps, lr: 0.1) },
+        { "sgd_momentum_dampening_decay", ps => new SGD(ps, lr: 0.1, momentum: 0.9, dampening: 0.3, weightDecay: 0.01) },
+        { "sgd_nesterov_maximize", ps => new SGD(ps, lr: 0.05, momentum: 0.8, nesterov: true, maximize: true) },
+        { "adam", ps => new Adam(ps, lr: 0.01) },
+        { "adam_amsgrad_decay_maximize", ps => new Adam(ps, lr: 0.01, weightDecay: 0.1, amsgrad: true, maximize: true) },
+        { "adamw_amsgrad", ps => new AdamW(ps, lr: 0.02, betas: (0.8, 0.95), eps: 1e-6, weightDecay: 0.05, amsgrad: true) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Fused_and_tensor_op_paths_agree_bit_for_bit(string name, Func<Tensor[], Optimizer> create)
+    {
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var generator = new Generator(7);
+            // 13 × 7 = 91 elements: full vectors plus a tail. The transposed copy is not contiguous, so it takes the tensor-op path.
+            var values = Tensor.Randn([7, 13], dtype, generator);
+            var contiguous = values.T.Contiguous().Detach().Clone().RequiresGrad_();
+            var strided = values.Clone().T.RequiresGrad_();
+            Assert.True(contiguous.IsContiguous);
+            Assert.False(strided.IsContiguous);
+            var fused = create([contiguous]);
+            var unfused = create([strided]);
+            for (int step = 0; step < 6; step++)
+            {
+                var grad = Tensor.Randn([13, 7], dtype, generator);
+                contiguous.Grad = grad;
+                strided.Grad = grad;
+                fused.Step();
+                unfused.Step();
+                if (dtype == DType.Float32) Assert.Equal(strided.ToArray<float>(), contiguous.ToArray<float>());
+                else Assert.Equal(strided.ToArray<double>(), contiguous.ToArray<double>());
+            }
+            foreach (var (key, value) in unfused.State[strided])
+                Assert.True(value.Equal(fused.State[contiguous][key]), $"{name} ({dtype}): state {key} differs");
+        }
+    }
+}
