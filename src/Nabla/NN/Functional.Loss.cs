@@ -89,7 +89,7 @@ public static partial class Functional
             };
         }
 
-        var nll = NllLoss(logProbabilities, target, weight, ignoreIndex, reduction);
+        var nll = NllLossCore(op, logProbabilities, target, weight, ignoreIndex, reduction);
         if (labelSmoothing == 0) return nll;
         // Label smoothing with index targets (PyTorch's formula): (1 − ε)·nll + ε/C·smooth, where
         // smooth = −Σ_c w_c·log p_c per sample, 0 at ignored samples, and its mean uses nll's denominator.
@@ -112,9 +112,12 @@ public static partial class Functional
     /// 0 where yᵢ = <paramref name="ignoreIndex"/>; the mean is Σ lossᵢ / Σ w_{yᵢ} over the kept samples.
     /// Shape: input [N, C] / [N, C, d₁, …] / [C], target Int64 [N] / [N, d₁, …] / [] → scalar, or the target's shape for None.
     /// </summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean) =>
+        NllLossCore("NllLoss", input, target, weight, ignoreIndex, reduction);
+
+    // op: the public function called, for error messages.
+    static Tensor NllLossCore(string op, Tensor input, Tensor target, Tensor? weight, long ignoreIndex, Reduction reduction)
     {
-        const string op = "NllLoss";
         CheckFloating(op, "input", input);
         CheckReduction(op, reduction);
         if (input.Rank == 0) throw new ShapeException($"{op}: input must have a class dim, got a scalar.");

@@ -30,33 +30,45 @@ public static partial class Functional
                 throw new ShapeException($"{op}: {name} must have shape [{channels}] for input of shape {input.Shape}, got {t.Shape}.");
         var channelShape = Enumerable.Repeat(1, input.Rank).ToArray();
         channelShape[1] = channels;
-        int[] reduceDims = [.. Enumerable.Range(0, input.Rank).Where(d => d != 1)];
 
-        Tensor normalized;
+        // y = (x − μ)·s + β with s = γ/√(σ² + ε): two full-size ops after the statistics.
+        Tensor centered, inverseStd;
         if (training)
         {
             long count = input.NumElements / Math.Max(channels, 1);
             if (count <= 1) throw new ShapeException($"{op}: expected more than 1 value per channel when training, got input of shape {input.Shape}.");
-            var mean = input.Mean(reduceDims, keepDim: true);
-            var centered = input - mean;
-            var variance = centered.Square().Mean(reduceDims, keepDim: true);
+            var mean = ChannelMean(input);
+            centered = input - mean;
+            var variance = ChannelMean(centered * centered);
             using (Autograd.NoGrad())
             {
                 // r ← (1 − m)·r + m·batch statistic; the running variance takes the unbiased estimate.
                 runningMean?.Mul_(1 - momentum).Add_(mean.Reshape(channels) * momentum);
                 runningVar?.Mul_(1 - momentum).Add_(variance.Reshape(channels) * (momentum * count / (count - 1)));
             }
-            normalized = centered * (variance + eps).Rsqrt();
+            inverseStd = (variance + eps).Rsqrt();
         }
         else
         {
             if (runningMean is null || runningVar is null)
                 throw new ArgumentException($"{op}: running statistics are required when not training.");
-            normalized = (input - runningMean.Reshape(channelShape)) * (runningVar.Reshape(channelShape) + eps).Rsqrt();
+            centered = input - runningMean.Reshape(channelShape);
+            inverseStd = (runningVar.Reshape(channelShape) + eps).Rsqrt();
         }
-        if (weight != null) normalized = normalized * weight.Reshape(channelShape);
-        if (bias != null) normalized = normalized + bias.Reshape(channelShape);
-        return normalized;
+        var scale = weight is null ? inverseStd : inverseStd * weight.Reshape(channelShape);
+        var output = centered * scale;
+        return bias is null ? output : output + bias.Reshape(channelShape);
+    }
+
+    /// <summary>
+    /// Mean over every dim but 1, kept as size-1 dims: first over the trailing dims (one contiguous
+    /// block per sample and channel), then over the batch. Equal group sizes make the mean of the
+    /// means exact, and both steps avoid the transposed copy a single reduction over (0, 2, …) needs.
+    /// </summary>
+    static Tensor ChannelMean(Tensor t)
+    {
+        if (t.Rank > 2) t = t.Mean([.. Enumerable.Range(2, t.Rank - 2)], keepDim: true);
+        return t.Mean(0, keepDim: true);
     }
 
     /// <summary>
@@ -77,7 +89,7 @@ public static partial class Functional
         int[] dims = [.. Enumerable.Range(input.Rank - k, k)];
         var mean = input.Mean(dims, keepDim: true);
         var centered = input - mean;
-        var variance = centered.Square().Mean(dims, keepDim: true);
+        var variance = (centered * centered).Mean(dims, keepDim: true);
         var normalized = centered * (variance + eps).Rsqrt();
         if (weight != null) normalized = normalized * weight;
         if (bias != null) normalized = normalized + bias;

@@ -336,7 +336,11 @@ public abstract partial class Module
             entry.Set(this, converted);
         }
         foreach (var (_, entry) in buffers.ToArray())
-            if (entry.Get(this) is Tensor b) entry.Set(this, convert(b));
+        {
+            if (entry.Get(this) is not Tensor b) continue;
+            var converted = convert(b);
+            if (!(converted.SharesStorageWith(b) && converted.DType == b.DType)) entry.Set(this, converted);
+        }
     }
 
     // ------------------------------------------------------------------ state dict

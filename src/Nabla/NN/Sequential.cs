@@ -10,7 +10,12 @@ namespace Nabla.NN;
 /// </summary>
 public sealed class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tensor, Tensor>>
 {
+    // The modules in call order, and their names (a module may appear twice under two names).
     readonly List<Module<Tensor, Tensor>> layers = [];
+    readonly List<string> names = [];
+
+    /// <summary>An empty sequence; add modules with <see cref="Append"/> or a collection initializer.</summary>
+    public Sequential() { }
 
     /// <summary>A sequence of modules named "0", "1", ….</summary>
     public Sequential(params Module<Tensor, Tensor>[] modules)
@@ -21,11 +26,7 @@ public sealed class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tens
     /// <summary>A sequence of named modules (PyTorch's <c>Sequential(OrderedDict(...))</c>).</summary>
     public Sequential(params (string Name, Module<Tensor, Tensor> Module)[] modules)
     {
-        foreach (var (name, module) in modules)
-        {
-            RegisterModule(name, module);
-            layers.Add(module);
-        }
+        foreach (var (name, module) in modules) Add(name, module);
     }
 
     /// <summary>Number of modules.</summary>
@@ -37,9 +38,30 @@ public sealed class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tens
     /// <summary>Adds a module at the end, named by its position (<c>append</c>).</summary>
     public Sequential Append(Module<Tensor, Tensor> module)
     {
-        RegisterModule(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
-        layers.Add(module);
+        Add(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
         return this;
+    }
+
+    /// <summary>Adds a module at the end under <paramref name="name"/> (<c>add_module</c>).</summary>
+    public void Add(string name, Module<Tensor, Tensor> module)
+    {
+        if (names.Contains(name)) throw new ArgumentException($"Sequential: a module named \"{name}\" already exists.", nameof(name));
+        RegisterModule(name, module);
+        layers.Add(module);
+        names.Add(name);
+    }
+
+    /// <summary>
+    /// The modules in <paramref name="range"/> as a new Sequential that keeps their names and shares
+    /// the modules (<c>model[:2]</c>), e.g. a feature extractor cut from a classifier.
+    /// </summary>
+    public Sequential this[Range range]
+    {
+        get
+        {
+            var (start, length) = range.GetOffsetAndLength(layers.Count);
+            return new Sequential([.. Enumerable.Range(start, length).Select(i => (names[i], layers[i]))]);
+        }
     }
 
     /// <summary>Same as <see cref="Append"/>; enables collection initializers.</summary>

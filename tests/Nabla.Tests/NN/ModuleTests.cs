@@ -274,3 +274,39 @@ public class ModuleRegistrationTests
         Assert.IsType<ValueTuple<Tensor, Tensor>>(pair);
     }
 }
+
+public class SequentialTests
+{
+    [Fact]
+    public void Collection_initializer_and_slicing_keep_names_and_share_modules()
+    {
+        var model = new Sequential { new Linear(2, 4), new ReLU(), new Linear(4, 1) };
+        var head = model[1..];
+        Assert.Equal(["2.weight", "2.bias"], head.StateDict().Keys);
+        Assert.Same(model[2], head[1]);
+        Assert.Same(model[-1], model[2]);
+        Assert.Equal(3, model.Count);
+        var x = Tensor.Randn([3, 2]);
+        Assert.True(model.Call(x).Equal(head.Call(model[0].Call(x))));
+        Assert.Throws<ArgumentException>(() => new Sequential(("a", new ReLU()), ("a", new Tanh())));
+    }
+}
+
+public class ModuleConversionTests
+{
+    [Fact]
+    public void To_keeps_objects_that_need_no_conversion_and_keeps_int_buffers()
+    {
+        var bn = new BatchNorm1d(3);
+        var weight = bn.Weight;
+        var runningMean = bn.RunningMean;
+        bn.To(DType.Float32);
+        Assert.Same(weight, bn.Weight);
+        Assert.Same(runningMean, bn.RunningMean);
+        bn.To(DType.Float64);
+        Assert.Equal(DType.Float64, bn.RunningVar!.DType);
+        Assert.Equal(DType.Int64, bn.NumBatchesTracked!.DType);
+        Assert.True(bn.Weight!.RequiresGrad && bn.Weight.IsLeaf);
+        Assert.Throws<DTypeException>(() => bn.To(DType.Int32));
+    }
+}

@@ -108,3 +108,43 @@ public class PyTorchReferenceTests
         };
     }
 }
+
+/// <summary>Whole models print and name their state exactly as PyTorch does for the same architecture.</summary>
+public class PyTorchReprTests
+{
+    static readonly Dictionary<string, System.Text.Json.JsonElement> Models =
+        Fixture.Load("nn.json").GetProperty("reprs").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
+
+    public static TheoryData<string> ModelNames => [.. Models.Keys];
+
+    sealed class Net : Module<Tensor, Tensor>
+    {
+        public Sequential Features = new(new Linear(4, 8), new BatchNorm1d(8), new ReLU(), new Dropout(0.25));
+        public Embedding Embedding = new(10, 4, paddingIdx: 0);
+        public LayerNorm Norm = new(8);
+        public Linear Classifier = new(8, 3, bias: false);
+
+        public override Tensor Forward(Tensor input) => Classifier.Call(Norm.Call(Features.Call(input)));
+    }
+
+    static Module Build(string name) => name switch
+    {
+        "mlp" => new Sequential(new Linear(784, 256), new ReLU(), new Dropout(0.2), new Linear(256, 10), new LogSoftmax(1)),
+        "activations" => new Sequential(new LeakyReLU(0.2), new ELU(), new GELU("tanh"), new Sigmoid(), new Tanh(),
+            new Softmax(-1), new Identity(), new Flatten(), new Unflatten(1, 2, 4)),
+        "net" => new Net(),
+        "norms" => new ModuleList(new BatchNorm2d(16, eps: 1e-3, momentum: null), new BatchNorm1d(4, affine: false, trackRunningStats: false),
+            new LayerNorm([3, 4], elementwiseAffine: false), new Bilinear(2, 3, 4)),
+        _ => throw new NotSupportedException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(ModelNames))]
+    public void Model_prints_and_names_state_like_pytorch(string name)
+    {
+        var model = Build(name);
+        var expected = Models[name];
+        Assert.Equal(expected.GetProperty("repr").GetString(), model.ToString());
+        Assert.Equal(expected.GetProperty("state_dict_keys").EnumerateArray().Select(e => e.GetString()!), model.StateDict().Keys);
+    }
+}
