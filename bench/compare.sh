@@ -105,6 +105,8 @@ def ratio(nabla, anchor, key):
 
 rows = [("figure", "key", "Nabla", "PyTorch", "TorchSharp", "Nabla/PyTorch", "Nabla/TorchSharp", "Nabla/best", "Nabla/peak", "PyTorch/peak", "TorchSharp/peak")]
 for (job, key), sides in medians.items():
+    if key == "fraction_of_peak":
+        continue  # the Nabla/peak column, computed from the medians
     n, p, t = (sides.get(s) for s in SIDES)
     best = None
     for anchor in (p, t):

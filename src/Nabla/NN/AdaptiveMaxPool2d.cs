@@ -4,7 +4,7 @@ namespace Nabla.NN;
 /// Adaptive max pooling layer (<c>nn.AdaptiveMaxPool2d</c>): the maximum of windows sized so that any input gives
 /// <see cref="OutputSize"/>, windows as in <see cref="AdaptiveAvgPool2d"/>.
 /// Shape: [N, C, H, W] (or [C, H, W]) → [N, C, outputSize.H, outputSize.W].
-/// For the indices of the maxima use <see cref="Functional.AdaptiveMaxPool2dWithIndices"/>.
+/// For the indices of the maxima (PyTorch's <c>return_indices=True</c>) call <see cref="ForwardWithIndices"/>.
 /// </summary>
 public sealed class AdaptiveMaxPool2d : Module<Tensor, Tensor>
 {
@@ -16,6 +16,9 @@ public sealed class AdaptiveMaxPool2d : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.AdaptiveMaxPool2d(input, OutputSize);
+
+    /// <summary>The pooled values and the flat in-plane index (h·W + w) of each maximum.</summary>
+    public (Tensor Values, Tensor Indices) ForwardWithIndices(Tensor input) => Functional.AdaptiveMaxPool2dWithIndices(input, OutputSize);
 
     /// <inheritdoc/>
     protected override string ExtraRepr() => $"output_size={OutputSize.IntOrTuple}";

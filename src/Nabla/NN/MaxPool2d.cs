@@ -4,7 +4,7 @@ namespace Nabla.NN;
 /// 2-D max pooling layer (<c>nn.MaxPool2d</c>): the largest value of each window.
 /// Shape: [N, C, H, W] (or [C, H, W]) → [N, C, Hout, Wout],
 /// Hout = ⌊(H + 2·padding − dilation·(kernelSize − 1) − 1) / stride⌋ + 1 (rounded up with ceilMode).
-/// For the indices of the maxima use <see cref="Functional.MaxPool2dWithIndices"/>.
+/// For the indices of the maxima (PyTorch's <c>return_indices=True</c>) call <see cref="ForwardWithIndices"/>.
 /// </summary>
 public sealed class MaxPool2d : Module<Tensor, Tensor>
 {
@@ -40,6 +40,10 @@ public sealed class MaxPool2d : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+
+    /// <summary>The pooled values and the flat in-plane index (h·W + w) of each maximum, as <c>return_indices=True</c> gives them.</summary>
+    public (Tensor Values, Tensor Indices) ForwardWithIndices(Tensor input) =>
+        Functional.MaxPool2dWithIndices(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>

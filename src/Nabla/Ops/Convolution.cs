@@ -108,7 +108,7 @@ public partial class Tensor
                 var gx = needX ? ConvTranspose2dCore(g, w, null, p,
                     p.OutputPaddingFor(inputShape[2], inputShape[3], g.shape[2], g.shape[3], w.shape[2], w.shape[3])) : null;
                 var gw = needW ? ConvWeightGradient(x, g, w.shape, p) : null;
-                return b is null ? [gx, gw] : [gx, gw, needB ? g.Sum([0, 2, 3]) : null];
+                return b is null ? [gx, gw] : [gx, gw, needB ? ChannelSum(g) : null];
             }, x, w);
         }
         return result;
@@ -127,7 +127,7 @@ public partial class Tensor
                 // and in W the weight gradient of that convolution with input g and output gradient x.
                 var gx = needX ? Conv2dCore(g, w, null, p) : null;
                 var gw = needW ? ConvWeightGradient(g, x, w.shape, p) : null;
-                return b is null ? [gx, gw] : [gx, gw, needB ? g.Sum([0, 2, 3]) : null];
+                return b is null ? [gx, gw] : [gx, gw, needB ? ChannelSum(g) : null];
             }, x, w);
         }
         return result;
@@ -151,6 +151,31 @@ public partial class Tensor
                     p.OutputPaddingFor(inputShape[2], inputShape[3], gy.shape[2], gy.shape[3], weightShape[2], weightShape[3])) : null,
                 needGy ? Conv2dCore(x, ggw, null, p) : null,
             ], x, gy);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Σ_{n,h,w} g[n, c, h, w], the bias gradient: the same as <c>g.Sum([0, 2, 3])</c>, without its permuted copy of g.
+    /// Its backward broadcasts the incoming [C] gradient back over g's shape.
+    /// </summary>
+    static unsafe Tensor ChannelSum(Tensor g)
+    {
+        int batch = g.shape[0], channels = g.shape[1];
+        long plane = (long)g.shape[2] * g.shape[3];
+        var result = Zeros([channels], g.DType);
+        if (g.Count > 0)
+        {
+            var source = g.PackedForKernel();
+            if (g.DType == DType.Float32)
+                fixed (float* s = source.Data<float>(), d = result.Data<float>()) Convolution.ChannelSum(s + source.offset, batch, channels, plane, d);
+            else
+                fixed (double* s = source.Data<double>(), d = result.Data<double>()) Convolution.ChannelSum(s + source.offset, batch, channels, plane, d);
+        }
+        if (Node.ShouldRecord(g))
+        {
+            var shape = g.shape;
+            Node.Record(result, "SumBackward1", [g], gg => [gg.View(1, channels, 1, 1).Expand(shape)]);
         }
         return result;
     }

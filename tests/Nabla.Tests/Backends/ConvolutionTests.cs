@@ -6,6 +6,7 @@ namespace Nabla.Tests.Backends;
 /// Convolution kernels against a naive 7-loop reference (computed in float64), on every pass,
 /// for float32 and float64, plus a few values produced by PyTorch.
 /// </summary>
+[Collection(ExclusiveWorkerPoolCollection.Name)]
 public unsafe class ConvolutionTests
 {
     // (batch, cin, h, w, cout, kh, kw, stride h/w, pad h/w, dilation h/w, groups)

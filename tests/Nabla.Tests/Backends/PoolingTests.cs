@@ -5,6 +5,7 @@ using static Nabla.Tests.Backends.ConvolutionTests;
 namespace Nabla.Tests.Backends;
 
 /// <summary>Pooling kernels against naive references over many geometries and against PyTorch values.</summary>
+[Collection(ExclusiveWorkerPoolCollection.Name)]
 public unsafe class PoolingTests
 {
     // (batch, channels, h, w, kh, kw, stride h/w, pad h/w, dilation h/w, ceil)

@@ -113,6 +113,25 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public void Share_hands_out_every_ticket_once_whoever_takes_them()
+    {
+        for (int repeat = 0; repeat < 50; repeat++)
+        {
+            int[] hits = new int[37];
+            int next = 0;
+            WorkerPool.Share(WorkerPool.ThreadCount, _ =>
+            {
+                for (int t = Interlocked.Increment(ref next) - 1; t < hits.Length; t = Interlocked.Increment(ref next) - 1)
+                {
+                    Interlocked.Increment(ref hits[t]);
+                }
+            });
+
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
     public void TryRun_refuses_more_participants_than_threads()
     {
         bool ran = WorkerPool.TryRun(WorkerPool.ThreadCount + 1, _ => throw new InvalidOperationException("must not run"));

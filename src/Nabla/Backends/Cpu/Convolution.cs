@@ -12,7 +12,7 @@ namespace Nabla.Backends.Cpu;
 /// <list type="bullet">
 /// <item>forward: y = W_g · col (+ bias) — or <see cref="Winograd"/> F(4×4, 3×3) for 3×3 stride-1 layers;</item>
 /// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx (Winograd on the flipped weights for 3×3 stride 1);</item>
-/// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced).</item>
+/// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced), or Winograd for 3×3 stride 1.</item>
 /// </list>
 /// Small images are batched several samples per GEMM and large ones split into bands of output
 /// rows (see <see cref="Plan"/>). A 1×1 convolution with stride 1 and no padding
@@ -30,8 +30,9 @@ internal static unsafe class Convolution
     private const long ColumnBudgetBytes = 2 << 20;
 
     /// <summary>
-    /// Whether 3×3 stride-1 forward and input-gradient passes use <see cref="Winograd"/> (on unless
-    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison).
+    /// Whether the three passes of 3×3 stride-1 layers use <see cref="Winograd"/> where it applies (on unless
+    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison). Measured on res64/res128
+    /// (2 busy Zen 4 cores): ~2.5× the im2col path's speed over the three passes.
     /// </summary>
     internal static readonly bool WinogradEnabled = Environment.GetEnvironmentVariable("NABLA_CONV_WINOGRAD") != "0";
 
@@ -183,6 +184,13 @@ internal static unsafe class Convolution
     private static void BackwardWeight<T>(Conv2dGeometry g, T* input, T* gradOutput, T* gradWeight, T* gradBias) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
+        if (WinogradEnabled && Winograd.Applies(g))
+        {
+            Winograd.BackwardWeight(g, input, gradOutput, gradWeight);
+            if (gradBias != null)
+                ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
+            return;
+        }
         // dW_gᵀ[K, Cout/G] = Σ col · dyᵀ keeps the long dimension K as the GEMM's m, which the
         // micro-kernel runs faster than m = Cout/G (measured 80 vs 62 GFLOP/s on res64). Each
         // participant sums the sample blocks it takes into its own transposed copy (in the caller's

@@ -117,16 +117,21 @@ internal static unsafe partial class Gemm
         }
     }
 
-    /// <summary>The fallback for short, wide products: each participant owns a range of whole column panels.</summary>
-    private sealed class ColumnSplit<T>(Problem<T> problem, MicroKernel<T> kernel, int columnPanels, int participants)
+    /// <summary>
+    /// The fallback for short, wide products: <paramref name="ranges"/> ranges of whole column panels, each a
+    /// separate product with its own packing, taken by ticket.
+    /// </summary>
+    private sealed class ColumnSplit<T>(Problem<T> problem, MicroKernel<T> kernel, int columnPanels, int ranges)
         where T : unmanaged, INumber<T>
     {
+        private int nextRange;
+
         public void RunParticipant(int index)
         {
-            int begin = index * columnPanels / participants * kernel.Columns;
-            int end = Math.Min(problem.N, (index + 1) * columnPanels / participants * kernel.Columns);
-            if (begin < end)
+            for (int range = Interlocked.Increment(ref nextRange) - 1; range < ranges; range = Interlocked.Increment(ref nextRange) - 1)
             {
+                int begin = range * columnPanels / ranges * kernel.Columns;
+                int end = Math.Min(problem.N, (range + 1) * columnPanels / ranges * kernel.Columns);
                 RunBlocked(problem.Columns(begin, end), kernel, GemmScratch.Current);
             }
         }

@@ -10,9 +10,9 @@ namespace Nabla.Backends.Cpu;
 /// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
 /// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
 /// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows). Products too small to pay for a second thread
-/// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing loops are marked AggressiveOptimization like the kernels:
-/// tiered compilation would otherwise run them unoptimised for their first ~100 ms, which is all of a short
-/// benchmark and the first steps of every training run.
+/// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing
+/// loops are marked AggressiveOptimization like the kernels: tiered compilation would otherwise run them
+/// unoptimised for their first ~100 ms, which is all of a short benchmark and the first steps of training.
 /// </summary>
 internal static unsafe partial class Gemm
 {
@@ -104,21 +104,16 @@ internal static unsafe partial class Gemm
         if (threads > 1 && rowTiles >= 2 * threads)
         {
             // Split M: threads share each packed B block and take row chunks of it as they come free.
-            var region = new SharedPanelRegion<T>(problem, kernel, threads);
-            if (WorkerPool.TryRun(threads, region.RunParticipant))
-            {
-                return;
-            }
+            WorkerPool.Share(threads, new SharedPanelRegion<T>(problem, kernel, threads).RunParticipant);
+            return;
         }
-        else if (threads > 1 && columnPanels >= 2)
+
+        if (threads > 1 && columnPanels >= 2)
         {
             // Too few rows to share: split N into independent column ranges, each packing its own A and B.
-            int participants = Math.Min(threads, columnPanels);
-            var split = new ColumnSplit<T>(problem, kernel, columnPanels, participants);
-            if (WorkerPool.TryRun(participants, split.RunParticipant))
-            {
-                return;
-            }
+            int ranges = Math.Min(threads, columnPanels);
+            WorkerPool.Share(ranges, new ColumnSplit<T>(problem, kernel, columnPanels, ranges).RunParticipant);
+            return;
         }
 
         RunBlocked(problem, kernel, GemmScratch.Current);

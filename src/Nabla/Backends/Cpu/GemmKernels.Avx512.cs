@@ -34,7 +34,7 @@ internal static unsafe partial class GemmKernels
         T* a3 = a + (3 * aRowStride);
 
         // The tile of C is written at the end; fetching its lines now hides the misses.
-        for (int r = 0; r < 6; r++)
+        for (int r = 0; r < Avx512Rows; r++)
         {
             byte* row = (byte*)(c + r * ldc);
             for (int line = 0; line < v * w * sizeof(T); line += 64)

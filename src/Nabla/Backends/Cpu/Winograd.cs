@@ -34,7 +34,17 @@ internal static unsafe class Winograd
     public static bool Applies(in Conv2dGeometry g) =>
         Vector512.IsHardwareAccelerated && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1 &&
         g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 &&
-        g.InChannels >= 16 && g.OutChannels >= 16 && g.OutHeight >= 2 && g.OutWidth >= 2;
+        g.InChannels >= 16 && g.OutChannels >= 16 && g.OutHeight >= 2 && g.OutWidth >= 2 &&
+        TransformedSampleElements(g) <= MaxTransformedSampleElements;
+
+    /// <summary>
+    /// A block holds at least one whole sample in the transformed domain (36 points × tiles × channels);
+    /// beyond ~16 MB of float32 (very large images) the im2col path, which works in bands of rows, is used instead.
+    /// </summary>
+    private const long MaxTransformedSampleElements = 4L << 20;
+
+    private static long TransformedSampleElements(in Conv2dGeometry g) =>
+        (long)Points * ((g.OutHeight + Tile - 1) / Tile) * ((g.OutWidth + Tile - 1) / Tile) * Math.Max(g.InChannels, g.OutChannels);
 
     /// <summary>The convolution whose forward pass is the input gradient of <paramref name="g"/> (weights transposed and flipped).</summary>
     public static Conv2dGeometry Adjoint(in Conv2dGeometry g) =>
@@ -62,6 +72,172 @@ internal static unsafe class Winograd
         });
     }
 
+    /// <summary>
+    /// gradWeight = ∂L/∂w for a geometry where <see cref="Applies"/> (overwritten). The bilinear form
+    /// L = Σ_ξ (A dY Aᵀ)[ξ] · (G w Gᵀ)[ξ] · (Bᵀ d B)[ξ] of each tile gives
+    /// ∂L/∂w = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G: 36 GEMMs with the tiles as the long inner dimension,
+    /// M[ξ] (Cout × Cin) += P[ξ]ᵀ · V[ξ], one output transform per weight at the end.
+    /// </summary>
+    public static void BackwardWeight<T>(Conv2dGeometry g, T* input, T* gradOutput, T* gradWeight) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(Applies(g));
+        var plan = new Plan(g, Vector512<T>.Count);
+        int parts = Math.Min(WorkerPool.ThreadCount, plan.Blocks);
+        long size = (long)Points * plan.OutChannelsPadded * plan.InChannelsPadded;
+        T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
+        new Span<T>(partials, checked((int)(parts * size))).Clear();
+        var next = new StrongBox<int>(0);
+        WorkerPool.For(parts, 1, (start, end) =>
+        {
+            int block;
+            while ((block = Interlocked.Increment(ref next.Value) - 1) < plan.Blocks)
+                WeightBlock(g, plan, block, input, gradOutput, partials + start * size);
+        });
+        for (int part = 1; part < parts; part++)
+        {
+            T* source = partials + part * size;
+            for (long at = 0; at < size; at += Vector512<T>.Count)
+                (Vector512.Load(partials + at) + Vector512.Load(source + at)).Store(partials + at);
+        }
+        TransformWeightGradient(g, plan, partials, gradWeight);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightBlock<T>(in Conv2dGeometry g, in Plan plan, int block, T* input, T* gradOutput, T* sums)
+        where T : unmanaged, INumber<T>
+    {
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        int tiles = count * plan.TilesPerSample, cinPad = plan.InChannelsPadded, coutPad = plan.OutChannelsPadded;
+        T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, plan.ChannelLastSize);
+        T* transformed = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)Points * tiles * cinPad);
+        T* gradients = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)Points * tiles * coutPad);
+        for (int s = 0; s < count; s++)
+        {
+            ToChannelLast(g, plan, input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth, channelLast);
+            TransformInput(plan, channelLast, transformed, s * plan.TilesPerSample, tiles);
+            GradientToChannelLast(g, plan, gradOutput + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth, channelLast);
+            TransformGradient(plan, channelLast, gradients, s * plan.TilesPerSample, tiles);
+        }
+        // M[ξ][co][ci] += Σ_t P[ξ][t][co] · V[ξ][t][ci]: A(co, t) = P[ξ][t·coutPad + co].
+        for (int point = 0; point < Points; point++)
+            MatMul(coutPad, cinPad, tiles,
+                gradients + (long)point * tiles * coutPad, 1, coutPad,
+                transformed + (long)point * tiles * cinPad, cinPad, 1,
+                sums + (long)point * coutPad * cinPad, cinPad, accumulate: true);
+    }
+
+    /// <summary>dy[co, oh, ow] → buffer[oh·(4·TilesWide) + ow][co], zero beyond the output (so partial tiles add nothing).</summary>
+    private static void GradientToChannelLast<T>(in Conv2dGeometry g, in Plan plan, T* dy, T* buffer) where T : unmanaged, INumber<T>
+    {
+        int coutPad = plan.OutChannelsPadded, width = plan.TilesWide * Tile;
+        new Span<T>(buffer, checked(plan.TilesHigh * Tile * width * coutPad)).Clear();
+        long plane = (long)g.OutHeight * g.OutWidth;
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                T* row = dy + co * plane + (long)oh * g.OutWidth;
+                T* target = buffer + (long)oh * width * coutPad + co;
+                for (int ow = 0; ow < g.OutWidth; ow++) target[(long)ow * coutPad] = row[ow];
+            }
+    }
+
+    /// <summary>P[ξ][tile][co] = (A dY Aᵀ)[ξ] for each 4×4 gradient tile dY of one sample, vectorised over co.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformGradient<T>(in Plan plan, T* buffer, T* gradients, int firstTile, int tiles) where T : unmanaged, INumber<T>
+    {
+        int coutPad = plan.OutChannelsPadded, lanes = Vector512<T>.Count;
+        long pointStride = (long)tiles * coutPad, rowStride = (long)plan.TilesWide * Tile * coutPad;
+        Span<Vector512<T>> t = stackalloc Vector512<T>[Patch * Tile];
+        Span<Vector512<T>> u = stackalloc Vector512<T>[Patch];
+        for (int th = 0; th < plan.TilesHigh; th++)
+            for (int tw = 0; tw < plan.TilesWide; tw++)
+            {
+                int tile = firstTile + th * plan.TilesWide + tw;
+                T* block = buffer + (long)th * Tile * rowStride + (long)tw * Tile * coutPad;
+                for (int co = 0; co < coutPad; co += lanes)
+                {
+                    // A down each of the 4 tile columns (4 → 6), then A along each of the 6 rows.
+                    for (int col = 0; col < Tile; col++)
+                    {
+                        T* p = block + (long)col * coutPad + co;
+                        GradientColumn(Vector512.Load(p), Vector512.Load(p + rowStride), Vector512.Load(p + 2 * rowStride), Vector512.Load(p + 3 * rowStride), t, col, Tile);
+                    }
+                    T* v = gradients + (long)tile * coutPad + co;
+                    for (int row = 0; row < Patch; row++)
+                    {
+                        int r = row * Tile;
+                        GradientColumn(t[r], t[r + 1], t[r + 2], t[r + 3], u, 0, 1);
+                        for (int col = 0; col < Patch; col++) u[col].Store(v + (row * Patch + col) * pointStride);
+                    }
+                }
+            }
+    }
+
+    /// <summary>(A y)[0..6) for y = (y0 … y3), A = (Aᵀ)ᵀ, written to result[offset + k·stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientColumn<T>(Vector512<T> y0, Vector512<T> y1, Vector512<T> y2, Vector512<T> y3, Span<Vector512<T>> result, int offset, int stride)
+        where T : unmanaged, INumber<T>
+    {
+        T two = T.CreateChecked(2), four = T.CreateChecked(4), eight = T.CreateChecked(8);
+        var even = y0 + y2;
+        var odd = y1 + y3;
+        var evenWide = y0 + y2 * four;
+        var oddWide = y1 * two + y3 * eight;
+        result[offset] = y0;
+        result[offset + stride] = even + odd;            // y0 + y1 + y2 + y3
+        result[offset + 2 * stride] = even - odd;        // y0 − y1 + y2 − y3
+        result[offset + 3 * stride] = evenWide + oddWide; // y0 + 2y1 + 4y2 + 8y3
+        result[offset + 4 * stride] = evenWide - oddWide; // y0 − 2y1 + 4y2 − 8y3
+        result[offset + 5 * stride] = y3;
+    }
+
+    /// <summary>gradWeight[co, ci, i, j] = (Gᵀ M[co][ci] G)[i, j], vectorised over ci.</summary>
+    private static void TransformWeightGradient<T>(in Conv2dGeometry g, in Plan plan, T* sums, T* gradWeight) where T : unmanaged, INumber<T>
+    {
+        int cinPad = plan.InChannelsPadded, coutPad = plan.OutChannelsPadded, lanes = Vector512<T>.Count, cin = g.InChannels;
+        long pointStride = (long)coutPad * cinPad;
+        T quarter = T.CreateChecked(0.25), sixth = T.CreateChecked(1.0 / 6), twelfth = T.CreateChecked(1.0 / 12), twentyFourth = T.CreateChecked(1.0 / 24);
+        Span<Vector512<T>> t = stackalloc Vector512<T>[3 * Patch];
+        Span<Vector512<T>> w = stackalloc Vector512<T>[3];
+        T* result = stackalloc T[9 * Vector512<T>.Count];
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int ci = 0; ci < cin; ci += lanes)
+            {
+                T* m = sums + (long)co * cinPad + ci;
+                for (int col = 0; col < Patch; col++)
+                    WeightColumn(Vector512.Load(m + col * pointStride), Vector512.Load(m + (Patch + col) * pointStride),
+                        Vector512.Load(m + (2 * Patch + col) * pointStride), Vector512.Load(m + (3 * Patch + col) * pointStride),
+                        Vector512.Load(m + (4 * Patch + col) * pointStride), Vector512.Load(m + (5 * Patch + col) * pointStride),
+                        quarter, sixth, twelfth, twentyFourth, t, col, Patch);
+                for (int i = 0; i < 3; i++)
+                {
+                    int r = i * Patch;
+                    WeightColumn(t[r], t[r + 1], t[r + 2], t[r + 3], t[r + 4], t[r + 5], quarter, sixth, twelfth, twentyFourth, w, 0, 1);
+                    for (int j = 0; j < 3; j++) w[j].Store(result + (i * 3 + j) * lanes);
+                }
+                int valid = Math.Min(lanes, cin - ci);
+                for (int lane = 0; lane < valid; lane++)
+                {
+                    T* target = gradWeight + ((long)co * cin + ci + lane) * 9;
+                    for (int tap = 0; tap < 9; tap++) target[tap] = result[tap * lanes + lane];
+                }
+            }
+    }
+
+    /// <summary>(Gᵀ m)[0..3) for m = (m0 … m5), written to result[offset + k·stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightColumn<T>(Vector512<T> m0, Vector512<T> m1, Vector512<T> m2, Vector512<T> m3, Vector512<T> m4, Vector512<T> m5,
+        T quarter, T sixth, T twelfth, T twentyFourth, Span<Vector512<T>> result, int offset, int stride) where T : unmanaged, INumber<T>
+    {
+        var sum12 = m1 + m2;
+        var diff21 = m2 - m1;
+        var sum34 = m3 + m4;
+        var diff34 = m3 - m4;
+        result[offset] = m0 * quarter - sum12 * sixth + sum34 * twentyFourth;  // m0/4 − (m1 + m2)/6 + (m3 + m4)/24
+        result[offset + stride] = diff21 * sixth + diff34 * twelfth;           // (m2 − m1)/6 + (m3 − m4)/12
+        result[offset + 2 * stride] = (sum34 - sum12) * sixth + m5;            // (m3 + m4 − m1 − m2)/6 + m5
+    }
+
     /// <summary>Sizes shared by every block of one call.</summary>
     private readonly struct Plan
     {
@@ -84,6 +260,9 @@ internal static unsafe class Winograd
         }
 
         public int TilesPerSample => TilesHigh * TilesWide;
+
+        /// <summary>Elements of one channel-last sample buffer: the padded input or the tiled output gradient, whichever is larger.</summary>
+        public long ChannelLastSize => Math.Max((long)PaddedHeight * PaddedWidth * InChannelsPadded, (long)TilesHigh * TilesWide * Tile * Tile * OutChannelsPadded);
     }
 
     /// <summary>U[ξ][ci][co] = (G w[co, ci] Gᵀ)[ξ], vectorised over co; padded channels are zero.</summary>
@@ -145,14 +324,13 @@ internal static unsafe class Winograd
     {
         int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
         int tiles = count * plan.TilesPerSample, cinPad = plan.InChannelsPadded, coutPad = plan.OutChannelsPadded;
-        long sampleSize = (long)plan.PaddedHeight * plan.PaddedWidth * cinPad;
-        T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, count * sampleSize);
+        T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, plan.ChannelLastSize);
         T* transformed = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)Points * tiles * cinPad);
         T* products = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)Points * tiles * coutPad);
         for (int s = 0; s < count; s++)
         {
-            ToChannelLast(g, plan, input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth, channelLast + s * sampleSize);
-            TransformInput(plan, channelLast + s * sampleSize, transformed, s * plan.TilesPerSample, tiles);
+            ToChannelLast(g, plan, input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth, channelLast);
+            TransformInput(plan, channelLast, transformed, s * plan.TilesPerSample, tiles);
         }
         for (int point = 0; point < Points; point++)
             MatMul(tiles, coutPad, cinPad,
@@ -290,12 +468,12 @@ internal static unsafe class Winograd
         result[offset + 3 * stride] = diff12 + diff34 * eight + m5; // m1 − m2 + 8(m3 − m4) + m5
     }
 
-    private static void MatMul<T>(int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride, T* c, long ldc)
+    private static void MatMul<T>(int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride, T* c, long ldc, bool accumulate = false)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
-            Gemm.Sgemm(m, n, k, (float*)a, aRowStride, aColStride, (float*)b, bRowStride, bColStride, (float*)c, ldc, false);
+            Gemm.Sgemm(m, n, k, (float*)a, aRowStride, aColStride, (float*)b, bRowStride, bColStride, (float*)c, ldc, accumulate);
         else
-            Gemm.Dgemm(m, n, k, (double*)a, aRowStride, aColStride, (double*)b, bRowStride, bColStride, (double*)c, ldc, false);
+            Gemm.Dgemm(m, n, k, (double*)a, aRowStride, aColStride, (double*)b, bRowStride, bColStride, (double*)c, ldc, accumulate);
     }
 }

@@ -9,6 +9,13 @@ namespace Nabla.Backends.Cpu;
 /// region costs one wake-up per worker. Only one region runs at a time: a nested call (from inside a
 /// region) or a call that finds the pool busy runs on the calling thread alone.
 /// </summary>
+/// <remarks>
+/// Two kinds of region. <see cref="TryRun"/> promises every participant its own thread, at the same time,
+/// so they may wait for each other. <see cref="Share"/> is for work handed out by ticket, which any
+/// participant can finish alone: there the workers are optional helpers, and a worker that has not started
+/// by the time the caller has finished everything is simply cancelled. On a machine shared with other
+/// processes a woken worker can wait milliseconds for a core; the caller then does not wait for it.
+/// </remarks>
 internal static class WorkerPool
 {
     // Idle workers spin this long before they block, so that back-to-back kernels (GEMM after GEMM in a
@@ -20,6 +27,7 @@ internal static class WorkerPool
     private const long FinishSpinMicroseconds = 2000;
 
     // Static initializers run in text order: the count comes first, the workers are created from it.
+
     /// <summary>How many threads a parallel region uses at most (the calling thread included).</summary>
     public static int ThreadCount { get; } = ReadThreadCount();
 
@@ -56,14 +64,18 @@ internal static class WorkerPool
             return;
         }
 
-        // Chunk c covers [c·count/chunks, (c+1)·count/chunks): sizes differ by at most one item.
-        void RunChunk(int chunk) => body(
-            (int)((long)chunk * count / chunks), (int)((long)(chunk + 1) * count / chunks));
-
-        if (!TryRun(chunks, RunChunk))
+        // Chunk c covers [c·count/chunks, (c+1)·count/chunks): sizes differ by at most one item. Chunks go
+        // by ticket, so whichever participants are running take them all.
+        int nextChunk = 0;
+        void TakeChunks(int participant)
         {
-            body(0, count);
+            for (int chunk = Interlocked.Increment(ref nextChunk) - 1; chunk < chunks; chunk = Interlocked.Increment(ref nextChunk) - 1)
+            {
+                body((int)((long)chunk * count / chunks), (int)((long)(chunk + 1) * count / chunks));
+            }
         }
+
+        Share(chunks, TakeChunks);
     }
 
     /// <summary>
@@ -82,7 +94,29 @@ internal static class WorkerPool
             return true;
         }
 
-        if (participants < 1 || participants > ThreadCount || insideRegion || !Monitor.TryEnter(RegionGate))
+        return participants >= 1 && participants <= ThreadCount && RunRegion(participants, body, helpersOptional: false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(index) on the caller (index 0) and on up to <paramref name="participants"/> − 1
+    /// workers as helpers, for work that participants take by ticket until none is left: a helper may run
+    /// late, or not at all when the caller finished everything first, and in a nested call or while the pool
+    /// is busy the caller runs alone. Participants must never wait for each other, only for work in
+    /// progress. The first exception thrown by any participant is rethrown once all have finished.
+    /// </summary>
+    public static void Share(int participants, Action<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        participants = Math.Min(participants, ThreadCount);
+        if (participants <= 1 || !RunRegion(participants, body, helpersOptional: true))
+        {
+            body(0);
+        }
+    }
+
+    private static bool RunRegion(int participants, Action<int> body, bool helpersOptional)
+    {
+        if (insideRegion || !Monitor.TryEnter(RegionGate))
         {
             return false;
         }
@@ -100,6 +134,17 @@ internal static class WorkerPool
             }
 
             RunParticipant(body, 0);
+            if (helpersOptional)
+            {
+                for (int w = 0; w < participants - 1; w++)
+                {
+                    if (Workers[w].TryCancel())
+                    {
+                        WorkerFinished();
+                    }
+                }
+            }
+
             if (!Spinning.UntilEqual(ref pendingWorkers, 0, FinishSpinMicroseconds))
             {
                 RegionDone.Wait();
@@ -160,9 +205,14 @@ internal static class WorkerPool
     /// <summary>A dedicated thread that runs participant <c>index</c> of each region it is woken for.</summary>
     private sealed class Worker
     {
+        private const int Idle = 0;
+        private const int Called = 1;
+        private const int Started = 2;
+
         private readonly ManualResetEventSlim wakeUp = new(false, 1);
         private readonly int index;
         private int generation;
+        private int state;
 
         public Worker(int index)
         {
@@ -171,12 +221,16 @@ internal static class WorkerPool
             thread.Start();
         }
 
-        /// <summary>Starts the next region: a spinning worker sees the new generation, a blocked one the event.</summary>
+        /// <summary>Calls the worker into the region just set up: a spinning worker sees the new generation, a blocked one the event.</summary>
         public void Wake()
         {
+            Volatile.Write(ref state, Called);
             Interlocked.Increment(ref generation);
             wakeUp.Set();
         }
+
+        /// <summary>Withdraws the call if the worker has not started on it yet; true if withdrawn.</summary>
+        public bool TryCancel() => Interlocked.CompareExchange(ref state, Idle, Called) == Called;
 
         private void Loop()
         {
@@ -193,7 +247,15 @@ internal static class WorkerPool
                 }
 
                 seen = Volatile.Read(ref generation);
+
+                // Claim the call; if the caller withdrew it (it finished without us), it has counted us out.
+                if (Interlocked.CompareExchange(ref state, Started, Called) != Called)
+                {
+                    continue;
+                }
+
                 RunParticipant(regionBody!, index);
+                Volatile.Write(ref state, Idle);
                 WorkerFinished();
             }
         }
