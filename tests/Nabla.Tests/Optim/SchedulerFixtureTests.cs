@@ -84,6 +84,8 @@ public class SchedulerFixtureTests
             var other => throw new NotSupportedException(other),
         };
         var o = c.GetProperty("options");
+        if (o.TryGetProperty("last_epoch", out _))
+            foreach (var group in optimizer.ParamGroups) group["initial_lr"] = group.Lr;
         return (optimizer, Scheduler(c.GetProperty("scheduler").GetString()!, optimizer, o, c));
     }
 
@@ -95,10 +97,10 @@ public class SchedulerFixtureTests
         bool B(string key, bool fallback) => o.TryGetProperty(key, out var v) ? v.GetBoolean() : fallback;
         switch (kind)
         {
-            case "StepLR": return new StepLR(optimizer, I("step_size", 0), D("gamma", 0.1));
+            case "StepLR": return new StepLR(optimizer, I("step_size", 0), D("gamma", 0.1), I("last_epoch", -1));
             case "MultiStepLR": return new MultiStepLR(optimizer, OptimFixtures.Ints(o.GetProperty("milestones")), D("gamma", 0.1));
             case "ExponentialLR": return new ExponentialLR(optimizer, D("gamma", 0));
-            case "CosineAnnealingLR": return new CosineAnnealingLR(optimizer, I("T_max", 0), D("eta_min", 0));
+            case "CosineAnnealingLR": return new CosineAnnealingLR(optimizer, I("T_max", 0), D("eta_min", 0), I("last_epoch", -1));
             case "LinearLR": return new LinearLR(optimizer, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5));
             case "LambdaLR": return new LambdaLR(optimizer, epoch => Math.Pow(0.95, epoch));
             case "OneCycleLR":
