@@ -57,6 +57,59 @@ public class SchedulerFixtureTests
         }
     }
 
+    public static TheoryData<string> PlateauCases => OptimFixtures.Names("plateau");
+
+    [Theory]
+    [MemberData(nameof(PlateauCases))]
+    public void ReduceLROnPlateau_matches_pytorch_sequence(string name)
+    {
+        var c = OptimFixtures.Case("plateau", name);
+        var (optimizer, scheduler) = CreatePlateau(c);
+        var metrics = c.GetProperty("metrics").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var lrs = c.GetProperty("lrs");
+        for (int t = 0; t < metrics.Length; t++)
+        {
+            scheduler.Step(metrics[t]);
+            AssertSequenceClose(lrs[t], scheduler.GetLastLr(), $"{name}: lr after metric {t}");
+            AssertSequenceClose(lrs[t], [.. optimizer.ParamGroups.Select(g => g.Lr)], $"{name}: group lr after metric {t}");
+        }
+    }
+
+    [Fact]
+    public void ReduceLROnPlateau_state_dict_round_trip_continues_the_sequence()
+    {
+        var c = OptimFixtures.Case("plateau", "plateau_min_abs_cooldown_min_lr");
+        var metrics = c.GetProperty("metrics").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var lrs = c.GetProperty("lrs");
+        var (optimizer, scheduler) = CreatePlateau(c);
+        for (int t = 0; t < 10; t++) scheduler.Step(metrics[t]);
+        var saved = scheduler.StateDict();
+        var (resumedOptimizer, resumed) = CreatePlateau(c);
+        for (int g = 0; g < optimizer.ParamGroups.Count; g++) resumedOptimizer.ParamGroups[g].Lr = optimizer.ParamGroups[g].Lr;
+        resumed.LoadStateDict(saved);
+        for (int t = 10; t < metrics.Length; t++)
+        {
+            resumed.Step(metrics[t]);
+            AssertSequenceClose(lrs[t], resumed.GetLastLr(), $"resumed: lr after metric {t}");
+        }
+    }
+
+    static (Optimizer, ReduceLROnPlateau) CreatePlateau(JsonElement c)
+    {
+        var groupLrs = c.GetProperty("group_lrs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var groups = groupLrs.Select(lr => new ParamGroup([Tensor.Zeros([1], requiresGrad: true)], new Dictionary<string, object> { ["lr"] = lr })).ToList();
+        var optimizer = new SGD(groups, lr: groupLrs[0]);
+        var o = c.GetProperty("options");
+        double D(string key, double fallback) => o.TryGetProperty(key, out var v) ? v.GetDouble() : fallback;
+        int I(string key, int fallback) => o.TryGetProperty(key, out var v) ? v.GetInt32() : fallback;
+        string S(string key, string fallback) => o.TryGetProperty(key, out var v) ? v.GetString()! : fallback;
+        double[] minLrs = o.TryGetProperty("min_lr", out var m)
+            ? [.. m.EnumerateArray().Select(e => e.GetDouble())]
+            : [.. groupLrs.Select(_ => 0.0)];
+        return (optimizer, new ReduceLROnPlateau(optimizer, minLrs, S("mode", "min"), D("factor", 0.1), I("patience", 10), D("threshold", 1e-4),
+                                                 S("threshold_mode", "rel"), I("cooldown", 0), D("eps", 1e-8)));
+    }
+
     static double[] Momentums(Optimizer optimizer) => [.. optimizer.ParamGroups.Select(g =>
         g.Contains("betas") ? g.GetPair("betas").Item1 : g.Contains("momentum") ? g.GetDouble("momentum") : 0.0)];
 
@@ -102,6 +155,7 @@ public class SchedulerFixtureTests
             case "ExponentialLR": return new ExponentialLR(optimizer, D("gamma", 0));
             case "CosineAnnealingLR": return new CosineAnnealingLR(optimizer, I("T_max", 0), D("eta_min", 0), I("last_epoch", -1));
             case "LinearLR": return new LinearLR(optimizer, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5));
+            case "ConstantLR": return new ConstantLR(optimizer, D("factor", 1.0 / 3), I("total_iters", 5));
             case "LambdaLR": return new LambdaLR(optimizer, epoch => Math.Pow(0.95, epoch));
             case "OneCycleLR":
                 var maxLr = o.GetProperty("max_lr");
