@@ -16,7 +16,7 @@ internal static class FusedUpdates
     {
         if (parameter.DType is not (DType.Float32 or DType.Float64) || !parameter.IsContiguous) return false;
         foreach (var t in tensors)
-            if (t is not null && (t.DType != parameter.DType || !t.IsContiguous || t.NumElements != parameter.NumElements)) return false;
+            if (t is not null && (t.DType != parameter.DType || !t.IsContiguous || !t.Shape.Equals(parameter.Shape))) return false;
         return true;
     }
 

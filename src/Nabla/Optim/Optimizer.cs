@@ -86,6 +86,8 @@ public abstract class Optimizer
                 foreach (var p in group.Params)
                 {
                     if (p.Grad is not Tensor grad) continue;
+                    if (!grad.Shape.Equals(p.Shape))
+                        throw new ShapeException($"{Name}.Step: a parameter of shape {p.Shape} has a gradient of shape {grad.Shape}.");
                     if (!state.TryGetValue(p, out var parameterState))
                     {
                         state[p] = parameterState = [];

@@ -128,6 +128,17 @@ public class OptimizerBehaviourTests
     }
 
     [Fact]
+    public void Step_rejects_a_gradient_of_the_wrong_shape()
+    {
+        var p = Tensor.Ones([2, 2], requiresGrad: true);
+        var adam = new Adam([p]);
+        p.Grad = Tensor.Ones([4]);
+        var error = Assert.Throws<ShapeException>(() => adam.Step());
+        Assert.Contains("Adam.Step", error.Message);
+        Assert.Contains("[4]", error.Message);
+    }
+
+    [Fact]
     public void Step_updates_in_place_without_recording_history()
     {
         var p = Tensor.Ones([2], requiresGrad: true);
