@@ -35,6 +35,7 @@ public class SchedulerFixtureTests
     [InlineData("cosine_annealing_lr_restarts_eta_min")]
     [InlineData("linear_lr_warmup")]
     [InlineData("one_cycle_cos")]
+    [InlineData("cosine_warm_restarts_t_mult")]
     [InlineData("sequential_warmup_cosine")]
     public void Scheduler_state_dict_round_trip_continues_the_sequence(string name)
     {
@@ -54,6 +55,27 @@ public class SchedulerFixtureTests
         {
             resumed.Step();
             AssertSequenceClose(lrs[t], resumed.GetLastLr(), $"{name}: lr after {t} steps (resumed at 12)");
+        }
+    }
+
+    public static TheoryData<string> FractionalCases => OptimFixtures.Names("warm_restarts_fractional");
+
+    [Theory]
+    [MemberData(nameof(FractionalCases))]
+    public void CosineAnnealingWarmRestarts_matches_pytorch_at_fractional_epochs(string name)
+    {
+        var c = OptimFixtures.Case("warm_restarts_fractional", name);
+        var groupLrs = c.GetProperty("group_lrs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var groups = groupLrs.Select(lr => new ParamGroup([Tensor.Zeros([1], requiresGrad: true)], new Dictionary<string, object> { ["lr"] = lr })).ToList();
+        var o = c.GetProperty("options");
+        var scheduler = new CosineAnnealingWarmRestarts(new SGD(groups, lr: groupLrs[0]), o.GetProperty("T_0").GetInt32(),
+                                                         o.GetProperty("T_mult").GetInt32(), o.TryGetProperty("eta_min", out var m) ? m.GetDouble() : 0);
+        var epochs = c.GetProperty("epochs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var lrs = c.GetProperty("lrs");
+        for (int t = 0; t < epochs.Length; t++)
+        {
+            scheduler.Step(epochs[t]);
+            AssertSequenceClose(lrs[t], scheduler.GetLastLr(), $"{name}: lr at epoch {epochs[t]}");
         }
     }
 
@@ -155,6 +177,7 @@ public class SchedulerFixtureTests
             case "ExponentialLR": return new ExponentialLR(optimizer, D("gamma", 0));
             case "CosineAnnealingLR": return new CosineAnnealingLR(optimizer, I("T_max", 0), D("eta_min", 0), I("last_epoch", -1));
             case "LinearLR": return new LinearLR(optimizer, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5));
+            case "CosineAnnealingWarmRestarts": return new CosineAnnealingWarmRestarts(optimizer, I("T_0", 0), I("T_mult", 1), D("eta_min", 0));
             case "ConstantLR": return new ConstantLR(optimizer, D("factor", 1.0 / 3), I("total_iters", 5));
             case "LambdaLR": return new LambdaLR(optimizer, epoch => Math.Pow(0.95, epoch));
             case "OneCycleLR":
