@@ -65,7 +65,7 @@ public class OptimizerBehaviourTests
         var a = Tensor.Zeros([2], requiresGrad: true);
         var b = Tensor.Zeros([3], requiresGrad: true);
         var c = Tensor.Zeros([1], requiresGrad: true);
-        var adam = new Adam([new ParamGroup([a, b]), new ParamGroup([c], new Dictionary<string, object> { ["lr"] = 0.1 })], lr: 0.01);
+        var adam = new Adam([new ParamGroup([a, b]), new ParamGroup([c], new() { ["lr"] = 0.1 })], lr: 0.01);
         a.Grad = Tensor.Ones([2]);
         c.Grad = Tensor.Ones([1]);
         adam.Step();
