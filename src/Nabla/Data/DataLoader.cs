@@ -70,7 +70,11 @@ public sealed class DataLoader<T> : DataLoader<T, T>
 /// of that many while the consumer trains on the current one. Batches come in the same order
 /// and with the same values as without prefetch. An exception thrown while loading is rethrown,
 /// with its original type and stack, on the consuming thread at the batch where it happened.
-/// Leaving the loop early (<c>break</c>, an exception) stops and joins the thread.
+/// Leaving the loop early (<c>break</c>, an exception) stops and joins the thread. A random
+/// transform in the data set then runs on that thread, beside the training thread: give it its
+/// own <see cref="Nabla.Generator"/> rather than <see cref="Nabla.Generator.Default"/>, which
+/// dropout and initialisation draw from at the same time (a generator is not thread-safe), or
+/// set <c>prefetch: 0</c>.
 /// </para>
 /// <para>
 /// Fast path: when the data set implements <see cref="IBatchDataset{TBatch}"/> (as
