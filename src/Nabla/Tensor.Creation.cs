@@ -39,6 +39,12 @@ public partial class Tensor
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
     public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false) => Filled(shape, value, dtype, requiresGrad, "Full");
 
+    /// <summary>A tensor filled with an integer (Int64 unless <paramref name="dtype"/> says otherwise), like <c>torch.full(size, 3)</c>.</summary>
+    public static Tensor Full(ReadOnlySpan<int> shape, long value, DType dtype = DType.Int64, bool requiresGrad = false) => Filled(shape, value, dtype, requiresGrad, "Full");
+
+    /// <summary>A Bool tensor filled with <paramref name="value"/>, like <c>torch.full(size, True)</c>.</summary>
+    public static Tensor Full(ReadOnlySpan<int> shape, bool value) => Filled(shape, value ? 1 : 0, DType.Bool, false, "Full");
+
     /// <summary>A tensor whose contents are unspecified (<c>torch.empty</c>); Nabla gives zeros for small ones.</summary>
     public static Tensor Empty(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Uninitialized(shape.ToArray(), dtype, "Empty");
 
@@ -88,7 +94,7 @@ public partial class Tensor
         double step = steps > 1 ? (end - start) / (steps - 1) : 0;
         // Like PyTorch, fill the second half backwards from the end so that the last value is exactly `end`.
         int half = steps / 2;
-        for (int i = 0; i < steps; i++) t.SetFlat(i, i < half ? start + step * i : end - step * (steps - 1 - i));
+        for (int i = 0; i < steps; i++) t.SetFlat(i, i < half || steps == 1 ? start + step * i : end - step * (steps - 1 - i));
         return t;
     }
 
@@ -207,5 +213,12 @@ public partial class Tensor
 
     /// <summary>Uses a C# number as a tensor operand (low priority in type promotion, like a Python number).</summary>
     internal static Tensor Wrap(double value) => Scalar(value, DType.Float64, wrapped: true);
+
+    /// <summary>
+    /// Wraps a number passed as a double to an API that also takes integers (Pow, Clamp, alpha):
+    /// whole values count as integers so that integer tensors stay integral, as with a Python int.
+    /// </summary>
+    internal static Tensor WrapNumber(double value) =>
+        value == Math.Floor(value) && Math.Abs(value) < 9007199254740992 ? Wrap((long)value) : Wrap(value);
     internal static Tensor Wrap(long value) => Scalar(value, DType.Int64, wrapped: true);
 }

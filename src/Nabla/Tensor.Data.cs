@@ -11,7 +11,7 @@ public partial class Tensor
     internal T[] Data<T>() => storage.As<T>();
 
     /// <summary>A span over the elements of a contiguous tensor.</summary>
-    internal Span<T> Span<T>() => storage.As<T>().AsSpan(offset, Count);
+    internal Span<T> Span<T>() => Count == 0 ? default : storage.As<T>().AsSpan(offset, Count);
 
     /// <summary>Strides of this tensor expanded to <paramref name="target"/> (0 for broadcast dims).</summary>
     internal int[] BroadcastStrides(ReadOnlySpan<int> target)
@@ -26,6 +26,7 @@ public partial class Tensor
     /// <summary>Copies (and converts) this tensor's elements into a contiguous tensor of the same shape.</summary>
     internal void CopyTo(Tensor destination)
     {
+        if (Count == 0) return;
         if (DType == destination.DType && IsContiguous && destination.IsContiguous && Count == destination.Count)
         {
             Array.Copy(storage.Data, offset, destination.storage.Data, destination.offset, Count);

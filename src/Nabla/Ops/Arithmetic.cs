@@ -54,7 +54,7 @@ public partial class Tensor
     /// <summary>this + alpha·other (<c>torch.add</c>).</summary>
     public Tensor Add(Tensor other, double alpha = 1)
     {
-        if (alpha != 1) other = other * alpha;
+        if (alpha != 1) other = other * WrapNumber(alpha);
         var result = Arithmetic<RowOps.Add>("Add", this, other, DTypes.ResultType(this, other));
         if (Node.ShouldRecord(this, other)) Node.Record(result, "AddBackward0", [this, other], g => [g, g]);
         return result;
@@ -66,7 +66,7 @@ public partial class Tensor
     /// <summary>this − alpha·other (<c>torch.sub</c>).</summary>
     public Tensor Sub(Tensor other, double alpha = 1)
     {
-        if (alpha != 1) other = other * alpha;
+        if (alpha != 1) other = other * WrapNumber(alpha);
         CheckNotBool("Sub", this, other);
         var result = Arithmetic<RowOps.Subtract>("Sub", this, other, DTypes.ResultType(this, other));
         if (Node.ShouldRecord(this, other))
@@ -112,6 +112,36 @@ public partial class Tensor
     /// <summary>this ÷ value.</summary>
     public Tensor Div(double value) => Div(Wrap(value));
 
+    /// <summary>
+    /// Division rounded as <paramref name="roundingMode"/> says (<c>torch.div(a, b, rounding_mode=…)</c>):
+    /// "trunc" rounds toward zero, "floor" toward −∞ (Python's <c>//</c>); integer operands stay integral.
+    /// The result is piecewise constant, so its gradient is zero.
+    /// </summary>
+    public Tensor Div(Tensor other, string roundingMode)
+    {
+        var dtype = DTypes.ResultType(this, other);
+        if (dtype == DType.Bool) dtype = DType.UInt8;
+        Tensor result;
+        try
+        {
+            result = roundingMode switch
+            {
+                "trunc" => Arithmetic<RowOps.TruncDivide>("Div", this, other, dtype),
+                "floor" => Arithmetic<RowOps.FloorDivide>("Div", this, other, dtype),
+                _ => throw new ArgumentException($"Div: roundingMode must be \"trunc\" or \"floor\", got \"{roundingMode}\".", nameof(roundingMode)),
+            };
+        }
+        catch (DivideByZeroException)
+        {
+            throw new ArgumentException($"Div: integer division by zero (shapes {Shape} and {other.Shape}).");
+        }
+        if (Node.ShouldRecord(this, other)) Node.Record(result, "DivBackward1", [this, other], g => [ZerosLike(g), ZerosLike(g)]);
+        return result;
+    }
+
+    /// <summary>Python's <c>a // b</c>: <c>Div(other, "floor")</c>.</summary>
+    public Tensor FloorDivide(Tensor other) => Div(other, "floor");
+
     /// <summary>−this (<c>torch.neg</c>).</summary>
     public Tensor Neg()
     {
@@ -130,11 +160,18 @@ public partial class Tensor
         {
             var (a, b) = (this, exponent);
             bool needA = a.RequiresGrad, needB = b.RequiresGrad;
-            Node.Record(result, "PowBackward1", [a, b], g => [
-                needA ? g * b * a.Pow(b - 1) : null,
-                // d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (the limit PyTorch uses)
-                needB ? Where(a.Eq(0) & b.Ge(0), ZerosLike(result), g * result * a.Log()) : null,
-            ], a, b, result);
+            Node.Record(result, "PowBackward1", [a, b], g =>
+            {
+                // Both rules run in the result's dtype, like PyTorch (a float32 base with a float64 exponent).
+                var (x, y) = (a.To(result.DType), b.To(result.DType));
+                return [
+                    // d(aᵇ)/da = b·aᵇ⁻¹, taken as 0 where b = 0 (also at a = 0)
+                    needA ? Where(y.Eq(0), ZerosLike(g), g * y * x.Pow(y - 1)) : null,
+                    // d(aᵇ)/db = aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (the limit PyTorch uses)
+                    // (the logarithm in the base's own dtype, as PyTorch computes it)
+                    needB ? Where(x.Eq(0) & y.Ge(0), ZerosLike(g), g * result * LogInOwnDType(a, result.DType)) : null,
+                ];
+            }, a, b, result);
         }
         return result;
     }
@@ -142,7 +179,7 @@ public partial class Tensor
     /// <summary>Elementwise power with a number exponent (<c>x ** 2</c>).</summary>
     public Tensor Pow(double exponent)
     {
-        var wrapped = Wrap(exponent);
+        var wrapped = WrapNumber(exponent);
         var dtype = DTypes.ResultType(this, wrapped);
         var result = exponent == 2 ? Arithmetic<RowOps.Multiply>("Pow", this, this, dtype) : PowForward(this, wrapped, dtype);
         if (Node.ShouldRecord(this))
@@ -154,12 +191,18 @@ public partial class Tensor
     }
 
     /// <summary>number ** tensor.</summary>
-    public static Tensor Pow(double @base, Tensor exponent) => Wrap(@base).Pow(exponent);
+    public static Tensor Pow(double @base, Tensor exponent) => WrapNumber(@base).Pow(exponent);
+
+    /// <summary>ln a computed in a's own floating dtype (correctly rounded through Float64), else in <paramref name="promoted"/>.</summary>
+    static Tensor LogInOwnDType(Tensor a, DType promoted) =>
+        a.DType == DType.Float32 ? a.To(DType.Float64).Log().To(DType.Float32)
+        : a.DType.IsFloatingPoint() ? a.Log() : a.To(promoted).Log();
 
     static Tensor PowForward(Tensor a, Tensor b, DType dtype)
     {
-        // TensorPrimitives.Pow is for floating types; integer powers go through Float64 and back.
-        var computeType = dtype.IsFloatingPoint() ? dtype : DType.Float64;
+        // Integer powers are exact and wrap on overflow, like PyTorch's (100¹⁰⁰ in uint8 is 0).
+        if (!dtype.IsFloatingPoint()) return Arithmetic<RowOps.IntegerPower>("Pow", a, b, dtype);
+        var computeType = dtype;
         var x = a.ToDTypeIfNeeded(computeType);
         var y = b.ToDTypeIfNeeded(computeType);
         var result = Uninitialized(Shape.Broadcast(a.shape, b.shape, "Pow"), computeType, "Pow");
@@ -168,7 +211,7 @@ public partial class Tensor
             if (computeType == DType.Float32) RunBinary<float, float>(x, y, result, System.Numerics.Tensors.TensorPrimitives.Pow);
             else RunBinary<double, double>(x, y, result, System.Numerics.Tensors.TensorPrimitives.Pow);
         }
-        return computeType == dtype ? result : result.ToDType(dtype);
+        return result;
     }
 
     /// <summary>Elementwise maximum (<c>torch.maximum</c>); NaN wins. Gradient split evenly on ties, as PyTorch does.</summary>

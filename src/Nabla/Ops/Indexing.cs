@@ -102,6 +102,7 @@ public partial class Tensor
     public Tensor IndexSelect(int dim, Tensor index)
     {
         int d = Shape.NormalizeDim(dim, Rank, "IndexSelect");
+        if (index.DType == DType.Int32) index = index.ToDType(DType.Int64); // PyTorch accepts int32 here
         CheckIndexTensor("IndexSelect", index);
         if (index.Rank > 1) throw new ShapeException($"IndexSelect: index must be 1-D, got shape {index.Shape}.");
         var source = Rank == 0 ? Reshape(1) : this;

@@ -16,7 +16,9 @@ public static class Linalg
         if (!a.DType.IsFloatingPoint())
             throw new DTypeException($"{op}: expects a floating-point tensor, got {a.DType.TorchName()}.");
         int n = a.Shape[-1];
-        return (a.Detach().Contiguous(), n == 0 ? 0 : (int)(a.NumElements / Math.Max((long)n * n, 1)), n);
+        int batch = 1;
+        for (int i = 0; i < a.Rank - 2; i++) batch *= a.Shape[i];
+        return (a.Detach().Contiguous(), batch, n);
     }
 
     /// <summary>The inverse A⁻¹ (<c>torch.linalg.inv</c>); a singular matrix raises an error naming the batch entry.</summary>
@@ -81,7 +83,8 @@ public static class Linalg
         int k = rhs.Shape[-1];
         var lu = a.Detach().To(dtype).Expand([.. batchShape, n, n]).Clone();
         var result = rhs.Detach().To(dtype).Expand([.. batchShape, n, k]).Clone();
-        int batch = n == 0 ? 0 : (int)(lu.NumElements / Math.Max((long)n * n, 1));
+        int batch = 1;
+        foreach (int size in batchShape) batch *= size;
         var pivots = new int[batch * n];
         var singular = new bool[batch];
         if (dtype == DType.Float32)

@@ -39,6 +39,23 @@ public partial class Tensor
         return result;
     }
 
+    /// <summary>Largest integer ≤ x (<c>torch.floor</c>); zero gradient. Integers are returned unchanged.</summary>
+    public Tensor Floor() => Rounded<RowOps.Floor>("FloorBackward0");
+    /// <summary>Smallest integer ≥ x (<c>torch.ceil</c>); zero gradient.</summary>
+    public Tensor Ceil() => Rounded<RowOps.Ceiling>("CeilBackward0");
+    /// <summary>x rounded toward zero (<c>torch.trunc</c>); zero gradient.</summary>
+    public Tensor Trunc() => Rounded<RowOps.Truncate>("TruncBackward0");
+    /// <summary>x rounded to the nearest integer, halves to even (<c>torch.round</c>); zero gradient.</summary>
+    public Tensor Round() => Rounded<RowOps.Round>("RoundBackward0");
+
+    Tensor Rounded<TOp>(string name) where TOp : IFloatRow
+    {
+        if (!DType.IsFloatingPoint()) return Clone().Detach();
+        var result = FloatUnary<TOp>();
+        if (Node.ShouldRecord(this)) Node.Record(result, name, [this], g => [ZerosLike(g)]);
+        return result;
+    }
+
     /// <summary>1/√x.</summary>
     public Tensor Rsqrt() => Sqrt().Reciprocal();
 
@@ -74,7 +91,7 @@ public partial class Tensor
         return result;
     }
 
-    /// <summary>−1, 0 or +1 by sign (NaN stays NaN). Its gradient is zero.</summary>
+    /// <summary>−1, 0 or +1 by sign (NaN gives 0, as in PyTorch 1.13). Its gradient is zero.</summary>
     public Tensor Sign()
     {
         Tensor result;
@@ -82,7 +99,6 @@ public partial class Tensor
         {
             var zero = Scalar(0, DType == DType.Bool ? DType.UInt8 : DType);
             result = Gt(zero).ToDType(DTypeOrByte) - Lt(zero).ToDType(DTypeOrByte);
-            if (DType.IsFloatingPoint()) result = Where(IsNaN(), this, result);
             if (DType == DType.Bool) result = result.ToDType(DType.Bool);
         }
         if (Node.ShouldRecord(this)) Node.Record(result, "SignBackward0", [this], g => [ZerosLike(g)]);
@@ -99,8 +115,8 @@ public partial class Tensor
         using (GradMode.Set(false))
         {
             result = this;
-            if (min is double lo) result = result.Maximum(Wrap(lo).ToDType(DTypes.ResultType(this, Wrap(lo))));
-            if (max is double hi) result = result.Minimum(Wrap(hi).ToDType(DTypes.ResultType(result, Wrap(hi))));
+            if (min is double lo) result = result.Maximum(WrapNumber(lo).ToDType(DTypes.ResultType(this, WrapNumber(lo))));
+            if (max is double hi) result = result.Minimum(WrapNumber(hi).ToDType(DTypes.ResultType(result, WrapNumber(hi))));
             if (ReferenceEquals(result, this)) result = Clone();
         }
         if (Node.ShouldRecord(this))

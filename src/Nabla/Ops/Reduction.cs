@@ -219,14 +219,34 @@ public partial class Tensor
         long count = 1;
         for (int i = 0; i < Rank; i++) if (reduced[i]) count *= shape[i];
         var centered = this - Mean(dims, keepDim: true);
-        return (centered * centered).Sum(dims, keepDim) / (double)Math.Max(count - (unbiased ? 1 : 0), 0);
+        long degreesOfFreedom = count - (unbiased ? 1 : 0);
+        if (degreesOfFreedom > 0 || Rank > 0) return (centered * centered).Sum(dims, keepDim) / (double)Math.Max(degreesOfFreedom, 0);
+        // A 0-dim input with Bessel's correction: the variance is undefined (NaN) and PyTorch 1.13's
+        // gradient is ±∞ (over a dim, N ≤ correction gives NaN gradients, which the formula above yields).
+        Tensor result;
+        using (GradMode.Set(false)) result = (centered * centered).Sum(dims, keepDim) / 0.0;
+        if (Node.ShouldRecord(this))
+        {
+            var inputShape = shape;
+            Node.Record(result, "VarBackward0", [this], g => [ExpandReduced(g * double.PositiveInfinity, ReducedDims(dims, "Var"), keepDim, inputShape)]);
+        }
+        return result;
     }
 
     /// <summary>Variance over one dim.</summary>
     public Tensor Var(int dim, bool unbiased = true, bool keepDim = false) => Var([dim], unbiased, keepDim);
 
     /// <summary>Standard deviation over dims (<c>torch.std</c>).</summary>
-    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
+    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false)
+    {
+        var variance = Var(dims, unbiased, keepDim);
+        Tensor result;
+        using (GradMode.Set(false)) result = variance.Sqrt();
+        // d√v/dv = 1/(2√v), taken as 0 where the deviation is 0 (constant inputs), as PyTorch does.
+        if (Node.ShouldRecord(variance))
+            Node.Record(result, "StdBackward0", [variance], g => [Where(result.Eq(0), ZerosLike(g), g / (result * 2))], result);
+        return result;
+    }
 
     /// <summary>Standard deviation over one dim.</summary>
     public Tensor Std(int dim, bool unbiased = true, bool keepDim = false) => Std([dim], unbiased, keepDim);
@@ -253,6 +273,7 @@ public partial class Tensor
 
     Tensor AbsMax(int[]? dims, bool keepDim)
     {
+        if (NumElements == 0) return Sum(dims, keepDim) * 0; // max of nothing is 0 for a norm; kept in the graph
         var abs = Abs();
         if (dims == null || dims.Length == 0) return keepDim ? abs.Max().Reshape([.. Enumerable.Repeat(1, Rank)]) : abs.Max();
         var result = abs;
@@ -266,6 +287,7 @@ public partial class Tensor
     public Tensor LogSumExp(int[] dims, bool keepDim = false)
     {
         var reduced = ReducedDims(dims, "LogSumExp");
+        if (NumElements == 0) return Sum(dims, keepDim) + double.NegativeInfinity; // ln Σ∅ = ln 0 = −∞, kept in the graph
         Tensor max;
         using (GradMode.Set(false))
         {

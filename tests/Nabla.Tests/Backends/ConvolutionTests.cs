@@ -21,6 +21,8 @@ public unsafe class ConvolutionTests
         { "groups 2", [2, 4, 6, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2] },
         { "depthwise", [3, 4, 7, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4] },
         { "depthwise multiplier 2 stride 2", [1, 3, 8, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3] },
+        { "depthwise dilation 2, stride 2 by 1, rectangular", [2, 5, 9, 10, 5, 3, 2, 2, 1, 2, 1, 2, 2, 5] },
+        { "depthwise wide rows (vector body)", [2, 3, 6, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3] },
         { "1x1", [3, 5, 4, 6, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1] },
         { "1x1 stride 2", [2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1] },
         { "1x1 pad 1", [1, 2, 3, 4, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1] },
@@ -84,6 +86,19 @@ public unsafe class ConvolutionTests
         // F(4×4, 3×3) rounds more than a plain dot product (transform coefficients up to 8 and 1/24);
         // with unit-scale data its error stays below 1e-5 of the output's scale for these channel counts.
         CheckAllPasses<float>(Geometry(parameters), 1e-4);
+    }
+
+    [Fact]
+    public void Conv2d_empty_batch_gives_zero_weight_gradient()
+    {
+        var g = new Conv2dGeometry(0, 16, 6, 6, 16, 3, 3, 1, 1, 1, 1);
+        var dw = Enumerable.Repeat(7f, (int)g.WeightSize).ToArray();
+        var db = Enumerable.Repeat(7f, 16).ToArray();
+        float[] none = [0f];
+        fixed (float* pNone = none, pdw = dw, pdb = db)
+            Convolution.Conv2dBackwardWeight(g, pNone, pNone, pdw, pdb);
+        Assert.All(dw, v => Assert.Equal(0f, v));
+        Assert.All(db, v => Assert.Equal(0f, v));
     }
 
     [Fact]

@@ -88,7 +88,15 @@ public class WorkerPoolTests
         int[] phasesSeen = new int[participants];
         int counter = 0;
 
-        bool ran = WorkerPool.TryRun(participants, index =>
+        // TryRun declines while another test holds the pool (tests run in parallel): retry until it is free.
+        bool ran = false;
+        for (int attempt = 0; attempt < 2000 && !ran; attempt++)
+        {
+            ran = WorkerPool.TryRun(participants, Body);
+            if (!ran) Thread.Sleep(1);
+        }
+
+        void Body(int index)
         {
             threadIds[index] = Environment.CurrentManagedThreadId;
             for (int phase = 0; phase < 100; phase++)
@@ -105,7 +113,7 @@ public class WorkerPoolTests
 
                 barrier.SignalAndWait();
             }
-        });
+        }
 
         Assert.True(ran);
         Assert.Equal(participants, threadIds.Distinct().Count());

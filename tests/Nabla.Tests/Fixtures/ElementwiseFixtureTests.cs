@@ -25,8 +25,7 @@ public sealed class ElementwiseFixtureTests
             "sub" when c.Has("alpha") => Binary(r, (a, b) => a.Sub(b, c.Double("alpha"))),
             "sub" => Binary(r, (a, b) => a - b, (a, v) => a - v, (a, v) => a - v),
             "mul" => Binary(r, (a, b) => a * b, (a, v) => a * v, (a, v) => a * v),
-            "div" when c.Has("rounding_mode") => throw new NotSupportedException(
-                $"{c.Name}: Nabla's Div has no rounding_mode (PyTorch div(..., rounding_mode='{c.String("rounding_mode")}')."),
+            "div" when c.Has("rounding_mode") => Binary(r, (a, b) => a.Div(b, c.String("rounding_mode")!)),
             "div" => Binary(r, (a, b) => a / b, (a, v) => a / v, (a, v) => a / v),
             // C# has Pow(double) only: x.Pow(2) is what a user writes for PyTorch's x ** 2.
             "pow" => Binary(r, (a, b) => a.Pow(b), (a, v) => a.Pow(v), scalarFirst: Tensor.Pow),

@@ -88,7 +88,7 @@ public sealed class FixtureRun
                 leaves.Add(bases[i]!);
                 expectedGrads.Add((i, g));
             }
-        var grads = NablaBridge.Grad(roots, rootGrads, leaves);
+        var grads = NablaBridge.Backward(roots, rootGrads, leaves);
         for (int k = 0; k < leaves.Count; k++)
         {
             var (input, expected) = expectedGrads[k];

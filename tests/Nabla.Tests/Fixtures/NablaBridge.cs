@@ -35,6 +35,18 @@ internal static class NablaBridge
         return Autograd.Grad([.. roots], [.. leaves], rootGrads.Count == 0 ? null : [.. rootGrads], allowUnused: true);
     }
 
+    /// <summary>
+    /// The leaves' gradients of sum(roots · rootGrads): <c>root.Backward(gradient)</c> then each
+    /// leaf's <see cref="Tensor.Grad"/> for one root (the everyday path), <c>Autograd.Grad</c>
+    /// for several (split, chunk, max with dim). Null where no gradient reached a leaf.
+    /// </summary>
+    public static Tensor?[] Backward(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, IReadOnlyList<Tensor> leaves)
+    {
+        if (roots.Count != 1) return Grad(roots, rootGrads, leaves);
+        roots[0].Backward(rootGrads[0]);
+        return [.. leaves.Select(leaf => leaf.Grad)];
+    }
+
     /// <summary>Hessian of a scalar function (<c>torch.autograd.functional.hessian</c>).</summary>
     public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor x) => Autograd.Hessian(f, x);
 
@@ -154,10 +166,12 @@ internal static class NablaBridge
                     : Tensor.Eye(c.Int("n"), c.Has("m") ? c.Int("m") : null);
             case "full":
                 var fill = c.Raw("fill_value");
-                double value = fill.ValueKind is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
-                    ? (fill.GetBoolean() ? 1 : 0) : c.Double("fill_value");
-                // C# Full takes the value as a double: without dtype it is Float32 whatever the value's type.
-                return dtype is { } fd ? Tensor.Full(c.Ints("size"), value, fd) : Tensor.Full(c.Ints("size"), value);
+                if (fill.ValueKind is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False)
+                    return dtype is { } bd ? Tensor.Full(c.Ints("size"), fill.GetBoolean() ? 1.0 : 0.0, bd) : Tensor.Full(c.Ints("size"), fill.GetBoolean());
+                // A JSON integer is a Python int: C#'s long overload infers Int64 like torch.full.
+                if (c.IsInteger("fill_value"))
+                    return dtype is { } id ? Tensor.Full(c.Ints("size"), (long)c.Double("fill_value"), id) : Tensor.Full(c.Ints("size"), (long)c.Double("fill_value"));
+                return dtype is { } fd ? Tensor.Full(c.Ints("size"), c.Double("fill_value"), fd) : Tensor.Full(c.Ints("size"), c.Double("fill_value"));
             default:
                 throw new NotSupportedException($"{c.Name}: no Nabla mapping for op '{c.Op}'.");
         }

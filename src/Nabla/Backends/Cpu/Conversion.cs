@@ -44,9 +44,17 @@ internal static class Conversion
         }
     }
 
+    static bool IsInteger<T>() => typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(byte);
+
     static void Convert<TFrom, TTo>(ReadOnlySpan<TFrom> x, Span<TTo> y) where TFrom : unmanaged, INumber<TFrom> where TTo : unmanaged, INumber<TTo>
     {
         if (typeof(TFrom) == typeof(TTo)) System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(x).CopyTo(y);
+        else if (IsInteger<TTo>())
+        {
+            // Like C casts in PyTorch: floats truncate toward zero (through Int64), integers keep their low bits (wrap).
+            for (int i = 0; i < x.Length; i++)
+                y[i] = IsInteger<TFrom>() ? TTo.CreateTruncating(x[i]) : TTo.CreateTruncating(long.CreateSaturating(x[i]));
+        }
         else TensorPrimitives.ConvertTruncating(x, y);
     }
 }

@@ -15,7 +15,8 @@ namespace Nabla.Backends.Cpu;
 /// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced), or Winograd for 3×3 stride 1.</item>
 /// </list>
 /// Small images are batched several samples per GEMM and large ones split into bands of output
-/// rows (see <see cref="Plan"/>). A 1×1 convolution with stride 1 and no padding
+/// rows (see <see cref="Plan"/>). Depthwise layers (one input channel per output channel) take the direct
+/// <see cref="DepthwiseConvolution"/> kernels. A 1×1 convolution with stride 1 and no padding
 /// needs no im2col: the input planes already are the column matrix. Work is split over
 /// (sample, group) pairs through <see cref="WorkerPool"/>; the GEMM is called from inside the
 /// parallel bodies. Kernels trust their inputs (checked at the public boundary above them).
@@ -90,6 +91,11 @@ internal static unsafe class Convolution
             Winograd.Forward(g, input, weight, transposedFlipped: false, bias, output);
             return;
         }
+        if (DepthwiseConvolution.Applies(g))
+        {
+            DepthwiseConvolution.Forward(g, input, weight, bias, output);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
         ForEachTask(plan.Blocks * groups, (participant, task) => ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output));
@@ -149,6 +155,11 @@ internal static unsafe class Convolution
             Winograd.Forward(Winograd.Adjoint(g), gradOutput, weight, transposedFlipped: true, null, gradInput);
             return;
         }
+        if (DepthwiseConvolution.Applies(g))
+        {
+            DepthwiseConvolution.BackwardInput(g, gradOutput, weight, gradInput);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
         ForEachTask(plan.Blocks * groups, (participant, task) => BackwardInputBlock(g, plan, task / groups, task % groups, gradOutput, weight, gradInput));
@@ -187,6 +198,13 @@ internal static unsafe class Convolution
         if (WinogradEnabled && Winograd.Applies(g))
         {
             Winograd.BackwardWeight(g, input, gradOutput, gradWeight);
+            if (gradBias != null)
+                ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
+            return;
+        }
+        if (DepthwiseConvolution.Applies(g))
+        {
+            DepthwiseConvolution.BackwardWeight(g, input, gradOutput, gradWeight);
             if (gradBias != null)
                 ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
             return;

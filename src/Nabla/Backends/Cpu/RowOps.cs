@@ -67,6 +67,99 @@ internal static class RowOps
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(y, x, d);
     }
 
+    /// <summary>Quotient rounded toward zero (<c>div(rounding_mode='trunc')</c>); integers divide exactly.</summary>
+    public struct TruncDivide : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y[i]);
+        }
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y);
+        }
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x, y[i]);
+        }
+        static T Quotient<T>(T a, T b) where T : INumber<T> =>
+            !IsFloat<T>() ? a / b : T.CreateTruncating(Math.Truncate(double.CreateTruncating(a) / double.CreateTruncating(b)));
+    }
+
+    /// <summary>Quotient rounded toward −∞ (<c>div(rounding_mode='floor')</c>, Python's <c>//</c>), with PyTorch's fmod-based rule for floats.</summary>
+    public struct FloorDivide : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y[i]);
+        }
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x[i], y);
+        }
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Quotient(x, y[i]);
+        }
+        static T Quotient<T>(T a, T b) where T : INumber<T>
+        {
+            if (!IsFloat<T>())
+            {
+                T q = a / b;
+                // Integer division truncates; step down when the signs differ and there is a remainder.
+                if (q * b != a && (a < T.Zero) != (b < T.Zero)) q -= T.One;
+                return q;
+            }
+            double x = double.CreateTruncating(a), y = double.CreateTruncating(b);
+            if (y == 0) return T.CreateTruncating(x / y);
+            double mod = x % y; // C#'s % on doubles is C's fmod
+            double div = (x - mod) / y;
+            if (mod != 0 && (y < 0) != (mod < 0)) div -= 1;
+            double floor = Math.Floor(div);
+            if (div - floor > 0.5) floor += 1;
+            return T.CreateTruncating(div == 0 ? Math.CopySign(0.0, x / y) : floor);
+        }
+    }
+
+    /// <summary>Integer power by repeated squaring in the element type, wrapping on overflow like PyTorch's.</summary>
+    public struct IntegerPower : IArithmeticRow
+    {
+        public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Power(x[i], y[i]);
+        }
+        public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Power(x[i], y);
+        }
+        public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = Power(x, y[i]);
+        }
+        static T Power<T>(T @base, T exponent) where T : INumber<T>
+        {
+            if (exponent < T.Zero)
+                throw new ArgumentException("Pow: integers to negative integer powers are not allowed.");
+            T result = T.One;
+            ulong e = ulong.CreateTruncating(exponent);
+            while (e != 0)
+            {
+                if ((e & 1) != 0) result = unchecked(result * @base);
+                @base = unchecked(@base * @base);
+                e >>= 1;
+            }
+            return result;
+        }
+    }
+
+    static bool IsFloat<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
+
+    public struct Floor : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Floor(x, d); }
+    public struct Ceiling : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Ceiling(x, d); }
+    public struct Truncate : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Truncate(x, d); }
+    /// <summary>Round half to even, like <c>torch.round</c>.</summary>
+    public struct Round : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Round(x, MidpointRounding.ToEven, d); }
+
     public struct Exp : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, d); }
     public struct Log : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, d); }
     public struct Log1p : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.LogP1(x, d); }

@@ -28,11 +28,11 @@ internal static unsafe class Winograd
     private const int TargetTiles = 96; // GEMM rows per block: enough for the micro-kernel, small enough for L2
 
     /// <summary>
-    /// Whether <see cref="Forward{T}"/> handles this convolution: 3×3, stride 1, dilation 1, one group,
+    /// Whether <see cref="Forward{T}"/> handles this convolution: a non-empty batch, 3×3, stride 1, dilation 1, one group,
     /// padding ≤ 2 (≥ 0 for the adjoint), enough channels on both sides for the GEMMs to pay, AVX-512 present.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        Vector512.IsHardwareAccelerated && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1 &&
+        Vector512.IsHardwareAccelerated && g.Batch > 0 && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideH == 1 && g.StrideW == 1 &&
         g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 &&
         g.InChannels >= 16 && g.OutChannels >= 16 && g.OutHeight >= 2 && g.OutWidth >= 2 &&
         TransformedSampleElements(g) <= MaxTransformedSampleElements;
