@@ -103,8 +103,8 @@ public static class CliApp
                 Limit = parse.GetValue(limit),
                 StopAfterBatches = parse.GetValue(stopAfter),
             };
-            IAnsiConsole console = CreateConsole(settings.Json ? stderr : stdout);
-            return Guarded(stderr, () => new TrainRun(settings, console, stdout, stop).Run());
+            TextWriter log = settings.Json ? stderr : stdout;
+            return Guarded(stderr, () => new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run());
         });
         return command;
     }
@@ -162,16 +162,8 @@ public static class CliApp
     }
 
     /// <summary>A Spectre console writing to <paramref name="writer"/>; interactive (live progress) only on a terminal.</summary>
-    public static IAnsiConsole CreateConsole(TextWriter writer)
-    {
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
-        if (!console.Profile.Capabilities.Interactive)
-        {
-            // A log file or a pipe has no width: do not wrap the summary lines at 80 columns.
-            console.Profile.Width = 1000;
-        }
-        return console;
-    }
+    public static IAnsiConsole CreateConsole(TextWriter writer) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
 
     // Expected failures (bad paths, bad checkpoints, bad options) end with one line, not a stack trace.
     private static int Guarded(TextWriter stderr, Func<int> action)

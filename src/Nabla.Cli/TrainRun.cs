@@ -24,18 +24,22 @@ public sealed class TrainRun
 
     private readonly TrainSettings settings;
     private readonly IAnsiConsole console;
+    private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
 
     /// <summary>A run of <paramref name="settings"/>.</summary>
     /// <param name="settings">The command's options.</param>
-    /// <param name="console">Where the progress and summaries go (stderr under <c>--json</c>).</param>
+    /// <param name="console">Where the live progress bar goes (stderr under <c>--json</c>).</param>
+    /// <param name="log">Where the header and summary lines go, the writer under <paramref name="console"/>
+    /// (written directly so that Spectre does not hard-wrap them at the terminal's width).</param>
     /// <param name="stdout">Where the JSON result goes.</param>
     /// <param name="stop">Set by Ctrl-C; checked after every batch.</param>
-    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter stdout, StopSignal stop)
+    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
     {
         this.settings = settings;
         this.console = console;
+        this.log = log;
         this.stdout = stdout;
         this.stop = stop;
     }
@@ -73,7 +77,7 @@ public sealed class TrainRun
         MnistData testData = DataSource.Load(train: false, dataOption, limit);
         if (trainData.IsEmbeddedSample && dataOption is null)
         {
-            console.WriteLine(DataSource.SampleNotice);
+            log.WriteLine(DataSource.SampleNotice);
         }
 
         // Same order of draws in a fresh and in a resumed run: seed, build (initial weights), then restore.
@@ -101,7 +105,7 @@ public sealed class TrainRun
         }
         lr = optimizer.ParamGroups[0].Lr;
 
-        console.WriteLine(
+        log.WriteLine(
             $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
             $"({trainData.Count:N0} train / {testData.Count:N0} test images, {trainData.Source}): " +
             $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
@@ -123,8 +127,8 @@ public sealed class TrainRun
             {
                 state.DefaultGeneratorState = Generator.Default.GetState();
                 string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
-                console.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
-                console.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
+                log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
+                log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                 return InterruptedExitCode;
             }
             double testAccuracy = Trainer.Evaluate(model, testLoader);
@@ -132,7 +136,7 @@ public sealed class TrainRun
             state.History.Add(metrics);
             state.CompletedEpochs = epoch;
             state.Partial = new EpochTotals();
-            console.WriteLine(SummaryLine(metrics, epochs));
+            log.WriteLine(SummaryLine(metrics, epochs));
             CurvePlot.Save(state.History, plotPath, $"{spec.Name} on Fashion-MNIST");
             if (settings.Checkpoint is not null || stop.Requested)
             {
@@ -141,8 +145,8 @@ public sealed class TrainRun
                 string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
                 if (stop.Requested)
                 {
-                    console.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
-                    console.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
+                    log.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
+                    log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                     return InterruptedExitCode;
                 }
             }
@@ -152,11 +156,11 @@ public sealed class TrainRun
         {
             CurvePlot.Save(state.History, plotPath, $"{spec.Name} on Fashion-MNIST");
             PlotPath = plotPath;
-            console.WriteLine($"Plot of the training curves: {plotPath}");
+            log.WriteLine($"Plot of the training curves: {plotPath}");
         }
         if (settings.Checkpoint is not null)
         {
-            console.WriteLine($"Checkpoint: {CheckpointStore.PathIn(runDirectory)}");
+            log.WriteLine($"Checkpoint: {CheckpointStore.PathIn(runDirectory)}");
         }
         if (settings.Json)
         {
