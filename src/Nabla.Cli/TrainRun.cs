@@ -137,7 +137,7 @@ public sealed class TrainRun
             state.CompletedEpochs = epoch;
             state.Partial = new EpochTotals();
             log.WriteLine(SummaryLine(metrics, epochs));
-            CurvePlot.Save(state.History, plotPath, $"{spec.Name} on Fashion-MNIST");
+            TryPlot(state.History, plotPath, spec.Name);
             if (settings.Checkpoint is not null || stop.Requested)
             {
                 state.LoaderState = trainLoader.GetState();
@@ -152,9 +152,8 @@ public sealed class TrainRun
             }
         }
 
-        if (state.History.Count > 0)
+        if (state.History.Count > 0 && TryPlot(state.History, plotPath, spec.Name))
         {
-            CurvePlot.Save(state.History, plotPath, $"{spec.Name} on Fashion-MNIST");
             PlotPath = plotPath;
             log.WriteLine($"Plot of the training curves: {plotPath}");
         }
@@ -169,6 +168,27 @@ public sealed class TrainRun
         }
         return 0;
     }
+
+    // The plot draws with SkiaSharp's native library; where it cannot load, training goes on without a plot.
+    private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
+    {
+        try
+        {
+            CurvePlot.Save(history, path, $"{model} on Fashion-MNIST");
+            return true;
+        }
+        catch (Exception exception) when (exception is DllNotFoundException or TypeInitializationException or IOException or UnauthorizedAccessException)
+        {
+            if (!plotWarned)
+            {
+                log.WriteLine($"No plot: {exception.GetBaseException().Message}");
+                plotWarned = true;
+            }
+            return false;
+        }
+    }
+
+    private bool plotWarned;
 
     private void CheckResumable(ModelSpec spec, RunState saved, string runDirectory)
     {
