@@ -21,7 +21,7 @@ namespace Nabla.Data;
 /// </example>
 public sealed class DataLoader<T> : DataLoader<T, T>
 {
-    /// <summary>A loader over <paramref name="dataset"/>.</summary>
+    /// <summary>A loader over a map-style data set.</summary>
     /// <param name="dataset">The samples; held in memory, never re-read per epoch.</param>
     /// <param name="batchSize">Samples per batch (<c>batch_size</c>).</param>
     /// <param name="shuffle">Whether each epoch visits the samples in a new random order (<c>shuffle</c>).</param>
@@ -33,6 +33,19 @@ public sealed class DataLoader<T> : DataLoader<T, T>
     public DataLoader(Dataset<T> dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false,
         Func<IReadOnlyList<T>, T>? collate = null, Generator? generator = null, int prefetch = DefaultPrefetch)
         : base(dataset, collate ?? Collate.Default<T>(), batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: collate is null)
+    {
+    }
+
+    /// <summary>A loader over a stream of samples, batched in the order they come.</summary>
+    /// <param name="dataset">The samples.</param>
+    /// <param name="batchSize">Samples per batch (<c>batch_size</c>).</param>
+    /// <param name="dropLast">Whether to drop the last batch when it is smaller than <paramref name="batchSize"/> (<c>drop_last</c>).</param>
+    /// <param name="collate">Turns a list of samples into a batch; <see cref="Collate.Default{T}"/> when null (<c>collate_fn</c>).</param>
+    /// <param name="prefetch">Batches prepared ahead on a background thread; 0 loads each batch on the consuming thread.</param>
+    /// <exception cref="ArgumentException">An argument is out of range, or <typeparamref name="T"/> has no default collation and no collate function is given.</exception>
+    public DataLoader(IterableDataset<T> dataset, int batchSize = 1, bool dropLast = false,
+        Func<IReadOnlyList<T>, T>? collate = null, int prefetch = DefaultPrefetch)
+        : base(dataset, collate ?? Collate.Default<T>(), batchSize, dropLast, prefetch)
     {
     }
 }
@@ -49,14 +62,19 @@ public sealed class DataLoader<T> : DataLoader<T, T>
 /// Order: with <c>shuffle</c>, each epoch's order is <see cref="Tensor.RandPerm"/> drawn from
 /// <see cref="Generator"/> when the enumeration starts; the same seed gives the same epochs in
 /// every run, and saving <see cref="GetState"/> between epochs lets a resumed run continue with
-/// exactly the orders it would have had. Without <c>shuffle</c> the order is 0, 1, 2, ….
+/// exactly the orders it would have had. Without <c>shuffle</c> the order is 0, 1, 2, …; an
+/// <see cref="IterableDataset{T}"/> is batched in the order it yields.
 /// </para>
 /// <para>
 /// Prefetch: with <c>prefetch</c> &gt; 0, a background thread loads the next batches into a queue
 /// of that many while the consumer trains on the current one. Batches come in the same order
 /// and with the same values as without prefetch. An exception thrown while loading is rethrown,
 /// with its original type and stack, on the consuming thread at the batch where it happened.
-/// Leaving the loop early (<c>break</c>, an exception) stops and joins the thread.
+/// Leaving the loop early (<c>break</c>, an exception) stops and joins the thread. A random
+/// transform in the data set then runs on that thread, beside the training thread: give it its
+/// own <see cref="Nabla.Generator"/> rather than <see cref="Nabla.Generator.Default"/>, which
+/// dropout and initialisation draw from at the same time (a generator is not thread-safe), or
+/// set <c>prefetch: 0</c>.
 /// </para>
 /// <para>
 /// Fast path: when the data set implements <see cref="IBatchDataset{TBatch}"/> (as
@@ -69,10 +87,12 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     /// <summary>Batches prepared ahead by default: one being consumed, two waiting.</summary>
     public const int DefaultPrefetch = 2;
 
+    private readonly Dataset<TSample>? mapDataset;
+    private readonly IterableDataset<TSample>? iterableDataset;
     private readonly Func<IReadOnlyList<TSample>, TBatch> collate;
     private readonly IBatchDataset<TBatch>? batchDataset;
 
-    /// <summary>A loader over <paramref name="dataset"/> that collates with <paramref name="collate"/>.</summary>
+    /// <summary>A loader over a map-style data set that collates with <paramref name="collate"/>.</summary>
     /// <param name="dataset">The samples; held in memory, never re-read per epoch.</param>
     /// <param name="collate">Turns a list of samples into a batch (<c>collate_fn</c>).</param>
     /// <param name="batchSize">Samples per batch (<c>batch_size</c>).</param>
@@ -87,10 +107,32 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     {
     }
 
-    private protected DataLoader(Dataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize, bool shuffle,
-        bool dropLast, Generator? generator, int prefetch, bool usesDefaultCollate)
+    /// <summary>A loader over a stream of samples that collates with <paramref name="collate"/>; it cannot shuffle.</summary>
+    /// <param name="dataset">The samples.</param>
+    /// <param name="collate">Turns a list of samples into a batch (<c>collate_fn</c>).</param>
+    /// <param name="batchSize">Samples per batch (<c>batch_size</c>).</param>
+    /// <param name="dropLast">Whether to drop the last batch when it is smaller than <paramref name="batchSize"/> (<c>drop_last</c>).</param>
+    /// <param name="prefetch">Batches prepared ahead on a background thread; 0 loads each batch on the consuming thread.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1 or <paramref name="prefetch"/> &lt; 0.</exception>
+    public DataLoader(IterableDataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize = 1,
+        bool dropLast = false, int prefetch = DefaultPrefetch)
+        : this(collate, batchSize, shuffle: false, dropLast, generator: null, prefetch)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        iterableDataset = dataset;
+    }
+
+    private protected DataLoader(Dataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize, bool shuffle,
+        bool dropLast, Generator? generator, int prefetch, bool usesDefaultCollate)
+        : this(collate, batchSize, shuffle, dropLast, generator, prefetch)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        mapDataset = dataset;
+        batchDataset = usesDefaultCollate ? dataset as IBatchDataset<TBatch> : null;
+    }
+
+    private DataLoader(Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize, bool shuffle, bool dropLast, Generator? generator, int prefetch)
+    {
         ArgumentNullException.ThrowIfNull(collate);
         if (batchSize < 1)
         {
@@ -100,7 +142,6 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         {
             throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, $"DataLoader: prefetch must be 0 or more, got {prefetch}.");
         }
-        Dataset = dataset;
         this.collate = collate;
         BatchSize = batchSize;
         Shuffle = shuffle;
@@ -110,11 +151,10 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         // default one, so Generator.ManualSeed alone makes the shuffling reproducible; a loader
         // that does not shuffle leaves the default generator untouched.
         Generator = generator ?? new Generator(shuffle ? (long)Nabla.Generator.Default.NextUInt64() : 0);
-        batchDataset = usesDefaultCollate ? dataset as IBatchDataset<TBatch> : null;
     }
 
-    /// <summary>The data set the batches come from.</summary>
-    public Dataset<TSample> Dataset { get; }
+    /// <summary>The samples the batches come from: a <see cref="Dataset{T}"/> or an <see cref="IterableDataset{T}"/>.</summary>
+    public IEnumerable<TSample> Dataset => (IEnumerable<TSample>?)mapDataset ?? iterableDataset!;
 
     /// <summary>Samples per batch; the last batch may be smaller unless <see cref="DropLast"/>.</summary>
     public int BatchSize { get; }
@@ -129,19 +169,20 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     public int Prefetch { get; }
 
     /// <summary>
-    /// The generator that draws each epoch's order when <see cref="Shuffle"/> is set: the one passed
-    /// to the constructor, or one seeded from <see cref="Nabla.Generator.Default"/> when the loader
-    /// is built (only if it shuffles). Each epoch
-    /// advances it by one permutation.
+    /// The generator that draws each epoch's order when <see cref="Shuffle"/> is set: the one
+    /// passed to the constructor, or one seeded from <see cref="Nabla.Generator.Default"/> when the
+    /// loader is built (only if it shuffles). Each epoch advances it by one permutation.
     /// </summary>
     public Generator Generator { get; }
 
     /// <summary>Number of batches in an epoch (<c>len(loader)</c>).</summary>
+    /// <exception cref="NotSupportedException">The data set is an <see cref="IterableDataset{T}"/> whose length is unknown.</exception>
     public int Count
     {
         get
         {
-            int samples = Dataset.Count;
+            int samples = mapDataset?.Count ?? iterableDataset!.Count
+                ?? throw new NotSupportedException($"DataLoader: {iterableDataset!.GetType().Name} is an IterableDataset without a Count; the number of batches is unknown.");
             return DropLast ? samples / BatchSize : (int)(((long)samples + BatchSize - 1) / BatchSize);
         }
     }
@@ -162,16 +203,15 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     {
         // The order is drawn here, on the caller's thread and before any batch is loaded, so the
         // generator advances the same way with or without prefetch.
-        int[] order = Order();
-        int batchCount = Count;
-        return Prefetch == 0 ? Batches(order, batchCount) : Prefetched(order, batchCount);
+        IEnumerable<TBatch> batches = mapDataset is not null ? MapBatches(mapDataset, Order(mapDataset)) : StreamBatches(iterableDataset!);
+        return Prefetch == 0 ? batches.GetEnumerator() : Prefetched(batches);
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private int[] Order()
+    private int[] Order(Dataset<TSample> dataset)
     {
-        int count = Dataset.Count;
+        int count = dataset.Count;
         if (!Shuffle)
         {
             var identity = new int[count];
@@ -184,38 +224,53 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         return Tensor.RandPerm(count, Generator, DType.Int32).ToArray<int>();
     }
 
-    private TBatch LoadBatch(int[] order, int batch)
+    private IEnumerable<TBatch> MapBatches(Dataset<TSample> dataset, int[] order)
     {
-        int start = batch * BatchSize;
-        var indices = order.AsSpan(start, Math.Min(BatchSize, order.Length - start));
-        if (batchDataset is not null)
-        {
-            return batchDataset.GetBatch(indices);
-        }
-        var samples = new TSample[indices.Length];
-        for (int i = 0; i < indices.Length; i++)
-        {
-            samples[i] = Dataset[indices[i]];
-        }
-        return collate(samples);
-    }
-
-    private IEnumerator<TBatch> Batches(int[] order, int batchCount)
-    {
+        int batchCount = DropLast ? order.Length / BatchSize : (order.Length + BatchSize - 1) / BatchSize;
         for (int batch = 0; batch < batchCount; batch++)
         {
-            yield return LoadBatch(order, batch);
+            int start = batch * BatchSize;
+            int length = Math.Min(BatchSize, order.Length - start);
+            if (batchDataset is not null)
+            {
+                yield return batchDataset.GetBatch(order.AsSpan(start, length));
+                continue;
+            }
+            var samples = new TSample[length];
+            for (int i = 0; i < length; i++)
+            {
+                samples[i] = dataset[order[start + i]];
+            }
+            yield return collate(samples);
+        }
+    }
+
+    private IEnumerable<TBatch> StreamBatches(IterableDataset<TSample> dataset)
+    {
+        var samples = new List<TSample>(BatchSize);
+        foreach (TSample sample in dataset)
+        {
+            samples.Add(sample);
+            if (samples.Count == BatchSize)
+            {
+                yield return collate(samples.ToArray());
+                samples.Clear();
+            }
+        }
+        if (samples.Count > 0 && !DropLast)
+        {
+            yield return collate(samples.ToArray());
         }
     }
 
     // One loaded batch, or the exception that loading it threw.
     private readonly record struct Loaded(TBatch? Batch, ExceptionDispatchInfo? Error);
 
-    private IEnumerator<TBatch> Prefetched(int[] order, int batchCount)
+    private IEnumerator<TBatch> Prefetched(IEnumerable<TBatch> batches)
     {
         using var queue = new BlockingCollection<Loaded>(Prefetch);
         using var stop = new CancellationTokenSource();
-        var worker = new Thread(() => Produce(order, batchCount, queue, stop.Token))
+        var worker = new Thread(() => Produce(batches, queue, stop.Token))
         {
             IsBackground = true,
             Name = "Nabla.DataLoader prefetch",
@@ -238,32 +293,35 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         }
     }
 
-    private void Produce(int[] order, int batchCount, BlockingCollection<Loaded> queue, CancellationToken stop)
+    private static void Produce(IEnumerable<TBatch> batches, BlockingCollection<Loaded> queue, CancellationToken stop)
     {
         try
         {
             // Batches are data: no graph is recorded for them (GradMode is per thread).
             using (Autograd.NoGrad())
             {
-                for (int batch = 0; batch < batchCount && !stop.IsCancellationRequested; batch++)
+                using IEnumerator<TBatch> enumerator = batches.GetEnumerator();
+                while (!stop.IsCancellationRequested && enumerator.MoveNext())
                 {
-                    Loaded loaded;
-                    try
-                    {
-                        loaded = new Loaded(LoadBatch(order, batch), null);
-                    }
-                    catch (Exception exception)
-                    {
-                        queue.Add(new Loaded(default, ExceptionDispatchInfo.Capture(exception)), stop);
-                        return;
-                    }
-                    queue.Add(loaded, stop);
+                    queue.Add(new Loaded(enumerator.Current, null), stop);
                 }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The consumer left early; nobody waits for the remaining batches.
+        }
+        catch (Exception exception)
+        {
+            // Everything a data set or collate function throws goes to the consumer: an exception
+            // escaping a thread would end the process.
+            try
+            {
+                queue.Add(new Loaded(default, ExceptionDispatchInfo.Capture(exception)), stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
         finally
         {

@@ -60,11 +60,15 @@ public sealed class Adadelta : Optimizer
     {
         double lr = group.Lr, rho = group.GetDouble("rho"), eps = group.GetDouble("eps");
         double weightDecay = group.GetDouble("weight_decay");
+        bool maximize = group.GetBool("maximize");
         IncrementStep(state);
-        var g = group.GetBool("maximize") ? -grad : grad;
-        if (weightDecay != 0) g = g.Add(parameter, weightDecay);     // g ← g + λθ
         var squareAvg = state["square_avg"];
         var accDelta = state["acc_delta"];
+        if (FusedUpdates.TryAdadelta(parameter, grad, squareAvg, accDelta, lr, rho, eps, weightDecay, maximize)) return;
+
+        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
+        var g = maximize ? -grad : grad;
+        if (weightDecay != 0) g = g.Add(parameter, weightDecay);     // g ← g + λθ
         squareAvg.Mul_(rho).Addcmul_(g, g, 1 - rho);                 // v ← ρv + (1 − ρ)g²
         var std = squareAvg.Add(eps).Sqrt();                         // √(v + ε)
         var delta = accDelta.Add(eps).Sqrt().Div_(std).Mul_(g);      // Δ ← √(u + ε)/√(v + ε) · g

@@ -61,11 +61,15 @@ public sealed class Adagrad : Optimizer
     {
         double lr = group.Lr, lrDecay = group.GetDouble("lr_decay"), weightDecay = group.GetDouble("weight_decay");
         double eps = group.GetDouble("eps");
+        bool maximize = group.GetBool("maximize");
         double step = IncrementStep(state);
-        var g = group.GetBool("maximize") ? -grad : grad;
-        if (weightDecay != 0) g = g.Add(parameter, weightDecay);  // g ← g + λθ
         double clr = lr / (1 + (step - 1) * lrDecay);             // γ̃ ← γ / (1 + (t − 1)η)
         var sum = state["sum"];
+        if (FusedUpdates.TryAdagrad(parameter, grad, sum, clr, eps, weightDecay, maximize)) return;
+
+        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
+        var g = maximize ? -grad : grad;
+        if (weightDecay != 0) g = g.Add(parameter, weightDecay);  // g ← g + λθ
         sum.Addcmul_(g, g, 1);                                    // s ← s + g²
         var std = sum.Sqrt().Add_(eps);                           // √s + ε
         parameter.Addcdiv_(g, std, -clr);                         // θ ← θ − γ̃ g / (√s + ε)

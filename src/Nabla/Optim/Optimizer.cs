@@ -9,10 +9,24 @@ namespace Nabla.Optim;
 /// without recording autograd history; parameters whose <see cref="Tensor.Grad"/> is null are
 /// skipped and their state is left untouched.
 /// </summary>
+/// <example><code>
+/// var optimizer = new Adam(model.Parameters(), lr: 1e-3);
+/// for (int step = 0; step &lt; steps; step++)
+/// {
+///     optimizer.ZeroGrad();
+///     var loss = Functional.CrossEntropy(model.Call(x), y);
+///     loss.Backward();
+///     optimizer.Step();
+/// }
+/// </code></example>
 /// <remarks>
 /// A subclass declares its defaults, validates a group's hyper-parameters in
 /// <see cref="Validate"/>, creates a parameter's state in <see cref="InitState"/> and writes one
-/// parameter's update in <see cref="Update"/>.
+/// parameter's update in <see cref="Update"/>. The built-in optimizers update contiguous Float32 and
+/// Float64 tensors with fused vectorized kernels (one pass over memory) and other tensors with the
+/// equivalent tensor ops; both paths round identically, so results do not depend on the layout.
+/// Per-parameter step counts are zero-dimensional Float32 tensors (<c>state["step"]</c>), as in
+/// PyTorch 1.13, so a state dict holds tensors only.
 /// </remarks>
 public abstract class Optimizer
 {
@@ -86,6 +100,8 @@ public abstract class Optimizer
                 foreach (var p in group.Params)
                 {
                     if (p.Grad is not Tensor grad) continue;
+                    if (!grad.Shape.Equals(p.Shape))
+                        throw new ShapeException($"{Name}.Step: a parameter of shape {p.Shape} has a gradient of shape {grad.Shape}.");
                     if (!state.TryGetValue(p, out var parameterState))
                     {
                         state[p] = parameterState = [];

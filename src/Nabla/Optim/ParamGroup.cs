@@ -20,7 +20,7 @@ public sealed class ParamGroup
 
     /// <summary>A group of <paramref name="parameters"/>; hyper-parameters missing from
     /// <paramref name="options"/> are taken from the optimizer's defaults when the group is added.</summary>
-    public ParamGroup(IEnumerable<Tensor> parameters, IReadOnlyDictionary<string, object>? options = null)
+    public ParamGroup(IEnumerable<Tensor> parameters, Dictionary<string, object>? options = null)
     {
         Params = [.. parameters];
         if (options != null)

@@ -73,24 +73,30 @@ public sealed class RMSprop : Optimizer
     {
         double lr = group.Lr, alpha = group.GetDouble("alpha"), eps = group.GetDouble("eps");
         double weightDecay = group.GetDouble("weight_decay"), momentum = group.GetDouble("momentum");
+        bool maximize = group.GetBool("maximize"), centered = group.GetBool("centered");
         IncrementStep(state);
-        var g = group.GetBool("maximize") ? -grad : grad;
-        if (weightDecay != 0) g = g.Add(parameter, weightDecay);    // g ← g + λθ
         var squareAvg = state["square_avg"];
+        // A group may gain momentum or centering later (a scheduler cycling momentum): create the buffers then.
+        if (momentum > 0 && !state.ContainsKey("momentum_buffer")) state["momentum_buffer"] = Tensor.ZerosLike(parameter);
+        if (centered && !state.ContainsKey("grad_avg")) state["grad_avg"] = Tensor.ZerosLike(parameter);
+        var buffer = momentum > 0 ? state["momentum_buffer"] : null;
+        var gradAvg = centered ? state["grad_avg"] : null;
+        if (FusedUpdates.TryRMSprop(parameter, grad, squareAvg, gradAvg, buffer, lr, alpha, eps, momentum, weightDecay, maximize)) return;
+
+        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
+        var g = maximize ? -grad : grad;
+        if (weightDecay != 0) g = g.Add(parameter, weightDecay);    // g ← g + λθ
         squareAvg.Mul_(alpha).Addcmul_(g, g, 1 - alpha);            // v ← αv + (1 − α)g²
         Tensor avg;
-        if (group.GetBool("centered"))
+        if (gradAvg is not null)
         {
-            var gradAvg = state["grad_avg"];
             gradAvg.Mul_(alpha).Add_(g, 1 - alpha);                 // ḡ ← αḡ + (1 − α)g
             avg = (squareAvg - gradAvg * gradAvg).Sqrt();           // √(v − ḡ²)
         }
         else avg = squareAvg.Sqrt();                                // √v
         avg.Add_(eps);                                              // d ← … + ε
-        if (momentum > 0)
+        if (buffer is not null)
         {
-            // A group may gain momentum later (a scheduler cycling it): create the buffer then.
-            if (!state.TryGetValue("momentum_buffer", out var buffer)) state["momentum_buffer"] = buffer = Tensor.ZerosLike(parameter);
             buffer.Mul_(momentum).Addcdiv_(g, avg, 1);              // b ← μb + g/d
             parameter.Add_(buffer, -lr);                            // θ ← θ − γb
         }

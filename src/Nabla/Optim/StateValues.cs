@@ -55,6 +55,10 @@ internal static class StateValues
     public static bool ReadBool(IReadOnlyDictionary<string, string> state, string key, string owner) =>
         (bool)Decode(Find(state, key, owner))!;
 
+    /// <summary>Reads a string saved under <paramref name="key"/>.</summary>
+    public static string ReadString(IReadOnlyDictionary<string, string> state, string key, string owner) =>
+        Decode(Find(state, key, owner)) as string ?? throw new FormatException($"{owner}.LoadStateDict: '{key}' is not a string.");
+
     /// <summary>Reads a list of numbers saved under <paramref name="key"/>.</summary>
     public static double[] ReadDoubles(IReadOnlyDictionary<string, string> state, string key, string owner) =>
         (double[])Decode(Find(state, key, owner))!;

@@ -50,4 +50,31 @@ public class TensorDatasetTests
         Assert.Throws<ArgumentOutOfRangeException>(() => dataset[-1]);
         Assert.Throws<ArgumentOutOfRangeException>(() => dataset.GetBatch([0, 4]));
     }
+
+    [Fact]
+    public void GetBatch_equals_IndexSelect_for_every_layout()
+    {
+        var values = Tensor.Arange(0, 60, dtype: DType.Float32).Reshape(10, 6);
+        int[] rows = [4, 0, 1, 4];
+        var index = Tensor.From(new long[] { 4, 0, 1, 4 });
+        Tensor[] layouts =
+        [
+            values,                                  // contiguous
+            values.Narrow(0, 3, 5).Narrow(0, 0, 5),  // contiguous with an offset
+            values.Reshape(10, 2, 3).Transpose(1, 2),// strided
+            values.Clone().RequiresGrad_(),          // in the graph
+            Tensor.Arange(10).To(DType.UInt8),
+            Tensor.Arange(10) > 4,
+        ];
+
+        foreach (Tensor tensor in layouts)
+        {
+            Tensor batch = new TensorDataset(tensor).GetBatch(rows)[0];
+            Tensor expected = tensor.IndexSelect(0, index);
+            Assert.Equal(expected.Shape, batch.Shape);
+            Assert.Equal(expected.DType, batch.DType);
+            Assert.Equal(expected.ToArray<double>(), batch.ToArray<double>());
+        }
+        Assert.NotNull(new TensorDataset(layouts[3]).GetBatch(rows)[0].GradFn);
+    }
 }

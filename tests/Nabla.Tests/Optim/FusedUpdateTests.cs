@@ -3,7 +3,7 @@ using Nabla.Optim;
 namespace Nabla.Tests.Optim;
 
 /// <summary>
-/// SGD and Adam/AdamW update contiguous tensors with fused kernels and other tensors with tensor ops;
+/// Optimizers update contiguous tensors with fused kernels and other tensors with tensor ops;
 /// the two paths must agree bit for bit (same roundings in the same order).
 /// </summary>
 public class FusedUpdateTests
@@ -16,6 +16,10 @@ public class FusedUpdateTests
         { "adam", ps => new Adam(ps, lr: 0.01) },
         { "adam_amsgrad_decay_maximize", ps => new Adam(ps, lr: 0.01, weightDecay: 0.1, amsgrad: true, maximize: true) },
         { "adamw_amsgrad", ps => new AdamW(ps, lr: 0.02, betas: (0.8, 0.95), eps: 1e-6, weightDecay: 0.05, amsgrad: true) },
+        { "adagrad_decay_maximize", ps => new Adagrad(ps, lr: 0.1, lrDecay: 0.1, weightDecay: 0.1, initialAccumulatorValue: 0.1, maximize: true) },
+        { "rmsprop", ps => new RMSprop(ps, lr: 0.01) },
+        { "rmsprop_centered_momentum_decay", ps => new RMSprop(ps, lr: 0.01, alpha: 0.9, centered: true, momentum: 0.5, weightDecay: 0.1) },
+        { "adadelta_decay_maximize", ps => new Adadelta(ps, lr: 0.5, rho: 0.5, eps: 1e-4, weightDecay: 0.1, maximize: true) },
     };
 
     [Theory]

@@ -23,14 +23,38 @@ internal static class OptimFixtures
 
     public static float[] Floats(JsonElement array) => [.. array.EnumerateArray().Select(e => (float)e.GetDouble())];
 
+    public static double[] Doubles(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetDouble())];
+
+    /// <summary>The element type of a case ("float32" unless it says "float64").</summary>
+    public static DType DTypeOf(JsonElement c) =>
+        c.TryGetProperty("dtype", out var d) && d.GetString() == "float64" ? DType.Float64 : DType.Float32;
+
+    /// <summary>A tensor of the case's dtype from a JSON array of values.</summary>
+    public static Tensor TensorOf(JsonElement values, int[] shape, DType dtype) =>
+        dtype == DType.Float64 ? Tensor.From(Doubles(values), shape) : Tensor.From(Floats(values), shape);
+
+    /// <summary>Compares a tensor with JSON values: float32 within rtol 1e-6, float64 within rtol 1e-12.</summary>
+    public static void AssertClose(JsonElement expected, Tensor actual, string what)
+    {
+        if (actual.DType == DType.Float64)
+        {
+            var e = Doubles(expected);
+            var a = actual.ToArray<double>();
+            Assert.True(e.Length == a.Length, $"{what}: expected {e.Length} values, got {a.Length}.");
+            for (int i = 0; i < e.Length; i++)
+                Assert.True(Math.Abs(a[i] - e[i]) <= 1e-15 + 1e-12 * Math.Abs(e[i]), $"{what}[{i}]: expected {e[i]:R}, got {a[i]:R}.");
+        }
+        else AssertClose(Floats(expected), actual.ToArray<float>(), what);
+    }
+
     public static int[] Ints(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetInt32())];
 
     /// <summary>Fresh parameters with the fixture's initial values.</summary>
     public static Tensor[] Parameters(JsonElement c)
     {
         var shapes = c.GetProperty("shapes").EnumerateArray().Select(Ints).ToArray();
-        var initial = c.GetProperty("initial").EnumerateArray().Select(Floats).ToArray();
-        return [.. shapes.Select((s, i) => Tensor.From(initial[i], s).RequiresGrad_())];
+        var initial = c.GetProperty("initial");
+        return [.. shapes.Select((s, i) => TensorOf(initial[i], s, DTypeOf(c)).RequiresGrad_())];
     }
 
     /// <summary>A hyper-parameter value from JSON as the C# type ParamGroup keeps.</summary>

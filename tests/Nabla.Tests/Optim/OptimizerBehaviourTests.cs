@@ -65,7 +65,7 @@ public class OptimizerBehaviourTests
         var a = Tensor.Zeros([2], requiresGrad: true);
         var b = Tensor.Zeros([3], requiresGrad: true);
         var c = Tensor.Zeros([1], requiresGrad: true);
-        var adam = new Adam([new ParamGroup([a, b]), new ParamGroup([c], new Dictionary<string, object> { ["lr"] = 0.1 })], lr: 0.01);
+        var adam = new Adam([new ParamGroup([a, b]), new ParamGroup([c], new() { ["lr"] = 0.1 })], lr: 0.01);
         a.Grad = Tensor.Ones([2]);
         c.Grad = Tensor.Ones([1]);
         adam.Step();
@@ -125,6 +125,17 @@ public class OptimizerBehaviourTests
         Assert.True(adam.State.ContainsKey(withGrad));
         // Adam's first step moves by lr·sign(g) (up to ε).
         OptimFixtures.AssertClose([0.9f, 0.9f], withGrad.ToArray<float>(), "updated parameter");
+    }
+
+    [Fact]
+    public void Step_rejects_a_gradient_of_the_wrong_shape()
+    {
+        var p = Tensor.Ones([2, 2], requiresGrad: true);
+        var adam = new Adam([p]);
+        p.Grad = Tensor.Ones([4]);
+        var error = Assert.Throws<ShapeException>(() => adam.Step());
+        Assert.Contains("Adam.Step", error.Message);
+        Assert.Contains("[4]", error.Message);
     }
 
     [Fact]

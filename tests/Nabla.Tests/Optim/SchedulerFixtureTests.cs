@@ -35,6 +35,7 @@ public class SchedulerFixtureTests
     [InlineData("cosine_annealing_lr_restarts_eta_min")]
     [InlineData("linear_lr_warmup")]
     [InlineData("one_cycle_cos")]
+    [InlineData("cosine_warm_restarts_t_mult")]
     [InlineData("sequential_warmup_cosine")]
     public void Scheduler_state_dict_round_trip_continues_the_sequence(string name)
     {
@@ -55,6 +56,80 @@ public class SchedulerFixtureTests
             resumed.Step();
             AssertSequenceClose(lrs[t], resumed.GetLastLr(), $"{name}: lr after {t} steps (resumed at 12)");
         }
+    }
+
+    public static TheoryData<string> FractionalCases => OptimFixtures.Names("warm_restarts_fractional");
+
+    [Theory]
+    [MemberData(nameof(FractionalCases))]
+    public void CosineAnnealingWarmRestarts_matches_pytorch_at_fractional_epochs(string name)
+    {
+        var c = OptimFixtures.Case("warm_restarts_fractional", name);
+        var groupLrs = c.GetProperty("group_lrs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var groups = groupLrs.Select(lr => new ParamGroup([Tensor.Zeros([1], requiresGrad: true)], new Dictionary<string, object> { ["lr"] = lr })).ToList();
+        var o = c.GetProperty("options");
+        var scheduler = new CosineAnnealingWarmRestarts(new SGD(groups, lr: groupLrs[0]), o.GetProperty("T_0").GetInt32(),
+                                                         o.GetProperty("T_mult").GetInt32(), o.TryGetProperty("eta_min", out var m) ? m.GetDouble() : 0);
+        var epochs = c.GetProperty("epochs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var lrs = c.GetProperty("lrs");
+        for (int t = 0; t < epochs.Length; t++)
+        {
+            scheduler.Step(epochs[t]);
+            AssertSequenceClose(lrs[t], scheduler.GetLastLr(), $"{name}: lr at epoch {epochs[t]}");
+        }
+    }
+
+    public static TheoryData<string> PlateauCases => OptimFixtures.Names("plateau");
+
+    [Theory]
+    [MemberData(nameof(PlateauCases))]
+    public void ReduceLROnPlateau_matches_pytorch_sequence(string name)
+    {
+        var c = OptimFixtures.Case("plateau", name);
+        var (optimizer, scheduler) = CreatePlateau(c);
+        var metrics = c.GetProperty("metrics").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var lrs = c.GetProperty("lrs");
+        for (int t = 0; t < metrics.Length; t++)
+        {
+            scheduler.Step(metrics[t]);
+            AssertSequenceClose(lrs[t], scheduler.GetLastLr(), $"{name}: lr after metric {t}");
+            AssertSequenceClose(lrs[t], [.. optimizer.ParamGroups.Select(g => g.Lr)], $"{name}: group lr after metric {t}");
+        }
+    }
+
+    [Fact]
+    public void ReduceLROnPlateau_state_dict_round_trip_continues_the_sequence()
+    {
+        var c = OptimFixtures.Case("plateau", "plateau_min_abs_cooldown_min_lr");
+        var metrics = c.GetProperty("metrics").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var lrs = c.GetProperty("lrs");
+        var (optimizer, scheduler) = CreatePlateau(c);
+        for (int t = 0; t < 10; t++) scheduler.Step(metrics[t]);
+        var saved = scheduler.StateDict();
+        var (resumedOptimizer, resumed) = CreatePlateau(c);
+        for (int g = 0; g < optimizer.ParamGroups.Count; g++) resumedOptimizer.ParamGroups[g].Lr = optimizer.ParamGroups[g].Lr;
+        resumed.LoadStateDict(saved);
+        for (int t = 10; t < metrics.Length; t++)
+        {
+            resumed.Step(metrics[t]);
+            AssertSequenceClose(lrs[t], resumed.GetLastLr(), $"resumed: lr after metric {t}");
+        }
+    }
+
+    static (Optimizer, ReduceLROnPlateau) CreatePlateau(JsonElement c)
+    {
+        var groupLrs = c.GetProperty("group_lrs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var groups = groupLrs.Select(lr => new ParamGroup([Tensor.Zeros([1], requiresGrad: true)], new Dictionary<string, object> { ["lr"] = lr })).ToList();
+        var optimizer = new SGD(groups, lr: groupLrs[0]);
+        var o = c.GetProperty("options");
+        double D(string key, double fallback) => o.TryGetProperty(key, out var v) ? v.GetDouble() : fallback;
+        int I(string key, int fallback) => o.TryGetProperty(key, out var v) ? v.GetInt32() : fallback;
+        string S(string key, string fallback) => o.TryGetProperty(key, out var v) ? v.GetString()! : fallback;
+        double[] minLrs = o.TryGetProperty("min_lr", out var m)
+            ? [.. m.EnumerateArray().Select(e => e.GetDouble())]
+            : [.. groupLrs.Select(_ => 0.0)];
+        return (optimizer, new ReduceLROnPlateau(optimizer, minLrs, S("mode", "min"), D("factor", 0.1), I("patience", 10), D("threshold", 1e-4),
+                                                 S("threshold_mode", "rel"), I("cooldown", 0), D("eps", 1e-8)));
     }
 
     static double[] Momentums(Optimizer optimizer) => [.. optimizer.ParamGroups.Select(g =>
@@ -84,6 +159,8 @@ public class SchedulerFixtureTests
             var other => throw new NotSupportedException(other),
         };
         var o = c.GetProperty("options");
+        if (o.TryGetProperty("last_epoch", out _))
+            foreach (var group in optimizer.ParamGroups) group["initial_lr"] = group.Lr;
         return (optimizer, Scheduler(c.GetProperty("scheduler").GetString()!, optimizer, o, c));
     }
 
@@ -95,11 +172,13 @@ public class SchedulerFixtureTests
         bool B(string key, bool fallback) => o.TryGetProperty(key, out var v) ? v.GetBoolean() : fallback;
         switch (kind)
         {
-            case "StepLR": return new StepLR(optimizer, I("step_size", 0), D("gamma", 0.1));
+            case "StepLR": return new StepLR(optimizer, I("step_size", 0), D("gamma", 0.1), I("last_epoch", -1));
             case "MultiStepLR": return new MultiStepLR(optimizer, OptimFixtures.Ints(o.GetProperty("milestones")), D("gamma", 0.1));
             case "ExponentialLR": return new ExponentialLR(optimizer, D("gamma", 0));
-            case "CosineAnnealingLR": return new CosineAnnealingLR(optimizer, I("T_max", 0), D("eta_min", 0));
+            case "CosineAnnealingLR": return new CosineAnnealingLR(optimizer, I("T_max", 0), D("eta_min", 0), I("last_epoch", -1));
             case "LinearLR": return new LinearLR(optimizer, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5));
+            case "CosineAnnealingWarmRestarts": return new CosineAnnealingWarmRestarts(optimizer, I("T_0", 0), I("T_mult", 1), D("eta_min", 0));
+            case "ConstantLR": return new ConstantLR(optimizer, D("factor", 1.0 / 3), I("total_iters", 5));
             case "LambdaLR": return new LambdaLR(optimizer, epoch => Math.Pow(0.95, epoch));
             case "OneCycleLR":
                 var maxLr = o.GetProperty("max_lr");

@@ -3,103 +3,165 @@ using System.Runtime.InteropServices;
 
 namespace Nabla.Backends.Cpu;
 
-/// <summary>Scalars of one SGD update, already converted to the parameter's element type.</summary>
-internal readonly record struct SgdScalars<T>(T Lr, T Momentum, T OneMinusDampening, T WeightDecay,
-                                              bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize, bool HasWeightDecay);
-
-/// <summary>Scalars of one Adam/AdamW update, already converted to the parameter's element type.</summary>
-internal readonly record struct AdamScalars<T>(T Beta1, T OneMinusBeta1, T Beta2, T OneMinusBeta2, T BiasCorrection2Sqrt,
-                                               T Eps, T NegativeStepSize, T WeightDecay, T DecayFactor,
-                                               bool Decoupled, bool HasWeightDecay, bool Amsgrad, bool Maximize);
+/// <summary>
+/// The per-element rule of one optimizer, applied to a vector of elements: the parameter, its
+/// gradient and up to three state buffers (unused ones are scratch).
+/// </summary>
+internal interface IVectorUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> a, ref Vector<T> b, ref Vector<T> c);
+}
 
 /// <summary>
 /// Fused optimizer updates over contiguous buffers: one pass over memory instead of one per tensor op.
-/// Each kernel performs exactly the roundings of the optimizer's tensor-op formulation (same operations,
+/// Each rule performs exactly the roundings of the optimizer's tensor-op formulation (same operations,
 /// same order, in the element type), so fused and unfused steps give bit-identical results.
-/// Vectorized with <see cref="Vector{T}"/>; the tail runs through the same vector code on a padded copy.
+/// Vectorized with <see cref="Vector{T}"/>; the tail runs through the same code on a padded copy.
 /// </summary>
 internal static class OptimizerKernels
 {
-    /// <summary>One SGD step; <paramref name="buffer"/> is the momentum buffer (empty without momentum).</summary>
-    public static void Sgd<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> buffer, in SgdScalars<T> s)
+    /// <summary>Applies <paramref name="update"/> to every element; empty state spans are not used by the rule.</summary>
+    public static void Run<T, TUpdate>(in TUpdate update, Span<T> param, ReadOnlySpan<T> grad, Span<T> a = default, Span<T> b = default, Span<T> c = default)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TUpdate : struct, IVectorUpdate<T>
     {
         int width = Vector<T>.Count, full = param.Length - param.Length % width;
-        SgdVectors(param[..full], grad[..full], s.HasMomentum ? buffer[..full] : default, s);
+        RunVectors(update, param[..full], grad[..full], Head(a, full), Head(b, full), Head(c, full));
         int tail = param.Length - full;
         if (tail == 0) return;
-        Span<T> p = stackalloc T[width], g = stackalloc T[width], b = stackalloc T[width];
+        Span<T> p = stackalloc T[width], g = stackalloc T[width], ta = stackalloc T[width], tb = stackalloc T[width], tc = stackalloc T[width];
         param[full..].CopyTo(p);
         grad[full..].CopyTo(g);
-        if (s.HasMomentum) buffer[full..].CopyTo(b);
-        SgdVectors(p, g, s.HasMomentum ? b : default, s);
+        if (!a.IsEmpty) a[full..].CopyTo(ta);
+        if (!b.IsEmpty) b[full..].CopyTo(tb);
+        if (!c.IsEmpty) c[full..].CopyTo(tc);
+        RunVectors(update, p, g, ta, tb, tc);
         p[..tail].CopyTo(param[full..]);
-        if (s.HasMomentum) b[..tail].CopyTo(buffer[full..]);
+        if (!a.IsEmpty) ta[..tail].CopyTo(a[full..]);
+        if (!b.IsEmpty) tb[..tail].CopyTo(b[full..]);
+        if (!c.IsEmpty) tc[..tail].CopyTo(c[full..]);
     }
 
-    static void SgdVectors<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> buffer, in SgdScalars<T> s)
+    static Span<T> Head<T>(Span<T> span, int length) => span.IsEmpty ? span : span[..length];
+
+    static void RunVectors<T, TUpdate>(in TUpdate update, Span<T> param, ReadOnlySpan<T> grad, Span<T> a, Span<T> b, Span<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TUpdate : struct, IVectorUpdate<T>
     {
         var p = MemoryMarshal.Cast<T, Vector<T>>(param);
         var g = MemoryMarshal.Cast<T, Vector<T>>(grad);
-        var b = MemoryMarshal.Cast<T, Vector<T>>(buffer);
-        Vector<T> lr = new(s.Lr), momentum = new(s.Momentum), oneMinusDampening = new(s.OneMinusDampening), weightDecay = new(s.WeightDecay);
+        var va = MemoryMarshal.Cast<T, Vector<T>>(a);
+        var vb = MemoryMarshal.Cast<T, Vector<T>>(b);
+        var vc = MemoryMarshal.Cast<T, Vector<T>>(c);
+        Vector<T> scratchA = default, scratchB = default, scratchC = default;
         for (int i = 0; i < p.Length; i++)
+            update.Apply(ref p[i], g[i],
+                ref va.IsEmpty ? ref scratchA : ref va[i],
+                ref vb.IsEmpty ? ref scratchB : ref vb[i],
+                ref vc.IsEmpty ? ref scratchC : ref vc[i]);
+    }
+
+    /// <summary>g, negated when maximizing, plus λθ when weight decay is on — the start of most rules.</summary>
+    static Vector<T> Gradient<T>(Vector<T> grad, Vector<T> param, bool maximize, bool hasWeightDecay, Vector<T> weightDecay)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = maximize ? Vector<T>.Zero - grad : grad;
+        return hasWeightDecay ? g + param * weightDecay : g;                // g ← g + λθ
+    }
+
+    /// <summary>SGD; a = momentum buffer. <c>NegativeLr</c> = −γ.</summary>
+    internal readonly record struct Sgd<T>(T NegativeLr, T Momentum, T OneMinusDampening, T WeightDecay,
+                                           bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize, bool HasWeightDecay) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> buffer, ref Vector<T> b, ref Vector<T> c)
         {
-            var d = s.Maximize ? Vector<T>.Zero - g[i] : g[i];
-            if (s.HasWeightDecay) d += p[i] * weightDecay;                   // g ← g + λθ
-            if (s.HasMomentum)
+            var d = Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            if (HasMomentum)
             {
-                b[i] = s.FirstStep ? d : b[i] * momentum + d * oneMinusDampening; // b ← μb + (1 − τ)g
-                d = s.Nesterov ? d + b[i] * momentum : b[i];                 // g ← g + μb, or b
+                var momentum = new Vector<T>(Momentum);
+                buffer = FirstStep ? d : buffer * momentum + d * new Vector<T>(OneMinusDampening); // b ← μb + (1 − τ)g
+                d = Nesterov ? d + buffer * momentum : buffer;                 // g ← g + μb, or b
             }
-            p[i] += d * lr;                                                  // θ ← θ + (−γ)g  (Lr holds −γ)
+            param += d * new Vector<T>(NegativeLr);                            // θ ← θ − γg
         }
     }
 
-    /// <summary>One Adam or AdamW step; <paramref name="maxExpAvgSq"/> is empty unless AMSGrad.</summary>
-    public static void Adam<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> expAvg, Span<T> expAvgSq, Span<T> maxExpAvgSq, in AdamScalars<T> s)
+    /// <summary>Adam and AdamW; a = exp_avg, b = exp_avg_sq, c = max_exp_avg_sq.</summary>
+    internal readonly record struct Adam<T>(T Beta1, T OneMinusBeta1, T Beta2, T OneMinusBeta2, T BiasCorrection2Sqrt,
+                                            T Eps, T NegativeStepSize, T WeightDecay, T DecayFactor,
+                                            bool Decoupled, bool HasWeightDecay, bool Amsgrad, bool Maximize) : IVectorUpdate<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int width = Vector<T>.Count, full = param.Length - param.Length % width;
-        AdamVectors(param[..full], grad[..full], expAvg[..full], expAvgSq[..full], s.Amsgrad ? maxExpAvgSq[..full] : default, s);
-        int tail = param.Length - full;
-        if (tail == 0) return;
-        Span<T> p = stackalloc T[width], g = stackalloc T[width], m = stackalloc T[width], v = stackalloc T[width], vmax = stackalloc T[width];
-        param[full..].CopyTo(p);
-        grad[full..].CopyTo(g);
-        expAvg[full..].CopyTo(m);
-        expAvgSq[full..].CopyTo(v);
-        if (s.Amsgrad) maxExpAvgSq[full..].CopyTo(vmax);
-        AdamVectors(p, g, m, v, s.Amsgrad ? vmax : default, s);
-        p[..tail].CopyTo(param[full..]);
-        m[..tail].CopyTo(expAvg[full..]);
-        v[..tail].CopyTo(expAvgSq[full..]);
-        if (s.Amsgrad) vmax[..tail].CopyTo(maxExpAvgSq[full..]);
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
+        {
+            if (Decoupled) param *= new Vector<T>(DecayFactor);               // θ ← θ(1 − γλ)
+            var g = Gradient(grad, param, Maximize, !Decoupled && HasWeightDecay, new Vector<T>(WeightDecay));
+            expAvg = expAvg * new Vector<T>(Beta1) + g * new Vector<T>(OneMinusBeta1);          // m ← β₁m + (1 − β₁)g
+            expAvgSq = expAvgSq * new Vector<T>(Beta2) + g * g * new Vector<T>(OneMinusBeta2);  // v ← β₂v + (1 − β₂)g²
+            var second = expAvgSq;
+            if (Amsgrad) second = maxExpAvgSq = Vector.Max(maxExpAvgSq, expAvgSq);             // v̂max ← max(v̂max, v)
+            var denom = Vector.SquareRoot(second) / new Vector<T>(BiasCorrection2Sqrt) + new Vector<T>(Eps);
+            param += expAvg / denom * new Vector<T>(NegativeStepSize);                          // θ ← θ − γ/(1 − β₁ᵗ) · m/denom
+        }
     }
 
-    static void AdamVectors<T>(Span<T> param, ReadOnlySpan<T> grad, Span<T> expAvg, Span<T> expAvgSq, Span<T> maxExpAvgSq, in AdamScalars<T> s)
+    /// <summary>Adagrad; a = sum. <c>NegativeClr</c> = −γ/(1 + (t − 1)η).</summary>
+    internal readonly record struct Adagrad<T>(T NegativeClr, T Eps, T WeightDecay, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = MemoryMarshal.Cast<T, Vector<T>>(param);
-        var g = MemoryMarshal.Cast<T, Vector<T>>(grad);
-        var m = MemoryMarshal.Cast<T, Vector<T>>(expAvg);
-        var v = MemoryMarshal.Cast<T, Vector<T>>(expAvgSq);
-        var vmax = MemoryMarshal.Cast<T, Vector<T>>(maxExpAvgSq);
-        Vector<T> beta1 = new(s.Beta1), oneMinusBeta1 = new(s.OneMinusBeta1), beta2 = new(s.Beta2), oneMinusBeta2 = new(s.OneMinusBeta2);
-        Vector<T> biasCorrection2Sqrt = new(s.BiasCorrection2Sqrt), eps = new(s.Eps), negativeStepSize = new(s.NegativeStepSize);
-        Vector<T> weightDecay = new(s.WeightDecay), decayFactor = new(s.DecayFactor);
-        for (int i = 0; i < p.Length; i++)
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> sum, ref Vector<T> b, ref Vector<T> c)
         {
-            var gi = s.Maximize ? Vector<T>.Zero - g[i] : g[i];
-            if (s.Decoupled) p[i] *= decayFactor;                            // θ ← θ(1 − γλ)
-            else if (s.HasWeightDecay) gi += p[i] * weightDecay;             // g ← g + λθ
-            m[i] = m[i] * beta1 + gi * oneMinusBeta1;                        // m ← β₁m + (1 − β₁)g
-            v[i] = v[i] * beta2 + gi * gi * oneMinusBeta2;                   // v ← β₂v + (1 − β₂)g²
-            var second = v[i];
-            if (s.Amsgrad) second = vmax[i] = Vector.Max(vmax[i], v[i]);     // v̂max ← max(v̂max, v)
-            var denom = Vector.SquareRoot(second) / biasCorrection2Sqrt + eps;
-            p[i] += m[i] / denom * negativeStepSize;                         // θ ← θ − γ/(1 − β₁ᵗ) · m/denom
+            var g = Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            sum += g * g;                                                       // s ← s + g²
+            var std = Vector.SquareRoot(sum) + new Vector<T>(Eps);             // √s + ε
+            param += g / std * new Vector<T>(NegativeClr);                     // θ ← θ − γ̃ g/(√s + ε)
+        }
+    }
+
+    /// <summary>RMSprop; a = square_avg, b = grad_avg (centered), c = momentum_buffer.</summary>
+    internal readonly record struct RMSprop<T>(T NegativeLr, T Alpha, T OneMinusAlpha, T Eps, T Momentum, T WeightDecay,
+                                               bool Centered, bool HasMomentum, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> squareAvg, ref Vector<T> gradAvg, ref Vector<T> buffer)
+        {
+            var g = Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            var alpha = new Vector<T>(Alpha);
+            var oneMinusAlpha = new Vector<T>(OneMinusAlpha);
+            squareAvg = squareAvg * alpha + g * g * oneMinusAlpha;             // v ← αv + (1 − α)g²
+            Vector<T> avg;
+            if (Centered)
+            {
+                gradAvg = gradAvg * alpha + g * oneMinusAlpha;                 // ḡ ← αḡ + (1 − α)g
+                avg = Vector.SquareRoot(squareAvg - gradAvg * gradAvg);        // √(v − ḡ²)
+            }
+            else avg = Vector.SquareRoot(squareAvg);
+            avg += new Vector<T>(Eps);
+            if (HasMomentum)
+            {
+                buffer = buffer * new Vector<T>(Momentum) + g / avg;           // b ← μb + g/d
+                param += buffer * new Vector<T>(NegativeLr);                   // θ ← θ − γb
+            }
+            else param += g / avg * new Vector<T>(NegativeLr);                 // θ ← θ − γ g/d
+        }
+    }
+
+    /// <summary>Adadelta; a = square_avg, b = acc_delta.</summary>
+    internal readonly record struct Adadelta<T>(T NegativeLr, T Rho, T OneMinusRho, T Eps, T WeightDecay, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> squareAvg, ref Vector<T> accDelta, ref Vector<T> c)
+        {
+            var g = Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            var rho = new Vector<T>(Rho);
+            var oneMinusRho = new Vector<T>(OneMinusRho);
+            var eps = new Vector<T>(Eps);
+            squareAvg = squareAvg * rho + g * g * oneMinusRho;                 // v ← ρv + (1 − ρ)g²
+            var std = Vector.SquareRoot(squareAvg + eps);                      // √(v + ε)
+            var delta = Vector.SquareRoot(accDelta + eps) / std * g;           // Δ ← √(u + ε)/√(v + ε) · g
+            accDelta = accDelta * rho + delta * delta * oneMinusRho;           // u ← ρu + (1 − ρ)Δ²
+            param += delta * new Vector<T>(NegativeLr);                        // θ ← θ − γΔ
         }
     }
 }

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Nabla.Cli;
+
+/// <summary>The <c>nabla</c> command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>models</c>.</summary>
+public static class CliApp
+{
+    /// <summary>Parses <paramref name="args"/> and runs the command.</summary>
+    /// <param name="args">The arguments after <c>nabla</c>.</param>
+    /// <param name="stdout">Standard output (results; the JSON line of <c>--json</c>).</param>
+    /// <param name="stderr">Standard error (errors; progress under <c>--json</c>).</param>
+    /// <param name="stop">Set by Ctrl-C to stop training after the current batch; none when null.</param>
+    /// <returns>The exit status: 0 on success, 1 on an error, 130 when training was stopped by Ctrl-C.</returns>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, StopSignal? stop = null)
+    {
+        stop ??= new StopSignal();
+        Command root = BuildCommand(stdout, stderr, stop);
+        var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null };
+        return root.Parse(args).Invoke(configuration);
+    }
+
+    /// <summary>Builds the command tree; the actions write to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
+    public static Command BuildCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
+    {
+        // A plain Command named "nabla" rather than RootCommand, whose name is the assembly's (Nabla.Cli).
+        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models with Nabla (deep learning in pure C#).")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
+        root.Add(TrainCommand(stdout, stderr, stop));
+        root.Add(EvalCommand(stdout, stderr));
+        root.Add(PredictCommand(stdout, stderr));
+        root.Add(ModelsCommand(stdout));
+        return root;
+    }
+
+    private static Argument<string> ModelArgument()
+    {
+        var model = new Argument<string>("model") { Description = $"The model: {ModelCatalog.Names}." };
+        model.Validators.Add(result =>
+        {
+            string? name = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+            if (ModelCatalog.Find(name) is null)
+            {
+                result.AddError(ModelCatalog.UnknownModelMessage(name));
+            }
+        });
+        return model;
+    }
+
+    private static Option<string?> DataOption() => new("--data")
+    {
+        Description = "Fashion-MNIST directory (the four IDX files, optionally .gz), or 'sample' for the embedded sample. " +
+            "Default: $NABLA_DATA/fashion-mnist, /usr/share/datasets/fashion-mnist, ~/.nabla/data/fashion-mnist, else the sample.",
+    };
+
+    private static Option<int> LimitOption() => new("--limit")
+    {
+        Description = "Use only the first N training and test images (quick trials).",
+        Hidden = true,
+    };
+
+    private static Command TrainCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
+    {
+        var model = ModelArgument();
+        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default 256)." };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the course's for the model: softmax/mlp 0.1, mlp-dropout 0.5, lenet 0.9, lenet-bn 1.0)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)} (default sgd)." };
+        optimizer.AcceptOnlyFromAmong([.. OptimizerFactory.Names]);
+        var data = DataOption();
+        var seed = new Option<long?>("--seed") { Description = "Seed of the initial weights, the shuffling and dropout (default 0)." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for a checkpoint after every epoch and the plot (default: no checkpoints, plot in runs/MODEL)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/MODEL) up to --epochs." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
+        var limit = LimitOption();
+        var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N batches (tests).", Hidden = true };
+
+        var command = new Command("train", "Train a model on Fashion-MNIST.")
+        {
+            model, epochs, batchSize, lr, optimizer, data, seed, checkpoint, resume, json, limit, stopAfter,
+        };
+        Require(epochs, value => value >= 0, "--epochs must be 0 or more.");
+        Require(batchSize, value => value >= 1, "--batch-size must be at least 1.");
+        Require(lr, value => value > 0, "--lr must be positive.");
+        command.SetAction(parse =>
+        {
+            var settings = new TrainSettings
+            {
+                Model = parse.GetValue(model)!,
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batchSize),
+                LearningRate = parse.GetValue(lr),
+                Optimizer = parse.GetValue(optimizer),
+                Data = parse.GetValue(data),
+                Seed = parse.GetValue(seed),
+                Checkpoint = parse.GetValue(checkpoint),
+                Resume = parse.GetValue(resume),
+                Json = parse.GetValue(json),
+                Limit = parse.GetValue(limit),
+                StopAfterBatches = parse.GetValue(stopAfter),
+            };
+            TextWriter log = settings.Json ? stderr : stdout;
+            return Guarded(stderr, () => new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run());
+        });
+        return command;
+    }
+
+    // Range checks on the option's token: a value that is not a number is already reported by the parser.
+    private static void Require<T>(Option<T?> option, Func<double, bool> valid, string message) where T : struct
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && double.TryParse(result.Tokens[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && !valid(value))
+            {
+                result.AddError(message);
+            }
+        });
+    }
+
+    private static Command EvalCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var model = ModelArgument();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the checkpoint to evaluate.", Required = true };
+        var data = DataOption();
+        var json = new Option<bool>("--json") { Description = "Print one JSON line with the result." };
+        var limit = LimitOption();
+        var command = new Command("eval", "Test accuracy of a trained model.") { model, checkpoint, data, json, limit };
+        command.SetAction(parse => Guarded(stderr, () =>
+            Inference.Evaluate(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(limit), parse.GetValue(json), stdout)));
+        return command;
+    }
+
+    private static Command PredictCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var model = ModelArgument();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the trained model's checkpoint.", Required = true };
+        var image = new Option<string>("--image") { Description = "A PNG or JPEG image; converted to 28×28 grayscale.", Required = true };
+        var top = new Option<int>("--top") { Description = "How many classes to print.", DefaultValueFactory = _ => 3 };
+        var command = new Command("predict", "Classify an image with a trained model.") { model, checkpoint, image, top };
+        command.SetAction(parse => Guarded(stderr, () =>
+            Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(image)!, parse.GetValue(top), stdout)));
+        return command;
+    }
+
+    private static Command ModelsCommand(TextWriter stdout)
+    {
+        var command = new Command("models", "List the models with their default recipes.");
+        command.SetAction(_ =>
+        {
+            foreach (ModelSpec spec in ModelCatalog.All)
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{spec.Name,-12} {spec.Description}  (epochs {spec.Epochs}, batch {spec.BatchSize}, SGD lr {spec.LearningRate})"));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A Spectre console writing to <paramref name="writer"/>; interactive (live progress) only on a terminal.</summary>
+    public static IAnsiConsole CreateConsole(TextWriter writer) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+
+    // Expected failures (bad paths, bad checkpoints, bad options) end with one line, not a stack trace.
+    private static int Guarded(TextWriter stderr, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception exception) when (exception is ArgumentException or IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"nabla: {exception.Message}");
+            return 1;
+        }
+    }
+}

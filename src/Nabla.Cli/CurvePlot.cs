@@ -1,0 +1,90 @@
+using System.IO.Compression;
+using Nabla.Training;
+using ScottPlot;
+using SkiaSharp;
+
+namespace Nabla.Cli;
+
+/// <summary>The course's training-curve figure: train loss, train accuracy and test accuracy per epoch.</summary>
+public static class CurvePlot
+{
+    /// <summary>Writes the curves of <paramref name="history"/> as a PNG.</summary>
+    /// <param name="history">The finished epochs.</param>
+    /// <param name="path">The PNG to write (its directory is created).</param>
+    /// <param name="title">The figure's title.</param>
+    public static void Save(IReadOnlyList<EpochMetrics> history, string path, string title)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var epochs = new double[history.Count];
+        var loss = new double[history.Count];
+        var trainAccuracy = new double[history.Count];
+        var testAccuracy = new double[history.Count];
+        for (int i = 0; i < history.Count; i++)
+        {
+            epochs[i] = history[i].Epoch;
+            loss[i] = history[i].TrainLoss;
+            trainAccuracy[i] = history[i].TrainAccuracy;
+            testAccuracy[i] = history[i].TestAccuracy;
+        }
+        var plot = new Plot();
+        UseEmbeddedFontIfNoSystemFont(plot);
+        plot.Add.Scatter(epochs, loss).LegendText = "train loss";
+        var train = plot.Add.Scatter(epochs, trainAccuracy);
+        train.LegendText = "train acc";
+        train.LinePattern = LinePattern.Dashed;
+        plot.Add.Scatter(epochs, testAccuracy).LegendText = "test acc";
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Right);
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        plot.SavePng(path, 640, 420);
+    }
+
+    private const string EmbeddedFontFamily = "DejaVu Sans";
+    private static readonly Lock FontLock = new();
+    private static string? embeddedFontPath;
+
+    // SkiaSharp's NoDependencies build reads fonts from /usr/share/fonts; a bare image (a Debian
+    // container with only the .NET SDK) has none, and the plot would come out without any text.
+    // Then the DejaVu Sans embedded in this assembly (Fonts/, free licence) is written once to the
+    // temporary directory and used for every label.
+    private static void UseEmbeddedFontIfNoSystemFont(Plot plot)
+    {
+        // Skia's font manager without fonts still lists one empty family, so ask for a glyph instead.
+        using (SKTypeface? system = SKFontManager.Default.MatchCharacter('A'))
+        {
+            if (system is { GlyphCount: > 0 })
+            {
+                return;
+            }
+        }
+        lock (FontLock)
+        {
+            if (embeddedFontPath is null)
+            {
+                string path = Path.Combine(Path.GetTempPath(), $"nabla-DejaVuSans-2.37-{Environment.UserName}.ttf");
+                if (!File.Exists(path))
+                {
+                    using Stream resource = typeof(CurvePlot).Assembly.GetManifestResourceStream("Nabla.Cli.DejaVuSans.ttf.gz")
+                        ?? throw new InvalidOperationException("CurvePlot: the embedded font is missing from the assembly.");
+                    string temporary = path + $".{Environment.ProcessId}.tmp";
+                    using (var gzip = new GZipStream(resource, CompressionMode.Decompress))
+                    using (var file = File.Create(temporary))
+                    {
+                        gzip.CopyTo(file);
+                    }
+                    File.Move(temporary, path, overwrite: true);
+                }
+                Fonts.AddFontFile(EmbeddedFontFamily, path, bold: false, italic: false);
+                Fonts.AddFontFile(EmbeddedFontFamily, path, bold: true, italic: false);
+                embeddedFontPath = path;
+            }
+        }
+        plot.Font.Set(EmbeddedFontFamily);
+    }
+}

@@ -1,0 +1,40 @@
+using Nabla.Training;
+
+namespace Nabla.Cli;
+
+/// <summary>Where a training run stands: what a checkpoint stores besides the weights and the optimizer.</summary>
+public sealed class RunState
+{
+    /// <summary>The model's name.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The optimizer's name.</summary>
+    public required string Optimizer { get; init; }
+
+    /// <summary>Samples per batch.</summary>
+    public required int BatchSize { get; init; }
+
+    /// <summary>The seed the run started from.</summary>
+    public required long Seed { get; init; }
+
+    /// <summary>The <c>--data</c> option of the run (null: searched), so that a resumed run reads the same images.</summary>
+    public string? Data { get; init; }
+
+    /// <summary>The <c>--limit</c> option of the run (0: all images).</summary>
+    public int Limit { get; init; }
+
+    /// <summary>Epochs finished.</summary>
+    public int CompletedEpochs { get; set; }
+
+    /// <summary>Running sums of the epoch in progress (none when the run stopped between epochs).</summary>
+    public EpochTotals Partial { get; set; } = new();
+
+    /// <summary>State of the loader's shuffling generator when the epoch in progress started.</summary>
+    public byte[] LoaderState { get; set; } = [];
+
+    /// <summary>State of <see cref="Generator.Default"/> (dropout masks) when the state was taken.</summary>
+    public byte[] DefaultGeneratorState { get; set; } = [];
+
+    /// <summary>Summaries of the finished epochs.</summary>
+    public List<EpochMetrics> History { get; } = [];
+}

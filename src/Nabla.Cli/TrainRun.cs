@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text.Json;
+using Nabla.Data;
+using Nabla.NN;
+using Nabla.Optim;
+using Nabla.Training;
+using Nabla.Vision;
+using Nabla.Vision.Datasets;
+using Spectre.Console;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// One <c>nabla train</c> run: loads the data, builds the model and optimizer (or restores them
+/// from a checkpoint), trains epoch by epoch with a progress bar, prints a summary line per epoch,
+/// checkpoints, plots, and reports.
+/// </summary>
+public sealed class TrainRun
+{
+    /// <summary>Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).</summary>
+    public const int InterruptedExitCode = 130;
+
+    private const int EvaluationBatchSize = 1024;
+
+    private readonly TrainSettings settings;
+    private readonly IAnsiConsole console;
+    private readonly TextWriter log;
+    private readonly TextWriter stdout;
+    private readonly StopSignal stop;
+
+    /// <summary>A run of <paramref name="settings"/>.</summary>
+    /// <param name="settings">The command's options.</param>
+    /// <param name="console">Where the live progress bar goes (stderr under <c>--json</c>).</param>
+    /// <param name="log">Where the header and summary lines go, the writer under <paramref name="console"/>
+    /// (written directly so that Spectre does not hard-wrap them at the terminal's width).</param>
+    /// <param name="stdout">Where the JSON result goes.</param>
+    /// <param name="stop">Set by Ctrl-C; checked after every batch.</param>
+    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
+    {
+        this.settings = settings;
+        this.console = console;
+        this.log = log;
+        this.stdout = stdout;
+        this.stop = stop;
+    }
+
+    /// <summary>The finished epochs, after <see cref="Run"/>.</summary>
+    public IReadOnlyList<EpochMetrics> History => state?.History ?? [];
+
+    /// <summary>The plot written, after <see cref="Run"/>.</summary>
+    public string? PlotPath { get; private set; }
+
+    private RunState? state;
+
+    /// <summary>Trains; returns the process exit status (0, or <see cref="InterruptedExitCode"/> after Ctrl-C).</summary>
+    public int Run()
+    {
+        ModelSpec spec = ModelCatalog.Get(settings.Model);
+        string runDirectory = settings.Checkpoint ?? Path.Combine("runs", spec.Name);
+
+        // Resuming: the checkpoint fixes the recipe; options that contradict it are errors.
+        (Serialization.CheckpointData Data, RunState State)? saved = null;
+        if (settings.Resume)
+        {
+            saved = CheckpointStore.Read(runDirectory);
+            CheckResumable(spec, saved.Value.State, runDirectory);
+        }
+        string optimizerName = saved?.State.Optimizer ?? settings.Optimizer ?? "sgd";
+        int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? spec.BatchSize;
+        long seed = saved?.State.Seed ?? settings.Seed ?? 0;
+        int epochs = settings.Epochs ?? spec.Epochs;
+        double lr = settings.LearningRate ?? (optimizerName == "sgd" ? spec.LearningRate : OptimizerFactory.DefaultLearningRate(optimizerName)!.Value);
+
+        string? dataOption = settings.Data ?? saved?.State.Data;
+        int limit = saved?.State.Limit ?? settings.Limit;
+        MnistData trainData = DataSource.Load(train: true, dataOption, limit);
+        MnistData testData = DataSource.Load(train: false, dataOption, limit);
+        if (trainData.IsEmbeddedSample && dataOption is null)
+        {
+            log.WriteLine(DataSource.SampleNotice);
+        }
+
+        // Same order of draws in a fresh and in a resumed run: seed, build (initial weights), then restore.
+        Generator.ManualSeed(seed);
+        Sequential model = spec.Build();
+        Optimizer optimizer = OptimizerFactory.Create(optimizerName, model.Parameters(), lr);
+        var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true,
+            generator: new Generator(seed));
+        var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
+        state = new RunState { Model = spec.Name, Optimizer = optimizerName, BatchSize = batchSize, Seed = seed, Data = dataOption, Limit = limit };
+        if (saved is { } checkpoint)
+        {
+            CheckpointStore.LoadModel(checkpoint.Data, model);
+            CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer);
+            state = checkpoint.State;
+            trainLoader.SetState(state.LoaderState);
+            Generator.Default.SetState(state.DefaultGeneratorState);
+            if (settings.LearningRate is { } newLr)
+            {
+                foreach (ParamGroup group in optimizer.ParamGroups)
+                {
+                    group.Lr = newLr;
+                }
+            }
+        }
+        lr = optimizer.ParamGroups[0].Lr;
+
+        log.WriteLine(
+            $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
+            $"({trainData.Count:N0} train / {testData.Count:N0} test images, {trainData.Source}): " +
+            $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
+            (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
+
+        var trainer = new Trainer(model, optimizer);
+        int batchesThisRun = 0;
+        bool StopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        string plotPath = Path.Combine(runDirectory, "curves.png");
+        while (state.CompletedEpochs < epochs)
+        {
+            int epoch = state.CompletedEpochs + 1;
+            if (state.Partial.Batches == 0)
+            {
+                state.LoaderState = trainLoader.GetState();
+            }
+            bool finished = TrainEpochWithProgress(trainer, trainLoader, epoch, epochs, StopRequested);
+            if (!finished)
+            {
+                state.DefaultGeneratorState = Generator.Default.GetState();
+                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
+                log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
+                return InterruptedExitCode;
+            }
+            double testAccuracy = Trainer.Evaluate(model, testLoader);
+            EpochMetrics metrics = Trainer.Summarize(epoch, state.Partial, testAccuracy);
+            state.History.Add(metrics);
+            state.CompletedEpochs = epoch;
+            state.Partial = new EpochTotals();
+            log.WriteLine(SummaryLine(metrics, epochs));
+            TryPlot(state.History, plotPath, spec.Name);
+            if (settings.Checkpoint is not null || stop.Requested)
+            {
+                state.LoaderState = trainLoader.GetState();
+                state.DefaultGeneratorState = Generator.Default.GetState();
+                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                if (stop.Requested)
+                {
+                    log.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
+                    log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
+                    return InterruptedExitCode;
+                }
+            }
+        }
+
+        if (state.History.Count > 0 && TryPlot(state.History, plotPath, spec.Name))
+        {
+            PlotPath = plotPath;
+            log.WriteLine($"Plot of the training curves: {plotPath}");
+        }
+        if (settings.Checkpoint is not null)
+        {
+            log.WriteLine($"Checkpoint: {CheckpointStore.PathIn(runDirectory)}");
+        }
+        if (settings.Json)
+        {
+            stdout.WriteLine(ResultJson(spec.Name, state.History, PlotPath));
+            stdout.Flush();
+        }
+        return 0;
+    }
+
+    // The plot draws with SkiaSharp's native library; where it cannot load, training goes on without a plot.
+    private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
+    {
+        try
+        {
+            CurvePlot.Save(history, path, $"{model} on Fashion-MNIST");
+            return true;
+        }
+        catch (Exception exception) when (exception is DllNotFoundException or TypeInitializationException or IOException or UnauthorizedAccessException)
+        {
+            if (!plotWarned)
+            {
+                log.WriteLine($"No plot: {exception.GetBaseException().Message}");
+                plotWarned = true;
+            }
+            return false;
+        }
+    }
+
+    private bool plotWarned;
+
+    private void CheckResumable(ModelSpec spec, RunState saved, string runDirectory)
+    {
+        void Check(bool conflict, string what)
+        {
+            if (conflict)
+            {
+                throw new ArgumentException($"--resume: the checkpoint in {runDirectory} was trained with {what}; leave the option out to resume it.");
+            }
+        }
+        Check(saved.Model != spec.Name, $"model '{saved.Model}', not '{spec.Name}'");
+        Check(settings.Optimizer is not null && settings.Optimizer != saved.Optimizer, $"--optimizer {saved.Optimizer}");
+        Check(settings.BatchSize is not null && settings.BatchSize != saved.BatchSize, $"--batch-size {saved.BatchSize}");
+        Check(settings.Seed is not null && settings.Seed != saved.Seed, $"--seed {saved.Seed}");
+        Check(settings.Limit != 0 && settings.Limit != saved.Limit, $"--limit {saved.Limit}");
+    }
+
+    private bool TrainEpochWithProgress(Trainer trainer, DataLoader<(Tensor Image, Tensor Label)> loader, int epoch, int epochs, Func<bool> stopRequested)
+    {
+        RunState run = state!;
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            return trainer.TrainEpoch(epoch, loader, loader.Count, run.Partial, stopRequested);
+        }
+        bool finished = false;
+        console.Progress()
+            .AutoClear(true)
+            .HideCompleted(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask(Describe(epoch, epochs, null), maxValue: loader.Count);
+                task.Value = run.Partial.Batches;
+                trainer.BatchEnd = metrics =>
+                {
+                    task.Value = metrics.Batch;
+                    task.Description = Describe(epoch, epochs, metrics);
+                };
+                try
+                {
+                    finished = trainer.TrainEpoch(epoch, loader, loader.Count, run.Partial, stopRequested);
+                }
+                finally
+                {
+                    trainer.BatchEnd = null;
+                }
+            });
+        return finished;
+    }
+
+    private static string Describe(int epoch, int epochs, BatchMetrics? metrics) =>
+        metrics is { } m
+            ? FormattableString.Invariant($"epoch {epoch}/{epochs}  loss {m.Loss:F4}  acc {m.Accuracy:F3}  {m.SamplesPerSecond:N0} samples/s")
+            : $"epoch {epoch}/{epochs}";
+
+    /// <summary>The line printed after each epoch.</summary>
+    public static string SummaryLine(EpochMetrics m, int epochs) =>
+        FormattableString.Invariant(
+            $"epoch {m.Epoch.ToString().PadLeft(epochs.ToString().Length)}/{epochs}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:F4}  test acc {m.TestAccuracy:F4}  {m.Seconds:F1} s  ({m.SamplesPerSecond:N0} samples/s)");
+
+    /// <summary>The single JSON line of <c>--json</c>.</summary>
+    public static string ResultJson(string model, IReadOnlyList<EpochMetrics> history, string? plot)
+    {
+        EpochMetrics? last = history.Count > 0 ? history[^1] : null;
+        var seconds = history.Select(m => m.Seconds).Order().ToArray();
+        double median = seconds.Length == 0 ? double.NaN
+            : seconds.Length % 2 == 1 ? seconds[seconds.Length / 2] : (seconds[seconds.Length / 2 - 1] + seconds[seconds.Length / 2]) / 2;
+        double totalSeconds = history.Sum(m => m.Seconds);
+        double samples = history.Sum(m => m.Seconds * m.SamplesPerSecond);
+        var result = new Dictionary<string, object?>
+        {
+            ["model"] = model,
+            ["epochs"] = history.Count,
+            ["train_loss"] = last?.TrainLoss,
+            ["train_acc"] = last?.TrainAccuracy,
+            ["test_acc"] = last?.TestAccuracy,
+            ["median_epoch_s"] = double.IsNaN(median) ? null : Math.Round(median, 4),
+            ["samples_per_s"] = totalSeconds > 0 ? Math.Round(samples / totalSeconds, 1) : null,
+            ["plot"] = plot is null ? null : Path.GetFullPath(plot),
+        };
+        return JsonSerializer.Serialize(result);
+    }
+}

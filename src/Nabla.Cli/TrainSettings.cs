@@ -1,0 +1,41 @@
+namespace Nabla.Cli;
+
+/// <summary>The options of <c>nabla train</c>; null means "the model's default" (or the checkpoint's, when resuming).</summary>
+public sealed record TrainSettings
+{
+    /// <summary>The model's name (see <see cref="ModelCatalog"/>).</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Total epochs to reach (a resumed run continues up to this count).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Samples per batch.</summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>Learning rate.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Optimizer name (see <see cref="OptimizerFactory.Names"/>).</summary>
+    public string? Optimizer { get; init; }
+
+    /// <summary>Fashion-MNIST directory, <c>sample</c>, or null to search.</summary>
+    public string? Data { get; init; }
+
+    /// <summary>Seed of the initial weights, the shuffling and dropout.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Directory for checkpoints (written after every epoch) and the plot; null: no checkpoints, plot in runs/MODEL.</summary>
+    public string? Checkpoint { get; init; }
+
+    /// <summary>Continue from the checkpoint in <see cref="Checkpoint"/>.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Print one JSON line with the results on stdout; everything else goes to stderr.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Use only the first this many training and test images (0: all); for quick trials and tests.</summary>
+    public int Limit { get; init; }
+
+    /// <summary>Stop after this many batches of the run, as if Ctrl-C had been pressed (0: never); for tests.</summary>
+    public int StopAfterBatches { get; init; }
+}

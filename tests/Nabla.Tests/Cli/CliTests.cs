@@ -1,0 +1,193 @@
+using System.Text.Json;
+using Nabla.Cli;
+using Nabla.Serialization;
+using Nabla.Tests.TestSupport;
+
+namespace Nabla.Tests.Cli;
+
+[Collection(DefaultGeneratorCollection.Name)]
+public sealed class CliTests : IDisposable
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), $"nabla-cli-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exitCode = CliApp.Run(args, stdout, stderr);
+        return (exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Train_with_an_unknown_model_fails_with_a_message_listing_the_models()
+    {
+        var (exitCode, _, stderr) = Run("train", "resnet152");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Unknown model 'resnet152'", stderr);
+        Assert.Contains("softmax, mlp, mlp-dropout, lenet, lenet-bn", stderr);
+    }
+
+    [Fact]
+    public void Train_parses_every_option()
+    {
+        var command = CliApp.BuildCommand(TextWriter.Null, TextWriter.Null, new StopSignal());
+        var parse = command.Parse(["train", "lenet", "--epochs", "3", "--batch-size", "128", "--lr", "0.05", "--optimizer", "adam",
+            "--data", "sample", "--seed", "7", "--checkpoint", "out", "--resume", "--json"]);
+
+        Assert.Empty(parse.Errors);
+        var train = parse.CommandResult.Command;
+        Assert.Equal("train", train.Name);
+        Assert.Equal("lenet", parse.GetValue<string>("model"));
+        Assert.Equal(3, parse.GetValue<int?>("--epochs"));
+        Assert.Equal(128, parse.GetValue<int?>("--batch-size"));
+        Assert.Equal(0.05, parse.GetValue<double?>("--lr"));
+        Assert.Equal("adam", parse.GetValue<string?>("--optimizer"));
+        Assert.Equal("sample", parse.GetValue<string?>("--data"));
+        Assert.Equal(7L, parse.GetValue<long?>("--seed"));
+        Assert.Equal("out", parse.GetValue<string?>("--checkpoint"));
+        Assert.True(parse.GetValue<bool>("--resume"));
+        Assert.True(parse.GetValue<bool>("--json"));
+    }
+
+    [Theory]
+    [InlineData("--epochs", "-1", "--epochs must be 0 or more")]
+    [InlineData("--batch-size", "0", "--batch-size must be at least 1")]
+    [InlineData("--lr", "-0.1", "--lr must be positive")]
+    [InlineData("--optimizer", "lbfgs", "lbfgs")]
+    [InlineData("--epochs", "ten", "ten")]
+    public void Train_rejects_bad_option_values(string option, string value, string message)
+    {
+        var (exitCode, _, stderr) = Run("train", "mlp", option, value);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public void Train_json_prints_one_line_with_every_key()
+    {
+        var (exitCode, stdout, stderr) = Run("train", "softmax", "--data", "sample", "--limit", "600", "--epochs", "2", "--json",
+            "--checkpoint", directory);
+
+        Assert.True(exitCode == 0, stderr);
+        string line = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        foreach (string key in new[] { "model", "epochs", "train_loss", "train_acc", "test_acc", "median_epoch_s", "samples_per_s", "plot" })
+        {
+            Assert.True(root.TryGetProperty(key, out _), $"missing key {key} in {line}");
+        }
+        Assert.Equal("softmax", root.GetProperty("model").GetString());
+        Assert.Equal(2, root.GetProperty("epochs").GetInt32());
+        Assert.InRange(root.GetProperty("test_acc").GetDouble(), 0.3, 1.0);
+        Assert.True(root.GetProperty("median_epoch_s").GetDouble() > 0);
+        Assert.True(File.Exists(root.GetProperty("plot").GetString()), "the plot exists");
+        Assert.Contains("epoch 2/2", stderr);
+    }
+
+    [Fact]
+    public void Resuming_after_one_epoch_equals_training_two_epochs()
+    {
+        // mlp-dropout draws dropout masks from the default generator: the checkpoint must carry it.
+        string[] common = ["train", "mlp-dropout", "--data", "sample", "--limit", "512", "--batch-size", "64", "--seed", "3"];
+        string continuous = Path.Combine(directory, "continuous");
+        string resumed = Path.Combine(directory, "resumed");
+
+        Assert.Equal(0, Run([.. common, "--epochs", "2", "--checkpoint", continuous]).ExitCode);
+        Assert.Equal(0, Run([.. common, "--epochs", "1", "--checkpoint", resumed]).ExitCode);
+        Assert.Equal(0, Run(["train", "mlp-dropout", "--data", "sample", "--limit", "512", "--epochs", "2", "--checkpoint", resumed, "--resume"]).ExitCode);
+
+        AssertSameRun(continuous, resumed);
+    }
+
+    [Fact]
+    public void Resuming_after_a_stop_in_mid_epoch_equals_training_without_stopping()
+    {
+        // --stop-after-batches does what Ctrl-C does: checkpoint at the end of the batch, exit 130.
+        string[] common = ["train", "mlp-dropout", "--data", "sample", "--limit", "512", "--batch-size", "64", "--seed", "5", "--epochs", "2"];
+        string continuous = Path.Combine(directory, "continuous");
+        string resumed = Path.Combine(directory, "resumed");
+
+        Assert.Equal(0, Run([.. common, "--checkpoint", continuous]).ExitCode);
+        var stopped = Run([.. common, "--checkpoint", resumed, "--stop-after-batches", "11"]);
+        Assert.Equal(TrainRun.InterruptedExitCode, stopped.ExitCode);
+        Assert.Contains("Stopped in epoch 2 after batch 3 of 8", stopped.Stdout);
+        Assert.Equal(0, Run([.. common, "--checkpoint", resumed, "--resume"]).ExitCode);
+
+        AssertSameRun(continuous, resumed);
+    }
+
+    [Fact]
+    public void Eval_reports_the_test_accuracy_of_a_checkpoint()
+    {
+        var trained = Run("train", "softmax", "--data", "sample", "--limit", "600", "--epochs", "1", "--checkpoint", directory, "--json");
+        Assert.Equal(0, trained.ExitCode);
+        double trainedAccuracy = JsonDocument.Parse(trained.Stdout).RootElement.GetProperty("test_acc").GetDouble();
+
+        var (exitCode, stdout, stderr) = Run("eval", "softmax", "--checkpoint", directory, "--data", "sample", "--limit", "600", "--json");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal(trainedAccuracy, JsonDocument.Parse(stdout).RootElement.GetProperty("test_acc").GetDouble());
+    }
+
+    [Fact]
+    public void Predict_prints_the_model_prediction_for_a_png_with_class_names()
+    {
+        Assert.Equal(0, Run("train", "softmax", "--data", "sample", "--limit", "1000", "--epochs", "2", "--checkpoint", directory).ExitCode);
+        var test = Nabla.Vision.FashionMnist.LoadSample(train: false);
+        string png = Path.Combine(directory, "image.png");
+        GrayPng.Write(png, test.Images.AsSpan(0, 28 * 28), 28, 28);
+        var model = Inference.LoadModel("softmax", directory);
+        var (image, _) = new Nabla.Vision.Datasets.FashionMnistDataset(test)[0];
+        long expected;
+        using (Autograd.NoGrad())
+        {
+            expected = (long)model.Call(image.Unsqueeze(0)).ArgMax(1).Item();
+        }
+
+        var (exitCode, stdout, stderr) = Run("predict", "softmax", "--checkpoint", directory, "--image", png, "--top", "3");
+
+        Assert.True(exitCode == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith(Nabla.Vision.FashionMnist.ClassNames[(int)expected], lines[0]);
+        Assert.EndsWith("%", lines[0].TrimEnd());
+    }
+
+    [Fact]
+    public void Resume_without_a_checkpoint_is_a_one_line_error()
+    {
+        var (exitCode, _, stderr) = Run("train", "mlp", "--data", "sample", "--checkpoint", directory, "--resume");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("nabla: No checkpoint in", stderr);
+    }
+
+    private static void AssertSameRun(string expectedDirectory, string actualDirectory)
+    {
+        CheckpointData expected = Checkpoint.Load(CheckpointStore.PathIn(expectedDirectory));
+        CheckpointData actual = Checkpoint.Load(CheckpointStore.PathIn(actualDirectory));
+        Assert.Equal(expected.Model.Keys, actual.Model.Keys);
+        foreach (var (name, tensor) in expected.Model)
+        {
+            Assert.True(tensor.ToArray<float>().AsSpan().SequenceEqual(actual.Model[name].ToArray<float>()), $"{name} differs");
+        }
+        Assert.Equal(expected.Metadata["epoch"], actual.Metadata["epoch"]);
+        Assert.Equal(expected.Metadata["rng.default"], actual.Metadata["rng.default"]);
+        Assert.Equal(expected.Metadata["rng.loader"], actual.Metadata["rng.loader"]);
+        // Same losses and accuracies per epoch (the seconds differ).
+        var (_, expectedState) = CheckpointStore.Read(expectedDirectory);
+        var (_, actualState) = CheckpointStore.Read(actualDirectory);
+        Assert.Equal(expectedState.History.Select(m => (m.TrainLoss, m.TrainAccuracy, m.TestAccuracy)),
+            actualState.History.Select(m => (m.TrainLoss, m.TrainAccuracy, m.TestAccuracy)));
+    }
+}
