@@ -218,7 +218,7 @@ internal static unsafe class Convolution
         long size = g.WeightSize;
         T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
         for (int part = 0; part < parts; part++) new Span<T>(partials + part * size, checked((int)size)).Clear();
-        ForEachTask(plan.Blocks, (participant, block) => BackwardWeightBlock(g, plan, block, input, gradOutput, partials + participant * size));
+        ForEachTaskInFixedOrder(plan.Blocks, (participant, block) => BackwardWeightBlock(g, plan, block, input, gradOutput, partials + participant * size));
         int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
         WorkerPool.For(g.OutChannels, 4, (start, end) =>
         {
@@ -313,6 +313,26 @@ internal static unsafe class Convolution
         {
             int t;
             while ((t = Interlocked.Increment(ref next.Value) - 1) < tasks) task(start, t);
+        });
+    }
+
+    /// <summary>
+    /// Like <see cref="ForEachTask"/>, but participant p always takes tasks p, p + P, p + 2P, … in that
+    /// order. For reductions into per-participant partial sums: the floating-point sums then come out
+    /// the same on every run (bit-identical training and resume), whatever the scheduling.
+    /// </summary>
+    internal static void ForEachTaskInFixedOrder(int tasks, Action<int, int> task)
+    {
+        int participants = Math.Min(WorkerPool.ThreadCount, tasks);
+        if (participants <= 1)
+        {
+            for (int t = 0; t < tasks; t++) task(0, t);
+            return;
+        }
+        WorkerPool.For(participants, 1, (start, end) =>
+        {
+            for (int participant = start; participant < end; participant++)
+                for (int t = participant; t < tasks; t += participants) task(participant, t);
         });
     }
 

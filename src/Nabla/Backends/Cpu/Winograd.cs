@@ -86,13 +86,9 @@ internal static unsafe class Winograd
         long size = (long)Points * plan.OutChannelsPadded * plan.InChannelsPadded;
         T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
         new Span<T>(partials, checked((int)(parts * size))).Clear();
-        var next = new StrongBox<int>(0);
-        WorkerPool.For(parts, 1, (start, end) =>
-        {
-            int block;
-            while ((block = Interlocked.Increment(ref next.Value) - 1) < plan.Blocks)
-                WeightBlock(g, plan, block, input, gradOutput, partials + start * size);
-        });
+        // Fixed block-to-partial assignment, so the summed gradient is the same on every run.
+        Convolution.ForEachTaskInFixedOrder(plan.Blocks, (participant, block) =>
+            WeightBlock(g, plan, block, input, gradOutput, partials + participant * size));
         for (int part = 1; part < parts; part++)
         {
             T* source = partials + part * size;
