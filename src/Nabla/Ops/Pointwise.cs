@@ -140,7 +140,9 @@ public partial class Tensor
     public Tensor Sigmoid()
     {
         var result = FloatUnary<RowOps.Sigmoid>();
-        if (Node.ShouldRecord(this)) Node.Record(result, "SigmoidBackward0", [this], g => [g * result * (1 - result)], result);
+        // σ' = σ(1 − σ); fused into one pass unless the backward itself is being recorded.
+        if (Node.ShouldRecord(this))
+            Node.Record(result, "SigmoidBackward0", [this], g => [GradMode.IsEnabled ? g * result * (1 - result) : FusedGradient<ActivationGradients.Sigmoid>(g, result)], result);
         return result;
     }
 
@@ -148,7 +150,9 @@ public partial class Tensor
     public Tensor Tanh()
     {
         var result = FloatUnary<RowOps.Tanh>();
-        if (Node.ShouldRecord(this)) Node.Record(result, "TanhBackward0", [this], g => [g * (1 - result * result)], result);
+        // tanh' = 1 − tanh²
+        if (Node.ShouldRecord(this))
+            Node.Record(result, "TanhBackward0", [this], g => [GradMode.IsEnabled ? g * (1 - result * result) : FusedGradient<ActivationGradients.Tanh>(g, result)], result);
         return result;
     }
 
@@ -157,7 +161,27 @@ public partial class Tensor
     {
         Tensor result;
         using (GradMode.Set(false)) result = Maximum(Scalar(0, DType));
-        if (Node.ShouldRecord(this)) Node.Record(result, "ReluBackward0", [this], g => [g * result.Gt(0).To(g.DType)], result);
+        if (Node.ShouldRecord(this))
+            Node.Record(result, "ReluBackward0", [this], g => [GradMode.IsEnabled ? g * result.Gt(0).To(g.DType) : FusedGradient<ActivationGradients.Relu>(g, result)], result);
+        return result;
+    }
+
+    /// <summary>
+    /// g ⊙ f'(y) in one pass from the activation's output y, for a first-order backward (the
+    /// composite formula is used when the backward is recorded, so higher derivatives still work;
+    /// a test checks both give the same values).
+    /// </summary>
+    internal static Tensor FusedGradient<TGradient>(Tensor g, Tensor output) where TGradient : IActivationGradient
+    {
+        var y = output.ToDTypeIfNeeded(g.DType);
+        if (!g.DType.IsFloatingPoint() || !g.shape.AsSpan().SequenceEqual(y.shape))
+            return Arithmetic<RowOps.Multiply>("ActivationBackward", g, y.Detach().FloatMap("ActivationBackward", TGradient.Derivative, TGradient.Derivative), g.DType);
+        var gc = g.Contiguous();
+        var yc = y.Contiguous();
+        var result = Uninitialized(g.shape, g.DType);
+        if (result.Count == 0) return result;
+        if (g.DType == DType.Float32) TGradient.Apply(gc.Span<float>(), yc.Span<float>(), result.Span<float>());
+        else TGradient.Apply(gc.Span<double>(), yc.Span<double>(), result.Span<double>());
         return result;
     }
 
