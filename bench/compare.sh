@@ -66,6 +66,8 @@ tag() {
     done
 }
 
+# The machine may be shared: its load during the run says how far the figures can be trusted.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 for ((round = 1; round <= rounds; round++)); do
     log "round $round/$rounds: Nabla"
     dotnet run -c Release --no-build --project bench/Nabla.Bench -- "${jobs[@]}" | tag nabla "$round" >>"$out/figures.jsonl"
@@ -77,7 +79,9 @@ for ((round = 1; round <= rounds; round++)); do
     fi
 done
 
-/usr/bin/python3 - "$out/figures.jsonl" <<'PY' | tee "$out/table.txt"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+echo "load average (1, 5, 15 min) before: $load_before, after: $load_after; $(nproc) cores" | tee "$out/table.txt"
+/usr/bin/python3 - "$out/figures.jsonl" <<'PY' | tee -a "$out/table.txt"
 import json, statistics, sys
 
 # Keys where a smaller figure is better: the ratio is then anchor / Nabla, so > 1 always means Nabla is faster.

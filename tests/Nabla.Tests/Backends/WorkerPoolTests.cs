@@ -3,7 +3,7 @@ using Nabla.Backends.Cpu;
 
 namespace Nabla.Tests.Backends;
 
-/// <summary>The shared worker pool, its barrier, and the choice of kernel path.</summary>
+/// <summary>The shared worker pool and its barrier.</summary>
 public class WorkerPoolTests
 {
     [Theory]
@@ -144,21 +144,5 @@ public class WorkerPoolTests
     {
         bool ran = WorkerPool.TryRun(WorkerPool.ThreadCount + 1, _ => throw new InvalidOperationException("must not run"));
         Assert.False(ran);
-    }
-
-    [Theory]
-    [InlineData("avx2", "Avx512", "Avx2")]
-    [InlineData("portable", "Avx2", "Portable")]
-    [InlineData("AVX512", "Avx2", "Avx2")]   // never above what the machine has
-    [InlineData(null, "Avx512", "Avx512")]
-    [InlineData("sse9", "Avx2", "Avx2")]
-    public void CpuFeatures_request_lowers_but_never_raises_the_path(string? requested, string best, string expected) =>
-        Assert.Equal(Enum.Parse<CpuIsa>(expected), CpuFeatures.Choose(requested, Enum.Parse<CpuIsa>(best)));
-
-    [Fact]
-    public void CpuFeatures_active_path_is_supported()
-    {
-        Assert.True(CpuFeatures.IsSupported(CpuFeatures.Active));
-        Assert.Contains(CpuIsa.Portable, CpuFeatures.Supported);
     }
 }

@@ -3,15 +3,17 @@ using System.Diagnostics;
 namespace Nabla.Backends.Cpu;
 
 /// <summary>
-/// Bounded busy-waiting for the worker pool and its barrier, in two stages: pause instructions for a few
-/// microseconds (the other thread is usually about to arrive), then <see cref="Thread.Yield"/> between
-/// checks, so that on a core shared with other processes the waiter hands its time slice to the thread it
-/// is waiting for instead of burning it. Past the whole budget the caller blocks.
+/// Bounded busy-waiting for the worker pool and its barrier, in two stages: pause instructions only, for
+/// <see cref="PauseMicroseconds"/> (the other thread is usually about to arrive), then <see cref="Thread.Yield"/>
+/// between checks, so that on a core shared with other processes the waiter stops burning its time slice.
+/// Past the whole budget the caller blocks. On a busy machine a thread that yields or spins long can lose
+/// its core for milliseconds and miss the next parallel region, while a blocked thread that is woken gets
+/// the core back at once (the scheduler favours sleepers); so idle workers spin briefly, then block.
 /// </summary>
 internal static class Spinning
 {
     /// <summary>Pure spinning lasts this long before the waiter starts yielding.</summary>
-    private const long PauseMicroseconds = 20;
+    public const long PauseMicroseconds = 50;
 
     private static readonly long TicksPerMicrosecond = Math.Max(1, Stopwatch.Frequency / 1_000_000);
 

@@ -20,8 +20,8 @@ internal static class WorkerPool
 {
     // Idle workers spin this long before they block, so that back-to-back kernels (GEMM after GEMM in a
     // training step) find them awake; beyond it they sleep and cost nothing. A blocked worker takes
-    // tens of microseconds to wake, as long as a whole 64×64 product.
-    private const long IdleSpinMicroseconds = 500;
+    // tens of microseconds to wake, as long as a whole 64×64 product, and on a busy machine milliseconds.
+    private const long IdleSpinMicroseconds = Spinning.PauseMicroseconds;
 
     // The caller waits for the workers' last chunks this long before it blocks.
     private const long FinishSpinMicroseconds = 2000;
