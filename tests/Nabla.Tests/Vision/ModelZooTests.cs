@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Nabla.NN;
 using Nabla.Serialization;
+using Nabla.Tests.TestSupport;
 using Nabla.Vision.Models;
 
 namespace Nabla.Tests.Vision;
@@ -9,7 +10,10 @@ namespace Nabla.Tests.Vision;
 /// The model zoo against PyTorch: the course's models at a small width load weights written by
 /// tests/fixtures/make_zoo_fixtures.py and reproduce its eval-mode logits; the torchvision-style
 /// constructors have torchvision 0.14's state-dict keys and shapes (tests/fixtures/zoo_torchvision_keys.json).
+/// Models initialise from the default generator and the torchvision-size ones allocate ~1 GB, so
+/// the class runs alone, outside the parallel phase (heap-measuring tests run there).
 /// </summary>
+[Collection(DefaultGeneratorCollection.Name)]
 public class ModelZooTests
 {
     static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "fixtures", file);
