@@ -9,7 +9,7 @@ namespace Nabla.Vision.Models;
 /// no BatchNorm, convolutions with bias, 5×5 third paths, 3×3 stride-2 padding-1 max-pools);
 /// <see cref="Torchvision"/> builds <c>torchvision.models.googlenet</c>. With
 /// <c>auxLogits</c> the two auxiliary classifiers (after inception4a and inception4d) run in training
-/// mode only; <see cref="ForwardWithAux"/> returns their logits.
+/// mode only, in <see cref="ForwardWithAux"/>, which returns their logits too.
 /// Shape: [N, inChannels, 224, 224] → [N, numClasses] (any H, W ≥ 1; aux heads pool to 4×4).
 /// </summary>
 public sealed class GoogLeNet : Module<Tensor, Tensor>
@@ -107,9 +107,13 @@ public sealed class GoogLeNet : Module<Tensor, Tensor>
     /// Main logits, plus the auxiliary heads' logits when the model has them and is training
     /// (null otherwise), as torchvision's <c>GoogLeNetOutputs</c>.
     /// </summary>
-    public (Tensor Logits, Tensor? Aux1, Tensor? Aux2) ForwardWithAux(Tensor input)
+    public (Tensor Logits, Tensor? Aux1, Tensor? Aux2) ForwardWithAux(Tensor input) => Run(input, Training && Aux1 is not null);
+
+    /// <summary>Main logits; the auxiliary heads are skipped (use <see cref="ForwardWithAux"/> to train with them).</summary>
+    public override Tensor Forward(Tensor input) => Run(input, aux: false).Logits;
+
+    (Tensor Logits, Tensor? Aux1, Tensor? Aux2) Run(Tensor input, bool aux)
     {
-        bool aux = Training && Aux1 is not null;
         var x = maxpool2.Call(conv3.Call(conv2.Call(maxpool1.Call(conv1.Call(input)))));
         x = maxpool3.Call(inception3b.Call(inception3a.Call(x)));
         x = inception4a.Call(x);
@@ -121,7 +125,4 @@ public sealed class GoogLeNet : Module<Tensor, Tensor>
         x = dropout.Call(avgpool.Call(x).Flatten(1));
         return (Fc.Call(x), aux1, aux2);
     }
-
-    /// <summary>Main logits (the auxiliary heads still run in training when present).</summary>
-    public override Tensor Forward(Tensor input) => ForwardWithAux(input).Logits;
 }
