@@ -61,6 +61,22 @@ public sealed class VGG : Module<Tensor, Tensor>
         RegisterModule("classifier", Classifier);
     }
 
+    /// <summary>
+    /// A VGG network from the course's <c>conv_arch</c>: blocks of (number of 3×3 convolutions, output
+    /// channels), each ending in a 2×2 max-pool; d2l's VGG-11 is ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)).
+    /// </summary>
+    public static VGG FromBlocks(IEnumerable<(int NumConvs, int OutChannels)> convArch, int inChannels = 1, int numClasses = 10, double width = 1.0, bool batchNorm = false)
+    {
+        ArgumentNullException.ThrowIfNull(convArch);
+        var layout = new List<int>();
+        foreach (var (numConvs, outChannels) in convArch)
+        {
+            for (int i = 0; i < numConvs; i++) layout.Add(outChannels);
+            layout.Add(0);
+        }
+        return new VGG(layout, inChannels, numClasses, width, batchNorm);
+    }
+
     /// <summary>VGG-11; the course's network with the defaults (1 channel, 10 classes).</summary>
     public static VGG VGG11(int inChannels = 1, int numClasses = 10, double width = 1.0, bool batchNorm = false) =>
         new(Vgg11Layout, inChannels, numClasses, width, batchNorm);

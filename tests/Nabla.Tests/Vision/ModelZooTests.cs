@@ -245,4 +245,14 @@ public class ModelZooTests
         Assert.True(last < factor * first, $"{name}: loss went from {first} to {last}");
         Assert.All(model.Parameters(), p => Assert.NotNull(p.Grad));
     }
+
+    [Fact]
+    public void VGG_from_the_course_conv_arch_is_VGG11()
+    {
+        var fromBlocks = VGG.FromBlocks([(1, 64), (1, 128), (2, 256), (2, 512), (2, 512)], width: 1.0 / 64);
+        var vgg11 = VGG.VGG11(width: 1.0 / 64);
+        Assert.Equal(vgg11.StateDict().Select(p => (p.Key, string.Join(",", p.Value.Shape.ToArray()))),
+            fromBlocks.StateDict().Select(p => (p.Key, string.Join(",", p.Value.Shape.ToArray()))));
+        Assert.Equal(21, fromBlocks.Features.Count); // 8 convolutions, 8 ReLUs, 5 max-pools
+    }
 }
