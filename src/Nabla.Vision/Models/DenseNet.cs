@@ -8,7 +8,8 @@ namespace Nabla.Vision.Models;
 /// (BN-ReLU-conv1×1 halving the channels, 2×2 average pool), then <c>norm5</c>), ReLU, global
 /// average pooling and <c>classifier</c>. The constructor's defaults are the course's DenseNet for
 /// 96×96 Fashion-MNIST (d2l §8.7: four blocks of 4 layers, growth 32, 64 stem channels, no
-/// bottleneck); <see cref="DenseNet121"/> matches <c>torchvision.models.densenet121</c>'s keys.
+/// bottleneck; its convolutions are bias-free here, as torchvision's, since a BatchNorm follows each);
+/// <see cref="DenseNet121"/> matches <c>torchvision.models.densenet121</c>'s keys.
 /// Shape: [N, inChannels, H, W] → [N, numClasses].
 /// </summary>
 public sealed class DenseNet : Module<Tensor, Tensor>

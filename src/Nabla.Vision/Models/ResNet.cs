@@ -8,7 +8,10 @@ namespace Nabla.Vision.Models;
 /// blocks (64, 128, 256, 512 planes; stages 2–4 halve the resolution), global average pooling and
 /// <c>fc</c>. State-dict keys match <c>torchvision.models.resnet18/34/50</c>
 /// (<c>layer1.0.bn1.running_mean</c>). The course trains ResNet-18 on 1-channel 96×96 Fashion-MNIST
-/// (d2l §8.6), the defaults here.
+/// (d2l §8.6), the defaults here. One deliberate difference from d2l's <c>Residual</c>: its
+/// convolutions carry biases and its 1×1 shortcut has no BatchNorm; here the blocks are torchvision's
+/// (bias-free convolutions, each followed by BatchNorm, shortcut = 1×1 convolution + BatchNorm), so
+/// torchvision's weights load as they are. The depth, widths, strides and stem are the course's.
 /// Shape: [N, inChannels, H, W] → [N, numClasses].
 /// </summary>
 public sealed class ResNet : Module<Tensor, Tensor>
