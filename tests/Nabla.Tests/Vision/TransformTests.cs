@@ -164,4 +164,22 @@ public class TransformTests
         Assert.Equal(output.ToArray<float>(), new ColorJitter(0.4, 0.4, 0.4, 0.1, new Generator(6)).Call(image).ToArray<float>());
         Assert.NotEqual(image.ToArray<float>(), output.ToArray<float>());
     }
+
+    [Fact]
+    public void Rgb_adjustments_and_resize_match_torchvision()
+    {
+        // Values from torchvision 0.14: F.adjust_contrast(x, 0.7), F.adjust_saturation(x, 1.6),
+        // F.adjust_hue(x, -0.2), F.resize(x, [3, 3], antialias=False) for this x.
+        var x = Tensor.From(new float[] { 0.1f, 0.5f, 0.9f, 0.3f, 0.7f, 0.2f, 0.4f, 0.8f, 0.6f, 0.6f, 0.1f, 0.95f }, 3, 2, 2);
+        AssertValues([0.2220415f, 0.5020415f, 0.7820415f, 0.3620415f, 0.6420415f, 0.2920415f, 0.4320415f, 0.7120415f, 0.5720415f, 0.5720415f, 0.2220415f, 0.8170415f],
+            ColorJitter.AdjustContrast(x, 0.7), 1e-5f);
+        AssertValues([0f, 0.59885f, 1f, 0.079458f, 0.814486f, 0.11885f, 0.330874f, 0.879458f, 0.654486f, 0.75885f, 0f, 1f],
+            ColorJitter.AdjustSaturation(x, 1.6), 1e-5f);
+        AssertValues([0.32f, 0.2f, 0.9f, 0.3f, 0.7f, 0.38f, 0.1f, 0.95f, 0.1f, 0.6f, 0.76f, 0.32f],
+            ColorJitter.AdjustHue(x, -0.2), 1e-5f);
+        AssertValues([
+            0.1f, 0.3f, 0.5f, 0.5f, 0.45f, 0.4f, 0.9f, 0.6f, 0.3f,
+            0.7f, 0.45f, 0.2f, 0.55f, 0.525f, 0.5f, 0.4f, 0.6f, 0.8f,
+            0.6f, 0.6f, 0.6f, 0.35f, 0.5625f, 0.775f, 0.1f, 0.525f, 0.95f], new Resize(3, 3).Call(x), 1e-5f);
+    }
 }
