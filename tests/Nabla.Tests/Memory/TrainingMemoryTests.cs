@@ -4,6 +4,8 @@ using Nabla.Optim;
 namespace Nabla.Tests.Memory;
 
 /// <summary>A training loop stays flat in memory without any Dispose call.</summary>
+/// <remarks>The managed heap is shared by all tests, so this class runs alone (a non-parallel collection).</remarks>
+[Collection(Nabla.Tests.TestSupport.RunsAloneCollection.Name)]
 public class TrainingMemoryTests
 {
     [Fact]
