@@ -83,27 +83,27 @@ public static partial class Functional
             case RecurrentMode.RNNRelu:
                 return ((inputGates + hiddenGates).Relu(), null);
             case RecurrentMode.GRU:
-            {
-                int hidden = h.Size(-1);
-                // r and z see both projections summed; n sees r ⊙ (W_hn h + b_hn), so the n block stays apart.
-                var rz = (inputGates.Narrow(-1, 0, 2 * hidden) + hiddenGates.Narrow(-1, 0, 2 * hidden)).Sigmoid();
-                var r = rz.Narrow(-1, 0, hidden);
-                var z = rz.Narrow(-1, hidden, hidden);
-                var n = (inputGates.Narrow(-1, 2 * hidden, hidden) + r * hiddenGates.Narrow(-1, 2 * hidden, hidden)).Tanh();
-                // h′ = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-                return (n + z * (h - n), null);
-            }
+                {
+                    int hidden = h.Size(-1);
+                    // r and z see both projections summed; n sees r ⊙ (W_hn h + b_hn), so the n block stays apart.
+                    var rz = (inputGates.Narrow(-1, 0, 2 * hidden) + hiddenGates.Narrow(-1, 0, 2 * hidden)).Sigmoid();
+                    var r = rz.Narrow(-1, 0, hidden);
+                    var z = rz.Narrow(-1, hidden, hidden);
+                    var n = (inputGates.Narrow(-1, 2 * hidden, hidden) + r * hiddenGates.Narrow(-1, 2 * hidden, hidden)).Tanh();
+                    // h′ = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
+                    return (n + z * (h - n), null);
+                }
             case RecurrentMode.LSTM:
-            {
-                int hidden = h.Size(-1);
-                var gates = inputGates + hiddenGates;
-                var ifGates = gates.Narrow(-1, 0, 2 * hidden).Sigmoid();
-                var g = gates.Narrow(-1, 2 * hidden, hidden).Tanh();
-                var o = gates.Narrow(-1, 3 * hidden, hidden).Sigmoid();
-                // c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′)
-                var cNext = ifGates.Narrow(-1, hidden, hidden) * c! + ifGates.Narrow(-1, 0, hidden) * g;
-                return (o * cNext.Tanh(), cNext);
-            }
+                {
+                    int hidden = h.Size(-1);
+                    var gates = inputGates + hiddenGates;
+                    var ifGates = gates.Narrow(-1, 0, 2 * hidden).Sigmoid();
+                    var g = gates.Narrow(-1, 2 * hidden, hidden).Tanh();
+                    var o = gates.Narrow(-1, 3 * hidden, hidden).Sigmoid();
+                    // c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′)
+                    var cNext = ifGates.Narrow(-1, hidden, hidden) * c! + ifGates.Narrow(-1, 0, hidden) * g;
+                    return (o * cNext.Tanh(), cNext);
+                }
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "RecurrentStep: unknown mode.");
         }
