@@ -125,16 +125,37 @@ public static partial class Functional
         if (mode != RecurrentMode.GRU && biasIh != null && biasHh != null) (inputBias, stepBias) = (biasIh + biasHh, null);
         var projected = Linear(input.Reshape(steps * batch, input.Size(2)), weightIh, inputBias).Reshape(steps, batch, gateSize);
         var weightHhT = weightHh.T;
+        var stepInputs = new Tensor[steps];
+        Unbind(projected, stepInputs, 0);
         var outputs = new Tensor[steps];
         Tensor h = h0;
         Tensor? c = c0;
         for (int i = 0; i < steps; i++)
         {
             int t = reverse ? steps - 1 - i : i;
-            (h, c) = RecurrentStep(mode, projected.Select(0, t), h, c, weightHhT, stepBias);
+            (h, c) = RecurrentStep(mode, stepInputs[t], h, c, weightHhT, stepBias);
             outputs[t] = h;
         }
         return (Tensor.Stack(outputs, 0), h, c);
+    }
+
+    /// <summary>
+    /// The slices of <paramref name="sequence"/> along dim 0, by halving. The backward of a view that
+    /// drops elements embeds its gradient into zeros of the parent's shape, so taking T slices
+    /// straight from [T, …] would cost T full-size buffers (O(T²) work); halving makes it one full
+    /// size per level, O(T log T).
+    /// </summary>
+    static void Unbind(Tensor sequence, Tensor[] slices, int first)
+    {
+        int length = sequence.Size(0);
+        if (length == 1)
+        {
+            slices[first] = sequence.Select(0, 0);
+            return;
+        }
+        int half = length / 2;
+        Unbind(sequence.Narrow(0, 0, half), slices, first);
+        Unbind(sequence.Narrow(0, half, length - half), slices, first + half);
     }
 }
 
