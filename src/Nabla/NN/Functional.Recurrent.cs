@@ -83,16 +83,9 @@ public static partial class Functional
             case RecurrentMode.RNNRelu:
                 return ((inputGates + hiddenGates).Relu(), null);
             case RecurrentMode.GRU:
-                {
-                    int hidden = h.Size(-1);
-                    // r and z see both projections summed; n sees r ⊙ (W_hn h + b_hn), so the n block stays apart.
-                    var rz = (inputGates.Narrow(-1, 0, 2 * hidden) + hiddenGates.Narrow(-1, 0, 2 * hidden)).Sigmoid();
-                    var r = rz.Narrow(-1, 0, hidden);
-                    var z = rz.Narrow(-1, hidden, hidden);
-                    var n = (inputGates.Narrow(-1, 2 * hidden, hidden) + r * hiddenGates.Narrow(-1, 2 * hidden, hidden)).Tanh();
-                    // h′ = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-                    return (n + z * (h - n), null);
-                }
+                // r and z see both projections summed; n sees r ⊙ (W_hn h + b_hn): one fused kernel
+                // (Ops/RecurrentCells.cs; h′ = (1 − z) ⊙ n + z ⊙ h).
+                return (Tensor.GruCell(inputGates, hiddenGates, h), null);
             case RecurrentMode.LSTM:
                 {
                     int hidden = h.Size(-1);
