@@ -88,14 +88,9 @@ public static partial class Functional
                 return (Tensor.GruCell(inputGates, hiddenGates, h), null);
             case RecurrentMode.LSTM:
                 {
-                    int hidden = h.Size(-1);
-                    var gates = inputGates + hiddenGates;
-                    var ifGates = gates.Narrow(-1, 0, 2 * hidden).Sigmoid();
-                    var g = gates.Narrow(-1, 2 * hidden, hidden).Tanh();
-                    var o = gates.Narrow(-1, 3 * hidden, hidden).Sigmoid();
-                    // c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′)
-                    var cNext = ifGates.Narrow(-1, hidden, hidden) * c! + ifGates.Narrow(-1, 0, hidden) * g;
-                    return (o * cNext.Tanh(), cNext);
+                    // c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′): one fused kernel, h′ and c′ packed.
+                    var packed = Tensor.LstmCell(inputGates + hiddenGates, c!);
+                    return (packed.Select(0, 0), packed.Select(0, 1));
                 }
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "RecurrentStep: unknown mode.");
