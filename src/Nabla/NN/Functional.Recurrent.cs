@@ -107,6 +107,7 @@ public static partial class Functional
         Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
     {
         int steps = input.Size(0), batch = input.Size(1), gateSize = weightIh.Size(0);
+        if (steps == 0) throw new ShapeException($"RecurrentLayer: input {input.Shape} has no time steps.");
         // RNN and LSTM add both biases to the same pre-activation, so fold b_hh into the one-off
         // projection; GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so it keeps b_hh per step.
         Tensor? inputBias = biasIh, stepBias = biasHh;

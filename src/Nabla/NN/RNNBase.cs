@@ -118,6 +118,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
         if (input.Rank is not (2 or 3) || input.Size(-1) != InputSize)
             throw new ShapeException($"{op}: input must be [T, N, {InputSize}]{(BatchFirst ? " (batchFirst: [N, T, " + InputSize + "])" : "")} or unbatched [T, {InputSize}], got {input.Shape}.");
         var x = !batched ? input.Unsqueeze(1) : BatchFirst ? input.Transpose(0, 1) : input;
+        if (x.Size(0) == 0) throw new ShapeException($"{op}: input {input.Shape} has no time steps.");
         int batch = x.Size(1), states = NumLayers * NumDirections;
         int[] stateShape = batched ? [states, batch, HiddenSize] : [states, HiddenSize];
         foreach (var (name, state) in new[] { ("h0", h0), ("c0", c0) })

@@ -220,5 +220,22 @@ public class RecurrentTests
         Assert.Contains("[2, 2, 4]", ex.Message);
         Assert.Throws<ShapeException>(() => rnn.Forward(Tensor.Zeros([5, 2, 7])));
         Assert.Throws<ArgumentException>(() => new RNN(3, 4, nonlinearity: "sigmoid"));
+        Assert.Throws<ShapeException>(() => new LSTM(3, 4).Forward(Tensor.Zeros([0, 2, 3])));
+    }
+
+    [Fact]
+    public void To_float64_keeps_parameter_names_and_runs_in_float64()
+    {
+        var gru = new GRU(3, 4, numLayers: 2, bidirectional: true);
+        var names = gru.NamedParameters().Select(p => p.Name).ToArray();
+        gru.To(DType.Float64);
+        Assert.Equal(names, gru.NamedParameters().Select(p => p.Name));
+        var (output, state) = gru.Forward(Tensor.Randn([5, 2, 3], DType.Float64, new Generator(1)));
+        Assert.Equal(DType.Float64, output.DType);
+        Assert.Equal([5, 2, 8], output.Shape.Dims.ToArray());
+        Assert.Equal([4, 2, 4], state.Shape.Dims.ToArray());
+        var cell = new LSTMCell(3, 4);
+        cell.To(DType.Float64);
+        Assert.Equal(DType.Float64, cell.Forward(Tensor.Randn([3], DType.Float64, new Generator(2))).H.DType);
     }
 }
