@@ -1,0 +1,158 @@
+namespace Nabla.NN;
+
+// Recurrent cells (one time step) and the time loop of one recurrent layer in one direction.
+// Everything is written in differentiable tensor ops, so gradients (and double backward) come
+// from the ops' own rules. Gate order and formulas are PyTorch's.
+public static partial class Functional
+{
+    /// <summary>
+    /// One Elman step with tanh (<c>torch.rnn_tanh_cell</c>): h′ = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh).
+    /// Shape: input [N, I], hx [N, H], weightIh [H, I], weightHh [H, H], biases [H] → [N, H].
+    /// </summary>
+    public static Tensor RNNTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+    {
+        CheckCell("RNNTanhCell", input, hx, weightIh, weightHh, biasIh, biasHh, gates: 1);
+        return RecurrentStep(RecurrentMode.RNNTanh, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
+    }
+
+    /// <summary>
+    /// One Elman step with ReLU (<c>torch.rnn_relu_cell</c>): h′ = relu(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh).
+    /// Shape: input [N, I], hx [N, H], weightIh [H, I], weightHh [H, H], biases [H] → [N, H].
+    /// </summary>
+    public static Tensor RNNReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+    {
+        CheckCell("RNNReluCell", input, hx, weightIh, weightHh, biasIh, biasHh, gates: 1);
+        return RecurrentStep(RecurrentMode.RNNRelu, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
+    }
+
+    /// <summary>
+    /// One GRU step (<c>torch.gru_cell</c>), gates in PyTorch's order r, z, n:
+    /// r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+    /// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h′ = (1 − z) ⊙ n + z ⊙ h.
+    /// Shape: input [N, I], hx [N, H], weightIh [3H, I], weightHh [3H, H], biases [3H] → [N, H].
+    /// </summary>
+    public static Tensor GRUCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+    {
+        CheckCell("GRUCell", input, hx, weightIh, weightHh, biasIh, biasHh, gates: 3);
+        return RecurrentStep(RecurrentMode.GRU, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
+    }
+
+    /// <summary>
+    /// One LSTM step (<c>torch.lstm_cell</c>), gates in PyTorch's order i, f, g, o:
+    /// [i f g o] = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh, c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′).
+    /// Shape: input [N, I], hx and cx [N, H], weightIh [4H, I], weightHh [4H, H], biases [4H] → ([N, H], [N, H]).
+    /// </summary>
+    public static (Tensor H, Tensor C) LSTMCell(Tensor input, (Tensor H, Tensor C) state, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+    {
+        CheckCell("LSTMCell", input, state.H, weightIh, weightHh, biasIh, biasHh, gates: 4);
+        if (state.C.Shape != state.H.Shape)
+            throw new ShapeException($"LSTMCell: the cell state cx has shape {state.C.Shape}, expected the shape of hx {state.H.Shape}.");
+        var (h, c) = RecurrentStep(RecurrentMode.LSTM, Linear(input, weightIh, biasIh), state.H, state.C, weightHh.T, biasHh);
+        return (h, c!);
+    }
+
+    static void CheckCell(string op, Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, int gates)
+    {
+        if (weightIh.Rank != 2 || weightHh.Rank != 2 || weightIh.Size(0) % gates != 0)
+            throw new ShapeException($"{op}: weights must be 2-D [{gates}·hidden_size, *], got weight_ih {weightIh.Shape} and weight_hh {weightHh.Shape}.");
+        int hidden = weightIh.Size(0) / gates;
+        if (weightHh.Size(0) != gates * hidden || weightHh.Size(1) != hidden)
+            throw new ShapeException($"{op}: weight_hh has shape {weightHh.Shape}, expected [{gates * hidden}, {hidden}] to match weight_ih {weightIh.Shape}.");
+        if (input.Rank != 2 || input.Size(1) != weightIh.Size(1))
+            throw new ShapeException($"{op}: input must be [batch, {weightIh.Size(1)}], got {input.Shape}.");
+        if (hx.Rank != 2 || hx.Size(0) != input.Size(0) || hx.Size(1) != hidden)
+            throw new ShapeException($"{op}: hidden state must be [{input.Size(0)}, {hidden}], got {hx.Shape} (input {input.Shape}).");
+        foreach (var (name, bias) in new[] { ("bias_ih", biasIh), ("bias_hh", biasHh) })
+            if (bias != null && (bias.Rank != 1 || bias.Size(0) != gates * hidden))
+                throw new ShapeException($"{op}: {name} must have shape [{gates * hidden}], got {bias.Shape}.");
+    }
+
+    /// <summary>
+    /// One time step given the input projection <paramref name="inputGates"/> = x W_ihᵀ + b_ih [N, G·H]
+    /// (for RNN and LSTM it may already hold b_hh, then <paramref name="biasHh"/> is null).
+    /// <paramref name="weightHhT"/> is W_hhᵀ [H, G·H].
+    /// </summary>
+    internal static (Tensor H, Tensor? C) RecurrentStep(RecurrentMode mode, Tensor inputGates, Tensor h, Tensor? c, Tensor weightHhT, Tensor? biasHh)
+    {
+        var hiddenGates = h.MatMul(weightHhT);
+        if (biasHh != null) hiddenGates = hiddenGates + biasHh;
+        switch (mode)
+        {
+            case RecurrentMode.RNNTanh:
+                return ((inputGates + hiddenGates).Tanh(), null);
+            case RecurrentMode.RNNRelu:
+                return ((inputGates + hiddenGates).Relu(), null);
+            case RecurrentMode.GRU:
+                // r and z see both projections summed; n sees r ⊙ (W_hn h + b_hn): one fused kernel
+                // (Ops/RecurrentCells.cs; h′ = (1 − z) ⊙ n + z ⊙ h).
+                return (Tensor.GruCell(inputGates, hiddenGates, h), null);
+            case RecurrentMode.LSTM:
+                {
+                    // c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′): one fused kernel, h′ and c′ packed.
+                    var packed = Tensor.LstmCell(inputGates + hiddenGates, c!);
+                    return (packed.Select(0, 0), packed.Select(0, 1));
+                }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mode), mode, "RecurrentStep: unknown mode.");
+        }
+    }
+
+    /// <summary>
+    /// Runs one recurrent layer in one direction over a whole sequence. The input projection of all
+    /// T steps is one MatMul ([T·N, I] × [I, G·H]); each step then does one MatMul for the hidden
+    /// projection and the gate math. Shape: input [T, N, I], h0 and c0 [N, H] → ([T, N, H], h_T, c_T).
+    /// </summary>
+    internal static (Tensor Output, Tensor H, Tensor? C) RecurrentLayer(
+        RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
+        Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
+    {
+        int steps = input.Size(0), batch = input.Size(1), gateSize = weightIh.Size(0);
+        if (steps == 0) throw new ShapeException($"RecurrentLayer: input {input.Shape} has no time steps.");
+        // RNN and LSTM add both biases to the same pre-activation, so fold b_hh into the one-off
+        // projection; GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so it keeps b_hh per step.
+        Tensor? inputBias = biasIh, stepBias = biasHh;
+        if (mode != RecurrentMode.GRU && biasIh != null && biasHh != null) (inputBias, stepBias) = (biasIh + biasHh, null);
+        var projected = Linear(input.Reshape(steps * batch, input.Size(2)), weightIh, inputBias).Reshape(steps, batch, gateSize);
+        var weightHhT = weightHh.T;
+        var stepInputs = new Tensor[steps];
+        Unbind(projected, stepInputs, 0);
+        var outputs = new Tensor[steps];
+        Tensor h = h0;
+        Tensor? c = c0;
+        for (int i = 0; i < steps; i++)
+        {
+            int t = reverse ? steps - 1 - i : i;
+            (h, c) = RecurrentStep(mode, stepInputs[t], h, c, weightHhT, stepBias);
+            outputs[t] = h;
+        }
+        return (Tensor.Stack(outputs, 0), h, c);
+    }
+
+    /// <summary>
+    /// The slices of <paramref name="sequence"/> along dim 0, by halving. The backward of a view that
+    /// drops elements embeds its gradient into zeros of the parent's shape, so taking T slices
+    /// straight from [T, …] would cost T full-size buffers (O(T²) work); halving makes it one full
+    /// size per level, O(T log T).
+    /// </summary>
+    static void Unbind(Tensor sequence, Tensor[] slices, int first)
+    {
+        int length = sequence.Size(0);
+        if (length == 1)
+        {
+            slices[first] = sequence.Select(0, 0);
+            return;
+        }
+        int half = length / 2;
+        Unbind(sequence.Narrow(0, 0, half), slices, first);
+        Unbind(sequence.Narrow(0, half, length - half), slices, first + half);
+    }
+}
+
+/// <summary>The cell computed by a recurrent layer; fixes the number of gates (1, 1, 3, 4).</summary>
+internal enum RecurrentMode
+{
+    RNNTanh,
+    RNNRelu,
+    GRU,
+    LSTM,
+}
