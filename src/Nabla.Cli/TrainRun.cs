@@ -105,8 +105,15 @@ public sealed class TrainRun
         var testPreparation = new BatchPreparation(inputSize);
         state = new RunState
         {
-            Model = spec.Name, Optimizer = optimizerName, BatchSize = batchSize, Seed = seed, Data = dataOption, Limit = limit,
-            Width = width, InputSize = inputSize, Augment = augment,
+            Model = spec.Name,
+            Optimizer = optimizerName,
+            BatchSize = batchSize,
+            Seed = seed,
+            Data = dataOption,
+            Limit = limit,
+            Width = width,
+            InputSize = inputSize,
+            Augment = augment,
         };
         if (saved is { } checkpoint)
         {
