@@ -4,7 +4,7 @@ using Nabla.Bench.Jobs;
 
 // Usage: dotnet run -c Release --project bench/Nabla.Bench -- JOB…
 // Figures go to stdout, one JSON object per line; everything else goes to stderr.
-IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn")];
+IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn")];
 
 string[] requested = args.Length > 0 ? args : ["peak", "gemm"];
 Console.Error.WriteLine(

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Nabla.Cli;
 
-/// <summary>The <c>nabla</c> command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>models</c>.</summary>
+/// <summary>The <c>nabla</c> command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>models</c>, <c>summary</c>.</summary>
 public static class CliApp
 {
     /// <summary>Parses <paramref name="args"/> and runs the command.</summary>
@@ -34,6 +34,7 @@ public static class CliApp
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
         root.Add(ModelsCommand(stdout));
+        root.Add(SummaryCommand(stdout, stderr));
         return root;
     }
 
@@ -67,8 +68,11 @@ public static class CliApp
     {
         var model = ModelArgument();
         var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10)." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default 256)." };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the course's for the model: softmax/mlp 0.1, mlp-dropout 0.5, lenet 0.9, lenet-bn 1.0)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default: the model's, 256 or 128 for the CNN zoo)." };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the course's for the model; see `nabla models`)." };
+        var width = new Option<double?>("--width") { Description = "Width multiplier of the CNN zoo's channel counts (default: the model's, 1 or 0.25 for vgg11); e.g. 0.25 to train in minutes." };
+        var resize = new Option<int?>("--resize") { Description = "Side of the images the model is trained on; Fashion-MNIST's 28×28 are resized bilinearly (default: the model's, 224 or 96 for the zoo)." };
+        var augment = new Option<bool>("--augment") { Description = "Augment the training batches: random crop with padding 4 and random horizontal flip, seeded from --seed." };
         var optimizer = new Option<string?>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)} (default sgd)." };
         optimizer.AcceptOnlyFromAmong([.. OptimizerFactory.Names]);
         var data = DataOption();
@@ -81,11 +85,13 @@ public static class CliApp
 
         var command = new Command("train", "Train a model on Fashion-MNIST.")
         {
-            model, epochs, batchSize, lr, optimizer, data, seed, checkpoint, resume, json, limit, stopAfter,
+            model, epochs, batchSize, lr, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
         };
         Require(epochs, value => value >= 0, "--epochs must be 0 or more.");
         Require(batchSize, value => value >= 1, "--batch-size must be at least 1.");
         Require(lr, value => value > 0, "--lr must be positive.");
+        Require(width, value => value > 0, "--width must be positive.");
+        Require(resize, value => value >= 1, "--resize must be at least 1.");
         command.SetAction(parse =>
         {
             var settings = new TrainSettings
@@ -95,6 +101,9 @@ public static class CliApp
                 BatchSize = parse.GetValue(batchSize),
                 LearningRate = parse.GetValue(lr),
                 Optimizer = parse.GetValue(optimizer),
+                Width = parse.GetValue(width),
+                Resize = parse.GetValue(resize),
+                Augment = parse.GetValue(augment),
                 Data = parse.GetValue(data),
                 Seed = parse.GetValue(seed),
                 Checkpoint = parse.GetValue(checkpoint),
@@ -153,11 +162,44 @@ public static class CliApp
         {
             foreach (ModelSpec spec in ModelCatalog.All)
             {
+                string input = spec.InputSize == 28 ? "" : $", {spec.InputSize} px";
+                string width = spec.DefaultWidth is { } w ? $", width {w}" : "";
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{spec.Name,-12} {spec.Description}  (epochs {spec.Epochs}, batch {spec.BatchSize}, SGD lr {spec.LearningRate})"));
+                    $"{spec.Name,-12} {spec.Description}  (epochs {spec.Epochs}, batch {spec.BatchSize}, SGD lr {spec.LearningRate}{input}{width})"));
             }
             return 0;
         });
+        return command;
+    }
+
+    private static Command SummaryCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var model = ModelArgument();
+        var inputSize = new Option<int?>("--input-size") { Description = "Side of the square input image (default: the model's training size, e.g. 224 for alexnet)." };
+        var width = new Option<double?>("--width") { Description = "Width multiplier of the CNN zoo's models (default: the model's)." };
+        var command = new Command("summary", "Print a model's layers: output shapes, parameters, multiply-accumulates (batch of 1).") { model, inputSize, width };
+        Require(inputSize, value => value >= 1, "--input-size must be at least 1.");
+        Require(width, value => value > 0, "--width must be positive.");
+        command.SetAction(parse => Guarded(stderr, () =>
+        {
+            ModelSpec spec = ModelCatalog.Get(parse.GetValue(model)!);
+            double? scale = parse.GetValue(width);
+            if (scale is not null && !spec.HasWidth)
+            {
+                throw new ArgumentException($"--width: {spec.Name} has no width multiplier; the zoo's CNNs have one.");
+            }
+            int size = parse.GetValue(inputSize) ?? spec.InputSize;
+            if (size < spec.MinInputSize)
+            {
+                throw new ArgumentException($"--input-size {size}: {spec.Name} needs images of at least {spec.MinInputSize}×{spec.MinInputSize}.");
+            }
+            NN.ModelSummary summary = NN.ModelSummary.Summary(spec.Build(scale), spec.InputShape(1, size));
+            double? used = scale ?? spec.DefaultWidth;
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{spec.Name}: {spec.Description}; input [1, 1, {size}, {size}]{(used is { } w ? $", width {w}" : "")}"));
+            stdout.WriteLine(summary.ToString());
+            return 0;
+        }));
         return command;
     }
 

@@ -11,7 +11,10 @@ namespace Nabla.Cli;
 public static class Inference
 {
     /// <summary>Builds <paramref name="modelName"/> and loads the weights saved in <paramref name="checkpointDirectory"/>.</summary>
-    public static Sequential LoadModel(string modelName, string checkpointDirectory)
+    public static Module<Tensor, Tensor> LoadModel(string modelName, string checkpointDirectory) => LoadModel(modelName, checkpointDirectory, out _);
+
+    /// <summary>As <see cref="LoadModel(string, string)"/>; <paramref name="inputSize"/> is the side of the images the model was trained on.</summary>
+    public static Module<Tensor, Tensor> LoadModel(string modelName, string checkpointDirectory, out int inputSize)
     {
         ModelSpec spec = ModelCatalog.Get(modelName);
         var (data, state) = CheckpointStore.Read(checkpointDirectory);
@@ -19,19 +22,20 @@ public static class Inference
         {
             throw new ArgumentException($"The checkpoint in {checkpointDirectory} holds a '{state.Model}' model, not '{spec.Name}'.");
         }
-        Sequential model = spec.Build();
+        Module<Tensor, Tensor> model = spec.Build(state.Width);
         CheckpointStore.LoadModel(data, model);
         model.Eval();
+        inputSize = state.InputSize;
         return model;
     }
 
     /// <summary><c>nabla eval</c>: prints the test accuracy.</summary>
     public static int Evaluate(string modelName, string checkpointDirectory, string? dataDirectory, int limit, bool json, TextWriter stdout)
     {
-        Sequential model = LoadModel(modelName, checkpointDirectory);
+        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out int inputSize);
         MnistData test = DataSource.Load(train: false, dataDirectory, limit);
         var loader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(test), batchSize: 1024);
-        double accuracy = Trainer.Evaluate(model, loader);
+        double accuracy = Trainer.Evaluate(model, new BatchPreparation(inputSize).Over(loader));
         if (json)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["model"] = modelName, ["test_acc"] = accuracy, ["images"] = test.Count }));
@@ -46,8 +50,8 @@ public static class Inference
     /// <summary><c>nabla predict</c>: prints the most likely classes of an image with their probabilities.</summary>
     public static int Predict(string modelName, string checkpointDirectory, string imagePath, int top, TextWriter stdout)
     {
-        Sequential model = LoadModel(modelName, checkpointDirectory);
-        Tensor input = ImageInput.Load(imagePath, out bool inverted);
+        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out int inputSize);
+        Tensor input = new BatchPreparation(inputSize).Apply(ImageInput.Load(imagePath, out bool inverted));
         float[] probabilities;
         using (Autograd.NoGrad())
         {

@@ -6,13 +6,41 @@ namespace Nabla.Cli;
 public static class ModelCatalog
 {
     /// <summary>All models, in the order of the course's chapters.</summary>
+    /// <remarks>
+    /// The CNN zoo's recipes are d2l's (chapters 8.1–8.7): AlexNet, NiN at 224 px, VGG-11 at 224 px with
+    /// the course's channel ratio 4 (width 1/4), GoogLeNet, ResNet-18 and DenseNet at 96 px, batch 128.
+    /// </remarks>
     public static IReadOnlyList<ModelSpec> All { get; } =
     [
-        new("softmax", "softmax regression: Flatten, Linear(784, 10)", 0.1, 10, 256, () => SoftmaxRegression.Create()),
-        new("mlp", "MLP 784-256-10 with ReLU, Xavier init", 0.1, 10, 256, () => Mlp.Create()),
-        new("mlp-dropout", "MLP 784-256-256-10 with ReLU and dropout 0.2 / 0.5", 0.5, 10, 256, () => Mlp.CreateWithDropout()),
-        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, () => LeNet.Create()),
-        new("lenet-bn", "LeNet-5 with batch normalisation after each conv/linear layer", 1.0, 10, 256, () => LeNet.CreateBatchNorm()),
+        new("softmax", "softmax regression: Flatten, Linear(784, 10)", 0.1, 10, 256, _ => SoftmaxRegression.Create()),
+        new("mlp", "MLP 784-256-10 with ReLU, Xavier init", 0.1, 10, 256, _ => Mlp.Create()),
+        new("mlp-dropout", "MLP 784-256-256-10 with ReLU and dropout 0.2 / 0.5", 0.5, 10, 256, _ => Mlp.CreateWithDropout()),
+        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, _ => LeNet.Create()),
+        new("lenet-bn", "LeNet-5 with batch normalisation after each conv/linear layer", 1.0, 10, 256, _ => LeNet.CreateBatchNorm()),
+        new("alexnet", "AlexNet (d2l 8.1): 5 convolutions, 3 linear layers with dropout", 0.01, 10, 128, width => Xavier(new AlexNet(width: width)))
+        {
+            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0,
+        },
+        new("vgg11", "VGG-11 (d2l 8.2): 8 convolutions in 5 blocks, 3 linear layers", 0.05, 10, 128, width => Xavier(VGG.VGG11(width: width)))
+        {
+            InputSize = 224, MinInputSize = 32, DefaultWidth = 0.25,
+        },
+        new("nin", "Network in Network (d2l 8.3): NiN blocks, global average pooling", 0.1, 10, 128, width => Xavier(new NiN(width: width)))
+        {
+            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0,
+        },
+        new("googlenet", "GoogLeNet (d2l 8.4): Inception blocks, global average pooling", 0.1, 10, 128, width => Xavier(new GoogLeNet(width: width)))
+        {
+            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0,
+        },
+        new("resnet18", "ResNet-18 (d2l 8.6): residual blocks with batch normalisation", 0.05, 10, 128, width => Xavier(ResNet.ResNet18(width: width)))
+        {
+            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0,
+        },
+        new("densenet", "DenseNet (d2l 8.7): 4 dense blocks of 4 layers, growth rate 32", 0.1, 10, 128, width => Xavier(new DenseNet(width: width)))
+        {
+            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0,
+        },
     ];
 
     /// <summary>The names of all models, comma-separated, for messages.</summary>
@@ -29,4 +57,11 @@ public static class ModelCatalog
 
     /// <summary>The error for an unknown model name, listing the known ones.</summary>
     public static string UnknownModelMessage(string? name) => $"Unknown model '{name}'. Models: {Names}.";
+
+    // The course's train_ch6 draws every Linear and Conv2d weight from Xavier-uniform before training.
+    private static T Xavier<T>(T model) where T : Nabla.NN.Module
+    {
+        InitWeights.XavierUniform(model);
+        return model;
+    }
 }

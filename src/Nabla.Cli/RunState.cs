@@ -23,6 +23,15 @@ public sealed class RunState
     /// <summary>The <c>--limit</c> option of the run (0: all images).</summary>
     public int Limit { get; init; }
 
+    /// <summary>The width multiplier the model was built with (null: a model without one).</summary>
+    public double? Width { get; init; }
+
+    /// <summary>Side of the square images the model takes (0 in checkpoints from before the option: 28).</summary>
+    public int InputSize { get; init; }
+
+    /// <summary>Whether the training batches are augmented.</summary>
+    public bool Augment { get; init; }
+
     /// <summary>Epochs finished.</summary>
     public int CompletedEpochs { get; set; }
 
@@ -31,6 +40,9 @@ public sealed class RunState
 
     /// <summary>State of the loader's shuffling generator when the epoch in progress started.</summary>
     public byte[] LoaderState { get; set; } = [];
+
+    /// <summary>State of the augmentation's generator when the epoch in progress started (empty without <c>--augment</c>).</summary>
+    public byte[] AugmentState { get; set; } = [];
 
     /// <summary>State of <see cref="Generator.Default"/> (dropout masks) when the state was taken.</summary>
     public byte[] DefaultGeneratorState { get; set; } = [];

@@ -80,20 +80,51 @@ public sealed class TrainRun
             log.WriteLine(DataSource.SampleNotice);
         }
 
+        if (settings.Width is not null && !spec.HasWidth)
+        {
+            throw new ArgumentException($"--width: {spec.Name} has no width multiplier; the zoo's CNNs have one.");
+        }
+        double? width = saved is null ? settings.Width ?? spec.DefaultWidth : saved.Value.State.Width;
+        int inputSize = saved?.State.InputSize ?? settings.Resize ?? spec.InputSize;
+        if (inputSize < spec.MinInputSize)
+        {
+            throw new ArgumentException($"--resize {inputSize}: {spec.Name} needs images of at least {spec.MinInputSize}×{spec.MinInputSize}.");
+        }
+        bool augment = saved?.State.Augment ?? settings.Augment;
+
         // Same order of draws in a fresh and in a resumed run: seed, build (initial weights), then restore.
         Generator.ManualSeed(seed);
-        Sequential model = spec.Build();
+        Module<Tensor, Tensor> model = spec.Build(width);
         Optimizer optimizer = OptimizerFactory.Create(optimizerName, model.Parameters(), lr);
         var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true,
             generator: new Generator(seed));
         var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
-        state = new RunState { Model = spec.Name, Optimizer = optimizerName, BatchSize = batchSize, Seed = seed, Data = dataOption, Limit = limit };
+        // The augmentation draws from its own generator (seed + 1: not the loader's stream), so that it
+        // neither shifts the shuffling nor the dropout masks of a run without it.
+        var trainPreparation = new BatchPreparation(inputSize, augment ? new Generator(seed + 1) : null);
+        var testPreparation = new BatchPreparation(inputSize);
+        state = new RunState
+        {
+            Model = spec.Name,
+            Optimizer = optimizerName,
+            BatchSize = batchSize,
+            Seed = seed,
+            Data = dataOption,
+            Limit = limit,
+            Width = width,
+            InputSize = inputSize,
+            Augment = augment,
+        };
         if (saved is { } checkpoint)
         {
             CheckpointStore.LoadModel(checkpoint.Data, model);
             CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer);
             state = checkpoint.State;
             trainLoader.SetState(state.LoaderState);
+            if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
+            {
+                augmentGenerator.SetState(state.AugmentState);
+            }
             Generator.Default.SetState(state.DefaultGeneratorState);
             if (settings.LearningRate is { } newLr)
             {
@@ -109,6 +140,9 @@ public sealed class TrainRun
             $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
             $"({trainData.Count:N0} train / {testData.Count:N0} test images, {trainData.Source}): " +
             $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
+            (inputSize == 28 ? "" : $", images resized to {inputSize}×{inputSize}") +
+            (width is { } w ? $", width {w.ToString(CultureInfo.InvariantCulture)}" : "") +
+            (augment ? ", augmented (random crop, padding 4; horizontal flip)" : "") +
             (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
 
         var trainer = new Trainer(model, optimizer);
@@ -121,8 +155,9 @@ public sealed class TrainRun
             if (state.Partial.Batches == 0)
             {
                 state.LoaderState = trainLoader.GetState();
+                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
             }
-            bool finished = TrainEpochWithProgress(trainer, trainLoader, epoch, epochs, StopRequested);
+            bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
             if (!finished)
             {
                 state.DefaultGeneratorState = Generator.Default.GetState();
@@ -131,7 +166,7 @@ public sealed class TrainRun
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                 return InterruptedExitCode;
             }
-            double testAccuracy = Trainer.Evaluate(model, testLoader);
+            double testAccuracy = Trainer.Evaluate(model, testPreparation.Over(testLoader));
             EpochMetrics metrics = Trainer.Summarize(epoch, state.Partial, testAccuracy);
             state.History.Add(metrics);
             state.CompletedEpochs = epoch;
@@ -141,6 +176,7 @@ public sealed class TrainRun
             if (settings.Checkpoint is not null || stop.Requested)
             {
                 state.LoaderState = trainLoader.GetState();
+                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
                 state.DefaultGeneratorState = Generator.Default.GetState();
                 string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
                 if (stop.Requested)
@@ -204,14 +240,17 @@ public sealed class TrainRun
         Check(settings.BatchSize is not null && settings.BatchSize != saved.BatchSize, $"--batch-size {saved.BatchSize}");
         Check(settings.Seed is not null && settings.Seed != saved.Seed, $"--seed {saved.Seed}");
         Check(settings.Limit != 0 && settings.Limit != saved.Limit, $"--limit {saved.Limit}");
+        Check(settings.Width is not null && settings.Width != saved.Width, saved.Width is { } w ? $"--width {w.ToString(CultureInfo.InvariantCulture)}" : "no width multiplier");
+        Check(settings.Resize is not null && settings.Resize != saved.InputSize, $"--resize {saved.InputSize}");
+        Check(settings.Augment && !saved.Augment, "no --augment");
     }
 
-    private bool TrainEpochWithProgress(Trainer trainer, DataLoader<(Tensor Image, Tensor Label)> loader, int epoch, int epochs, Func<bool> stopRequested)
+    private bool TrainEpochWithProgress(Trainer trainer, IEnumerable<(Tensor Image, Tensor Label)> loader, int batchCount, int epoch, int epochs, Func<bool> stopRequested)
     {
         RunState run = state!;
         if (!console.Profile.Capabilities.Interactive)
         {
-            return trainer.TrainEpoch(epoch, loader, loader.Count, run.Partial, stopRequested);
+            return trainer.TrainEpoch(epoch, loader, batchCount, run.Partial, stopRequested);
         }
         bool finished = false;
         console.Progress()
@@ -220,7 +259,7 @@ public sealed class TrainRun
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
-                ProgressTask task = context.AddTask(Describe(epoch, epochs, null), maxValue: loader.Count);
+                ProgressTask task = context.AddTask(Describe(epoch, epochs, null), maxValue: batchCount);
                 task.Value = run.Partial.Batches;
                 trainer.BatchEnd = metrics =>
                 {
@@ -229,7 +268,7 @@ public sealed class TrainRun
                 };
                 try
                 {
-                    finished = trainer.TrainEpoch(epoch, loader, loader.Count, run.Partial, stopRequested);
+                    finished = trainer.TrainEpoch(epoch, loader, batchCount, run.Partial, stopRequested);
                 }
                 finally
                 {

@@ -36,6 +36,15 @@ public sealed record TrainSettings
     /// <summary>Use only the first this many training and test images (0: all); for quick trials and tests.</summary>
     public int Limit { get; init; }
 
+    /// <summary>Width multiplier of the zoo's CNNs (null: the model's default); an error for models without one.</summary>
+    public double? Width { get; init; }
+
+    /// <summary>Side of the square images the model is trained on (null: the model's default, e.g. 224 for AlexNet).</summary>
+    public int? Resize { get; init; }
+
+    /// <summary>Augment the training batches: random crop with padding 4 and random horizontal flip, seeded from <see cref="Seed"/>.</summary>
+    public bool Augment { get; init; }
+
     /// <summary>Stop after this many batches of the run, as if Ctrl-C had been pressed (0: never); for tests.</summary>
     public int StopAfterBatches { get; init; }
 }

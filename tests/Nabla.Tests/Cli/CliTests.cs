@@ -172,7 +172,7 @@ public sealed class CliTests : IDisposable
         Assert.StartsWith("nabla: No checkpoint in", stderr);
     }
 
-    private static void AssertSameRun(string expectedDirectory, string actualDirectory)
+    internal static void AssertSameRun(string expectedDirectory, string actualDirectory)
     {
         CheckpointData expected = Checkpoint.Load(CheckpointStore.PathIn(expectedDirectory));
         CheckpointData actual = Checkpoint.Load(CheckpointStore.PathIn(actualDirectory));
