@@ -145,6 +145,14 @@ public sealed class TrainRun
             (augment ? ", augmented (random crop, padding 4; horizontal flip)" : "") +
             (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
 
+        if (spec.HasWidth)
+        {
+            // The zoo's models cost from a few MMACs to a GMAC per image: say how much, so that --width and --resize are found.
+            ModelSummary summary = ModelSummary.Summary(model, spec.InputShape(1, inputSize));
+            log.WriteLine(FormattableString.Invariant(
+                $"{spec.Name}: {summary.TotalParameters / 1e6:F2} M parameters, {summary.TotalMultiplyAccumulates / 1e6:N1} M multiply-accumulates per image (forward); --width and --resize make it smaller."));
+        }
+
         var trainer = new Trainer(model, optimizer);
         int batchesThisRun = 0;
         bool StopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);

@@ -108,6 +108,7 @@ public sealed class ZooCliTests : IDisposable
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains($"images resized to {size}×{size}, width 0.125", stderr);
+        Assert.Contains("multiply-accumulates per image", stderr);
         JsonElement result = JsonDocument.Parse(stdout).RootElement;
         double loss = result.GetProperty("train_loss").GetDouble();
         Assert.True(double.IsFinite(loss) && loss > 0, $"{model}: loss {loss}");
@@ -115,7 +116,7 @@ public sealed class ZooCliTests : IDisposable
     }
 
     [Fact]
-    public void Eval_of_a_zoo_checkpoint_rebuilds_its_width_and_resizes_the_test_images()
+    public void Eval_and_predict_of_a_zoo_checkpoint_rebuild_its_width_and_resize_the_images()
     {
         var trained = Run("train", "resnet18", "--data", "sample", "--limit", "64", "--width", "0.125", "--resize", "32", "--epochs", "1",
             "--json", "--checkpoint", directory);
@@ -126,6 +127,13 @@ public sealed class ZooCliTests : IDisposable
 
         Assert.True(exitCode == 0, stderr);
         Assert.Equal(trainedAccuracy, JsonDocument.Parse(stdout).RootElement.GetProperty("test_acc").GetDouble());
+
+        // predict resizes the 28×28 image to the 32 pixels the checkpoint was trained on.
+        string png = Path.Combine(directory, "image.png");
+        GrayPng.Write(png, Nabla.Vision.FashionMnist.LoadSample(train: false).Images.AsSpan(0, 28 * 28), 28, 28);
+        var predicted = Run("predict", "resnet18", "--checkpoint", directory, "--image", png, "--top", "2");
+        Assert.True(predicted.ExitCode == 0, predicted.Stderr);
+        Assert.Equal(2, predicted.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]
