@@ -25,7 +25,7 @@ public static class CliApp
     public static Command BuildCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
         // A plain Command named "nabla" rather than RootCommand, whose name is the assembly's (Nabla.Cli).
-        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models with Nabla (deep learning in pure C#).")
+        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models and character language model with Nabla (deep learning in pure C#).")
         {
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
