@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Nabla.Cli;
 
-/// <summary>The <c>nabla</c> command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>models</c>, <c>summary</c>.</summary>
+/// <summary>The <c>nabla</c> command line: <c>train</c>, <c>eval</c>, <c>predict</c>, <c>generate</c>, <c>models</c>, <c>summary</c>.</summary>
 public static class CliApp
 {
     /// <summary>Parses <paramref name="args"/> and runs the command.</summary>
@@ -25,7 +25,7 @@ public static class CliApp
     public static Command BuildCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
         // A plain Command named "nabla" rather than RootCommand, whose name is the assembly's (Nabla.Cli).
-        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models with Nabla (deep learning in pure C#).")
+        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models and character language model with Nabla (deep learning in pure C#).")
         {
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
@@ -33,24 +33,29 @@ public static class CliApp
         root.Add(TrainCommand(stdout, stderr, stop));
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
+        root.Add(GenerateCommand(stdout, stderr));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
         return root;
     }
 
-    private static Argument<string> ModelArgument()
+    // The image models of the catalog; with withCharLm, also the character language model (train only).
+    private static Argument<string> ModelArgument(bool withCharLm = false)
     {
-        var model = new Argument<string>("model") { Description = $"The model: {ModelCatalog.Names}." };
+        string names = withCharLm ? $"{ModelCatalog.Names}, {CharLmRun.ModelName}" : ModelCatalog.Names;
+        var model = new Argument<string>("model") { Description = $"The model: {names}." };
         model.Validators.Add(result =>
         {
             string? name = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-            if (ModelCatalog.Find(name) is null)
+            if (ModelCatalog.Find(name) is null && !(withCharLm && IsCharLm(name)))
             {
-                result.AddError(ModelCatalog.UnknownModelMessage(name));
+                result.AddError($"Unknown model '{name}'. Models: {names}.");
             }
         });
         return model;
     }
+
+    private static bool IsCharLm(string? name) => string.Equals(name, CharLmRun.ModelName, StringComparison.OrdinalIgnoreCase);
 
     private static Option<string?> DataOption() => new("--data")
     {
@@ -66,8 +71,8 @@ public static class CliApp
 
     private static Command TrainCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
-        var model = ModelArgument();
-        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10)." };
+        var model = ModelArgument(withCharLm: true);
+        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10; charlm 100, d2l trains 500)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default: the model's, 256 or 128 for the CNN zoo)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the course's for the model; see `nabla models`)." };
         var width = new Option<double?>("--width") { Description = "Width multiplier of the CNN zoo's channel counts (default: the model's, 1 or 0.25 for vgg11); e.g. 0.25 to train in minutes." };
@@ -82,11 +87,33 @@ public static class CliApp
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var limit = LimitOption();
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N batches (tests).", Hidden = true };
+        var cell = new Option<string?>("--cell") { Description = $"charlm: the recurrent cell, {string.Join(", ", CharLmCheckpoint.Cells)} (default gru)." };
+        cell.CompletionSources.Add([.. CharLmCheckpoint.Cells]);
+        cell.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && !CharLmCheckpoint.Cells.Contains(result.Tokens[0].Value))
+            {
+                result.AddError($"--cell: unknown cell '{result.Tokens[0].Value}'. Cells: {string.Join(", ", CharLmCheckpoint.Cells)}.");
+            }
+        });
+        var layers = new Option<int?>("--layers") { Description = "charlm: stacked recurrent layers (default 1)." };
+        var hidden = new Option<int?>("--hidden") { Description = "charlm: hidden units per layer (default 256)." };
+        var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35)." };
+        var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
+        var clip = new Option<double?>("--clip") { Description = "charlm: largest gradient norm (default 1)." };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
-        var command = new Command("train", "Train a model on Fashion-MNIST.")
+        var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
             model, epochs, batchSize, lr, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
+            cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
+        Option[] imageOnly = [width, resize, augment, data, resume, limit, stopAfter];
+        Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
+        Require(layers, value => value >= 1, "--layers must be at least 1.");
+        Require(hidden, value => value >= 1, "--hidden must be at least 1.");
+        Require(steps, value => value >= 1, "--steps must be at least 1.");
+        Require(clip, value => value > 0, "--clip must be positive.");
         Require(epochs, value => value >= 0, "--epochs must be 0 or more.");
         Require(batchSize, value => value >= 1, "--batch-size must be at least 1.");
         Require(lr, value => value > 0, "--lr must be positive.");
@@ -94,6 +121,40 @@ public static class CliApp
         Require(resize, value => value >= 1, "--resize must be at least 1.");
         command.SetAction(parse =>
         {
+            bool charLm = IsCharLm(parse.GetValue(model));
+            // Options of the other kind of model are errors rather than silently ignored.
+            foreach (Option option in charLm ? imageOnly : charLmOnly)
+            {
+                if (parse.GetResult(option) is { Implicit: false })
+                {
+                    stderr.WriteLine(charLm ? $"nabla: {option.Name} does not apply to charlm." : $"nabla: {option.Name} applies to charlm only.");
+                    return 1;
+                }
+            }
+            if (charLm)
+            {
+                var defaults = new CharLmSettings();
+                var charLmSettings = new CharLmSettings
+                {
+                    Cell = parse.GetValue(cell) ?? defaults.Cell,
+                    Layers = parse.GetValue(layers) ?? defaults.Layers,
+                    Hidden = parse.GetValue(hidden) ?? defaults.Hidden,
+                    Steps = parse.GetValue(steps) ?? defaults.Steps,
+                    BatchSize = parse.GetValue(batchSize) ?? defaults.BatchSize,
+                    RandomSampling = parse.GetValue(randomSampling),
+                    Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
+                    Optimizer = parse.GetValue(optimizer) ?? defaults.Optimizer,
+                    LearningRate = parse.GetValue(lr)
+                        ?? (parse.GetValue(optimizer) is { } name and not "sgd" ? OptimizerFactory.DefaultLearningRate(name)!.Value : defaults.LearningRate),
+                    Clip = parse.GetValue(clip) ?? defaults.Clip,
+                    Seed = parse.GetValue(seed) ?? defaults.Seed,
+                    MaxTokens = parse.GetValue(maxTokens) ?? defaults.MaxTokens,
+                    Checkpoint = parse.GetValue(checkpoint),
+                    Json = parse.GetValue(json),
+                };
+                TextWriter charLmLog = charLmSettings.Json ? stderr : stdout;
+                return Guarded(stderr, () => new CharLmRun(charLmSettings, CreateConsole(charLmLog), charLmLog, stdout, stop).Run());
+            }
             var settings = new TrainSettings
             {
                 Model = parse.GetValue(model)!,
@@ -155,6 +216,29 @@ public static class CliApp
         return command;
     }
 
+    private static Command GenerateCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var model = new Argument<string>("model") { Description = $"The model: {CharLmRun.ModelName}." };
+        model.Validators.Add(result =>
+        {
+            string? name = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+            if (!IsCharLm(name))
+            {
+                result.AddError($"Unknown model '{name}' for generate. Models: {CharLmRun.ModelName}.");
+            }
+        });
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the checkpoint of `nabla train charlm`.", Required = true };
+        var prefix = new Option<string>("--prefix") { Description = "The text to continue.", DefaultValueFactory = _ => CharLmRun.SamplePrefix };
+        var length = new Option<int>("--length") { Description = "Characters to generate after the prefix.", DefaultValueFactory = _ => 100 };
+        var temperature = new Option<double>("--temperature") { Description = "0: greedy, the most likely character each step (d2l's predict); otherwise sample from softmax(logits / T).", DefaultValueFactory = _ => 0 };
+        var topK = new Option<int>("--top-k") { Description = "Sample only among the K most likely characters (0: all).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 0 };
+        var command = new Command("generate", "Continue a text with a trained character language model.") { model, checkpoint, prefix, length, temperature, topK, seed };
+        command.SetAction(parse => Guarded(stderr, () => CharLmGeneration.Generate(parse.GetValue(checkpoint)!, parse.GetValue(prefix)!, parse.GetValue(length),
+            parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed), stdout)));
+        return command;
+    }
+
     private static Command ModelsCommand(TextWriter stdout)
     {
         var command = new Command("models", "List the models with their default recipes.");
@@ -167,6 +251,9 @@ public static class CliApp
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{spec.Name,-12} {spec.Description}  (epochs {spec.Epochs}, batch {spec.BatchSize}, SGD lr {spec.LearningRate}{input}{width})"));
             }
+            var charLm = new CharLmSettings();
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{CharLmRun.ModelName,-12} {CharLmRun.Description}  (epochs {charLm.Epochs}, batch {charLm.BatchSize} × {charLm.Steps} steps, SGD lr {charLm.LearningRate}, {charLm.Cell} {charLm.Hidden})"));
             return 0;
         });
         return command;

@@ -5,7 +5,7 @@ using SkiaSharp;
 
 namespace Nabla.Cli;
 
-/// <summary>The course's training-curve figure: train loss, train accuracy and test accuracy per epoch.</summary>
+/// <summary>The course's training-curve figures: train loss and accuracies per epoch, or a language model's perplexity.</summary>
 public static class CurvePlot
 {
     /// <summary>Writes the curves of <paramref name="history"/> as a PNG.</summary>
@@ -37,12 +37,41 @@ public static class CurvePlot
         plot.XLabel("epoch");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Edge.Right);
+        CreateDirectoryOf(path);
+        plot.SavePng(path, 640, 420);
+    }
+
+    /// <summary>Writes a language model's perplexity per epoch as a PNG (d2l's figure of §8.5).</summary>
+    /// <param name="perplexities">The perplexity of each finished epoch, from epoch 1.</param>
+    /// <param name="path">The PNG to write (its directory is created).</param>
+    /// <param name="title">The figure's title.</param>
+    public static void SavePerplexity(IReadOnlyList<double> perplexities, string path, string title)
+    {
+        ArgumentNullException.ThrowIfNull(perplexities);
+        var epochs = new double[perplexities.Count];
+        for (int i = 0; i < epochs.Length; i++)
+        {
+            epochs[i] = i + 1;
+        }
+        var plot = new Plot();
+        UseEmbeddedFontIfNoSystemFont(plot);
+        plot.Add.Scatter(epochs, perplexities.ToArray()).LegendText = "train perplexity";
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("perplexity");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Right);
+        CreateDirectoryOf(path);
+        plot.SavePng(path, 640, 420);
+    }
+
+    private static void CreateDirectoryOf(string path)
+    {
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
         {
             Directory.CreateDirectory(directory);
         }
-        plot.SavePng(path, 640, 420);
     }
 
     private const string EmbeddedFontFamily = "DejaVu Sans";

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using Nabla.NN;
+using Nabla.Serialization;
+using Nabla.Text;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// The checkpoint of <c>nabla train charlm</c>, <c>DIR/checkpoint.safetensors</c>: the model's state
+/// dict, and in the metadata the vocabulary (its tokens by index), the architecture, the
+/// hyper-parameters and the perplexity of each epoch; enough for <c>nabla generate charlm</c>.
+/// </summary>
+public static class CharLmCheckpoint
+{
+    /// <summary>The cells <c>--cell</c> accepts.</summary>
+    public static IReadOnlyList<string> Cells { get; } = ["rnn", "gru", "lstm"];
+
+    /// <summary>d2l's RNNModel over a fresh <paramref name="cell"/> layer, drawing its weights from <see cref="Generator.Default"/>.</summary>
+    /// <exception cref="ArgumentException">The cell is not one of <see cref="Cells"/>.</exception>
+    public static RNNModel Build(string cell, int vocabSize, int hidden, int layers) => new(cell switch
+    {
+        "rnn" => new RNN(vocabSize, hidden, layers),
+        "gru" => new GRU(vocabSize, hidden, layers),
+        "lstm" => new LSTM(vocabSize, hidden, layers),
+        _ => throw new ArgumentException($"--cell: unknown cell '{cell}'. Cells: {string.Join(", ", Cells)}."),
+    }, vocabSize);
+
+    /// <summary>Writes the model, its vocabulary and the run's settings to <paramref name="directory"/> (created if needed).</summary>
+    /// <returns>The file written.</returns>
+    public static string Save(string directory, RNNModel model, Vocab vocab, CharLmSettings settings, IReadOnlyList<double> perplexities)
+    {
+        Directory.CreateDirectory(directory);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["model"] = CharLmRun.ModelName,
+            ["cell"] = settings.Cell,
+            ["layers"] = Invariant(settings.Layers),
+            ["hidden"] = Invariant(settings.Hidden),
+            ["vocab"] = JsonSerializer.Serialize(vocab.IdxToToken),
+            ["steps"] = Invariant(settings.Steps),
+            ["batch_size"] = Invariant(settings.BatchSize),
+            ["random_sampling"] = settings.RandomSampling ? "true" : "false",
+            ["optimizer"] = settings.Optimizer,
+            ["lr"] = settings.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["clip"] = settings.Clip.ToString("R", CultureInfo.InvariantCulture),
+            ["seed"] = Invariant(settings.Seed),
+            ["max_tokens"] = Invariant(settings.MaxTokens),
+            ["epoch"] = Invariant(perplexities.Count),
+            ["perplexity"] = JsonSerializer.Serialize(perplexities),
+        };
+        string path = CheckpointStore.PathIn(directory);
+        Checkpoint.Save(path, model.StateDict(), metadata: metadata);
+        return path;
+    }
+
+    /// <summary>Rebuilds the model and vocabulary saved in <paramref name="directory"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no checkpoint.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is not a charlm checkpoint.</exception>
+    public static (RNNModel Model, Vocab Vocab, IReadOnlyDictionary<string, string> Metadata) Load(string directory)
+    {
+        string path = CheckpointStore.PathIn(directory);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"No checkpoint in {directory} (expected {path}).", path);
+        }
+        CheckpointData data = Checkpoint.Load(path);
+        var m = data.Metadata;
+        string Get(string key) => m.TryGetValue(key, out string? value) ? value
+            : throw new InvalidDataException($"{path}: not a charlm checkpoint (metadata '{key}' is missing).");
+        if (Get("model") != CharLmRun.ModelName)
+        {
+            throw new InvalidDataException($"{path}: holds a '{m["model"]}' model, not {CharLmRun.ModelName}.");
+        }
+        string[] tokens = JsonSerializer.Deserialize<string[]>(Get("vocab")) ?? [];
+        if (tokens.Length < 2 || tokens[0] != Vocab.UnkToken)
+        {
+            throw new InvalidDataException($"{path}: the vocabulary must start with {Vocab.UnkToken}.");
+        }
+        // Each token once: the counts tie, and the stable sort keeps the saved order, so every index is as saved.
+        var vocab = new Vocab(tokens[1..]);
+        int hidden = int.Parse(Get("hidden"), CultureInfo.InvariantCulture);
+        int layers = int.Parse(Get("layers"), CultureInfo.InvariantCulture);
+        RNNModel model = Build(Get("cell"), vocab.Count, hidden, layers);
+        model.LoadStateDict(data.Model, strict: true);
+        model.Eval();
+        return (model, vocab, m);
+    }
+
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Nabla.Optim;
+using Nabla.Text;
+using Spectre.Console;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// One <c>nabla train charlm</c> run: d2l's character language model (§8.6 concise RNN, §9 GRU/LSTM)
+/// on The Time Machine, trained epoch by epoch with a progress bar; every few epochs a line with the
+/// perplexity, the speed and a greedy continuation of "time traveller"; then the perplexity curve,
+/// the checkpoint and the report.
+/// </summary>
+public sealed class CharLmRun
+{
+    /// <summary>The model's name on the command line.</summary>
+    public const string ModelName = "charlm";
+
+    /// <summary>The line of <c>nabla models</c>.</summary>
+    public const string Description = "character language model on The Time Machine: one-hot, RNN/GRU/LSTM, Linear (d2l 8.6, 9.1-9.2)";
+
+    /// <summary>The prefix of the samples printed during training (d2l's).</summary>
+    public const string SamplePrefix = "time traveller";
+
+    private const int SampleLength = 50;
+
+    private readonly CharLmSettings settings;
+    private readonly IAnsiConsole console;
+    private readonly TextWriter log;
+    private readonly TextWriter stdout;
+    private readonly StopSignal stop;
+
+    /// <summary>A run of <paramref name="settings"/>; the writers play the roles they play in <see cref="TrainRun"/>.</summary>
+    public CharLmRun(CharLmSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
+    {
+        this.settings = settings;
+        this.console = console;
+        this.log = log;
+        this.stdout = stdout;
+        this.stop = stop;
+    }
+
+    /// <summary>The perplexity of each finished epoch, after <see cref="Run"/>.</summary>
+    public List<double> Perplexities { get; } = [];
+
+    /// <summary>Trains; returns the exit status (0, or <see cref="TrainRun.InterruptedExitCode"/> after Ctrl-C).</summary>
+    public int Run()
+    {
+        if (!CharLmCheckpoint.Cells.Contains(settings.Cell))
+        {
+            throw new ArgumentException($"--cell: unknown cell '{settings.Cell}'. Cells: {string.Join(", ", CharLmCheckpoint.Cells)}.");
+        }
+        string runDirectory = settings.Checkpoint ?? Path.Combine("runs", ModelName);
+        // Weights from the default generator, minibatch offsets from their own (seed + 1), as TrainRun's loader.
+        Generator.ManualSeed(settings.Seed);
+        var (data, vocab) = TimeMachine.LoadData(settings.BatchSize, settings.Steps, settings.RandomSampling, settings.MaxTokens, new Generator(settings.Seed + 1));
+        if (data.Corpus.Count <= settings.Steps)
+        {
+            throw new ArgumentException($"--steps {settings.Steps}: the corpus has only {data.Corpus.Count} characters.");
+        }
+        RNNModel model = CharLmCheckpoint.Build(settings.Cell, vocab.Count, settings.Hidden, settings.Layers);
+        Optimizer optimizer = OptimizerFactory.Create(settings.Optimizer, model.Parameters(), settings.LearningRate);
+        int epochs = settings.Epochs;
+        log.WriteLine(
+            FormattableString.Invariant($"Training {ModelName} ({settings.Cell.ToUpperInvariant()}, {settings.Layers} layer{(settings.Layers == 1 ? "" : "s")} of {settings.Hidden}) on The Time Machine ") +
+            FormattableString.Invariant($"({data.Corpus.Count:N0} characters, vocabulary {vocab.Count}): {epochs} epoch{(epochs == 1 ? "" : "s")}, batch {settings.BatchSize} × {settings.Steps} steps, ") +
+            FormattableString.Invariant($"{(settings.RandomSampling ? "random" : "sequential")} sampling, {settings.Optimizer.ToUpperInvariant()} lr {settings.LearningRate}, clip {settings.Clip}, seed {settings.Seed}"));
+
+        // d2l prints every 10th epoch of 500; here about ten lines per run, and always the last epoch.
+        int every = Math.Max(1, epochs / 10);
+        long tokens = 0;
+        var watch = Stopwatch.StartNew();
+        bool stopped = false;
+        void TrainAll(Action<int, double, long>? batchEnd)
+        {
+            for (int epoch = 1; epoch <= epochs && !stopped; epoch++)
+            {
+                double perplexity = LanguageModel.TrainEpoch(model, data, optimizer, settings.Clip, (count, running) =>
+                {
+                    tokens += count;
+                    batchEnd?.Invoke(epoch, running, tokens);
+                });
+                Perplexities.Add(perplexity);
+                if (epoch % every == 0 || epoch == epochs)
+                {
+                    string sample = LanguageModel.Predict(SamplePrefix, SampleLength, model, vocab);
+                    WriteLine(FormattableString.Invariant(
+                        $"epoch {epoch.ToString(CultureInfo.InvariantCulture).PadLeft(epochs.ToString(CultureInfo.InvariantCulture).Length)}/{epochs}  perplexity {perplexity,7:F2}  {tokens / watch.Elapsed.TotalSeconds,9:N0} tokens/s  {sample}"));
+                }
+                stopped = stop.Requested;
+            }
+        }
+        if (console.Profile.Capabilities.Interactive)
+        {
+            console.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    ProgressTask task = context.AddTask($"epoch 1/{epochs}", maxValue: epochs);
+                    liveConsole = console;
+                    try
+                    {
+                        TrainAll((epoch, running, _) =>
+                        {
+                            task.Value = epoch - 1;
+                            task.Description = FormattableString.Invariant(
+                                $"epoch {epoch}/{epochs}  perplexity {running:F2}  {tokens / watch.Elapsed.TotalSeconds:N0} tokens/s");
+                        });
+                        task.Value = epochs;
+                    }
+                    finally
+                    {
+                        liveConsole = null;
+                    }
+                });
+        }
+        else
+        {
+            TrainAll(null);
+        }
+        double seconds = watch.Elapsed.TotalSeconds;
+        double tokensPerSecond = seconds > 0 ? tokens / seconds : 0;
+
+        string plotPath = Path.Combine(runDirectory, "perplexity.png");
+        string? plot = null;
+        if (Perplexities.Count > 0 && TryPlot(plotPath))
+        {
+            plot = plotPath;
+            log.WriteLine($"Plot of the perplexity: {plotPath}");
+        }
+        if (settings.Checkpoint is not null || stopped)
+        {
+            string path = CharLmCheckpoint.Save(runDirectory, model, vocab, settings with { Epochs = Perplexities.Count }, Perplexities);
+            log.WriteLine($"Checkpoint: {path}");
+            log.WriteLine($"Generate with: ./nabla generate {ModelName} --checkpoint {runDirectory} --prefix \"{SamplePrefix}\" --length 100");
+        }
+        if (stopped)
+        {
+            log.WriteLine($"Stopped after epoch {Perplexities.Count} of {epochs}.");
+            return TrainRun.InterruptedExitCode;
+        }
+        if (settings.Json)
+        {
+            var result = new Dictionary<string, object?>
+            {
+                ["model"] = ModelName,
+                ["cell"] = settings.Cell,
+                ["layers"] = settings.Layers,
+                ["hidden"] = settings.Hidden,
+                ["epochs"] = Perplexities.Count,
+                ["perplexity"] = Perplexities.Count > 0 ? Math.Round(Perplexities[^1], 4) : null,
+                ["tokens_per_s"] = Math.Round(tokensPerSecond, 1),
+                ["seconds"] = Math.Round(seconds, 2),
+                ["plot"] = plot is null ? null : Path.GetFullPath(plot),
+            };
+            stdout.WriteLine(JsonSerializer.Serialize(result));
+            stdout.Flush();
+        }
+        return 0;
+    }
+
+    // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
+    private IAnsiConsole? liveConsole;
+
+    private void WriteLine(string line)
+    {
+        if (liveConsole is { } live)
+        {
+            live.WriteLine(line);
+        }
+        else
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    private bool TryPlot(string path)
+    {
+        try
+        {
+            CurvePlot.SavePerplexity(Perplexities, path, $"{ModelName} ({settings.Cell.ToUpperInvariant()}) on The Time Machine");
+            return true;
+        }
+        catch (Exception exception) when (exception is DllNotFoundException or TypeInitializationException or IOException or UnauthorizedAccessException)
+        {
+            log.WriteLine($"No plot: {exception.GetBaseException().Message}");
+            return false;
+        }
+    }
+}
