@@ -8,26 +8,8 @@ namespace Nabla.Tests.Cli;
 
 // nabla train charlm / nabla generate charlm: tiny GRUs on the first characters of The Time Machine.
 [Collection(DefaultGeneratorCollection.Name)]
-public sealed class CharLmTests : IDisposable
+public sealed class CharLmTests() : CliTestBase("nabla-charlm")
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), $"nabla-charlm-{Guid.NewGuid():N}");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exitCode = CliApp.Run(args, stdout, stderr);
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
-
     private static readonly string[] TinyGru =
         ["train", "charlm", "--cell", "gru", "--hidden", "32", "--steps", "10", "--batch-size", "8", "--max-tokens", "1000", "--epochs", "2", "--seed", "1"];
 

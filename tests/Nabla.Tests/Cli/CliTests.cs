@@ -6,26 +6,8 @@ using Nabla.Tests.TestSupport;
 namespace Nabla.Tests.Cli;
 
 [Collection(DefaultGeneratorCollection.Name)]
-public sealed class CliTests : IDisposable
+public sealed class CliTests() : CliTestBase("nabla-cli")
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), $"nabla-cli-{Guid.NewGuid():N}");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exitCode = CliApp.Run(args, stdout, stderr);
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void Train_with_an_unknown_model_fails_with_a_message_listing_the_models()
     {

@@ -8,26 +8,8 @@ namespace Nabla.Tests.Cli;
 
 // The CNN zoo on the command line: summary, training at small width and size, augmentation.
 [Collection(DefaultGeneratorCollection.Name)]
-public sealed class ZooCliTests : IDisposable
+public sealed class ZooCliTests() : CliTestBase("nabla-zoo")
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), $"nabla-zoo-{Guid.NewGuid():N}");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exitCode = CliApp.Run(args, stdout, stderr);
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
-
     // The smallest input each architecture accepts, for quick runs.
     public static TheoryData<string, int> ZooModels => new()
     {
