@@ -25,7 +25,6 @@ public static class Idx
 
     // More dimensions than any image or label file has; a larger count is a corrupt header.
     private const int MaxDimensions = 16;
-    private const int InitialChunkBytes = 1 << 20;
 
     /// <summary>Reads an IDX file, gzip-compressed or raw.</summary>
     /// <param name="path">Path of the file.</param>
@@ -189,7 +188,8 @@ public static class Idx
             }
         }
 
-        byte[] data = ReadData(stream, count, sizeChecked: remainingBytes is not null, sourceName, dimensions);
+        byte[] data = Nabla.Serialization.BoundedRead.ReadExactly(stream, count, sizeChecked: remainingBytes is not null,
+            filled => Error(sourceName, $"truncated: dimensions [{string.Join(", ", dimensions)}] need {count} bytes of data but only {filled} are present"));
         if (remainingBytes is null && stream.ReadByte() >= 0)
         {
             throw Error(sourceName, $"trailing garbage after the {count} bytes of data for dimensions [{string.Join(", ", dimensions)}]");
@@ -206,28 +206,6 @@ public static class Idx
         }
     }
 
-    // When the stream's length has been checked, the buffer is allocated at its final size. For
-    // gzip data it grows as bytes arrive (doubling, capped at the expected size), so a header that
-    // claims more than the stream holds costs at most twice what is really there.
-    private static byte[] ReadData(Stream stream, long count, bool sizeChecked, string sourceName, int[] dimensions)
-    {
-        var data = new byte[sizeChecked ? count : Math.Min(count, InitialChunkBytes)];
-        int filled = 0;
-        while (filled < count)
-        {
-            if (filled == data.Length)
-            {
-                Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
-            }
-            int read = stream.Read(data, filled, data.Length - filled);
-            if (read == 0)
-            {
-                throw Error(sourceName, $"truncated: dimensions [{string.Join(", ", dimensions)}] need {count} bytes of data but only {filled} are present");
-            }
-            filled += read;
-        }
-        return data;
-    }
 
     // BigInteger: the product of caller-supplied sizes may overflow any fixed-width integer.
     private static System.Numerics.BigInteger Product(int[] dimensions)

@@ -27,7 +27,6 @@ public static class SafeTensors
     /// <summary>Key of the optional string-to-string metadata object in the header.</summary>
     public const string MetadataKey = "__metadata__";
 
-    private const int InitialChunkBytes = 1 << 20;
 
     // Rank = position in the reference implementation's Dtype enum, whose derived ordering sorts
     // tensors in a file (descending), so data of the widest types comes first and stays aligned.
@@ -177,7 +176,7 @@ public static class SafeTensors
             throw Error(source, $"header length {headerLength} is too small for a JSON object");
         }
 
-        byte[] header = ReadExactly(stream, (long)headerLength, sizeChecked: available is not null, source, "header");
+        byte[] header = BoundedRead.ReadExactly(stream, (long)headerLength, sizeChecked: available is not null, filled => Error(source, $"truncated: header needs {headerLength} bytes but only {filled} are present"));
         var (entries, metadata) = ParseHeader(header, source);
 
         // Offsets must tile the data section: sorted by begin, each tensor starts where the last ended.
@@ -219,7 +218,7 @@ public static class SafeTensors
         var result = new List<SafeTensorEntry>(entries.Count);
         foreach (HeaderEntry entry in entries)
         {
-            byte[] data = ReadExactly(stream, entry.End - entry.Begin, sizeChecked: available is not null, source, $"tensor '{entry.Name}'");
+            byte[] data = BoundedRead.ReadExactly(stream, entry.End - entry.Begin, sizeChecked: available is not null, filled => Error(source, $"truncated: tensor '{entry.Name}' needs {entry.End - entry.Begin} bytes but only {filled} are present"));
             result.Add(new SafeTensorEntry(entry.Name, entry.DType, entry.Shape, data));
         }
         if (available is null && stream.ReadByte() >= 0)
@@ -503,29 +502,6 @@ public static class SafeTensors
         byte[] leftBytes = Encoding.UTF8.GetBytes(left);
         byte[] rightBytes = Encoding.UTF8.GetBytes(right);
         return leftBytes.AsSpan().SequenceCompareTo(rightBytes);
-    }
-
-    // When the stream's length has been checked, the buffer is allocated at its final size. On a
-    // forward-only stream it grows as bytes arrive (doubling, capped at the expected size), so
-    // offsets that claim more than the stream holds cost at most twice what is really there.
-    private static byte[] ReadExactly(Stream stream, long count, bool sizeChecked, string source, string what)
-    {
-        var data = new byte[sizeChecked ? count : Math.Min(count, InitialChunkBytes)];
-        int filled = 0;
-        while (filled < count)
-        {
-            if (filled == data.Length)
-            {
-                Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
-            }
-            int read = stream.Read(data, filled, data.Length - filled);
-            if (read == 0)
-            {
-                throw Error(source, $"truncated: {what} needs {count} bytes but only {filled} are present");
-            }
-            filled += read;
-        }
-        return data;
     }
 
     private static void TryDelete(string path)
