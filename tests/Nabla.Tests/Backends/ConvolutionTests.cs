@@ -30,6 +30,10 @@ public unsafe class ConvolutionTests
         { "wide image", [1, 2, 40, 33, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
         { "sample blocks of 3 with a remainder of 2", [5, 2, 10, 20, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
         { "batch 1 lenet2-like", [1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1] },
+        // float32 layers with Cin·kh·kw ≤ 32 and ≥ 8 output columns take the direct SmallInputConvolution path.
+        { "lenet1 (direct path)", [3, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1] },
+        { "direct path, 11 channels in two blocks, no tail", [2, 2, 9, 16, 11, 3, 3, 1, 1, 0, 1, 1, 1, 1] },
+        { "direct path, 3 input channels, rectangular, tail of 5", [3, 3, 7, 13, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
     };
 
     private static Conv2dGeometry Geometry(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]);

@@ -42,6 +42,27 @@ public unsafe class PoolingTests
             }
     }
 
+    /// <summary>Non-overlapping windows inside the image (kernel = stride, no padding): the tiled fast path, with and without an uncovered strip.</summary>
+    public static TheoryData<int[]> TiledGeometries => new()
+    {
+        new[] { 3, 2, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1, 0 },
+        new[] { 1, 2, 5, 7, 2, 2, 2, 2, 0, 0, 1, 1, 0 },
+        new[] { 2, 1, 9, 10, 3, 3, 3, 3, 0, 0, 1, 1, 0 },
+        new[] { 1, 3, 6, 8, 2, 3, 2, 3, 0, 0, 1, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(TiledGeometries))]
+    public void AvgPool2d_tiled_windows_match_reference(int[] parameters)
+    {
+        var g = Geometry(parameters);
+        foreach (int divisorOverride in new[] { 0, 5 })
+        {
+            CheckAvg<float>(g, true, divisorOverride, 1e-5);
+            CheckAvg<double>(g, false, divisorOverride, 1e-12);
+        }
+    }
+
     [Theory]
     [InlineData(7, 6, 3, 4)]
     [InlineData(5, 5, 5, 5)]

@@ -14,6 +14,8 @@ namespace Nabla.Backends.Cpu;
 /// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx (Winograd on the flipped weights for 3×3 stride 1);</item>
 /// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced), or Winograd for 3×3 stride 1.</item>
 /// </list>
+/// Layers with a few input channels and a small kernel (LeNet's first) take the direct
+/// <see cref="SmallInputConvolution"/> kernels for the forward and weight-gradient passes.
 /// Small images are batched several samples per GEMM and large ones split into bands of output
 /// rows (see <see cref="Plan"/>). Depthwise layers (one input channel per output channel) take the direct
 /// <see cref="DepthwiseConvolution"/> kernels. A 1×1 convolution with stride 1 and no padding
@@ -94,6 +96,11 @@ internal static unsafe class Convolution
         if (DepthwiseConvolution.Applies(g))
         {
             DepthwiseConvolution.Forward(g, input, weight, bias, output);
+            return;
+        }
+        if (SmallInputConvolution.Applies<T>(g))
+        {
+            SmallInputConvolution.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output);
             return;
         }
         var plan = new Plan(g, sizeof(T));
@@ -205,6 +212,13 @@ internal static unsafe class Convolution
         if (DepthwiseConvolution.Applies(g))
         {
             DepthwiseConvolution.BackwardWeight(g, input, gradOutput, gradWeight);
+            if (gradBias != null)
+                ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
+            return;
+        }
+        if (SmallInputConvolution.Applies<T>(g))
+        {
+            SmallInputConvolution.BackwardWeight(g, (float*)input, (float*)gradOutput, (float*)gradWeight);
             if (gradBias != null)
                 ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
             return;

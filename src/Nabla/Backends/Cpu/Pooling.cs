@@ -164,9 +164,91 @@ internal static unsafe class Pooling
         return countIncludePad ? poolSize : (ih1 - ih0) * (iw1 - iw0);
     }
 
+    /// <summary>
+    /// Whether every window lies inside the image and windows do not overlap (kernel = stride, no
+    /// padding): the layout of LeNet's and most networks' average pooling. Then each window has the
+    /// same divisor and the loops need no clipping.
+    /// </summary>
+    private static bool IsTiled(in Pool2dGeometry g) =>
+        g.PadH == 0 && g.PadW == 0 && g.StrideH == g.KernelHeight && g.StrideW == g.KernelWidth &&
+        g.OutHeight * g.StrideH <= g.InHeight && g.OutWidth * g.StrideW <= g.InWidth;
+
+    /// <summary>Average pooling over non-overlapping windows inside the image (<see cref="IsTiled"/>), 2×2 unrolled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TiledAvgForward<T>(in Pool2dGeometry g, T* x, T* y, T scale) where T : unmanaged, INumber<T>
+    {
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        for (int oh = 0; oh < outHeight; oh++, y += outWidth)
+        {
+            T* row = x + (long)oh * kh * inWidth;
+            if (kh == 2 && kw == 2)
+            {
+                T* next = row + inWidth;
+                for (int ow = 0; ow < outWidth; ow++)
+                    y[ow] = (row[2 * ow] + row[2 * ow + 1] + next[2 * ow] + next[2 * ow + 1]) * scale;
+                continue;
+            }
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                T sum = T.Zero;
+                for (int i = 0; i < kh; i++)
+                {
+                    T* window = row + (long)i * inWidth + ow * kw;
+                    for (int j = 0; j < kw; j++) sum += window[j];
+                }
+                y[ow] = sum * scale;
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="TiledAvgForward{T}"/>: each input cell of a window gets scale × its output's gradient; uncovered cells get 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TiledAvgBackward<T>(in Pool2dGeometry g, T* dy, T* dx, T scale) where T : unmanaged, INumber<T>
+    {
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        if (outHeight * kh < inHeight || outWidth * kw < inWidth)
+            new Span<T>(dx, inHeight * inWidth).Clear(); // the right or bottom strip no window covers
+        for (int oh = 0; oh < outHeight; oh++, dy += outWidth)
+        {
+            T* row = dx + (long)oh * kh * inWidth;
+            if (kh == 2 && kw == 2)
+            {
+                T* next = row + inWidth;
+                for (int ow = 0; ow < outWidth; ow++)
+                {
+                    T share = dy[ow] * scale;
+                    row[2 * ow] = share;
+                    row[2 * ow + 1] = share;
+                    next[2 * ow] = share;
+                    next[2 * ow + 1] = share;
+                }
+                continue;
+            }
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                T share = dy[ow] * scale;
+                for (int i = 0; i < kh; i++)
+                {
+                    T* window = row + (long)i * inWidth + ow * kw;
+                    for (int j = 0; j < kw; j++) window[j] = share;
+                }
+            }
+        }
+    }
+
     private static void AvgForward<T>(Pool2dGeometry g, T* input, T* output, bool countIncludePad, int divisorOverride) where T : unmanaged, INumber<T>
     {
         Debug.Assert(g.DilationH == 1 && g.DilationW == 1, "average pooling has no dilation");
+        if (IsTiled(g))
+        {
+            T scale = T.One / T.CreateChecked(divisorOverride > 0 ? divisorOverride : g.KernelHeight * g.KernelWidth);
+            long inPlaneSize = (long)g.InHeight * g.InWidth, outPlaneSize = (long)g.OutHeight * g.OutWidth;
+            WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlaneSize), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            {
+                for (int plane = start; plane < end; plane++) TiledAvgForward(g, input + plane * inPlaneSize, output + plane * outPlaneSize, scale);
+            });
+            return;
+        }
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
         long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
         WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
@@ -195,6 +277,16 @@ internal static unsafe class Pooling
 
     private static void AvgBackward<T>(Pool2dGeometry g, T* gradOutput, T* gradInput, bool countIncludePad, int divisorOverride) where T : unmanaged, INumber<T>
     {
+        if (IsTiled(g))
+        {
+            T scale = T.One / T.CreateChecked(divisorOverride > 0 ? divisorOverride : g.KernelHeight * g.KernelWidth);
+            long inPlaneSize = (long)g.InHeight * g.InWidth, outPlaneSize = (long)g.OutHeight * g.OutWidth;
+            WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlaneSize), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            {
+                for (int plane = start; plane < end; plane++) TiledAvgBackward(g, gradOutput + plane * outPlaneSize, gradInput + plane * inPlaneSize, scale);
+            });
+            return;
+        }
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
         long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
         WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
