@@ -6,43 +6,71 @@ namespace Nabla;
 /// <summary>
 /// The flat buffer behind one or more tensor views. Elements are kept in an ordinary managed
 /// array of the dtype's .NET type, so the garbage collector reclaims storage that no tensor
-/// references: a training loop needs no <c>Dispose</c>.
+/// references: a training loop needs no <c>Dispose</c>. Large buffers that the framework knows
+/// are dead go back to <see cref="BufferPool"/> for the next allocation of the same size.
 /// </summary>
 internal sealed class Storage
 {
-    /// <summary>The element array: float[], double[], long[], int[], byte[] (UInt8) or bool[] (Bool).</summary>
-    public readonly Array Data;
+    /// <summary>
+    /// The element array: float[], double[], long[], int[], byte[] (UInt8) or bool[] (Bool). Null
+    /// after <see cref="Recycle"/>, so a (wrongly) surviving view fails loudly instead of reading a
+    /// buffer that another tensor now owns.
+    /// </summary>
+    public Array Data;
     public readonly DType DType;
 
     /// <summary>Bumped by every in-place write, so autograd can tell a saved tensor was modified.</summary>
     public int Version;
 
-    Storage(Array data, DType dtype)
+    /// <summary>Allocation order: storages made after a given moment have a larger serial (autograd uses it to tell its own gradients from the user's tensors).</summary>
+    public readonly long Serial;
+
+    /// <summary>True when the buffer was allocated here (not a wrapped user array), so it may go back to <see cref="BufferPool"/>.</summary>
+    readonly bool owned;
+
+    static long lastSerial;
+
+    Storage(Array data, DType dtype, bool owned)
     {
         Data = data;
         DType = dtype;
+        this.owned = owned;
+        Serial = Interlocked.Increment(ref lastSerial);
     }
+
+    /// <summary>The serial the next storage will be above.</summary>
+    public static long CurrentSerial => Interlocked.Read(ref lastSerial);
 
     public int Length => Data.Length;
 
     /// <summary>A zero-filled buffer.</summary>
-    public static Storage Allocate(DType dtype, int length) => new(dtype switch
+    public static Storage Allocate(DType dtype, int length)
     {
-        DType.Float32 => new float[length],
-        DType.Float64 => new double[length],
-        DType.Int64 => new long[length],
-        DType.Int32 => new int[length],
-        DType.UInt8 => new byte[length],
-        _ => new bool[length],
-    }, dtype);
+        if (BufferPool.Rent(dtype, length) is { } recycled)
+        {
+            Array.Clear(recycled);
+            return new(recycled, dtype, owned: true);
+        }
+        return new(dtype switch
+        {
+            DType.Float32 => new float[length],
+            DType.Float64 => new double[length],
+            DType.Int64 => new long[length],
+            DType.Int32 => new int[length],
+            DType.UInt8 => new byte[length],
+            _ => new bool[length],
+        }, dtype, owned: true);
+    }
 
     /// <summary>
     /// A buffer whose contents the caller overwrites completely: skips zeroing, which matters for
-    /// large kernel outputs.
+    /// large kernel outputs, and reuses a recycled buffer of the same size when there is one.
     /// </summary>
-    public static Storage AllocateUninitialized(DType dtype, int length) => length < 1024
-        ? Allocate(dtype, length)
-        : new(dtype switch
+    public static Storage AllocateUninitialized(DType dtype, int length)
+    {
+        if (length < 1024) return Allocate(dtype, length);
+        if (BufferPool.Rent(dtype, length) is { } recycled) return new(recycled, dtype, owned: true);
+        return new(dtype switch
         {
             DType.Float32 => GC.AllocateUninitializedArray<float>(length),
             DType.Float64 => GC.AllocateUninitializedArray<double>(length),
@@ -50,10 +78,23 @@ internal sealed class Storage
             DType.Int32 => GC.AllocateUninitializedArray<int>(length),
             DType.UInt8 => GC.AllocateUninitializedArray<byte>(length),
             _ => GC.AllocateUninitializedArray<bool>(length),
-        }, dtype);
+        }, dtype, owned: true);
+    }
 
-    /// <summary>Wraps an existing array without copying.</summary>
-    public static Storage Wrap<T>(T[] data) => new(data, DTypes.Of<T>());
+    /// <summary>Wraps an existing array without copying (never recycled: the caller owns it).</summary>
+    public static Storage Wrap<T>(T[] data) => new(data, DTypes.Of<T>(), owned: false);
+
+    /// <summary>
+    /// Gives the buffer back to <see cref="BufferPool"/>. Only for storages that the caller knows no
+    /// live tensor shares; the storage is unusable afterwards.
+    /// </summary>
+    public void Recycle()
+    {
+        if (!owned || Data is null) return;
+        var data = Data;
+        Data = null!;
+        BufferPool.Return(DType, data);
+    }
 
     /// <summary>The data as a typed array; <typeparamref name="T"/> must match the dtype.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

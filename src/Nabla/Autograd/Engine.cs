@@ -21,6 +21,8 @@ internal static class Engine
             throw new ArgumentException($"Backward: got {outputs.Length} outputs but {gradOutputs.Length} gradients.");
         using var mode = GradMode.Set(createGraph);
 
+        // Gradients made inside this backward go back to the buffer pool once consumed (not when the graph of the backward is kept).
+        var owner = createGraph ? null : new GradientOwnership();
         var buffers = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
         var roots = new List<Node>(outputs.Length);
         for (int i = 0; i < outputs.Length; i++)
@@ -38,7 +40,7 @@ internal static class Engine
             else if (output.NumElements == 1) grad = Tensor.OnesLike(output);
             else throw new AutogradException(
                 $"Backward: a gradient can be implied only for scalar outputs; this tensor has shape {output.Shape}, pass gradient: explicitly.");
-            Add(buffers, node, grad);
+            Add(buffers, node, grad, owner);
             roots.Add(node);
         }
 
@@ -70,18 +72,35 @@ internal static class Engine
         foreach (var node in order)
         {
             if (!buffers.Remove(node, out var grad)) continue;
-            if (needed != null && !needed.Contains(node)) continue;
+            if (needed != null && !needed.Contains(node))
+            {
+                owner?.Release(grad);
+                continue;
+            }
             if (node.Hooks != null)
+            {
+                owner?.Escape(grad); // a hook may keep the tensor it is given
                 foreach (var hook in node.Hooks)
                     grad = hook(grad) ?? grad;
-            if (node.RetainTarget != null) node.RetainTarget.Grad = createGraph ? grad : grad.Detach();
+                owner?.Escape(grad);
+            }
+            if (node.RetainTarget != null)
+            {
+                node.RetainTarget.Grad = createGraph ? grad : grad.Detach();
+                owner?.Escape(grad);
+            }
             if (targets != null && targets.TryGetValue(node, out _))
                 for (int i = 0; i < inputs!.Length; i++)
-                    if (ReferenceEquals(inputs[i].GradNode, node)) captured![i] = createGraph ? grad : grad.Detach();
+                    if (ReferenceEquals(inputs[i].GradNode, node))
+                    {
+                        captured![i] = createGraph ? grad : grad.Detach();
+                        owner?.Escape(grad);
+                    }
 
             if (node.Leaf is { } leaf)
             {
-                if (inputs == null) Accumulate(leaf, grad, createGraph);
+                if (inputs == null) Accumulate(leaf, grad, createGraph, owner);
+                owner?.Release(grad);
                 continue;
             }
             var backward = node.Backward ?? throw new AutogradException(
@@ -95,7 +114,14 @@ internal static class Engine
                 var next = node.Next[i];
                 if (next == null || i >= inputGrads.Length || inputGrads[i] is not { } inputGrad) continue;
                 if (needed != null && !needed.Contains(next)) continue;
-                Add(buffers, next, ReduceToInput(inputGrad, node.InputShapes[i], node.InputDTypes[i]));
+                Add(buffers, next, ReduceToInput(inputGrad, node.InputShapes[i], node.InputDTypes[i]), owner);
+            }
+            if (owner != null)
+            {
+                // Whatever the rule returned that is not waiting in a buffer now (reduced or unused) is dead, and so is its input gradient.
+                foreach (var inputGrad in inputGrads)
+                    if (inputGrad != null) owner.Release(inputGrad, counted: false);
+                owner.Release(grad);
             }
             if (!retainGraph)
             {
@@ -111,14 +137,87 @@ internal static class Engine
         return captured;
     }
 
-    static void Add(Dictionary<Node, Tensor> buffers, Node node, Tensor grad) =>
-        buffers[node] = buffers.TryGetValue(node, out var existing) ? existing + grad : grad;
-
-    /// <summary>Leaves keep their own copy of the gradient: the incoming tensor may be shared with other branches.</summary>
-    static void Accumulate(Tensor leaf, Tensor grad, bool createGraph)
+    static void Add(Dictionary<Node, Tensor> buffers, Node node, Tensor grad, GradientOwnership? owner)
     {
-        if (leaf.Grad == null) leaf.Grad = createGraph ? grad : grad.Detach().Clone();
+        if (buffers.TryGetValue(node, out var existing))
+        {
+            var sum = existing + grad;
+            buffers[node] = sum;
+            owner?.Hold(sum);
+            owner?.Release(existing);
+            owner?.Release(grad, counted: false);
+        }
+        else
+        {
+            buffers[node] = grad;
+            owner?.Hold(grad);
+        }
+    }
+
+    /// <summary>
+    /// Leaves keep their own copy of the gradient: the incoming tensor may be shared with other
+    /// branches. A first gradient that this backward made, that nothing else holds and that is laid
+    /// out densely becomes the leaf's gradient as it is (PyTorch's AccumulateGrad steals it too).
+    /// </summary>
+    static void Accumulate(Tensor leaf, Tensor grad, bool createGraph, GradientOwnership? owner)
+    {
+        if (leaf.Grad == null)
+        {
+            if (createGraph) leaf.Grad = grad;
+            else if (owner != null && owner.IsSoleOwner(grad) && grad.offset == 0 && grad.IsContiguous && grad.storage.Length == grad.Count)
+            {
+                leaf.Grad = grad.Detach();
+                owner.Escape(grad);
+            }
+            else leaf.Grad = grad.Detach().Clone();
+        }
         else leaf.Grad = createGraph ? leaf.Grad + grad : (leaf.Grad + grad).Detach();
+    }
+
+    /// <summary>
+    /// Which gradient buffers of one backward (without createGraph) are dead: a storage made after
+    /// the backward started (so not a user's or a saved forward tensor) whose every pending
+    /// gradient has been consumed, and that never escaped to a hook, a retained or captured
+    /// gradient or a leaf, is recycled through <see cref="BufferPool"/>. Pending gradients are
+    /// counted per storage, since a backward rule may pass its gradient on as is or as a view.
+    /// </summary>
+    sealed class GradientOwnership
+    {
+        readonly long startSerial = Storage.CurrentSerial;
+        readonly Dictionary<Storage, int> pending = new(ReferenceEqualityComparer.Instance);
+        readonly HashSet<Storage> escaped = new(ReferenceEqualityComparer.Instance);
+
+        bool Made(Tensor t) => t.storage.Serial > startSerial && t.storage.Data is { Length: >= BufferPool.MinLength };
+
+        /// <summary>A gradient waits in a node's buffer.</summary>
+        public void Hold(Tensor t)
+        {
+            if (Made(t)) pending[t.storage] = pending.GetValueOrDefault(t.storage) + 1;
+        }
+
+        /// <summary>A gradient left its buffer (<paramref name="counted"/>) or an intermediate was replaced; recycles the storage once nothing holds it.</summary>
+        public void Release(Tensor t, bool counted = true)
+        {
+            if (!Made(t) || escaped.Contains(t.storage)) return;
+            int left = pending.GetValueOrDefault(t.storage) - (counted ? 1 : 0);
+            if (left > 0)
+            {
+                pending[t.storage] = left;
+                return;
+            }
+            pending.Remove(t.storage);
+            if (!counted && left < 0) return;
+            t.storage.Recycle();
+        }
+
+        /// <summary>The tensor is kept beyond this backward: never recycle its storage.</summary>
+        public void Escape(Tensor t)
+        {
+            if (Made(t)) escaped.Add(t.storage);
+        }
+
+        /// <summary>Whether <paramref name="t"/> is the only pending reference to a storage this backward made.</summary>
+        public bool IsSoleOwner(Tensor t) => Made(t) && !escaped.Contains(t.storage) && pending.GetValueOrDefault(t.storage) == 1;
     }
 
     /// <summary>Sums a broadcast gradient back to its input's shape and casts it to the input's dtype.</summary>

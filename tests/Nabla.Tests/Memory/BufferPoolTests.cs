@@ -1,0 +1,125 @@
+namespace Nabla.Tests.Memory;
+
+/// <summary>
+/// Backward gives the large gradients it made and consumed back to <see cref="BufferPool"/>. These
+/// tests check that recycling never changes a result: gradients equal those of a backward that
+/// recycles nothing (the pool switched off), and tensors that escape the backward
+/// (retained gradients, hooks, captured gradients, leaf gradients) keep their values while later
+/// backward passes reuse buffers. Tensors are above <see cref="BufferPool.MinLength"/> elements.
+/// </summary>
+/// <remarks>Runs alone: the pool and its counters are process-wide.</remarks>
+[Collection(Nabla.Tests.TestSupport.RunsAloneCollection.Name)]
+public class BufferPoolTests
+{
+    const int Rows = 256, Cols = 96; // 24,576 elements, above the pool's minimum
+
+    /// <summary>A graph with fan-out, pass-through gradients (x + x), views, broadcasting and a dtype-preserving reduce.</summary>
+    static Tensor Loss(Tensor x, Tensor w, Tensor b)
+    {
+        var h = (x.MatMul(w) + b).Sigmoid();             // broadcast bias: its gradient is reduced to [Cols]
+        var doubled = h + h;                              // AddBackward passes one gradient on twice
+        var t = doubled.Transpose(0, 1).Reshape(Cols, Rows).Transpose(0, 1); // views over one storage
+        var mixed = t * h.Tanh() + h.Relu();              // h used three times: gradients summed in its buffer
+        return mixed.Square().Mean() + mixed.Sum(0).Pow(2).Sum() * 1e-4;
+    }
+
+    static (Tensor X, Tensor W, Tensor B) Inputs(int seed, DType dtype)
+    {
+        var g = new Generator(seed);
+        var x = Tensor.Randn([Rows, Cols], dtype: dtype, generator: g).RequiresGrad_();
+        var w = (Tensor.Randn([Cols, Cols], dtype: dtype, generator: g) * 0.1).Detach().RequiresGrad_();
+        var b = Tensor.Randn([Cols], dtype: dtype, generator: g).RequiresGrad_();
+        return (x, w, b);
+    }
+
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void Recycled_gradients_equal_the_gradients_of_a_backward_that_keeps_everything(DType dtype)
+    {
+        var (x, w, b) = Inputs(1, dtype);
+        Tensor[] expected;
+        BufferPool.Enabled = false;
+        try
+        {
+            Loss(x, w, b).Backward();
+            expected = [x.Grad!, w.Grad!, b.Grad!];
+        }
+        finally
+        {
+            BufferPool.Enabled = true;
+        }
+        for (int round = 0; round < 3; round++) // later rounds run on recycled buffers
+        {
+            x.Grad = w.Grad = b.Grad = null;
+            Loss(x, w, b).Backward();
+            Assert.Equal(expected[0].To(DType.Float64).ToArray<double>(), x.Grad!.To(DType.Float64).ToArray<double>());
+            Assert.Equal(expected[1].To(DType.Float64).ToArray<double>(), w.Grad!.To(DType.Float64).ToArray<double>());
+            Assert.Equal(expected[2].To(DType.Float64).ToArray<double>(), b.Grad!.To(DType.Float64).ToArray<double>());
+        }
+    }
+
+    [Fact]
+    public void A_second_backward_of_the_same_shapes_reuses_buffers()
+    {
+        var (x, w, b) = Inputs(2, DType.Float32);
+        Loss(x, w, b).Backward();
+        long before = BufferPool.Reused;
+        Loss(x, w, b).Backward();
+        Assert.True(BufferPool.Reused > before, "no gradient buffer was reused by the second backward");
+    }
+
+    [Fact]
+    public void Leaf_gradients_accumulate_correctly_over_backward_passes_that_reuse_buffers()
+    {
+        var (x, w, b) = Inputs(3, DType.Float32);
+        Loss(x, w, b).Backward();
+        var once = w.Grad!.Clone();
+        Loss(x, w, b).Backward(); // accumulates: the first gradient must not have been recycled under w.Grad
+        AssertClose((once * 2).ToArray<float>(), w.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void Retained_hooked_and_captured_gradients_keep_their_values_after_later_backward_passes()
+    {
+        var (x, w, b) = Inputs(4, DType.Float32);
+        var h = (x.MatMul(w) + b).Sigmoid();
+        h.RetainGrad();
+        Tensor? hooked = null;
+        var z = h * 3;
+        z.RegisterHook(g => { hooked = g; return null; });
+        z.Square().Mean().Backward();
+        var retained = h.Grad!.Clone();
+        var seenByHook = hooked!.Clone();
+        var captured = Autograd.Grad([(x.MatMul(w) + b).Sigmoid().Square().Sum()], [x])[0]!;
+        var capturedCopy = captured.Clone();
+
+        for (int i = 0; i < 3; i++) // these reuse whatever went back to the pool
+        {
+            x.Grad = w.Grad = b.Grad = null;
+            Loss(x, w, b).Backward();
+        }
+        Assert.Equal(retained.ToArray<float>(), h.Grad!.ToArray<float>());
+        Assert.Equal(seenByHook.ToArray<float>(), hooked.ToArray<float>());
+        Assert.Equal(capturedCopy.ToArray<float>(), captured.ToArray<float>());
+    }
+
+    [Fact]
+    public void A_users_gradient_argument_is_never_recycled()
+    {
+        var (x, w, b) = Inputs(5, DType.Float32);
+        var y = x.MatMul(w) + b;
+        var seed = Tensor.Randn([Rows, Cols], generator: new Generator(9));
+        var copy = seed.Clone();
+        y.Backward(seed);
+        for (int i = 0; i < 2; i++) Loss(x, w, b).Backward();
+        Assert.Equal(copy.ToArray<float>(), seed.ToArray<float>());
+    }
+
+    static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"element {i}: expected {expected[i]}, got {actual[i]}");
+    }
+}
