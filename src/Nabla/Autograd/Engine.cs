@@ -127,6 +127,7 @@ internal static class Engine
             {
                 node.Backward = null;
                 node.Saved = null;
+                if (node.Scope != null) RecyclingScope.OnFreed(node);
             }
         }
 

@@ -26,6 +26,9 @@ public sealed class Node
     internal List<Func<Tensor, Tensor?>>? Hooks;
     internal Tensor? RetainTarget;
 
+    /// <summary>The forward scope whose intermediates this node's backward may read (see <see cref="RecyclingScope"/>).</summary>
+    internal RecyclingScope? Scope;
+
     Node(string name, Node?[] next, int[][] inputShapes, DType[] inputDTypes, BackwardFunction? backward, Tensor? leaf)
     {
         Name = name;
@@ -82,6 +85,7 @@ public sealed class Node
             for (int i = 0; i < saved.Length; i++) node.SavedVersions[i] = saved[i].storage.Version;
         }
         result.gradFn = node;
+        RecyclingScope.OnRecord(node);
         if (GradMode.DetectsAnomalies) CheckForwardAnomaly(result, name, inputs);
         return result;
     }

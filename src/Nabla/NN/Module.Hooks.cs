@@ -28,6 +28,18 @@ public abstract partial class Module
         return new RemovableHandle(() => forwardHooks.Remove(hook));
     }
 
+    /// <summary>
+    /// True when this module and all its descendants are Nabla's own types, which keep no tensor
+    /// beyond a forward call other than through autograd, and none has a hook that could: its
+    /// inputs and outputs are then visible to nobody but the caller (see <see cref="RecyclingScope"/>).
+    /// </summary>
+    internal bool KeepsNoTensors()
+    {
+        foreach (var module in Modules())
+            if (module.forwardHooks.Count > 0 || module.forwardPreHooks.Count > 0 || module.GetType().Assembly != typeof(Module).Assembly) return false;
+        return true;
+    }
+
     /// <summary>Registers an observing pre-hook(module, input) that cannot change the input.</summary>
     public RemovableHandle RegisterForwardPreHook(Action<Module, object?> hook) =>
         RegisterForwardPreHook((m, input) => { hook(m, input); return null; });
