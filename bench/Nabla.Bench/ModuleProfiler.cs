@@ -67,7 +67,7 @@ internal sealed class ModuleProfiler : IDisposable
     {
         static double Ms(double seconds) => seconds * 1000;
         var table = new StringBuilder();
-        table.AppendLine(CultureInfo.InvariantCulture, $"{"module",-34} {"type",-18} {"calls",5} {"forward ms",11} {"backward ms",12} {"total ms",10} {"share",6}");
+        table.AppendLine(CultureInfo.InvariantCulture, $"{"module",-46} {"type",-18} {"calls",5} {"forward ms",11} {"backward ms",12} {"total ms",10} {"share",6}");
         var measured = rows
             .Select(r => (Row: r, Forward: r.ForwardTicks / (double)Stopwatch.Frequency / steps, Backward: r.Backward.Elapsed.TotalSeconds / steps))
             .OrderByDescending(r => r.Forward + r.Backward)
@@ -75,17 +75,17 @@ internal sealed class ModuleProfiler : IDisposable
         foreach (var (row, forward, backward) in measured.Take(top))
         {
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"{row.Name,-34} {row.Type,-18} {row.Calls / steps,5} {Ms(forward),11:F1} {Ms(backward),12:F1} {Ms(forward + backward),10:F1} {(forward + backward) / stepSeconds,6:P1}");
+                $"{row.Name,-46} {row.Type,-18} {row.Calls / steps,5} {Ms(forward),11:F1} {Ms(backward),12:F1} {Ms(forward + backward),10:F1} {(forward + backward) / stepSeconds,6:P1}");
         }
         double inModules = measured.Sum(r => r.Forward + r.Backward);
         if (measured.Count > top)
         {
             double rest = measured.Skip(top).Sum(r => r.Forward + r.Backward);
-            table.AppendLine(CultureInfo.InvariantCulture, $"{$"({measured.Count - top} more leaf modules)",-53} {"",5} {"",11} {"",12} {Ms(rest),10:F1} {rest / stepSeconds,6:P1}");
+            table.AppendLine(CultureInfo.InvariantCulture, $"{$"({measured.Count - top} more leaf modules)",-65} {"",5} {"",11} {"",12} {Ms(rest),10:F1} {rest / stepSeconds,6:P1}");
         }
         double outside = stepSeconds - inModules;
-        table.AppendLine(CultureInfo.InvariantCulture, $"{"(outside leaf modules: loss, optimizer, functional ops)",-71} {Ms(outside),10:F1} {outside / stepSeconds,6:P1}");
-        table.Append(CultureInfo.InvariantCulture, $"{"(step)",-71} {Ms(stepSeconds),10:F1}");
+        table.AppendLine(CultureInfo.InvariantCulture, $"{"(outside leaf modules: loss, optimizer, functional ops)",-83} {Ms(outside),10:F1} {outside / stepSeconds,6:P1}");
+        table.Append(CultureInfo.InvariantCulture, $"{"(step)",-83} {Ms(stepSeconds),10:F1}");
         return table.ToString();
     }
 

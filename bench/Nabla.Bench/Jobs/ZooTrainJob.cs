@@ -13,9 +13,10 @@ namespace Nabla.Bench.Jobs;
 /// e.g. <c>alexnet-train-224px-b32</c> images_per_s = 32 / mean seconds per step. A model whose
 /// full-width step takes more than about 20 s on 2 cores runs at a width multiplier, named in the
 /// figure (<c>vgg11-w0.25-train-224px-b32</c>: the course's own VGG width at 224 px).
-/// With <c>--profile</c>, a per-module table of the timed steps goes to stderr.
+/// <c>WIDTH</c> overrides the width multiplier (e.g. <c>WIDTH=1</c> for VGG's full width). With
+/// <c>--profile</c>, a per-module table of the timed steps goes to stderr.
 /// </summary>
-internal sealed class ZooTrainJob(string name, string model, int size, double width, double lr, Func<double, Module<Tensor, Tensor>> create) : IBenchJob
+internal sealed class ZooTrainJob(string name, string model, int size, double defaultWidth, double lr, Func<double, Module<Tensor, Tensor>> create) : IBenchJob
 {
     private const int BatchSize = 32, WarmupSteps = 1;
 
@@ -35,6 +36,7 @@ internal sealed class ZooTrainJob(string name, string model, int size, double wi
     public IEnumerable<Figure> Run()
     {
         int steps = int.TryParse(Environment.GetEnvironmentVariable("STEPS"), out int s) && s > 0 ? s : 2;
+        double width = double.TryParse(Environment.GetEnvironmentVariable("WIDTH"), System.Globalization.CultureInfo.InvariantCulture, out double w) && w > 0 ? w : defaultWidth;
         Generator.ManualSeed(0);
         Module<Tensor, Tensor> net = create(width);
         InitWeights.XavierUniform(net);
