@@ -89,7 +89,7 @@ public static class CliApp
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N batches (tests).", Hidden = true };
         var classes = new Option<string?>("--classes") { Description = "Train on these classes only, relabelled 0…k-1 in this order, e.g. 0-4 or 5,6,7,8,9 (default: all ten)." };
         var fineTune = new Option<string?>("--finetune") { Description = "Fine-tune from the checkpoint of the same model in this directory: its weights except the head, which is re-initialised for the classes of this run." };
-        var freezeUntil = new Option<string?>("--freeze-until") { Description = "With --finetune: freeze the model's top-level modules up to and including this one (e.g. layer3 for resnet18; `nabla summary` shows the names)." };
+        var freezeUntil = new Option<string?>("--freeze-until") { Description = "With --finetune: freeze the model's modules up to and including this one: a top-level module (layer3 for resnet18) or a dotted path into one (features.5 for vgg11); `nabla summary` shows the paths." };
         var lrBackbone = new Option<double?>("--lr-backbone") { Description = "With --finetune: learning rate of the pretrained layers left unfrozen (default: --lr, the head's)." };
         var aux = new Option<bool>("--aux") { Description = "googlenet: train with the two auxiliary classifiers, loss = main + 0.3 × each auxiliary loss." };
         var cell = new Option<string?>("--cell") { Description = $"charlm: the recurrent cell, {string.Join(", ", CharLmCheckpoint.Cells)} (default gru)." };

@@ -133,7 +133,7 @@ public sealed class TrainRun
         }
         if (freezeUntil is not null)
         {
-            Freeze(spec, model, freezeUntil, head);
+            Freeze(model, freezeUntil, head);
         }
         List<ParamGroup> groups = fineTunedFrom is null ? [new ParamGroup(model.Parameters())] : FineTuning.ParamGroups(model, head, lrBackbone);
         Optimizer optimizer = OptimizerFactory.Create(optimizerName, groups, lr);
@@ -290,19 +290,25 @@ public sealed class TrainRun
 
     private bool plotWarned;
 
-    // Freezes the top-level modules up to freezeUntil; the new head must stay trainable.
-    private static void Freeze(ModelSpec spec, Module model, string freezeUntil, IReadOnlyList<string> head)
+    // Freezes the modules up to freezeUntil (a top-level module, or a dotted path into one); the new head must stay trainable.
+    private static void Freeze(Module model, string freezeUntil, IReadOnlyList<string> head)
     {
-        IReadOnlyList<string> names = FineTuning.ChildNames(model);
-        int last = names.ToList().IndexOf(freezeUntil);
-        if (last < 0)
+        IReadOnlyList<string> frozen;
+        try
         {
-            throw new ArgumentException($"--freeze-until {freezeUntil}: {spec.Name} has no top-level module of that name. Valid names: {string.Join(", ", names)}.");
+            frozen = FineTuning.ModulesUntil(model, freezeUntil);
         }
-        string? frozenHead = names.Take(last + 1).FirstOrDefault(name => head.Any(h => FineTuning.IsUnder(h, [name])));
+        catch (ArgumentException exception)
+        {
+            throw new ArgumentException($"--freeze-until {freezeUntil}: {exception.Message["FreezeUntil: ".Length..]}", exception);
+        }
+        string? frozenHead = frozen.FirstOrDefault(module => head.Any(h => FineTuning.IsUnder(h, [module]) || FineTuning.IsUnder(module, [h])));
         if (frozenHead is not null)
         {
-            throw new ArgumentException($"--freeze-until {freezeUntil}: that would freeze the new head ({frozenHead}); choose a module before it: {string.Join(", ", names.TakeWhile(name => !head.Any(h => FineTuning.IsUnder(h, [name]))))}.");
+            IReadOnlyList<string> names = FineTuning.ChildNames(model);
+            var before = names.TakeWhile(name => !head.Any(h => FineTuning.IsUnder(h, [name]))).ToList();
+            throw new ArgumentException($"--freeze-until {freezeUntil}: that would freeze the new head ({string.Join(", ", head.Where(h => FineTuning.IsUnder(h, [frozenHead]) || FineTuning.IsUnder(frozenHead, [h])))}); " +
+                (before.Count > 0 ? $"choose a module before it: {string.Join(", ", before)}." : $"choose a path into {names[0]} that stops before it, such as {names[0]}.0."));
         }
         FineTuning.FreezeUntil(model, freezeUntil);
     }

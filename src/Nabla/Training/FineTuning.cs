@@ -8,7 +8,8 @@ namespace Nabla.Training;
 /// its feature layers (the backbone), give it a fresh output layer (the head) for the new classes,
 /// freeze the first layers and train the rest with a smaller learning rate than the head.
 /// Each step is one call, and each works on any <see cref="Module"/>: the head is named by module
-/// paths (<c>fc</c>, <c>classifier.6</c>), the frozen layers by a top-level child's name.
+/// paths (<c>fc</c>, <c>classifier.6</c>), the last frozen layer by a top-level child's name or a
+/// dotted path into one (<c>layer3</c>, <c>features.5</c>).
 /// </summary>
 /// <example>
 /// <code>
@@ -28,32 +29,64 @@ public static class FineTuning
     }
 
     /// <summary>
-    /// Freezes (<c>RequiresGrad(false)</c>) every direct child of <paramref name="model"/> from the
-    /// first up to and including the one called <paramref name="name"/>, in registration order
-    /// (the order of <see cref="Module.NamedChildren"/>, which is the state dict's order).
+    /// The modules that <see cref="FreezeUntil"/> would freeze, by path, in order, without freezing
+    /// anything: for a top-level name, the direct children from the first up to and including it;
+    /// for a dotted path (<c>features.5</c>), the direct children before <c>features</c>, then within
+    /// <c>features</c> its children up to and including <c>5</c>, and so on down the path.
     /// </summary>
-    /// <returns>The names of the frozen children.</returns>
-    /// <exception cref="ArgumentException">No direct child has that name; the message lists the valid names.</exception>
+    /// <exception cref="ArgumentException">A part of the path names no module; the message lists the valid names at that level.</exception>
+    public static IReadOnlyList<string> ModulesUntil(Module model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(path);
+        var modules = new List<string>();
+        Module current = model;
+        string prefix = "";
+        string[] parts = path.Split('.');
+        for (int level = 0; level < parts.Length; level++)
+        {
+            var children = current.NamedChildren().ToList();
+            int index = children.FindIndex(c => c.Name == parts[level]);
+            if (index < 0)
+            {
+                string valid = children.Count == 0 ? "none" : string.Join(", ", children.Select(c => c.Name));
+                throw new ArgumentException(level == 0
+                    ? $"FreezeUntil: {model.GetType().Name} has no top-level module named '{parts[0]}'. Valid names: {valid}."
+                    : $"FreezeUntil: {prefix} ({current.GetType().Name}) has no module named '{parts[level]}'. Valid names there: {valid}.", nameof(path));
+            }
+            for (int i = 0; i < index; i++)
+            {
+                modules.Add(Join(prefix, children[i].Name));
+            }
+            prefix = Join(prefix, parts[level]);
+            current = children[index].Module;
+        }
+        modules.Add(prefix);
+        return modules;
+    }
+
+    /// <summary>
+    /// Freezes (<c>RequiresGrad(false)</c>) the modules of <see cref="ModulesUntil"/>: every direct
+    /// child of <paramref name="model"/> from the first up to and including the one at
+    /// <paramref name="path"/>, in registration order (the order of <see cref="Module.NamedChildren"/>,
+    /// which is the state dict's order); a dotted path goes down into a child the same way
+    /// (<c>features.5</c>: the first six layers of <c>features</c>).
+    /// </summary>
+    /// <returns>The paths of the frozen modules.</returns>
+    /// <exception cref="ArgumentException">A part of the path names no module; the message lists the valid names.</exception>
     /// <remarks>
     /// As in PyTorch, a frozen BatchNorm still updates its running statistics in training mode;
     /// call <c>Eval()</c> on it to keep them too.
     /// </remarks>
-    public static IReadOnlyList<string> FreezeUntil(Module model, string name)
+    public static IReadOnlyList<string> FreezeUntil(Module model, string path)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var children = model.NamedChildren().ToList();
-        int last = children.FindIndex(c => c.Name == name);
-        if (last < 0)
+        IReadOnlyList<string> frozen = ModulesUntil(model, path);
+        var byPath = model.NamedModules().ToDictionary(m => m.Name, m => m.Module);
+        foreach (string module in frozen)
         {
-            throw new ArgumentException(
-                $"FreezeUntil: {model.GetType().Name} has no top-level module named '{name}'. Valid names: {string.Join(", ", children.Select(c => c.Name))}.",
-                nameof(name));
+            byPath[module].RequiresGrad(false);
         }
-        for (int i = 0; i <= last; i++)
-        {
-            children[i].Module.RequiresGrad(false);
-        }
-        return [.. children.Take(last + 1).Select(c => c.Name)];
+        return frozen;
     }
 
     /// <summary>
@@ -135,6 +168,8 @@ public static class FineTuning
         }
         return false;
     }
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
 
     private static void CheckHead(Module model, IReadOnlyCollection<string> head, string op)
     {

@@ -20,7 +20,7 @@ public sealed class FineTuneCliTests() : CliTestBase("nabla-finetune")
         string[] size = model switch
         {
             "lenet" or "mlp" => ["--data", "sample", "--limit", "200", "--epochs", "1"],
-            "alexnet" => [.. Small[..^4], "--resize", "67", "--epochs", "1"],
+            "alexnet" or "nin" => [.. Small[..^4], "--resize", "67", "--epochs", "1"],
             _ => Small,
         };
         var (exitCode, _, stderr) = Run(["train", model, .. size, "--classes", "0-4", "--checkpoint", pretrained, .. extra]);
@@ -93,11 +93,14 @@ public sealed class FineTuneCliTests() : CliTestBase("nabla-finetune")
         var otherWidth = Run(["train", "resnet18", .. Small[..4], "--width", "0.25", "--finetune", pretrained, "--checkpoint", directory]);
 
         Assert.Equal(1, unknown.ExitCode);
-        Assert.Contains("--freeze-until layer9: resnet18 has no top-level module of that name. Valid names: conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc.", unknown.Stderr);
+        Assert.Contains("--freeze-until layer9: ResNet has no top-level module named 'layer9'. Valid names: conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc.", unknown.Stderr);
         Assert.Equal(1, head.ExitCode);
         Assert.Contains("--freeze-until fc: that would freeze the new head (fc); choose a module before it: conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool.", head.Stderr);
         Assert.Equal(1, alone.ExitCode);
         Assert.Contains("--freeze-until and --lr-backbone apply to fine-tuning", alone.Stderr);
+        var nestedUnknown = Run(["train", "resnet18", .. Small[..4], "--classes", "5-9", "--finetune", pretrained, "--freeze-until", "layer2.5", "--checkpoint", directory]);
+        Assert.Equal(1, nestedUnknown.ExitCode);
+        Assert.Contains("--freeze-until layer2.5: layer2 (Sequential) has no module named '5'. Valid names there: 0, 1.", nestedUnknown.Stderr);
         Assert.Equal(1, otherModel.ExitCode);
         Assert.Contains("holds a 'resnet18' model, not 'densenet'", otherModel.Stderr);
         Assert.Equal(1, otherWidth.ExitCode);
@@ -110,7 +113,8 @@ public sealed class FineTuneCliTests() : CliTestBase("nabla-finetune")
     [InlineData("alexnet", "features")]
     [InlineData("vgg11", "features")]
     [InlineData("googlenet", "conv1")]
-    [InlineData("densenet", "features")]
+    [InlineData("densenet", "features.denseblock2")]
+    [InlineData("nin", "net.4")]
     public void Every_model_fine_tunes_on_other_classes_with_a_frozen_first_module(string model, string first)
     {
         string pretrained = Pretrain(model);

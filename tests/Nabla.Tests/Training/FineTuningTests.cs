@@ -44,6 +44,22 @@ public sealed class FineTuningTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FreezeUntil_a_dotted_path_freezes_the_modules_before_it_at_each_level()
+    {
+        var model = VGG.VGG11(width: 0.0625);
+
+        IReadOnlyList<string> frozen = FineTuning.FreezeUntil(model, "features.4");
+
+        Assert.Equal(["features.0", "features.1", "features.2", "features.3", "features.4"], frozen);
+        Assert.False(((Conv2d)model.Features[3]).Weight.RequiresGrad);
+        Assert.True(((Conv2d)model.Features[6]).Weight.RequiresGrad);
+        Assert.All(model.Classifier.Parameters(), p => Assert.True(p.RequiresGrad));
+        Assert.Equal(["conv1", "bn1", "relu", "maxpool", "layer1", "layer2.0"], FineTuning.ModulesUntil(ResNet.ResNet18(width: 0.125), "layer2.0"));
+        var error = Assert.Throws<ArgumentException>(() => FineTuning.ModulesUntil(model, "classifier.9"));
+        Assert.Contains("FreezeUntil: classifier (Sequential) has no module named '9'. Valid names there: 0, 1, 2, 3, 4, 5, 6.", error.Message);
+    }
+
+    [Fact]
     public void FreezeUntil_an_unknown_module_lists_the_valid_names()
     {
         var error = Assert.Throws<ArgumentException>(() => FineTuning.FreezeUntil(ResNet.ResNet18(width: 0.125), "layer5"));
