@@ -2,11 +2,16 @@ using Nabla.Backends.Cpu;
 using Nabla.Bench;
 using Nabla.Bench.Jobs;
 
-// Usage: dotnet run -c Release --project bench/Nabla.Bench -- JOB…
+// Usage: dotnet run -c Release --project bench/Nabla.Bench -- [--profile] JOB…
 // Figures go to stdout, one JSON object per line; everything else goes to stderr.
-IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn")];
+// --profile: the CNN zoo's jobs (alexnet, vgg11, nin, googlenet, densenet) also print a table of
+// forward and backward time per leaf module on stderr (see ModuleProfiler).
+IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
+    ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet()];
 
-string[] requested = args.Length > 0 ? args : ["peak", "gemm"];
+BenchOptions.Profile = args.Contains("--profile");
+string[] names = [.. args.Where(a => a != "--profile")];
+string[] requested = names.Length > 0 ? names : ["peak", "gemm"];
 Console.Error.WriteLine(
     $"nabla-bench: cpu path {CpuFeatures.Active} (best {CpuFeatures.Best}), {WorkerPool.ThreadCount} threads, " +
     $"jobs: {string.Join(' ', requested)}");

@@ -45,6 +45,11 @@ public static class CheckpointStore
             ["width"] = state.Width?.ToString("R", CultureInfo.InvariantCulture) ?? "",
             ["input_size"] = state.InputSize.ToString(CultureInfo.InvariantCulture),
             ["augment"] = state.Augment ? "true" : "false",
+            ["classes"] = state.Classes is null ? "" : ClassSelection.Format(state.Classes),
+            ["aux"] = state.Aux ? "true" : "false",
+            ["finetuned_from"] = state.FineTunedFrom ?? "",
+            ["freeze_until"] = state.FreezeUntil ?? "",
+            ["lr_backbone"] = state.LrBackbone?.ToString("R", CultureInfo.InvariantCulture) ?? "",
             ["rng.augment"] = Checkpoint.EncodeState(state.AugmentState),
             ["epoch"] = state.CompletedEpochs.ToString(CultureInfo.InvariantCulture),
             ["partial_epoch"] = JsonSerializer.Serialize(state.Partial, JsonOptions),
@@ -86,6 +91,12 @@ public static class CheckpointStore
             Width = m.TryGetValue("width", out string? width) && width.Length > 0 ? double.Parse(width, CultureInfo.InvariantCulture) : null,
             InputSize = m.TryGetValue("input_size", out string? inputSize) ? int.Parse(inputSize, CultureInfo.InvariantCulture) : 28,
             Augment = m.TryGetValue("augment", out string? augment) && augment == "true",
+            // Checkpoints from before fine-tuning lack these: all ten classes, trained from scratch.
+            Classes = m.TryGetValue("classes", out string? classes) && classes.Length > 0 ? ParseClasses(classes, path) : null,
+            Aux = m.TryGetValue("aux", out string? aux) && aux == "true",
+            FineTunedFrom = m.TryGetValue("finetuned_from", out string? from) && from.Length > 0 ? from : null,
+            FreezeUntil = m.TryGetValue("freeze_until", out string? freeze) && freeze.Length > 0 ? freeze : null,
+            LrBackbone = m.TryGetValue("lr_backbone", out string? lrBackbone) && lrBackbone.Length > 0 ? double.Parse(lrBackbone, CultureInfo.InvariantCulture) : null,
             AugmentState = m.TryGetValue("rng.augment", out string? augmentState) ? Checkpoint.DecodeState(augmentState, "rng.augment") : [],
             CompletedEpochs = int.Parse(Get("epoch"), CultureInfo.InvariantCulture),
             Partial = JsonSerializer.Deserialize<EpochTotals>(Get("partial_epoch"), JsonOptions) ?? new EpochTotals(),
@@ -94,6 +105,18 @@ public static class CheckpointStore
         };
         state.History.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(Get("history"), JsonOptions) ?? []);
         return (data, state);
+    }
+
+    private static int[] ParseClasses(string text, string path)
+    {
+        try
+        {
+            return ClassSelection.Parse(text);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new InvalidDataException($"{path}: bad 'classes' metadata ({exception.Message}).", exception);
+        }
     }
 
     /// <summary>Copies the checkpoint's weights into <paramref name="model"/> (strict: every key, every shape).</summary>

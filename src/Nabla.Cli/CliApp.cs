@@ -87,6 +87,11 @@ public static class CliApp
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var limit = LimitOption();
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N batches (tests).", Hidden = true };
+        var classes = new Option<string?>("--classes") { Description = "Train on these classes only, relabelled 0…k-1 in this order, e.g. 0-4 or 5,6,7,8,9 (default: all ten)." };
+        var fineTune = new Option<string?>("--finetune") { Description = "Fine-tune from the checkpoint of the same model in this directory: its weights except the head, which is re-initialised for the classes of this run." };
+        var freezeUntil = new Option<string?>("--freeze-until") { Description = "With --finetune: freeze the model's modules up to and including this one: a top-level module (layer3 for resnet18) or a dotted path into one (features.5 for vgg11); `nabla summary` shows the paths." };
+        var lrBackbone = new Option<double?>("--lr-backbone") { Description = "With --finetune: learning rate of the pretrained layers left unfrozen (default: --lr, the head's)." };
+        var aux = new Option<bool>("--aux") { Description = "googlenet: train with the two auxiliary classifiers, loss = main + 0.3 × each auxiliary loss." };
         var cell = new Option<string?>("--cell") { Description = $"charlm: the recurrent cell, {string.Join(", ", CharLmCheckpoint.Cells)} (default gru)." };
         cell.CompletionSources.Add([.. CharLmCheckpoint.Cells]);
         cell.Validators.Add(result =>
@@ -106,9 +111,10 @@ public static class CliApp
         var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
             model, epochs, batchSize, lr, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
+            classes, fineTune, freezeUntil, lrBackbone, aux,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
-        Option[] imageOnly = [width, resize, augment, data, resume, limit, stopAfter];
+        Option[] imageOnly = [width, resize, augment, data, resume, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
@@ -117,6 +123,7 @@ public static class CliApp
         Require(epochs, value => value >= 0, "--epochs must be 0 or more.");
         Require(batchSize, value => value >= 1, "--batch-size must be at least 1.");
         Require(lr, value => value > 0, "--lr must be positive.");
+        Require(lrBackbone, value => value >= 0, "--lr-backbone must be 0 or more.");
         Require(width, value => value > 0, "--width must be positive.");
         Require(resize, value => value >= 1, "--resize must be at least 1.");
         command.SetAction(parse =>
@@ -155,26 +162,34 @@ public static class CliApp
                 TextWriter charLmLog = charLmSettings.Json ? stderr : stdout;
                 return Guarded(stderr, () => new CharLmRun(charLmSettings, CreateConsole(charLmLog), charLmLog, stdout, stop).Run());
             }
-            var settings = new TrainSettings
+            return Guarded(stderr, () =>
             {
-                Model = parse.GetValue(model)!,
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batchSize),
-                LearningRate = parse.GetValue(lr),
-                Optimizer = parse.GetValue(optimizer),
-                Width = parse.GetValue(width),
-                Resize = parse.GetValue(resize),
-                Augment = parse.GetValue(augment),
-                Data = parse.GetValue(data),
-                Seed = parse.GetValue(seed),
-                Checkpoint = parse.GetValue(checkpoint),
-                Resume = parse.GetValue(resume),
-                Json = parse.GetValue(json),
-                Limit = parse.GetValue(limit),
-                StopAfterBatches = parse.GetValue(stopAfter),
-            };
-            TextWriter log = settings.Json ? stderr : stdout;
-            return Guarded(stderr, () => new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run());
+                var settings = new TrainSettings
+                {
+                    Model = parse.GetValue(model)!,
+                    Classes = parse.GetValue(classes) is { } classList ? ClassSelection.Parse(classList) : null,
+                    FineTune = parse.GetValue(fineTune),
+                    FreezeUntil = parse.GetValue(freezeUntil),
+                    LrBackbone = parse.GetValue(lrBackbone),
+                    Aux = parse.GetValue(aux),
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batchSize),
+                    LearningRate = parse.GetValue(lr),
+                    Optimizer = parse.GetValue(optimizer),
+                    Width = parse.GetValue(width),
+                    Resize = parse.GetValue(resize),
+                    Augment = parse.GetValue(augment),
+                    Data = parse.GetValue(data),
+                    Seed = parse.GetValue(seed),
+                    Checkpoint = parse.GetValue(checkpoint),
+                    Resume = parse.GetValue(resume),
+                    Json = parse.GetValue(json),
+                    Limit = parse.GetValue(limit),
+                    StopAfterBatches = parse.GetValue(stopAfter),
+                };
+                TextWriter log = settings.Json ? stderr : stdout;
+                return new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run();
+            });
         });
         return command;
     }
@@ -208,11 +223,24 @@ public static class CliApp
     {
         var model = ModelArgument();
         var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the trained model's checkpoint.", Required = true };
-        var image = new Option<string>("--image") { Description = "A PNG or JPEG image; converted to 28×28 grayscale.", Required = true };
+        var image = new Option<string?>("--image") { Description = "A PNG or JPEG image; converted to 28×28 grayscale." };
         var top = new Option<int>("--top") { Description = "How many classes to print.", DefaultValueFactory = _ => 3 };
-        var command = new Command("predict", "Classify an image with a trained model.") { model, checkpoint, image, top };
+        var grid = new Option<string?>("--grid") { Description = "Instead of --image: classify the first --count test images and write them as a PNG grid with predicted and true labels, wrong predictions in red." };
+        var count = new Option<int?>("--count") { Description = "With --grid: how many test images (default 32)." };
+        var data = DataOption();
+        var command = new Command("predict", "Classify an image, or a grid of test images, with a trained model.") { model, checkpoint, image, top, grid, count, data };
+        Require(count, value => value >= 1, "--count must be at least 1.");
         command.SetAction(parse => Guarded(stderr, () =>
-            Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(image)!, parse.GetValue(top), stdout)));
+        {
+            string? imagePath = parse.GetValue(image), gridPath = parse.GetValue(grid);
+            if ((imagePath is null) == (gridPath is null))
+            {
+                throw new ArgumentException("predict: give either --image FILE or --grid OUT.png.");
+            }
+            return gridPath is not null
+                ? Inference.PredictGrid(parse.GetValue(model)!, parse.GetValue(checkpoint)!, gridPath, parse.GetValue(count) ?? 32, parse.GetValue(data), stdout)
+                : Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, imagePath!, parse.GetValue(top), stdout);
+        }));
         return command;
     }
 

@@ -78,20 +78,20 @@ public static class CurvePlot
     private static readonly Lock FontLock = new();
     private static string? embeddedFontPath;
 
-    // SkiaSharp's NoDependencies build reads fonts from /usr/share/fonts; a bare image (a Debian
-    // container with only the .NET SDK) has none, and the plot would come out without any text.
-    // Then the DejaVu Sans embedded in this assembly (Fonts/, free licence) is written once to the
-    // temporary directory and used for every label.
-    private static void UseEmbeddedFontIfNoSystemFont(Plot plot)
+    /// <summary>Whether SkiaSharp finds a system font with glyphs (a bare container has none).</summary>
+    internal static bool HasSystemFont()
     {
         // Skia's font manager without fonts still lists one empty family, so ask for a glyph instead.
-        using (SKTypeface? system = SKFontManager.Default.MatchCharacter('A'))
-        {
-            if (system is { GlyphCount: > 0 })
-            {
-                return;
-            }
-        }
+        using SKTypeface? system = SKFontManager.Default.MatchCharacter('A');
+        return system is { GlyphCount: > 0 };
+    }
+
+    /// <summary>
+    /// The DejaVu Sans embedded in this assembly (Fonts/, free licence), written once to the
+    /// temporary directory; for drawing text where the machine has no font.
+    /// </summary>
+    internal static string EmbeddedFontFile()
+    {
         lock (FontLock)
         {
             if (embeddedFontPath is null)
@@ -113,7 +113,20 @@ public static class CurvePlot
                 Fonts.AddFontFile(EmbeddedFontFamily, path, bold: true, italic: false);
                 embeddedFontPath = path;
             }
+            return embeddedFontPath;
         }
+    }
+
+    // SkiaSharp's NoDependencies build reads fonts from /usr/share/fonts; a bare image (a Debian
+    // container with only the .NET SDK) has none, and the plot would come out without any text.
+    // Then the embedded DejaVu Sans is used for every label.
+    private static void UseEmbeddedFontIfNoSystemFont(Plot plot)
+    {
+        if (HasSystemFont())
+        {
+            return;
+        }
+        EmbeddedFontFile();
         plot.Font.Set(EmbeddedFontFamily);
     }
 }

@@ -13,29 +13,31 @@ public static class Inference
     /// <summary>Builds <paramref name="modelName"/> and loads the weights saved in <paramref name="checkpointDirectory"/>.</summary>
     public static Module<Tensor, Tensor> LoadModel(string modelName, string checkpointDirectory) => LoadModel(modelName, checkpointDirectory, out _);
 
-    /// <summary>As <see cref="LoadModel(string, string)"/>; <paramref name="inputSize"/> is the side of the images the model was trained on.</summary>
-    public static Module<Tensor, Tensor> LoadModel(string modelName, string checkpointDirectory, out int inputSize)
+    /// <summary>
+    /// As <see cref="LoadModel(string, string)"/>; <paramref name="state"/> describes the run (the
+    /// side of the images it was trained on, its classes), in evaluation mode.
+    /// </summary>
+    public static Module<Tensor, Tensor> LoadModel(string modelName, string checkpointDirectory, out RunState state)
     {
         ModelSpec spec = ModelCatalog.Get(modelName);
-        var (data, state) = CheckpointStore.Read(checkpointDirectory);
+        (Serialization.CheckpointData data, state) = CheckpointStore.Read(checkpointDirectory);
         if (state.Model != spec.Name)
         {
             throw new ArgumentException($"The checkpoint in {checkpointDirectory} holds a '{state.Model}' model, not '{spec.Name}'.");
         }
-        Module<Tensor, Tensor> model = spec.Build(state.Width);
+        Module<Tensor, Tensor> model = spec.Build(state.Width, state.NumClasses, state.Aux);
         CheckpointStore.LoadModel(data, model);
         model.Eval();
-        inputSize = state.InputSize;
         return model;
     }
 
-    /// <summary><c>nabla eval</c>: prints the test accuracy.</summary>
+    /// <summary><c>nabla eval</c>: prints the test accuracy (on the run's classes).</summary>
     public static int Evaluate(string modelName, string checkpointDirectory, string? dataDirectory, int limit, bool json, TextWriter stdout)
     {
-        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out int inputSize);
-        MnistData test = DataSource.Load(train: false, dataDirectory, limit);
+        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out RunState state);
+        MnistData test = ClassSelection.Apply(DataSource.Load(train: false, dataDirectory, limit), state.Classes);
         var loader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(test), batchSize: 1024);
-        double accuracy = Trainer.Evaluate(model, new BatchPreparation(inputSize).Over(loader));
+        double accuracy = Trainer.Evaluate(model, new BatchPreparation(state.InputSize).Over(loader));
         if (json)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["model"] = modelName, ["test_acc"] = accuracy, ["images"] = test.Count }));
@@ -47,11 +49,11 @@ public static class Inference
         return 0;
     }
 
-    /// <summary><c>nabla predict</c>: prints the most likely classes of an image with their probabilities.</summary>
+    /// <summary><c>nabla predict --image</c>: prints the most likely classes of an image with their probabilities.</summary>
     public static int Predict(string modelName, string checkpointDirectory, string imagePath, int top, TextWriter stdout)
     {
-        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out int inputSize);
-        Tensor input = new BatchPreparation(inputSize).Apply(ImageInput.Load(imagePath, out bool inverted));
+        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out RunState state);
+        Tensor input = new BatchPreparation(state.InputSize).Apply(ImageInput.Load(imagePath, out bool inverted));
         float[] probabilities;
         using (Autograd.NoGrad())
         {
@@ -61,11 +63,52 @@ public static class Inference
         {
             stdout.WriteLine("(light background: image inverted to match Fashion-MNIST's light-on-black)");
         }
+        IReadOnlyList<string> names = ClassSelection.Names(state.Classes);
         int[] order = [.. Enumerable.Range(0, probabilities.Length).OrderByDescending(i => probabilities[i])];
         foreach (int c in order.Take(Math.Clamp(top, 1, probabilities.Length)))
         {
-            stdout.WriteLine(FormattableString.Invariant($"{FashionMnist.ClassNames[c],-12} {probabilities[c]:P1}"));
+            stdout.WriteLine(FormattableString.Invariant($"{names[c],-12} {probabilities[c]:P1}"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// <c>nabla predict --grid</c>: classifies the first <paramref name="count"/> test images (of the
+    /// run's classes) and writes them as a PNG grid with predicted and true labels.
+    /// </summary>
+    public static int PredictGrid(string modelName, string checkpointDirectory, string gridPath, int count, string? dataDirectory, TextWriter stdout)
+    {
+        Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out RunState state);
+        MnistData test = ClassSelection.Apply(DataSource.Load(train: false, dataDirectory), state.Classes);
+        count = Math.Min(count, test.Count);
+        var (images, labels) = new FashionMnistDataset(DataSource.Take(test, count)).AsTensors();
+        ImageGrid grid = Classify(model, images, labels, state.InputSize, ClassSelection.Names(state.Classes));
+        ImageGridPng.Save(grid, gridPath);
+        stdout.WriteLine($"{modelName}: {count - grid.WrongCount} of {count} test images right ({test.Source}); grid written to {gridPath}");
+        return 0;
+    }
+
+    /// <summary>Classifies <paramref name="images"/> (28×28, resized to <paramref name="inputSize"/> for the model) and lays them out with the predictions.</summary>
+    public static ImageGrid Classify(Module<Tensor, Tensor> model, Tensor images, Tensor labels, int inputSize, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        long[] predicted;
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            using (Autograd.NoGrad())
+            {
+                predicted = model.Call(new BatchPreparation(inputSize).Apply(images)).ArgMax(1).ToArray<long>();
+            }
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+        int[] truth = [.. labels.ToArray<long>().Select(l => (int)l)];
+        return ImageGrid.Create(images, [.. predicted.Select(p => (int)p)], truth, classNames);
     }
 }

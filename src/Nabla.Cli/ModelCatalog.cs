@@ -12,34 +12,34 @@ public static class ModelCatalog
     /// </remarks>
     public static IReadOnlyList<ModelSpec> All { get; } =
     [
-        new("softmax", "softmax regression: Flatten, Linear(784, 10)", 0.1, 10, 256, _ => SoftmaxRegression.Create()),
-        new("mlp", "MLP 784-256-10 with ReLU, Xavier init", 0.1, 10, 256, _ => Mlp.Create()),
-        new("mlp-dropout", "MLP 784-256-256-10 with ReLU and dropout 0.2 / 0.5", 0.5, 10, 256, _ => Mlp.CreateWithDropout()),
-        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, _ => LeNet.Create()),
-        new("lenet-bn", "LeNet-5 with batch normalisation after each conv/linear layer", 1.0, 10, 256, _ => LeNet.CreateBatchNorm()),
-        new("alexnet", "AlexNet (d2l 8.1): 5 convolutions, 3 linear layers with dropout", 0.01, 10, 128, width => Xavier(new AlexNet(width: width)))
+        new("softmax", "softmax regression: Flatten, Linear(784, 10)", 0.1, 10, 256, o => SoftmaxRegression.Create(classes: o.NumClasses)) { Head = ["1"] },
+        new("mlp", "MLP 784-256-10 with ReLU, Xavier init", 0.1, 10, 256, o => Mlp.Create(classes: o.NumClasses)) { Head = ["3"] },
+        new("mlp-dropout", "MLP 784-256-256-10 with ReLU and dropout 0.2 / 0.5", 0.5, 10, 256, o => Mlp.CreateWithDropout(classes: o.NumClasses)) { Head = ["7"] },
+        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, o => LeNet.Create(numClasses: o.NumClasses)) { Head = ["11"] },
+        new("lenet-bn", "LeNet-5 with batch normalisation after each conv/linear layer", 1.0, 10, 256, o => LeNet.CreateBatchNorm(numClasses: o.NumClasses)) { Head = ["15"] },
+        new("alexnet", "AlexNet (d2l 8.1): 5 convolutions, 3 linear layers with dropout", 0.01, 10, 128, o => Xavier(new AlexNet(numClasses: o.NumClasses, width: o.Width)))
         {
-            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0,
+            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0, Head = ["classifier.6"],
         },
-        new("vgg11", "VGG-11 (d2l 8.2): 8 convolutions in 5 blocks, 3 linear layers", 0.05, 10, 128, width => Xavier(VGG.VGG11(width: width)))
+        new("vgg11", "VGG-11 (d2l 8.2): 8 convolutions in 5 blocks, 3 linear layers", 0.05, 10, 128, o => Xavier(VGG.VGG11(numClasses: o.NumClasses, width: o.Width)))
         {
-            InputSize = 224, MinInputSize = 32, DefaultWidth = 0.25,
+            InputSize = 224, MinInputSize = 32, DefaultWidth = 0.25, Head = ["classifier.6"],
         },
-        new("nin", "Network in Network (d2l 8.3): NiN blocks, global average pooling", 0.1, 10, 128, width => Xavier(new NiN(width: width)))
+        new("nin", "Network in Network (d2l 8.3): NiN blocks, global average pooling", 0.1, 10, 128, o => Xavier(new NiN(numClasses: o.NumClasses, width: o.Width)))
         {
-            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0,
+            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0, Head = ["net.7"],
         },
-        new("googlenet", "GoogLeNet (d2l 8.4): Inception blocks, global average pooling", 0.1, 10, 128, width => Xavier(new GoogLeNet(width: width)))
+        new("googlenet", "GoogLeNet (d2l 8.4): Inception blocks, global average pooling", 0.1, 10, 128, o => Xavier(new GoogLeNet(numClasses: o.NumClasses, width: o.Width, auxLogits: o.AuxLogits)))
         {
-            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0,
+            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0, Head = ["fc"], AuxHeads = ["aux1", "aux2"],
         },
-        new("resnet18", "ResNet-18 (d2l 8.6): residual blocks with batch normalisation", 0.05, 10, 128, width => Xavier(ResNet.ResNet18(width: width)))
+        new("resnet18", "ResNet-18 (d2l 8.6): residual blocks with batch normalisation", 0.05, 10, 128, o => Xavier(ResNet.ResNet18(numClasses: o.NumClasses, width: o.Width)))
         {
-            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0,
+            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0, Head = ["fc"],
         },
-        new("densenet", "DenseNet (d2l 8.7): 4 dense blocks of 4 layers, growth rate 32", 0.1, 10, 128, width => Xavier(new DenseNet(width: width)))
+        new("densenet", "DenseNet (d2l 8.7): 4 dense blocks of 4 layers, growth rate 32", 0.1, 10, 128, o => Xavier(new DenseNet(numClasses: o.NumClasses, width: o.Width)))
         {
-            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0,
+            InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0, Head = ["classifier"],
         },
     ];
 

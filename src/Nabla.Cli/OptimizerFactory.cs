@@ -19,14 +19,18 @@ public static class OptimizerFactory
 
     /// <summary>The optimizer <paramref name="name"/> over <paramref name="parameters"/> with learning rate <paramref name="lr"/>.</summary>
     /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
-    public static Optimizer Create(string name, IEnumerable<Tensor> parameters, double lr) => name switch
+    public static Optimizer Create(string name, IEnumerable<Tensor> parameters, double lr) => Create(name, [new ParamGroup(parameters)], lr);
+
+    /// <summary>The optimizer <paramref name="name"/> over parameter groups; <paramref name="lr"/> is the rate of groups that set none.</summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
+    public static Optimizer Create(string name, IEnumerable<ParamGroup> groups, double lr) => name switch
     {
-        "sgd" => new SGD(parameters, lr),
-        "adam" => new Adam(parameters, lr),
-        "adamw" => new AdamW(parameters, lr),
-        "adagrad" => new Adagrad(parameters, lr),
-        "rmsprop" => new RMSprop(parameters, lr),
-        "adadelta" => new Adadelta(parameters, lr),
+        "sgd" => new SGD(groups, lr),
+        "adam" => new Adam(groups, lr),
+        "adamw" => new AdamW(groups, lr),
+        "adagrad" => new Adagrad(groups, lr),
+        "rmsprop" => new RMSprop(groups, lr),
+        "adadelta" => new Adadelta(groups, lr),
         _ => throw new ArgumentException($"Unknown optimizer '{name}'. Optimizers: {string.Join(", ", Names)}.", nameof(name)),
     };
 }

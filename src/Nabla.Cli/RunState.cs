@@ -32,6 +32,24 @@ public sealed class RunState
     /// <summary>Whether the training batches are augmented.</summary>
     public bool Augment { get; init; }
 
+    /// <summary>The Fashion-MNIST classes of the run, relabelled 0 … k − 1 in this order (null: all ten).</summary>
+    public IReadOnlyList<int>? Classes { get; init; }
+
+    /// <summary>Whether the model has GoogLeNet's auxiliary classifiers (trained with their loss).</summary>
+    public bool Aux { get; init; }
+
+    /// <summary>The checkpoint directory the run was fine-tuned from (null: trained from scratch).</summary>
+    public string? FineTunedFrom { get; init; }
+
+    /// <summary>The last frozen top-level module of a fine-tuning run (null: none frozen).</summary>
+    public string? FreezeUntil { get; init; }
+
+    /// <summary>Learning rate of the unfrozen pretrained layers of a fine-tuning run (null: the head's).</summary>
+    public double? LrBackbone { get; init; }
+
+    /// <summary>Number of outputs of the model.</summary>
+    public int NumClasses => Classes?.Count ?? 10;
+
     /// <summary>Epochs finished.</summary>
     public int CompletedEpochs { get; set; }
 

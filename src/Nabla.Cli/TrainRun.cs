@@ -65,6 +65,35 @@ public sealed class TrainRun
             saved = CheckpointStore.Read(runDirectory);
             CheckResumable(spec, saved.Value.State, runDirectory);
         }
+        // Fine-tuning: the pretrained run fixes the architecture (width) and, unless --resize, the image size.
+        (Serialization.CheckpointData Data, RunState State)? pretrained = null;
+        if (saved is null && settings.FineTune is { } source)
+        {
+            pretrained = CheckpointStore.Read(source);
+            if (pretrained.Value.State.Model != spec.Name)
+            {
+                throw new ArgumentException($"--finetune: the checkpoint in {source} holds a '{pretrained.Value.State.Model}' model, not '{spec.Name}'.");
+            }
+            if (settings.Width is { } requested && requested != pretrained.Value.State.Width)
+            {
+                throw new ArgumentException($"--finetune: the checkpoint in {source} was trained at width {pretrained.Value.State.Width?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}; leave --width out to fine-tune it.");
+            }
+        }
+        else if (saved is null && (settings.FreezeUntil is not null || settings.LrBackbone is not null))
+        {
+            throw new ArgumentException("--freeze-until and --lr-backbone apply to fine-tuning: give the pretrained checkpoint with --finetune DIR.");
+        }
+        if (settings.Aux && !spec.HasAuxLogits)
+        {
+            throw new ArgumentException($"--aux: {spec.Name} has no auxiliary classifiers; googlenet has.");
+        }
+        bool aux = saved?.State.Aux ?? settings.Aux;
+        IReadOnlyList<int>? classes = saved is null ? settings.Classes : saved.Value.State.Classes;
+        int numClasses = classes?.Count ?? 10;
+        string? fineTunedFrom = saved?.State.FineTunedFrom ?? settings.FineTune;
+        string? freezeUntil = saved is null ? settings.FreezeUntil : saved.Value.State.FreezeUntil;
+        double? lrBackbone = saved is null ? settings.LrBackbone : saved.Value.State.LrBackbone;
+
         string optimizerName = saved?.State.Optimizer ?? settings.Optimizer ?? "sgd";
         int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? spec.BatchSize;
         long seed = saved?.State.Seed ?? settings.Seed ?? 0;
@@ -73,8 +102,8 @@ public sealed class TrainRun
 
         string? dataOption = settings.Data ?? saved?.State.Data;
         int limit = saved?.State.Limit ?? settings.Limit;
-        MnistData trainData = DataSource.Load(train: true, dataOption, limit);
-        MnistData testData = DataSource.Load(train: false, dataOption, limit);
+        MnistData trainData = ClassSelection.Apply(DataSource.Load(train: true, dataOption, limit), classes);
+        MnistData testData = ClassSelection.Apply(DataSource.Load(train: false, dataOption, limit), classes);
         if (trainData.IsEmbeddedSample && dataOption is null)
         {
             log.WriteLine(DataSource.SampleNotice);
@@ -84,8 +113,8 @@ public sealed class TrainRun
         {
             throw new ArgumentException($"--width: {spec.Name} has no width multiplier; the zoo's CNNs have one.");
         }
-        double? width = saved is null ? settings.Width ?? spec.DefaultWidth : saved.Value.State.Width;
-        int inputSize = saved?.State.InputSize ?? settings.Resize ?? spec.InputSize;
+        double? width = saved is null ? settings.Width ?? pretrained?.State.Width ?? spec.DefaultWidth : saved.Value.State.Width;
+        int inputSize = saved?.State.InputSize ?? settings.Resize ?? pretrained?.State.InputSize ?? spec.InputSize;
         if (inputSize < spec.MinInputSize)
         {
             throw new ArgumentException($"--resize {inputSize}: {spec.Name} needs images of at least {spec.MinInputSize}×{spec.MinInputSize}.");
@@ -94,8 +123,22 @@ public sealed class TrainRun
 
         // Same order of draws in a fresh and in a resumed run: seed, build (initial weights), then restore.
         Generator.ManualSeed(seed);
-        Module<Tensor, Tensor> model = spec.Build(width);
-        Optimizer optimizer = OptimizerFactory.Create(optimizerName, model.Parameters(), lr);
+        Module<Tensor, Tensor> model = spec.Build(width, numClasses, aux);
+        IReadOnlyList<string> head = spec.HeadModules(aux);
+        if (pretrained is { } pretrainedRun)
+        {
+            // The pretrained weights except the head, which stays freshly initialised for the new classes.
+            var weights = pretrainedRun.Data.Model.Where(kv => aux || !FineTuning.IsUnder(kv.Key, spec.AuxHeads)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            FineTuning.LoadBackbone(model, weights, head);
+        }
+        if (freezeUntil is not null)
+        {
+            Freeze(model, freezeUntil, head);
+        }
+        List<ParamGroup> groups = fineTunedFrom is null ? [new ParamGroup(model.Parameters())] : FineTuning.ParamGroups(model, head, lrBackbone);
+        Optimizer optimizer = OptimizerFactory.Create(optimizerName, groups, lr);
+        // The group of the pretrained layers keeps its own rate when --lr changes the head's on --resume.
+        ParamGroup? backboneGroup = lrBackbone is not null && groups.Count == 2 ? optimizer.ParamGroups[0] : null;
         var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true,
             generator: new Generator(seed));
         var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
@@ -114,6 +157,11 @@ public sealed class TrainRun
             Width = width,
             InputSize = inputSize,
             Augment = augment,
+            Classes = classes,
+            Aux = aux,
+            FineTunedFrom = fineTunedFrom,
+            FreezeUntil = freezeUntil,
+            LrBackbone = lrBackbone,
         };
         if (saved is { } checkpoint)
         {
@@ -130,11 +178,14 @@ public sealed class TrainRun
             {
                 foreach (ParamGroup group in optimizer.ParamGroups)
                 {
-                    group.Lr = newLr;
+                    if (!ReferenceEquals(group, backboneGroup))
+                    {
+                        group.Lr = newLr;
+                    }
                 }
             }
         }
-        lr = optimizer.ParamGroups[0].Lr;
+        lr = optimizer.ParamGroups[^1].Lr;
 
         log.WriteLine(
             $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
@@ -143,6 +194,11 @@ public sealed class TrainRun
             (inputSize == 28 ? "" : $", images resized to {inputSize}×{inputSize}") +
             (width is { } w ? $", width {w.ToString(CultureInfo.InvariantCulture)}" : "") +
             (augment ? ", augmented (random crop, padding 4; horizontal flip)" : "") +
+            (classes is null ? "" : $", classes {ClassSelection.Format(classes)} ({string.Join(", ", ClassSelection.Names(classes))})") +
+            (aux ? ", auxiliary classifiers (loss + 0.3 × each)" : "") +
+            (fineTunedFrom is null ? "" : $", fine-tuned from {fineTunedFrom} (new head: {string.Join(", ", head)}" +
+                (freezeUntil is null ? "" : $"; frozen up to {freezeUntil}") +
+                (lrBackbone is { } rate ? $"; backbone lr {rate.ToString(CultureInfo.InvariantCulture)}" : "") + ")") +
             (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
 
         if (spec.HasWidth)
@@ -234,6 +290,29 @@ public sealed class TrainRun
 
     private bool plotWarned;
 
+    // Freezes the modules up to freezeUntil (a top-level module, or a dotted path into one); the new head must stay trainable.
+    private static void Freeze(Module model, string freezeUntil, IReadOnlyList<string> head)
+    {
+        IReadOnlyList<string> frozen;
+        try
+        {
+            frozen = FineTuning.ModulesUntil(model, freezeUntil);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ArgumentException($"--freeze-until {freezeUntil}: {exception.Message["FreezeUntil: ".Length..]}", exception);
+        }
+        string? frozenHead = frozen.FirstOrDefault(module => head.Any(h => FineTuning.IsUnder(h, [module]) || FineTuning.IsUnder(module, [h])));
+        if (frozenHead is not null)
+        {
+            IReadOnlyList<string> names = FineTuning.ChildNames(model);
+            var before = names.TakeWhile(name => !head.Any(h => FineTuning.IsUnder(h, [name]))).ToList();
+            throw new ArgumentException($"--freeze-until {freezeUntil}: that would freeze the new head ({string.Join(", ", head.Where(h => FineTuning.IsUnder(h, [frozenHead]) || FineTuning.IsUnder(frozenHead, [h])))}); " +
+                (before.Count > 0 ? $"choose a module before it: {string.Join(", ", before)}." : $"choose a path into {names[0]} that stops before it, such as {names[0]}.0."));
+        }
+        FineTuning.FreezeUntil(model, freezeUntil);
+    }
+
     private void CheckResumable(ModelSpec spec, RunState saved, string runDirectory)
     {
         void Check(bool conflict, string what)
@@ -251,6 +330,13 @@ public sealed class TrainRun
         Check(settings.Width is not null && settings.Width != saved.Width, saved.Width is { } w ? $"--width {w.ToString(CultureInfo.InvariantCulture)}" : "no width multiplier");
         Check(settings.Resize is not null && settings.Resize != saved.InputSize, $"--resize {saved.InputSize}");
         Check(settings.Augment && !saved.Augment, "no --augment");
+        Check(settings.Aux && !saved.Aux, "no --aux");
+        Check(settings.Classes is not null && (saved.Classes is null || !settings.Classes.SequenceEqual(saved.Classes)),
+            saved.Classes is null ? "all ten classes" : $"--classes {ClassSelection.Format(saved.Classes)}");
+        Check(settings.FineTune is not null && settings.FineTune != saved.FineTunedFrom, saved.FineTunedFrom is null ? "no --finetune" : $"--finetune {saved.FineTunedFrom}");
+        Check(settings.FreezeUntil is not null && settings.FreezeUntil != saved.FreezeUntil, saved.FreezeUntil is null ? "no --freeze-until" : $"--freeze-until {saved.FreezeUntil}");
+        Check(settings.LrBackbone is not null && settings.LrBackbone != saved.LrBackbone,
+            saved.LrBackbone is { } rate ? $"--lr-backbone {rate.ToString(CultureInfo.InvariantCulture)}" : "no --lr-backbone");
     }
 
     private bool TrainEpochWithProgress(Trainer trainer, IEnumerable<(Tensor Image, Tensor Label)> loader, int batchCount, int epoch, int epochs, Func<bool> stopRequested)

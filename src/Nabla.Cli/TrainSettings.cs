@@ -45,6 +45,21 @@ public sealed record TrainSettings
     /// <summary>Augment the training batches: random crop with padding 4 and random horizontal flip, seeded from <see cref="Seed"/>.</summary>
     public bool Augment { get; init; }
 
+    /// <summary>Train on these Fashion-MNIST classes only, relabelled 0 … k − 1 in this order (null: all ten).</summary>
+    public IReadOnlyList<int>? Classes { get; init; }
+
+    /// <summary>Directory of a checkpoint of the same model to fine-tune from (null: train from scratch).</summary>
+    public string? FineTune { get; init; }
+
+    /// <summary>With <see cref="FineTune"/>: freeze the top-level modules up to and including this one.</summary>
+    public string? FreezeUntil { get; init; }
+
+    /// <summary>With <see cref="FineTune"/>: learning rate of the pretrained layers that are not frozen (null: the head's).</summary>
+    public double? LrBackbone { get; init; }
+
+    /// <summary>GoogLeNet's auxiliary classifiers: loss = main + 0.3 × each auxiliary loss.</summary>
+    public bool Aux { get; init; }
+
     /// <summary>Stop after this many batches of the run, as if Ctrl-C had been pressed (0: never); for tests.</summary>
     public int StopAfterBatches { get; init; }
 }

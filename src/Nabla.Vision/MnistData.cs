@@ -32,4 +32,53 @@ public sealed record MnistData(byte[] Images, byte[] Labels, int Count, int Rows
         }
         return counts;
     }
+
+    /// <summary>
+    /// The images of the chosen classes only, relabelled by their position in
+    /// <paramref name="classes"/>: with classes [5, 6, 7, 8, 9], an image of class 7 gets label 2.
+    /// Images keep their order. Fine-tuning on new classes starts here (pretrain on 0–4, fine-tune on 5–9).
+    /// </summary>
+    /// <param name="classes">Distinct original labels, each below <paramref name="classCount"/>, in the order of the new labels.</param>
+    /// <param name="classCount">Number of classes of the data set (10 for MNIST and Fashion-MNIST).</param>
+    /// <returns>A new split; <see cref="Source"/> says which classes it keeps.</returns>
+    /// <exception cref="ArgumentException">The list is empty, repeats a class or names one outside 0 … <paramref name="classCount"/> − 1.</exception>
+    public MnistData SelectClasses(IReadOnlyList<int> classes, int classCount = MnistFiles.ClassCount)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Count == 0)
+        {
+            throw new ArgumentException("MnistData.SelectClasses: classes must name at least one class.", nameof(classes));
+        }
+        var newLabel = new int[classCount];
+        Array.Fill(newLabel, -1);
+        for (int i = 0; i < classes.Count; i++)
+        {
+            int c = classes[i];
+            if (c < 0 || c >= classCount)
+            {
+                throw new ArgumentException($"MnistData.SelectClasses: class {c} is outside 0 … {classCount - 1}.", nameof(classes));
+            }
+            if (newLabel[c] >= 0)
+            {
+                throw new ArgumentException($"MnistData.SelectClasses: class {c} appears twice in [{string.Join(", ", classes)}].", nameof(classes));
+            }
+            newLabel[c] = i;
+        }
+        int kept = 0;
+        foreach (byte label in Labels)
+        {
+            if (label < classCount && newLabel[label] >= 0) kept++;
+        }
+        var images = new byte[(long)kept * ImageSize];
+        var labels = new byte[kept];
+        int next = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            byte label = Labels[i];
+            if (label >= classCount || newLabel[label] < 0) continue;
+            Images.AsSpan(i * ImageSize, ImageSize).CopyTo(images.AsSpan(next * ImageSize, ImageSize));
+            labels[next++] = (byte)newLabel[label];
+        }
+        return this with { Images = images, Labels = labels, Count = kept, Source = $"{Source}, classes {string.Join(",", classes)}" };
+    }
 }

@@ -131,6 +131,23 @@ public class MnistDataset : Dataset<(Tensor Image, Tensor Label)>, IBatchDataset
         return (Tensor.From(pixels, Data.Count, 1, Data.Rows, Data.Columns), Tensor.From(labels));
     }
 
+    /// <summary>
+    /// The samples of the chosen classes only, relabelled 0 … k − 1 in the order given, with the
+    /// matching <see cref="ClassNames"/> and the same transform: the data of a fine-tuning task.
+    /// </summary>
+    /// <example><code>
+    /// var pretrain = new FashionMnistDataset(train: true).SelectClasses(0, 1, 2, 3, 4); // t-shirt … coat
+    /// var finetune = new FashionMnistDataset(train: true).SelectClasses(5, 6, 7, 8, 9); // sandal … ankle boot, labels 0 … 4
+    /// </code></example>
+    /// <param name="classes">Distinct labels of this data set, in the order of the new labels.</param>
+    /// <exception cref="ArgumentException">The list is empty, repeats a class or names one this data set does not have.</exception>
+    public MnistDataset SelectClasses(params int[] classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        MnistData selected = Data.SelectClasses(classes, ClassNames.Count);
+        return new MnistDataset(selected, [.. classes.Select(c => ClassNames[c])], transform);
+    }
+
     private static void Convert(ReadOnlySpan<byte> bytes, Span<float> pixels)
     {
         for (int i = 0; i < bytes.Length; i++)

@@ -12,20 +12,19 @@ namespace Nabla.Vision.Models;
 /// </summary>
 public sealed class AlexNet : Module<Tensor, Tensor>
 {
+    // The parts are read from the registry rather than held in auto-properties: an auto-property
+    // would register under its own snake_case name (avg_pool) besides torchvision's avgpool.
     /// <summary>Convolutions, ReLUs and max-pools.</summary>
-    public Sequential Features { get; }
+    public Sequential Features => (Sequential)GetModule("features")!;
 
     /// <summary>Adaptive average pool to the classifier's spatial size.</summary>
-    public AdaptiveAvgPool2d AvgPool { get; }
+    public AdaptiveAvgPool2d AvgPool => (AdaptiveAvgPool2d)GetModule("avgpool")!;
 
     /// <summary>Fully connected layers with dropout.</summary>
-    public Sequential Classifier { get; }
+    public Sequential Classifier => (Sequential)GetModule("classifier")!;
 
     AlexNet(Sequential features, AdaptiveAvgPool2d avgPool, Sequential classifier)
     {
-        Features = features;
-        AvgPool = avgPool;
-        Classifier = classifier;
         RegisterModule("features", features);
         RegisterModule("avgpool", avgPool);
         RegisterModule("classifier", classifier);

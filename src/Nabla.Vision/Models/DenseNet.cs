@@ -17,8 +17,15 @@ public sealed class DenseNet : Module<Tensor, Tensor>
     /// <summary>Stem, dense blocks, transitions and the final BatchNorm.</summary>
     public Sequential Features { get; }
 
-    /// <summary>Output layer.</summary>
-    public Linear Classifier { get; }
+    /// <summary>
+    /// Output layer. Setting it replaces the head, as <c>model.classifier = nn.Linear(n, k)</c> in
+    /// PyTorch (fine-tuning on other classes).
+    /// </summary>
+    public Linear Classifier
+    {
+        get => (Linear)GetModule("classifier")!;
+        set => RegisterModule("classifier", value ?? throw new ArgumentNullException(nameof(value), "DenseNet.Classifier: the output layer cannot be null."));
+    }
 
     /// <summary>Channels entering the classifier.</summary>
     public int NumFeatures { get; }
@@ -54,9 +61,8 @@ public sealed class DenseNet : Module<Tensor, Tensor>
         }
         Features.Add("norm5", new BatchNorm2d(channels));
         NumFeatures = channels;
-        Classifier = new Linear(channels, numClasses);
         RegisterModule("features", Features);
-        RegisterModule("classifier", Classifier);
+        RegisterModule("classifier", new Linear(channels, numClasses));
     }
 
     /// <summary>A transition layer: BN, ReLU, 1×1 convolution, 2×2 average pool (keys <c>norm</c>, <c>conv</c>).</summary>

@@ -12,12 +12,16 @@ namespace Nabla.Vision.Models;
 /// mode only, in <see cref="ForwardWithAux"/>, which returns their logits too.
 /// Shape: [N, inChannels, 224, 224] → [N, numClasses] (any H, W ≥ 1; aux heads pool to 4×4).
 /// </summary>
-public sealed class GoogLeNet : Module<Tensor, Tensor>
+public sealed class GoogLeNet : Module<Tensor, Tensor>, IAuxiliaryLogits
 {
-    readonly Module<Tensor, Tensor> conv1, maxpool1, conv2, conv3, maxpool2, maxpool3, maxpool4;
-    readonly Inception inception3a, inception3b, inception4a, inception4b, inception4c, inception4d, inception4e, inception5a, inception5b;
-    readonly AdaptiveAvgPool2d avgpool = new(1);
-    readonly Dropout dropout;
+    // Declared in torchvision's attribute order: fields register first, in declaration order, so this
+    // is the order of NamedChildren() (what FineTuning.FreezeUntil counts along) and of the state dict.
+    readonly Module<Tensor, Tensor> conv1, maxpool1, conv2, conv3, maxpool2;
+    readonly Inception inception3a, inception3b;
+    readonly Module<Tensor, Tensor> maxpool3;
+    readonly Inception inception4a, inception4b, inception4c, inception4d, inception4e;
+    readonly Module<Tensor, Tensor> maxpool4;
+    readonly Inception inception5a, inception5b;
 
     /// <summary>First auxiliary classifier (after inception4a), or null.</summary>
     public InceptionAux? Aux1 { get; }
@@ -25,8 +29,18 @@ public sealed class GoogLeNet : Module<Tensor, Tensor>
     /// <summary>Second auxiliary classifier (after inception4d), or null.</summary>
     public InceptionAux? Aux2 { get; }
 
-    /// <summary>Output layer.</summary>
-    public Linear Fc { get; }
+    readonly AdaptiveAvgPool2d avgpool = new(1);
+    readonly Dropout dropout;
+
+    /// <summary>
+    /// Output layer. Setting it replaces the head, as <c>model.fc = nn.Linear(1024, k)</c> in
+    /// PyTorch (fine-tuning on other classes).
+    /// </summary>
+    public Linear Fc
+    {
+        get => (Linear)GetModule("fc")!;
+        set => RegisterModule("fc", value ?? throw new ArgumentNullException(nameof(value), "GoogLeNet.Fc: the output layer cannot be null."));
+    }
 
     /// <summary>The course's GoogLeNet.</summary>
     /// <param name="inChannels">Input channels (1 for Fashion-MNIST).</param>
@@ -77,7 +91,7 @@ public sealed class GoogLeNet : Module<Tensor, Tensor>
             Aux2 = new InceptionAux(inception4d.OutChannels, numClasses, width, bn);
         }
         this.dropout = new Dropout(dropout);
-        Fc = new Linear(inception5b.OutChannels, numClasses);
+        var fc = new Linear(inception5b.OutChannels, numClasses);
 
         // Registration order = torchvision's attribute order, so StateDict() lists keys as it does.
         RegisterModule("conv1", conv1);
@@ -100,7 +114,7 @@ public sealed class GoogLeNet : Module<Tensor, Tensor>
         RegisterModule("aux2", Aux2);
         RegisterModule("avgpool", avgpool);
         RegisterModule("dropout", this.dropout);
-        RegisterModule("fc", Fc);
+        RegisterModule("fc", fc);
     }
 
     /// <summary>
@@ -108,6 +122,16 @@ public sealed class GoogLeNet : Module<Tensor, Tensor>
     /// (null otherwise), as torchvision's <c>GoogLeNetOutputs</c>.
     /// </summary>
     public (Tensor Logits, Tensor? Aux1, Tensor? Aux2) ForwardWithAux(Tensor input) => Run(input, Training && Aux1 is not null);
+
+    /// <summary>
+    /// <see cref="ForwardWithAux"/> as <see cref="IAuxiliaryLogits"/>: the heads' logits in training
+    /// mode when the model has them, none otherwise. <c>Trainer</c> adds 0.3 × each head's loss.
+    /// </summary>
+    public (Tensor Logits, IReadOnlyList<Tensor> AuxLogits) ForwardWithAuxLogits(Tensor input)
+    {
+        var (logits, aux1, aux2) = ForwardWithAux(input);
+        return (logits, aux1 is null || aux2 is null ? [] : [aux1, aux2]);
+    }
 
     /// <summary>Main logits; the auxiliary heads are skipped (use <see cref="ForwardWithAux"/> to train with them).</summary>
     public override Tensor Forward(Tensor input) => Run(input, aux: false).Logits;

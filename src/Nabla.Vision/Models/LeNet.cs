@@ -15,7 +15,8 @@ public static class LeNet
     /// Shape: [N, 1, 28, 28] → [N, 10].
     /// </summary>
     /// <param name="generator">Random source of the initial weights; <see cref="Generator.Default"/> when null.</param>
-    public static Sequential Create(Generator? generator = null)
+    /// <param name="numClasses">Number of outputs.</param>
+    public static Sequential Create(Generator? generator = null, int numClasses = 10)
     {
         var net = new Sequential(
             new Conv2d(1, 6, kernelSize: 5, padding: 2), new Sigmoid(),
@@ -25,7 +26,7 @@ public static class LeNet
             new Flatten(),
             new Linear(16 * 5 * 5, 120), new Sigmoid(),
             new Linear(120, 84), new Sigmoid(),
-            new Linear(84, 10));
+            new Linear(84, numClasses));
         InitWeights.XavierUniform(net, generator);
         return net;
     }
@@ -38,7 +39,8 @@ public static class LeNet
     /// Shape: [N, 1, 28, 28] → [N, 10].
     /// </summary>
     /// <param name="generator">Random source of the initial weights; <see cref="Generator.Default"/> when null.</param>
-    public static Sequential CreateBatchNorm(Generator? generator = null)
+    /// <param name="numClasses">Number of outputs.</param>
+    public static Sequential CreateBatchNorm(Generator? generator = null, int numClasses = 10)
     {
         var net = new Sequential(
             new Conv2d(1, 6, kernelSize: 5), new BatchNorm2d(6), new Sigmoid(),
@@ -48,7 +50,7 @@ public static class LeNet
             new Flatten(),
             new Linear(16 * 4 * 4, 120), new BatchNorm1d(120), new Sigmoid(),
             new Linear(120, 84), new BatchNorm1d(84), new Sigmoid(),
-            new Linear(84, 10));
+            new Linear(84, numClasses));
         InitWeights.XavierUniform(net, generator);
         return net;
     }

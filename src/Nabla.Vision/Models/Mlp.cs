@@ -32,13 +32,14 @@ public static class Mlp
     /// <param name="dropout2">Drop probability after the second hidden layer.</param>
     /// <param name="hidden">Width of both hidden layers.</param>
     /// <param name="generator">Random source of the initial weights and of the dropout masks; <see cref="Generator.Default"/> when null.</param>
-    public static Sequential CreateWithDropout(double dropout1 = 0.2, double dropout2 = 0.5, int hidden = 256, Generator? generator = null)
+    /// <param name="classes">Number of classes.</param>
+    public static Sequential CreateWithDropout(double dropout1 = 0.2, double dropout2 = 0.5, int hidden = 256, Generator? generator = null, int classes = 10)
     {
         var net = new Sequential(
             new Flatten(),
             new Linear(784, hidden), new ReLU(), new Dropout(dropout1, generator),
             new Linear(hidden, hidden), new ReLU(), new Dropout(dropout2, generator),
-            new Linear(hidden, 10));
+            new Linear(hidden, classes));
         foreach (Module module in net.Modules())
         {
             if (module is Linear linear)

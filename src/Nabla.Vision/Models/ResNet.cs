@@ -16,14 +16,24 @@ namespace Nabla.Vision.Models;
 /// </summary>
 public sealed class ResNet : Module<Tensor, Tensor>
 {
+    // Fields register before explicit registrations, so only the stem is held in fields: the
+    // children then come in torchvision's order (conv1, bn1, relu, maxpool, layer1…4, avgpool, fc),
+    // the order FineTuning.FreezeUntil counts along.
     readonly Conv2d conv1;
     readonly BatchNorm2d bn1;
+    readonly ReLU relu = new();
     readonly MaxPool2d maxpool = new(3, stride: 2, padding: 1);
     readonly Sequential[] layers = new Sequential[4];
-    readonly AdaptiveAvgPool2d avgpool = new(1);
 
-    /// <summary>Output layer (registered after the stages, so it is not a field: fields register first).</summary>
-    public Linear Fc => (Linear)GetModule("fc")!;
+    /// <summary>
+    /// Output layer (registered after the stages, so it is not a field: fields register first).
+    /// Setting it replaces the head, as <c>model.fc = nn.Linear(512, k)</c> in PyTorch (fine-tuning on other classes).
+    /// </summary>
+    public Linear Fc
+    {
+        get => (Linear)GetModule("fc")!;
+        set => RegisterModule("fc", value ?? throw new ArgumentNullException(nameof(value), "ResNet.Fc: the output layer cannot be null."));
+    }
 
     /// <summary>The stage <paramref name="index"/> (1–4), torchvision's <c>layer{index}</c>.</summary>
     public Sequential Layer(int index) => layers[index - 1];
@@ -42,7 +52,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
         bn1 = new BatchNorm2d(channels);
         RegisterModule("conv1", conv1);
         RegisterModule("bn1", bn1);
-        RegisterModule("relu", new ReLU());
+        RegisterModule("relu", relu);
         RegisterModule("maxpool", maxpool);
         int[] planes = [64, 128, 256, 512];
         for (int stage = 0; stage < 4; stage++)
@@ -66,7 +76,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
             layers[stage] = layer;
             RegisterModule($"layer{stage + 1}", layer);
         }
-        RegisterModule("avgpool", avgpool);
+        RegisterModule("avgpool", new AdaptiveAvgPool2d(1));
         RegisterModule("fc", new Linear(channels, numClasses));
     }
 
@@ -82,8 +92,9 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        var x = maxpool.Call(Functional.Relu(bn1.Call(conv1.Call(input))));
+        var x = maxpool.Call(relu.Call(bn1.Call(conv1.Call(input))));
         foreach (var layer in layers) x = layer.Call(x);
+        var avgpool = (AdaptiveAvgPool2d)GetModule("avgpool")!;
         return Fc.Call(avgpool.Call(x).Flatten(1));
     }
 }

@@ -21,14 +21,16 @@ public sealed class VGG : Module<Tensor, Tensor>
     /// <summary>VGG-19 (configuration "E").</summary>
     public static readonly int[] Vgg19Layout = [64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0];
 
+    // The parts are read from the registry rather than held in auto-properties: an auto-property
+    // would register under its own snake_case name (avg_pool) besides torchvision's avgpool.
     /// <summary>Convolution blocks.</summary>
-    public Sequential Features { get; }
+    public Sequential Features => (Sequential)GetModule("features")!;
 
     /// <summary>Adaptive average pool to 7×7 (the identity at 224 px).</summary>
-    public AdaptiveAvgPool2d AvgPool { get; }
+    public AdaptiveAvgPool2d AvgPool => (AdaptiveAvgPool2d)GetModule("avgpool")!;
 
     /// <summary>Fully connected head.</summary>
-    public Sequential Classifier { get; }
+    public Sequential Classifier => (Sequential)GetModule("classifier")!;
 
     /// <summary>A VGG network from a layout of convolution widths (0 = max-pool).</summary>
     /// <param name="layout">Output channels of each 3×3 convolution, 0 for a 2×2 max-pool.</param>
@@ -39,26 +41,24 @@ public sealed class VGG : Module<Tensor, Tensor>
     /// <param name="dropout">Dropout probability in the classifier.</param>
     public VGG(IReadOnlyList<int> layout, int inChannels = 1, int numClasses = 10, double width = 1.0, bool batchNorm = false, double dropout = 0.5)
     {
-        Features = new Sequential();
+        var features = new Sequential();
         int channels = inChannels;
         foreach (int c in layout)
         {
-            if (c == 0) { Features.Append(new MaxPool2d(2, stride: 2)); continue; }
+            if (c == 0) { features.Append(new MaxPool2d(2, stride: 2)); continue; }
             int outChannels = ModelWidth.Scale(c, width);
-            Features.Append(new Conv2d(channels, outChannels, 3, padding: 1));
-            if (batchNorm) Features.Append(new BatchNorm2d(outChannels));
-            Features.Append(new ReLU());
+            features.Append(new Conv2d(channels, outChannels, 3, padding: 1));
+            if (batchNorm) features.Append(new BatchNorm2d(outChannels));
+            features.Append(new ReLU());
             channels = outChannels;
         }
-        AvgPool = new AdaptiveAvgPool2d(7);
         int hidden = ModelWidth.Scale(4096, width);
-        Classifier = new Sequential(
+        RegisterModule("features", features);
+        RegisterModule("avgpool", new AdaptiveAvgPool2d(7));
+        RegisterModule("classifier", new Sequential(
             new Linear(channels * 7 * 7, hidden), new ReLU(), new Dropout(dropout),
             new Linear(hidden, hidden), new ReLU(), new Dropout(dropout),
-            new Linear(hidden, numClasses));
-        RegisterModule("features", Features);
-        RegisterModule("avgpool", AvgPool);
-        RegisterModule("classifier", Classifier);
+            new Linear(hidden, numClasses)));
     }
 
     /// <summary>

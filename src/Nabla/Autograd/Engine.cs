@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 // The autograd types live in namespace Nabla; see Node.cs.
 namespace Nabla;
 
@@ -107,6 +109,7 @@ internal static class Engine
                 $"{node.Name}: trying to backward through the graph a second time (its saved tensors were freed after the first backward). " +
                 "Pass retainGraph: true to the first Backward() if you need to backward twice.");
             node.CheckSavedVersions();
+            long start = node.Timer is null ? 0 : Stopwatch.GetTimestamp();
             var inputGrads = backward(grad);
             if (GradMode.DetectsAnomalies) CheckFinite(node, inputGrads);
             for (int i = 0; i < node.Next.Length; i++)
@@ -123,6 +126,7 @@ internal static class Engine
                     if (inputGrad != null) owner.Release(inputGrad, counted: false);
                 owner.Release(grad);
             }
+            node.Timer?.Add(Stopwatch.GetTimestamp() - start);
             if (!retainGraph)
             {
                 node.Backward = null;

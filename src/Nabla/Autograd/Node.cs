@@ -25,6 +25,8 @@ public sealed class Node
     internal readonly Tensor? Leaf;
     internal List<Func<Tensor, Tensor?>>? Hooks;
     internal Tensor? RetainTarget;
+    /// <summary>Where the engine adds this node's backward time (the <see cref="BackwardTimer"/> current when it was recorded), or null.</summary>
+    internal readonly BackwardTimer? Timer;
 
     /// <summary>The forward scope whose intermediates this node's backward may read (see <see cref="RecyclingScope"/>).</summary>
     internal RecyclingScope? Scope;
@@ -37,6 +39,7 @@ public sealed class Node
         InputDTypes = inputDTypes;
         Backward = backward;
         Leaf = leaf;
+        Timer = leaf is null ? BackwardTimer.Current : null;
     }
 
     /// <summary>The nodes of this node's inputs (null for inputs that need no gradient).</summary>

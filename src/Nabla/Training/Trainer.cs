@@ -39,6 +39,12 @@ public sealed class Trainer
     /// <summary>The optimizer that updates <see cref="Model"/>.</summary>
     public Optimizer Optimizer { get; }
 
+    /// <summary>
+    /// Weight of each auxiliary head's loss for models with <see cref="IAuxiliaryLogits"/>
+    /// (torchvision's GoogLeNet recipe: 0.3, so loss = main + 0.3 · aux1 + 0.3 · aux2).
+    /// </summary>
+    public double AuxLossWeight { get; set; } = 0.3;
+
     /// <summary>Called after every training batch with the epoch's running figures.</summary>
     public Action<BatchMetrics>? BatchEnd { get; set; }
 
@@ -48,10 +54,30 @@ public sealed class Trainer
     /// <param name="inputs">The batch's inputs.</param>
     /// <param name="labels">The batch's class indices (Int64 <c>[N]</c>).</param>
     /// <returns>The batch's mean loss (before the step) and how many samples the model got right.</returns>
+    /// <remarks>
+    /// A model with auxiliary heads (<see cref="IAuxiliaryLogits"/>, e.g. GoogLeNet built with
+    /// <c>auxLogits: true</c>) is trained on torchvision's recipe: loss = main loss +
+    /// <see cref="AuxLossWeight"/> × each head's loss, with the same loss function; the accuracy
+    /// counts the main logits only.
+    /// </remarks>
     public (double Loss, long Correct) Step(Tensor inputs, Tensor labels)
     {
-        Tensor scores = Model.Call(inputs);
-        Tensor batchLoss = loss(scores, labels);
+        Tensor scores;
+        Tensor batchLoss;
+        if (Model is IAuxiliaryLogits withAux && Model.Training)
+        {
+            (scores, var auxLogits) = withAux.ForwardWithAuxLogits(inputs);
+            batchLoss = loss(scores, labels);
+            foreach (Tensor aux in auxLogits)
+            {
+                batchLoss = batchLoss + AuxLossWeight * loss(aux, labels);
+            }
+        }
+        else
+        {
+            scores = Model.Call(inputs);
+            batchLoss = loss(scores, labels);
+        }
         Optimizer.ZeroGrad();
         batchLoss.Backward();
         Optimizer.Step();

@@ -110,4 +110,52 @@ public sealed class TrainerTests
     }
 
     private static MnistData DataSourceTake(int count) => Nabla.Cli.DataSource.Take(FashionMnist.LoadSample(train: true), count);
+
+    [Fact]
+    public void Step_adds_three_tenths_of_each_auxiliary_loss_for_googlenet_with_aux_heads()
+    {
+        Generator.ManualSeed(3);
+        var model = new GoogLeNet(width: 0.0625, auxLogits: true);
+        var inputs = Tensor.Randn(4, 1, 32, 32);
+        var labels = Tensor.From(new long[] { 0, 3, 7, 9 });
+        model.Train();
+
+        // By hand: the same forward (the aux heads' dropout draws from the default generator, reseeded).
+        Generator.ManualSeed(5);
+        var (logits, aux) = model.ForwardWithAuxLogits(inputs);
+        double main = Functional.CrossEntropy(logits, labels).Item();
+        double aux1 = Functional.CrossEntropy(aux[0], labels).Item();
+        double aux2 = Functional.CrossEntropy(aux[1], labels).Item();
+
+        Generator.ManualSeed(5);
+        var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 0.01));
+        var (loss, _) = trainer.Step(inputs, labels);
+
+        Assert.Equal(2, aux.Count);
+        Assert.Equal(main + 0.3 * aux1 + 0.3 * aux2, loss, 5);
+        Assert.True(loss - main > 0.5, $"aux losses {aux1:F4}, {aux2:F4} should count: total {loss:F4}, main {main:F4}");
+        Assert.NotNull(model.Aux1!.Fc2.Weight.Grad);
+        Assert.NotNull(model.Aux2!.Conv.Parameters().First().Grad);
+    }
+
+    [Fact]
+    public void Step_uses_the_main_logits_alone_without_aux_heads_or_with_a_zero_weight()
+    {
+        Generator.ManualSeed(3);
+        var plain = new GoogLeNet(width: 0.0625);
+        var inputs = Tensor.Randn(4, 1, 32, 32);
+        var labels = Tensor.From(new long[] { 0, 3, 7, 9 });
+        double expected = Functional.CrossEntropy(plain.Call(inputs), labels).Item();
+
+        var (loss, _) = new Trainer(plain, new SGD(plain.Parameters(), lr: 0.01)).Step(inputs, labels);
+
+        Assert.Empty(plain.ForwardWithAuxLogits(inputs).AuxLogits);
+        Assert.Equal(expected, loss, 5);
+
+        Generator.ManualSeed(3);
+        var withAux = new GoogLeNet(width: 0.0625, auxLogits: true);
+        double main = Functional.CrossEntropy(withAux.Call(inputs), labels).Item();
+        var unweighted = new Trainer(withAux, new SGD(withAux.Parameters(), lr: 0.01)) { AuxLossWeight = 0 };
+        Assert.Equal(main, unweighted.Step(inputs, labels).Loss, 5);
+    }
 }
