@@ -117,8 +117,51 @@ public partial class Tensor
         return this;
     }
 
+    Tensor? grad;
+
+    // True while grad is a tensor autograd made and nobody has read it through Grad since: no
+    // reference can exist outside the framework, so autograd may accumulate into it in place and
+    // ZeroGrad may recycle its buffer (PyTorch decides the same from the tensor's reference count).
+    bool gradIsPrivate;
+
     /// <summary>The gradient accumulated by <see cref="Backward"/> (leaves, and tensors that called <see cref="RetainGrad"/>).</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            gradIsPrivate = false;
+            return grad;
+        }
+        set
+        {
+            grad = value;
+            gradIsPrivate = false;
+        }
+    }
+
+    /// <summary>The gradient, read by framework code that keeps no reference to it (it stays private).</summary>
+    internal Tensor? PrivateGrad => grad;
+
+    /// <summary>Whether <see cref="PrivateGrad"/> was made by autograd and never handed out.</summary>
+    internal bool HasPrivateGrad => gradIsPrivate && grad != null;
+
+    /// <summary>Sets a gradient that autograd made and that nothing else references.</summary>
+    internal void SetPrivateGrad(Tensor value)
+    {
+        grad = value;
+        gradIsPrivate = true;
+    }
+
+    /// <summary>
+    /// Drops the gradient (<c>grad = None</c>); a private one's buffer goes back to
+    /// <see cref="BufferPool"/>, so the next backward reuses it.
+    /// </summary>
+    internal void ClearGrad()
+    {
+        if (HasPrivateGrad) grad!.storage.Recycle();
+        grad = null;
+        gradIsPrivate = false;
+    }
 
     /// <summary>The graph node that produced this tensor, or null for leaves.</summary>
     public Node? GradFn => gradFn;

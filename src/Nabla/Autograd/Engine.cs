@@ -163,20 +163,29 @@ internal static class Engine
     /// Leaves keep their own copy of the gradient: the incoming tensor may be shared with other
     /// branches. A first gradient that this backward made, that nothing else holds and that is laid
     /// out densely becomes the leaf's gradient as it is (PyTorch's AccumulateGrad steals it too).
+    /// The leaf's gradient stays private to the framework until someone reads <c>Grad</c>.
     /// </summary>
     static void Accumulate(Tensor leaf, Tensor grad, bool createGraph, GradientOwnership? owner)
     {
-        if (leaf.Grad == null)
+        if (createGraph)
         {
-            if (createGraph) leaf.Grad = grad;
-            else if (owner != null && owner.IsSoleOwner(grad) && grad.offset == 0 && grad.IsContiguous && grad.storage.Length == grad.Count)
+            leaf.Grad = leaf.PrivateGrad is { } current ? current + grad : grad;
+            return;
+        }
+        if (leaf.PrivateGrad is not { } existing)
+        {
+            if (owner != null && owner.IsSoleOwner(grad) && grad.offset == 0 && grad.IsContiguous && grad.storage.Length == grad.Count)
             {
-                leaf.Grad = grad.Detach();
+                leaf.SetPrivateGrad(grad.Detach());
                 owner.Escape(grad);
             }
-            else leaf.Grad = grad.Detach().Clone();
+            else leaf.SetPrivateGrad(grad.Detach().Clone());
         }
-        else leaf.Grad = createGraph ? leaf.Grad + grad : (leaf.Grad + grad).Detach();
+        // Nobody else holds the gradient: add in place, as PyTorch's AccumulateGrad does when the
+        // gradient's reference count allows. Otherwise a new tensor, so a kept reference keeps its values.
+        else if (leaf.HasPrivateGrad && existing.IsContiguous && existing.DType == grad.DType && existing.shape.AsSpan().SequenceEqual(grad.shape))
+            existing.Add_(grad);
+        else leaf.SetPrivateGrad((existing + grad).Detach());
     }
 
     /// <summary>

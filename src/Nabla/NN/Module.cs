@@ -288,7 +288,7 @@ public abstract partial class Module
     /// <summary>Clears the gradients of all parameters (sets <c>Grad</c> to null, as PyTorch's <c>set_to_none=True</c>).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Grad = null;
+        foreach (var p in Parameters()) p.ClearGrad();
     }
 
     /// <summary>Sets <c>RequiresGrad</c> on all parameters (<c>requires_grad_</c>): false freezes the module.</summary>

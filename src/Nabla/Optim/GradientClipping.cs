@@ -31,7 +31,7 @@ public static class GradientClipping
     public static Tensor ClipGradNorm(IEnumerable<Tensor> parameters, double maxNorm, double normType = 2, bool errorIfNonfinite = false)
     {
         if (!(normType > 0)) throw new ArgumentOutOfRangeException(nameof(normType), normType, $"ClipGradNorm: normType must be positive or infinity, got {normType}.");
-        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
+        var grads = parameters.Select(p => p.PrivateGrad).OfType<Tensor>().ToList(); // used here only: they stay private
         if (grads.Count == 0) return Tensor.Zeros(ReadOnlySpan<int>.Empty);
         using (Autograd.NoGrad())
         {
@@ -60,6 +60,6 @@ public static class GradientClipping
         if (!(clipValue >= 0)) throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, $"ClipGradValue: clipValue must be non-negative, got {clipValue}.");
         using (Autograd.NoGrad())
             foreach (var p in parameters)
-                p.Grad?.Clamp_(-clipValue, clipValue);
+                p.PrivateGrad?.Clamp_(-clipValue, clipValue);
     }
 }

@@ -85,21 +85,23 @@ public abstract class Optimizer
     {
         foreach (var p in paramGroups.SelectMany(g => g.Params))
         {
-            if (p.Grad is null) continue;
-            if (setToNone) p.Grad = null;
-            else p.Grad.Detach_().Zero_();
+            if (p.PrivateGrad is not { } grad) continue;
+            if (setToNone) p.ClearGrad(); // a gradient nobody has read goes back to the buffer pool
+            else grad.Detach_().Zero_();
         }
     }
 
     /// <summary>Performs one optimization step: updates every parameter that has a gradient, in place, under <see cref="Autograd.NoGrad"/>.</summary>
     public void Step()
     {
+        bool builtIn = GetType().Assembly == typeof(Optimizer).Assembly;
         using (Autograd.NoGrad())
         {
             foreach (var group in paramGroups)
                 foreach (var p in group.Params)
                 {
-                    if (p.Grad is not Tensor grad) continue;
+                    // Nabla's own optimizers keep no reference to the gradient; a subclass might, so it gets the public one.
+                    if ((builtIn ? p.PrivateGrad : p.Grad) is not Tensor grad) continue;
                     if (!grad.Shape.Equals(p.Shape))
                         throw new ShapeException($"{Name}.Step: a parameter of shape {p.Shape} has a gradient of shape {grad.Shape}.");
                     if (!state.TryGetValue(p, out var parameterState))

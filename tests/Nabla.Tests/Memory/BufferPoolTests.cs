@@ -105,6 +105,76 @@ public class BufferPoolTests
     }
 
     [Fact]
+    public void Gradients_accumulate_in_place_when_nobody_has_read_them()
+    {
+        var (x, w, b) = Inputs(6, DType.Float32);
+        Loss(x, w, b).Backward();
+        var once = w.Grad!.Clone();
+        w.Grad = null; // set through the public setter: the next gradient is autograd's own again
+        Loss(x, w, b).Backward();
+        Loss(x, w, b).Backward(); // accumulates into the private gradient in place
+        AssertClose((once * 2).ToArray<float>(), w.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void A_gradient_read_by_the_user_survives_ZeroGrad_and_later_steps()
+    {
+        var (x, w, b) = Inputs(7, DType.Float32);
+        var optimizer = new Nabla.Optim.SGD([x, w, b], lr: 0.01);
+        Loss(x, w, b).Backward();
+        var kept = w.Grad!;          // the user holds the gradient tensor itself
+        var copy = kept.Clone();
+        optimizer.ZeroGrad();        // must not recycle it
+        for (int i = 0; i < 3; i++)
+        {
+            Loss(x, w, b).Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();    // these gradients were never read: recycled
+        }
+        Assert.Equal(copy.ToArray<float>(), kept.ToArray<float>());
+    }
+
+    [Fact]
+    public void ZeroGrad_recycles_gradients_nobody_read()
+    {
+        var (x, w, b) = Inputs(8, DType.Float32);
+        var optimizer = new Nabla.Optim.SGD([x, w, b], lr: 0.01);
+        long PerStep(bool pool)
+        {
+            BufferPool.Enabled = pool;
+            try
+            {
+                for (int i = 0; i < 2; i++) Step();
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 4; i++) Step();
+                return (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+            }
+            finally
+            {
+                BufferPool.Enabled = true;
+            }
+        }
+        void Step()
+        {
+            optimizer.ZeroGrad();
+            Loss(x, w, b).Backward();
+            optimizer.Step();
+        }
+        Loss(x, w, b).Backward();
+        var unread = x.PrivateGrad!.storage;
+        optimizer.ZeroGrad();
+        Assert.Null(unread.Data); // went back to the pool
+        Loss(x, w, b).Backward();
+        var read = x.Grad!.storage;
+        optimizer.ZeroGrad();
+        Assert.NotNull(read.Data); // the user may still hold it
+
+        long without = PerStep(false), with = PerStep(true);
+        // x's gradient and the intermediate gradients (each 96 KB) come from the pool; the forward's activations are new either way.
+        Assert.True(with + 8 * Rows * Cols * sizeof(float) < without, $"a step allocated {with:N0} bytes with the pool, {without:N0} without");
+    }
+
+    [Fact]
     public void A_users_gradient_argument_is_never_recycled()
     {
         var (x, w, b) = Inputs(5, DType.Float32);
