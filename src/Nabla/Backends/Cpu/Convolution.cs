@@ -15,7 +15,8 @@ namespace Nabla.Backends.Cpu;
 /// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced), or Winograd for 3×3 stride 1.</item>
 /// </list>
 /// Layers with a few input channels and a small kernel (LeNet's first) take the direct
-/// <see cref="SmallInputConvolution"/> kernels for the forward and weight-gradient passes.
+/// <see cref="SmallInputConvolution"/> kernels for the forward and weight-gradient passes, and small
+/// layers with 16 or 32 output channels (LeNet's second) the <see cref="ChannelVectorConvolution"/> ones.
 /// Small images are batched several samples per GEMM and large ones split into bands of output
 /// rows (see <see cref="Plan"/>). Depthwise layers (one input channel per output channel) take the direct
 /// <see cref="DepthwiseConvolution"/> kernels. A 1×1 convolution with stride 1 and no padding
@@ -101,6 +102,11 @@ internal static unsafe class Convolution
         if (SmallInputConvolution.Applies<T>(g))
         {
             SmallInputConvolution.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output);
+            return;
+        }
+        if (ChannelVectorConvolution.Applies<T>(g))
+        {
+            ChannelVectorConvolution.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output);
             return;
         }
         var plan = new Plan(g, sizeof(T));
@@ -219,6 +225,13 @@ internal static unsafe class Convolution
         if (SmallInputConvolution.Applies<T>(g))
         {
             SmallInputConvolution.BackwardWeight(g, (float*)input, (float*)gradOutput, (float*)gradWeight);
+            if (gradBias != null)
+                ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
+            return;
+        }
+        if (ChannelVectorConvolution.Applies<T>(g))
+        {
+            ChannelVectorConvolution.BackwardWeight(g, (float*)input, (float*)gradOutput, (float*)gradWeight);
             if (gradBias != null)
                 ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
             return;

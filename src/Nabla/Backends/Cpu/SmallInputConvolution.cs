@@ -78,7 +78,7 @@ internal static unsafe class SmallInputConvolution
     }
 
     /// <summary>Sample n's input planes with a zero border of the padding's width, in this thread's channel-last slot.</summary>
-    private static float* PaddedInput(in Conv2dGeometry g, float* input, int n)
+    internal static float* PaddedInput(in Conv2dGeometry g, float* input, int n)
     {
         int plane = PaddedPlane(g), width = PaddedWidth(g);
         float* padded = ScratchBuffers.Get<float>(ScratchSlot.ChannelLast, (long)plane * g.InChannels);

@@ -1,0 +1,185 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// Direct float32 convolution vectorised over output channels, for small layers whose output
+/// channels fill one or two 16-wide AVX-512 vectors — LeNet's second layer (6 → 16 channels, 5×5
+/// on 14×14) is the case in point. There im2col + GEMM pays for a column copy per pass and runs
+/// a GEMM with M = 16, which wastes most of the micro-kernel's tile. Here one register holds the
+/// 16 output channels of one pixel:
+/// <list type="bullet">
+/// <item>forward: for 8 neighbouring output pixels, acc[p] += xpad[ci, oh+i, ow+p+j] (broadcast) ·
+/// w[ci, i, j][0..16] — one weight load per tap, 8 FMAs;</item>
+/// <item>weight gradient: for the taps of two kernel rows, acc[i, j] += xpad[ci, oh+i, ow+j] (broadcast) ·
+/// dyᵀ[oh, ow][0..16] over every output pixel, with dy transposed to pixel-major once per sample;
+/// per-participant partial sums over samples taken in a fixed order (bit-identical runs).</item>
+/// </list>
+/// The input gradient keeps the im2col path.
+/// </summary>
+internal static unsafe class ChannelVectorConvolution
+{
+    private const int Lanes = 16;
+
+    /// <summary>Output pixels computed together in the forward (the accumulators a0…a7).</summary>
+    private const int Pixels = 8;
+
+    /// <summary>Whether <paramref name="g"/> is a float32 layer this path handles (AVX-512 machines).</summary>
+    public static bool Applies<T>(in Conv2dGeometry g) where T : unmanaged =>
+        typeof(T) == typeof(float) && CpuFeatures.Active >= CpuIsa.Avx512 && Avx512F.IsSupported &&
+        g.Groups == 1 && (g.OutChannels == 16 || g.OutChannels == 32) && g.InChannels <= 64 &&
+        g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 &&
+        g.KernelWidth <= 8 && g.KernelHeight * g.KernelWidth > 1 &&
+        g.OutWidth >= Pixels && (long)g.OutHeight * g.OutWidth <= 4096 &&
+        (long)(g.InHeight + 2 * g.PadH) * (g.InWidth + 2 * g.PadW) * g.InChannels <= 1 << 20;
+
+    /// <summary>output[N, Cout, Hout, Wout] = conv2d(input, weight) + bias (bias may be null).</summary>
+    public static void Forward(Conv2dGeometry g, float* input, float* weight, float* bias, float* output)
+    {
+        float* packed = PackWeights(g, weight);
+        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => ForwardSample(g, n, input, packed, bias, output));
+    }
+
+    /// <summary>gradWeight[Cout, Cin, kh, kw] = Σ over samples of the correlation of each input plane with dy.</summary>
+    public static void BackwardWeight(Conv2dGeometry g, float* input, float* gradOutput, float* gradWeight)
+    {
+        int taps = g.PatchSize, parts = Math.Min(WorkerPool.ThreadCount, g.Batch);
+        long size = (long)g.OutChannels * taps;
+        float* partials = ScratchBuffers.Get<float>(ScratchSlot.Reduction, parts * size);
+        new Span<float>(partials, checked((int)(parts * size))).Clear();
+        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => WeightGradientSample(g, n, input, gradOutput, partials + participant * size));
+        // partials[part][block][tap][16] → gradWeight[block·16 + c][tap]
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int tap = 0; tap < taps; tap++)
+            {
+                long at = ((long)(co / Lanes) * taps + tap) * Lanes + co % Lanes;
+                float sum = 0;
+                for (int part = 0; part < parts; part++) sum += partials[part * size + at];
+                gradWeight[(long)co * taps + tap] = sum;
+            }
+    }
+
+    /// <summary>Weights as [channel block][tap][16], in the caller's filter slot.</summary>
+    private static float* PackWeights(in Conv2dGeometry g, float* weight)
+    {
+        int taps = g.PatchSize;
+        float* packed = ScratchBuffers.Get<float>(ScratchSlot.Filter, (long)g.OutChannels * taps);
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int tap = 0; tap < taps; tap++)
+                packed[((long)(co / Lanes) * taps + tap) * Lanes + co % Lanes] = weight[(long)co * taps + tap];
+        return packed;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardSample(in Conv2dGeometry g, int n, float* input, float* packed, float* bias, float* output)
+    {
+        float* x = SmallInputConvolution.PaddedInput(g, input, n);
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth, taps = g.PatchSize;
+        int width = g.InWidth + 2 * g.PadW, plane = (g.InHeight + 2 * g.PadH) * width;
+        long outPlane = (long)outHeight * outWidth;
+        float* tile = stackalloc float[Pixels * Lanes];
+        for (int cb = 0; cb < g.OutChannels / Lanes; cb++)
+        {
+            var b = bias != null ? Vector512.Load(bias + cb * Lanes) : Vector512<float>.Zero;
+            float* w0 = packed + (long)cb * taps * Lanes;
+            float* y = output + ((long)n * g.OutChannels + cb * Lanes) * outPlane;
+            for (int oh = 0; oh < outHeight; oh++)
+                for (int ow0 = 0; ow0 < outWidth; ow0 += Pixels)
+                {
+                    // The last chunk is moved back to end at the row's end (it recomputes a few pixels: a plain store, so harmless).
+                    int ow = Math.Min(ow0, outWidth - Pixels);
+                    Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+                    float* w = w0;
+                    for (int ci = 0; ci < g.InChannels; ci++)
+                        for (int i = 0; i < kh; i++)
+                        {
+                            float* row = x + (long)ci * plane + (long)(oh + i) * width + ow;
+                            for (int j = 0; j < kw; j++, w += Lanes)
+                            {
+                                var wv = Vector512.Load(w);
+                                float* r = row + j;
+                                a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[0]), wv, a0);
+                                a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[1]), wv, a1);
+                                a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[2]), wv, a2);
+                                a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[3]), wv, a3);
+                                a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[4]), wv, a4);
+                                a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[5]), wv, a5);
+                                a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[6]), wv, a6);
+                                a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[7]), wv, a7);
+                            }
+                        }
+                    a0.Store(tile);
+                    a1.Store(tile + Lanes);
+                    a2.Store(tile + 2 * Lanes);
+                    a3.Store(tile + 3 * Lanes);
+                    a4.Store(tile + 4 * Lanes);
+                    a5.Store(tile + 5 * Lanes);
+                    a6.Store(tile + 6 * Lanes);
+                    a7.Store(tile + 7 * Lanes);
+                    float* at = y + (long)oh * outWidth + ow;
+                    for (int c = 0; c < Lanes; c++, at += outPlane)
+                        for (int p = 0; p < Pixels; p++) at[p] = tile[p * Lanes + c];
+                }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientSample(in Conv2dGeometry g, int n, float* input, float* gradOutput, float* partial)
+    {
+        float* x = SmallInputConvolution.PaddedInput(g, input, n);
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth, taps = g.PatchSize;
+        int width = g.InWidth + 2 * g.PadW, plane = (g.InHeight + 2 * g.PadH) * width, pixels = outHeight * outWidth;
+        // dyᵀ[pixel][16] for each channel block, in this thread's staging slot.
+        float* dyT = ScratchBuffers.Get<float>(ScratchSlot.Staging, (long)pixels * g.OutChannels);
+        float* dy = gradOutput + (long)n * g.OutChannels * pixels;
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            float* d = dyT + (long)(co / Lanes) * pixels * Lanes + co % Lanes;
+            for (int p = 0; p < pixels; p++) d[(long)p * Lanes] = dy[(long)co * pixels + p];
+        }
+        var acc = stackalloc Vector512<float>[16];
+        for (int cb = 0; cb < g.OutChannels / Lanes; cb++)
+        {
+            float* d0 = dyT + (long)cb * pixels * Lanes;
+            float* dw0 = partial + (long)cb * taps * Lanes;
+            for (int ci = 0; ci < g.InChannels; ci++)
+                for (int i = 0; i < kh; i += 2)
+                {
+                    bool pair = i + 1 < kh;
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                    Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        float* row = x + (long)ci * plane + (long)(oh + i) * width;
+                        float* next = pair ? row + width : row; // a lone last kernel row computes its pair's sums into c… and drops them
+                        float* d = d0 + (long)oh * outWidth * Lanes;
+                        for (int ow = 0; ow < outWidth; ow++, d += Lanes)
+                        {
+                            var dv = Vector512.Load(d);
+                            float* r = row + ow, s = next + ow;
+                            // kw ≤ 8: taps past the kernel's width read padding or the next pixels (inside the padded plane) and are dropped below.
+                            a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[0]), dv, a0);
+                            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[0]), dv, c0);
+                            if (kw > 1) { a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[1]), dv, a1); c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[1]), dv, c1); }
+                            if (kw > 2) { a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[2]), dv, a2); c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[2]), dv, c2); }
+                            if (kw > 3) { a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[3]), dv, a3); c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[3]), dv, c3); }
+                            if (kw > 4) { a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[4]), dv, a4); c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[4]), dv, c4); }
+                            if (kw > 5) { a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[5]), dv, a5); c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[5]), dv, c5); }
+                            if (kw > 6) { a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[6]), dv, a6); c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[6]), dv, c6); }
+                            if (kw > 7) { a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[7]), dv, a7); c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[7]), dv, c7); }
+                        }
+                    }
+                    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+                    acc[8] = c0; acc[9] = c1; acc[10] = c2; acc[11] = c3; acc[12] = c4; acc[13] = c5; acc[14] = c6; acc[15] = c7;
+                    for (int r = 0; r < (pair ? 2 : 1); r++)
+                        for (int j = 0; j < kw; j++)
+                        {
+                            float* dw = dw0 + ((long)(ci * kh + i + r) * kw + j) * Lanes;
+                            (Vector512.Load(dw) + acc[r * 8 + j]).Store(dw);
+                        }
+                }
+        }
+    }
+}
