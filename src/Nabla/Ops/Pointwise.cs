@@ -180,9 +180,22 @@ public partial class Tensor
         var yc = y.Contiguous();
         var result = Uninitialized(g.shape, g.DType);
         if (result.Count == 0) return result;
-        if (g.DType == DType.Float32) TGradient.Apply(gc.Span<float>(), yc.Span<float>(), result.Span<float>());
-        else TGradient.Apply(gc.Span<double>(), yc.Span<double>(), result.Span<double>());
+        if (g.DType == DType.Float32) ApplyInChunks<TGradient, float>(gc, yc, result);
+        else ApplyInChunks<TGradient, double>(gc, yc, result);
         return result;
+    }
+
+    /// <summary>Runs a fused activation gradient over contiguous operands, in chunks shared by the worker pool.</summary>
+    static void ApplyInChunks<TGradient, T>(Tensor g, Tensor y, Tensor result) where TGradient : IActivationGradient where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int chunk = 1 << 14;
+        T[] gd = g.Data<T>(), yd = y.Data<T>(), rd = result.Data<T>();
+        int gOffset = g.offset, yOffset = y.offset, count = result.Count;
+        Backends.Cpu.WorkerPool.For((count + chunk - 1) / chunk, 4, (start, end) =>
+        {
+            int begin = start * chunk, length = Math.Min(end * chunk, count) - begin;
+            TGradient.Apply<T>(gd.AsSpan(gOffset + begin, length), yd.AsSpan(yOffset + begin, length), rd.AsSpan(begin, length));
+        });
     }
 
     /// <summary>Relu in place.</summary>
