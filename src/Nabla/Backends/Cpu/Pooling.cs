@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -173,6 +175,47 @@ internal static unsafe class Pooling
         g.PadH == 0 && g.PadW == 0 && g.StrideH == g.KernelHeight && g.StrideW == g.KernelWidth &&
         g.OutHeight * g.StrideH <= g.InHeight && g.OutWidth * g.StrideW <= g.InWidth;
 
+    /// <summary>
+    /// y[o] = scale · (row[2o] + row[2o+1] + next[2o] + next[2o+1]) for 8 outputs at a time (AVX2): the two
+    /// rows are added, then neighbours by a horizontal add whose lane order a 64-bit permute restores.
+    /// Returns how many outputs it wrote; the caller finishes the row.
+    /// </summary>
+    private static int Pairs2x2(float* row, float* next, float* y, int outWidth, float scale)
+    {
+        if (!Avx2.IsSupported) return 0;
+        var s = Vector256.Create(scale);
+        int ow = 0;
+        for (; ow + 8 <= outWidth; ow += 8)
+        {
+            var low = Avx.Add(Avx.LoadVector256(row + 2 * ow), Avx.LoadVector256(next + 2 * ow));
+            var high = Avx.Add(Avx.LoadVector256(row + 2 * ow + 8), Avx.LoadVector256(next + 2 * ow + 8));
+            var sums = Avx2.Permute4x64(Avx.HorizontalAdd(low, high).AsDouble(), 0b11_01_10_00).AsSingle();
+            Avx.Store(y + ow, Avx.Multiply(sums, s));
+        }
+        return ow;
+    }
+
+    /// <summary>The adjoint of <see cref="Pairs2x2"/>: each of 8 gradients, times scale, written to its 2×2 window.</summary>
+    private static int Spread2x2(float* dy, float* row, float* next, int outWidth, float scale)
+    {
+        if (!Avx2.IsSupported) return 0;
+        var s = Vector256.Create(scale);
+        int ow = 0;
+        for (; ow + 8 <= outWidth; ow += 8)
+        {
+            var d = Avx.Multiply(Avx.LoadVector256(dy + ow), s);
+            var lows = Avx.UnpackLow(d, d);   // d0 d0 d1 d1 | d4 d4 d5 d5
+            var highs = Avx.UnpackHigh(d, d); // d2 d2 d3 d3 | d6 d6 d7 d7
+            var first = Avx.Permute2x128(lows, highs, 0x20);  // d0 d0 … d3 d3
+            var second = Avx.Permute2x128(lows, highs, 0x31); // d4 d4 … d7 d7
+            Avx.Store(row + 2 * ow, first);
+            Avx.Store(row + 2 * ow + 8, second);
+            Avx.Store(next + 2 * ow, first);
+            Avx.Store(next + 2 * ow + 8, second);
+        }
+        return ow;
+    }
+
     /// <summary>Average pooling over non-overlapping windows inside the image (<see cref="IsTiled"/>), 2×2 unrolled.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TiledAvgForward<T>(in Pool2dGeometry g, T* x, T* y, T scale) where T : unmanaged, INumber<T>
@@ -184,7 +227,8 @@ internal static unsafe class Pooling
             if (kh == 2 && kw == 2)
             {
                 T* next = row + inWidth;
-                for (int ow = 0; ow < outWidth; ow++)
+                int ow = typeof(T) == typeof(float) ? Pairs2x2((float*)row, (float*)next, (float*)y, outWidth, float.CreateTruncating(scale)) : 0;
+                for (; ow < outWidth; ow++)
                     y[ow] = (row[2 * ow] + row[2 * ow + 1] + next[2 * ow] + next[2 * ow + 1]) * scale;
                 continue;
             }
@@ -214,7 +258,8 @@ internal static unsafe class Pooling
             if (kh == 2 && kw == 2)
             {
                 T* next = row + inWidth;
-                for (int ow = 0; ow < outWidth; ow++)
+                int ow = typeof(T) == typeof(float) ? Spread2x2((float*)dy, (float*)row, (float*)next, outWidth, float.CreateTruncating(scale)) : 0;
+                for (; ow < outWidth; ow++)
                 {
                     T share = dy[ow] * scale;
                     row[2 * ow] = share;
