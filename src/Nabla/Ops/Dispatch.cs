@@ -111,12 +111,30 @@ public partial class Tensor
         return result;
     }
 
+    /// <summary>Contiguous elementwise ops of at least this many elements are shared by the worker pool.</summary>
+    const int ParallelElements = 65536;
+
+    /// <summary>Elements per chunk handed to a worker (a few L1-sized pieces per operand).</summary>
+    const int ChunkElements = 16384;
+
     internal static void RunBinary<TIn, TOut>(Tensor a, Tensor b, Tensor result, BinaryRow<TIn, TOut> row)
     {
-        // Fast path: same shape, both contiguous, small enough for one thread.
-        if (result.Count < 65536 && a.IsContiguous && b.IsContiguous && a.shape.AsSpan().SequenceEqual(b.shape))
+        // Fast path: same shape, all contiguous: the row is the whole tensor, split in chunks when large.
+        if (a.IsContiguous && b.IsContiguous && result.IsContiguous && a.shape.AsSpan().SequenceEqual(b.shape))
         {
-            row(a.Span<TIn>(), b.Span<TIn>(), result.Span<TOut>());
+            if (result.Count < ParallelElements)
+            {
+                row(a.Span<TIn>(), b.Span<TIn>(), result.Span<TOut>());
+                return;
+            }
+            TIn[] x = a.Data<TIn>(), y = b.Data<TIn>();
+            TOut[] d = result.Data<TOut>();
+            int ax = a.offset, by = b.offset, rd = result.offset, count = result.Count;
+            WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, (start, end) =>
+            {
+                int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, count) - begin;
+                row(x.AsSpan(ax + begin, length), y.AsSpan(by + begin, length), d.AsSpan(rd + begin, length));
+            });
             return;
         }
         var layout = new RowLayout(result.shape, [0, a.offset, b.offset], result.strides, a.BroadcastStrides(result.shape), b.BroadcastStrides(result.shape));
@@ -125,9 +143,21 @@ public partial class Tensor
 
     internal static void RunUnary<TIn, TOut>(Tensor source, Tensor result, UnaryRow<TIn, TOut> row)
     {
-        if (result.Count < 65536 && source.IsContiguous)
+        if (source.IsContiguous && result.IsContiguous)
         {
-            row(source.Span<TIn>(), result.Span<TOut>());
+            if (result.Count < ParallelElements)
+            {
+                row(source.Span<TIn>(), result.Span<TOut>());
+                return;
+            }
+            TIn[] x = source.Data<TIn>();
+            TOut[] d = result.Data<TOut>();
+            int sx = source.offset, rd = result.offset, count = result.Count;
+            WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, (start, end) =>
+            {
+                int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, count) - begin;
+                row(x.AsSpan(sx + begin, length), d.AsSpan(rd + begin, length));
+            });
             return;
         }
         var layout = new RowLayout(result.shape, [0, source.offset], result.strides, source.strides);
