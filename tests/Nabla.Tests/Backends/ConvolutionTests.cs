@@ -34,6 +34,7 @@ public unsafe class ConvolutionTests
         { "lenet1 (direct path)", [3, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1] },
         { "direct path, 11 channels in two blocks, no tail", [2, 2, 9, 16, 11, 3, 3, 1, 1, 0, 1, 1, 1, 1] },
         { "direct path, 3 input channels, rectangular, tail of 5", [3, 3, 7, 13, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
+        { "direct path, 16-pixel weight gradient (AVX-512), tail of 4, 7 channels", [2, 2, 6, 22, 7, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
         // float32 layers with 16 or 32 output channels on AVX-512 take the ChannelVectorConvolution path.
         { "lenet2 (channel-vector path)", [3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1] },
         { "channel-vector path, 32 channels, even kernel rows, padding", [2, 5, 9, 11, 32, 4, 3, 1, 1, 1, 2, 1, 1, 1] },

@@ -53,7 +53,12 @@ internal static unsafe class SmallInputConvolution
         long size = (long)g.OutChannels * taps;
         float* partials = ScratchBuffers.Get<float>(ScratchSlot.Reduction, parts * size);
         new Span<float>(partials, checked((int)(parts * size))).Clear();
-        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => WeightGradientSample(g, n, input, gradOutput, partials + participant * size));
+        bool wide = CpuFeatures.Active >= CpuIsa.Avx512 && Avx512F.IsSupported && g.OutWidth >= 16 && g.KernelWidth <= 5;
+        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) =>
+        {
+            if (wide) WeightGradientSampleWide(g, n, input, gradOutput, partials + participant * size);
+            else WeightGradientSample(g, n, input, gradOutput, partials + participant * size);
+        });
         for (long i = 0; i < size; i++)
         {
             float sum = 0;
@@ -141,6 +146,85 @@ internal static unsafe class SmallInputConvolution
                     if (count > 5) a5.Store(at + 5 * outPlane);
                     if (count > 6) a6.Store(at + 6 * outPlane);
                     if (count > 7) a7.Store(at + 7 * outPlane);
+                }
+        }
+    }
+
+    /// <summary>
+    /// The weight gradient of one sample on AVX-512 with 16 output pixels per vector: for four output
+    /// channels and one kernel row at a time, the dy rows are loaded once and each of the row's ≤ 5
+    /// shifted input vectors feeds four FMAs (20 accumulators), instead of eight dy loads per tap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientSampleWide(in Conv2dGeometry g, int n, float* input, float* gradOutput, float* partial)
+    {
+        float* x = PaddedInput(g, input, n);
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, kh = g.KernelHeight, kw = g.KernelWidth, taps = g.PatchSize;
+        int width = PaddedWidth(g), plane = PaddedPlane(g);
+        long outPlane = (long)outHeight * outWidth;
+        int tail = outWidth % 16;
+        var tailMask = Vector512.GreaterThanOrEqual(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)(16 - tail)));
+        var sums = stackalloc Vector512<float>[20];
+        for (int co0 = 0; co0 < g.OutChannels; co0 += 4)
+        {
+            int count = Math.Min(4, g.OutChannels - co0);
+            // Channels past Cout read channel co0 again (valid memory); their sums are dropped.
+            float* dy0 = gradOutput + ((long)n * g.OutChannels + co0) * outPlane;
+            float* dy1 = dy0 + (count > 1 ? outPlane : 0), dy2 = dy0 + (count > 2 ? 2 * outPlane : 0), dy3 = dy0 + (count > 3 ? 3 * outPlane : 0);
+            for (int ci = 0; ci < g.InChannels; ci++)
+                for (int i = 0; i < kh; i++)
+                {
+                    Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+                    Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+                    Vector512<float> a40 = default, a41 = default, a42 = default, a43 = default;
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        float* row = x + (long)ci * plane + (long)(oh + i) * width;
+                        long at = (long)oh * outWidth;
+                        for (int ow0 = 0; ow0 < outWidth; ow0 += 16)
+                        {
+                            int ow = ow0;
+                            var mask = Vector512<float>.AllBitsSet;
+                            if (ow0 + 16 > outWidth)
+                            {
+                                ow = outWidth - 16; // the lanes the previous chunk summed are masked off
+                                mask = tailMask;
+                            }
+                            var d0 = Vector512.Load(dy0 + at + ow) & mask;
+                            var d1 = Vector512.Load(dy1 + at + ow) & mask;
+                            var d2 = Vector512.Load(dy2 + at + ow) & mask;
+                            var d3 = Vector512.Load(dy3 + at + ow) & mask;
+                            float* r = row + ow;
+                            var v = Vector512.Load(r);
+                            a00 = Avx512F.FusedMultiplyAdd(v, d0, a00); a01 = Avx512F.FusedMultiplyAdd(v, d1, a01); a02 = Avx512F.FusedMultiplyAdd(v, d2, a02); a03 = Avx512F.FusedMultiplyAdd(v, d3, a03);
+                            if (kw > 1)
+                            {
+                                v = Vector512.Load(r + 1);
+                                a10 = Avx512F.FusedMultiplyAdd(v, d0, a10); a11 = Avx512F.FusedMultiplyAdd(v, d1, a11); a12 = Avx512F.FusedMultiplyAdd(v, d2, a12); a13 = Avx512F.FusedMultiplyAdd(v, d3, a13);
+                            }
+                            if (kw > 2)
+                            {
+                                v = Vector512.Load(r + 2);
+                                a20 = Avx512F.FusedMultiplyAdd(v, d0, a20); a21 = Avx512F.FusedMultiplyAdd(v, d1, a21); a22 = Avx512F.FusedMultiplyAdd(v, d2, a22); a23 = Avx512F.FusedMultiplyAdd(v, d3, a23);
+                            }
+                            if (kw > 3)
+                            {
+                                v = Vector512.Load(r + 3);
+                                a30 = Avx512F.FusedMultiplyAdd(v, d0, a30); a31 = Avx512F.FusedMultiplyAdd(v, d1, a31); a32 = Avx512F.FusedMultiplyAdd(v, d2, a32); a33 = Avx512F.FusedMultiplyAdd(v, d3, a33);
+                            }
+                            if (kw > 4)
+                            {
+                                v = Vector512.Load(r + 4);
+                                a40 = Avx512F.FusedMultiplyAdd(v, d0, a40); a41 = Avx512F.FusedMultiplyAdd(v, d1, a41); a42 = Avx512F.FusedMultiplyAdd(v, d2, a42); a43 = Avx512F.FusedMultiplyAdd(v, d3, a43);
+                            }
+                        }
+                    }
+                    sums[0] = a00; sums[1] = a01; sums[2] = a02; sums[3] = a03; sums[4] = a10; sums[5] = a11; sums[6] = a12; sums[7] = a13;
+                    sums[8] = a20; sums[9] = a21; sums[10] = a22; sums[11] = a23; sums[12] = a30; sums[13] = a31; sums[14] = a32; sums[15] = a33;
+                    sums[16] = a40; sums[17] = a41; sums[18] = a42; sums[19] = a43;
+                    for (int j = 0; j < kw; j++)
+                        for (int c = 0; c < count; c++)
+                            partial[(long)(co0 + c) * taps + (ci * kh + i) * kw + j] += Vector512.Sum(sums[j * 4 + c]);
                 }
         }
     }
