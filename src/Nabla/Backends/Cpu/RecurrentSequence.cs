@@ -1,0 +1,283 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// A whole recurrent layer (one direction) over a sequence, forward and back-propagation through time, as
+/// one kernel: cuDNN's and oneDNN's RNN primitive on the CPU. The input projections of all steps come in
+/// precomputed ([T, N, G·H]); each step adds h W_hhᵀ with W_hh packed once for the sequence
+/// (<see cref="PackedMatrix{T}"/>) and applies the cell; the backward walks the steps in reverse with W_hh
+/// packed once more, and forms dW_hh = Σₜ dgatesₜᵀ hₜ₋₁ as one product over all T·N rows at the end.
+/// </summary>
+/// <remarks>
+/// States live in one buffer <c>states</c> [T + 1, N, H] in time order with h₀ in front (back, for the
+/// reverse direction): the output of time t is row <see cref="OutputRow"/>, the state it read row
+/// <see cref="PreviousRow"/>, so the T states read by the steps form one contiguous [T·N, H] block.
+/// The LSTM's cell states use the same rows in <c>cells</c>. Gate order and formulas are PyTorch's
+/// (see Functional.Recurrent.cs); the forward saves the gate activations (and tanh c′ for the LSTM,
+/// W_hn h + b_hn for the GRU), so the backward computes no transcendental function.
+/// </remarks>
+internal static unsafe class RecurrentSequence
+{
+    /// <summary>Gates per hidden unit: 1 (RNN), 3 (GRU), 4 (LSTM).</summary>
+    public static int GateCount(RecurrentMode mode) => mode switch
+    {
+        RecurrentMode.GRU => 3,
+        RecurrentMode.LSTM => 4,
+        _ => 1,
+    };
+
+    /// <summary>Row of the states buffer that holds the output of time <paramref name="t"/>.</summary>
+    public static int OutputRow(int t, bool reverse) => reverse ? t : t + 1;
+
+    /// <summary>Row of the states buffer that holds the state read at time <paramref name="t"/>.</summary>
+    public static int PreviousRow(int t, bool reverse) => reverse ? t + 1 : t;
+
+    /// <summary>
+    /// Runs the layer forward. <paramref name="input"/> [T, N, G·H] holds x W_ihᵀ + b_ih (+ b_hh except
+    /// for the GRU); <paramref name="weightHh"/> [G·H, H]; <paramref name="biasHh"/> [G·H] for the GRU or
+    /// null; <paramref name="states"/> [T + 1, N, H] with h₀ already in its row (and c₀ in
+    /// <paramref name="cells"/>, LSTM only). Writes the other states, and saves <paramref name="activations"/>
+    /// [T, N, G·H] (GRU, LSTM) and <paramref name="saved"/> [T, N, H] (tanh c′ or W_hn h + b_hn).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward<T>(RecurrentMode mode, int steps, int batch, int hidden, bool reverse,
+        T* input, T* weightHh, T* biasHh, T* states, T* cells, T* activations, T* saved)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int gates = GateCount(mode) * hidden;
+        int stateSize = batch * hidden, gateBlock = batch * gates;
+        using var weights = new PackedMatrix<T>(weightHh, hidden, gates, 1, hidden); // W_hhᵀ: (p, j) = W_hh[j, p]
+        var hiddenGates = mode == RecurrentMode.GRU ? ArrayPool<T>.Shared.Rent(gateBlock) : null;
+        fixed (T* hg = hiddenGates)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                int t = reverse ? steps - 1 - i : i;
+                T* hPrevious = states + (long)PreviousRow(t, reverse) * stateSize;
+                T* hNext = states + (long)OutputRow(t, reverse) * stateSize;
+                var x = new ReadOnlySpan<T>(input + (long)t * gateBlock, gateBlock);
+                switch (mode)
+                {
+                    case RecurrentMode.RNNTanh:
+                    case RecurrentMode.RNNRelu:
+                        {
+                            // h′ = act(x W_ihᵀ + b + h W_hhᵀ), summed in place in the output row.
+                            var h = new Span<T>(hNext, stateSize);
+                            x.CopyTo(h);
+                            weights.Multiply(batch, hPrevious, hidden, hNext, hidden, accumulate: true);
+                            if (mode == RecurrentMode.RNNTanh) TensorPrimitives.Tanh(h, h);
+                            else TensorPrimitives.Max(h, T.Zero, h);
+                            break;
+                        }
+                    case RecurrentMode.LSTM:
+                        {
+                            T* act = activations + (long)t * gateBlock;
+                            x.CopyTo(new Span<T>(act, gateBlock));
+                            weights.Multiply(batch, hPrevious, hidden, act, gates, accumulate: true);
+                            LstmCell(act, cells + (long)PreviousRow(t, reverse) * stateSize, cells + (long)OutputRow(t, reverse) * stateSize,
+                                saved + (long)t * stateSize, hNext, batch, hidden);
+                            break;
+                        }
+                    case RecurrentMode.GRU:
+                        {
+                            for (int n = 0; n < batch; n++)
+                            {
+                                var row = new Span<T>(hg + n * gates, gates);
+                                if (biasHh != null) new ReadOnlySpan<T>(biasHh, gates).CopyTo(row);
+                                else row.Clear();
+                            }
+                            weights.Multiply(batch, hPrevious, hidden, hg, gates, accumulate: true);
+                            GruCell(input + (long)t * gateBlock, hg, hPrevious, activations + (long)t * gateBlock, saved + (long)t * stateSize, hNext, batch, hidden);
+                            break;
+                        }
+                }
+            }
+        }
+        if (hiddenGates != null) ArrayPool<T>.Shared.Return(hiddenGates);
+    }
+
+    /// <summary>
+    /// [i f g o] ← [σ(i) σ(f) tanh(g) σ(o)] in place; c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g); tanh c′ saved; h′ = σ(o) ⊙ tanh(c′).
+    /// </summary>
+    private static void LstmCell<T>(T* act, T* c, T* cNext, T* tanhCNext, T* hNext, int batch, int hidden)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            var row = new Span<T>(act + (long)n * 4 * hidden, 4 * hidden);
+            TensorPrimitives.Sigmoid(row[..(2 * hidden)], row[..(2 * hidden)]);
+            TensorPrimitives.Tanh(row.Slice(2 * hidden, hidden), row.Slice(2 * hidden, hidden));
+            TensorPrimitives.Sigmoid(row[(3 * hidden)..], row[(3 * hidden)..]);
+            var cell = new Span<T>(cNext + n * hidden, hidden);
+            var tanhCell = new Span<T>(tanhCNext + n * hidden, hidden);
+            TensorPrimitives.Multiply(row[..hidden], row.Slice(2 * hidden, hidden), cell);
+            TensorPrimitives.FusedMultiplyAdd(row.Slice(hidden, hidden), new ReadOnlySpan<T>(c + n * hidden, hidden), cell, cell);
+            TensorPrimitives.Tanh(cell, tanhCell);
+            TensorPrimitives.Multiply(row[(3 * hidden)..], tanhCell, new Span<T>(hNext + n * hidden, hidden));
+        }
+    }
+
+    /// <summary>
+    /// r = σ(xᵣ + hᵣ), z = σ(x_z + h_z), n = tanh(xₙ + r ⊙ hₙ) into act [r z n]; hₙ saved; h′ = n + z ⊙ (h − n).
+    /// </summary>
+    private static void GruCell<T>(T* input, T* hiddenGates, T* h, T* act, T* savedHn, T* hNext, int batch, int hidden)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            var x = new ReadOnlySpan<T>(input + (long)n * 3 * hidden, 3 * hidden);
+            var hg = new ReadOnlySpan<T>(hiddenGates + (long)n * 3 * hidden, 3 * hidden);
+            var row = new Span<T>(act + (long)n * 3 * hidden, 3 * hidden);
+            var rz = row[..(2 * hidden)];
+            TensorPrimitives.Add(x[..(2 * hidden)], hg[..(2 * hidden)], rz);
+            TensorPrimitives.Sigmoid(rz, rz);
+            var hn = hg[(2 * hidden)..];
+            hn.CopyTo(new Span<T>(savedHn + n * hidden, hidden));
+            var candidate = row[(2 * hidden)..];
+            TensorPrimitives.FusedMultiplyAdd(row[..hidden], hn, x[(2 * hidden)..], candidate);
+            TensorPrimitives.Tanh(candidate, candidate);
+            var next = new Span<T>(hNext + n * hidden, hidden);
+            TensorPrimitives.Subtract(new ReadOnlySpan<T>(h + n * hidden, hidden), candidate, next);
+            TensorPrimitives.FusedMultiplyAdd(row.Slice(hidden, hidden), next, candidate, next);
+        }
+    }
+
+    /// <summary>
+    /// Back-propagation through time. <paramref name="gradStates"/> is d loss / d states, in the states
+    /// buffer's rows, plus a last row d c_T for the LSTM. Writes d input gates [T, N, G·H] into
+    /// <paramref name="gradInput"/>, d W_hh [G·H, H], for the GRU d (h W_hhᵀ + b_hh) [T, N, 3H] into
+    /// <paramref name="gradHiddenGates"/> and d b_hh [3H], and d h₀, d c₀ [N, H].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward<T>(RecurrentMode mode, int steps, int batch, int hidden, bool reverse,
+        T* weightHh, T* states, T* cells, T* activations, T* saved, T* gradStates,
+        T* gradInput, T* gradHiddenGates, T* gradWeightHh, T* gradBiasHh, T* gradH0, T* gradC0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int gates = GateCount(mode) * hidden;
+        int stateSize = batch * hidden, gateBlock = batch * gates;
+        // d h₋₁ = d gates · W_hh: W_hh [G·H, H] is B as it is.
+        var gradGates = mode == RecurrentMode.GRU ? gradHiddenGates : gradInput;
+        using (var weights = new PackedMatrix<T>(weightHh, gates, hidden, hidden, 1))
+        {
+            // gradH0 carries d h from step to step; gradC0 carries d c (from d c_T).
+            new Span<T>(gradH0, stateSize).Clear();
+            if (mode == RecurrentMode.LSTM) new ReadOnlySpan<T>(gradStates + (long)(steps + 1) * stateSize, stateSize).CopyTo(new Span<T>(gradC0, stateSize));
+            for (int i = steps - 1; i >= 0; i--)
+            {
+                int t = reverse ? steps - 1 - i : i;
+                var gradH = new Span<T>(gradH0, stateSize);
+                TensorPrimitives.Add(gradH, new ReadOnlySpan<T>(gradStates + (long)OutputRow(t, reverse) * stateSize, stateSize), gradH);
+                T* gradStep = gradGates + (long)t * gateBlock;
+                switch (mode)
+                {
+                    case RecurrentMode.RNNTanh:
+                    case RecurrentMode.RNNRelu:
+                        RnnCellBackward(mode, gradH0, states + (long)OutputRow(t, reverse) * stateSize, gradStep, stateSize);
+                        weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
+                        break;
+                    case RecurrentMode.LSTM:
+                        LstmCellBackward(gradH0, gradC0, activations + (long)t * gateBlock, cells + (long)PreviousRow(t, reverse) * stateSize,
+                            saved + (long)t * stateSize, gradStep, batch, hidden);
+                        weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
+                        break;
+                    case RecurrentMode.GRU:
+                        GruCellBackward(gradH0, activations + (long)t * gateBlock, states + (long)PreviousRow(t, reverse) * stateSize,
+                            saved + (long)t * stateSize, gradInput + (long)t * gateBlock, gradStep, batch, hidden);
+                        weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: true);
+                        break;
+                }
+            }
+        }
+        // The state read at time 0 is h₀ itself: its row of gradStates adds to d h₀.
+        int h0Row = reverse ? steps : 0;
+        var gradHStart = new Span<T>(gradH0, stateSize);
+        TensorPrimitives.Add(gradHStart, new ReadOnlySpan<T>(gradStates + (long)h0Row * stateSize, stateSize), gradHStart);
+
+        // d W_hh = Σₜ d gatesₜᵀ hₜ₋₁: [G·H, T·N] × [T·N, H], the states read by the steps being contiguous.
+        T* previous = states + (reverse ? stateSize : 0);
+        Multiply(gates, hidden, steps * batch, gradGates, 1, gates, previous, hidden, 1, gradWeightHh, hidden);
+        if (gradBiasHh != null)
+        {
+            var bias = new Span<T>(gradBiasHh, gates);
+            bias.Clear();
+            for (long row = 0; row < (long)steps * batch; row++) TensorPrimitives.Add(bias, new ReadOnlySpan<T>(gradGates + row * gates, gates), bias);
+        }
+    }
+
+    /// <summary>d pre-activation = d h′ (1 − h′²) for tanh, d h′ [h′ &gt; 0] for ReLU.</summary>
+    private static void RnnCellBackward<T>(RecurrentMode mode, T* gradH, T* h, T* gradGates, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int k = 0; k < count; k++)
+            gradGates[k] = mode == RecurrentMode.RNNTanh ? gradH[k] * (T.One - h[k] * h[k]) : h[k] > T.Zero ? gradH[k] : T.Zero;
+    }
+
+    /// <summary>
+    /// From d h′ (in gradH) and d c′ (in gradC): d gates and, in gradC, d c. With t = tanh(c′):
+    /// d c′ₜₒₜ = d c′ + d h′ σ(o)(1 − t²); dᵢ = d c′ₜₒₜ tanh(g) σ(i)(1 − σ(i)); d_f = d c′ₜₒₜ c σ(f)(1 − σ(f));
+    /// d_g = d c′ₜₒₜ σ(i)(1 − tanh²g); dₒ = d h′ t σ(o)(1 − σ(o)); d c = d c′ₜₒₜ σ(f).
+    /// </summary>
+    private static void LstmCellBackward<T>(T* gradH, T* gradC, T* act, T* c, T* tanhCNext, T* gradGates, int batch, int hidden)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            T* a = act + (long)n * 4 * hidden;
+            T* d = gradGates + (long)n * 4 * hidden;
+            for (int j = 0, k = n * hidden; j < hidden; j++, k++)
+            {
+                T i = a[j], f = a[hidden + j], g = a[2 * hidden + j], o = a[3 * hidden + j], t = tanhCNext[k];
+                T dh = gradH[k];
+                T dc = gradC[k] + dh * o * (T.One - t * t);
+                d[j] = dc * g * i * (T.One - i);
+                d[hidden + j] = dc * c[k] * f * (T.One - f);
+                d[2 * hidden + j] = dc * i * (T.One - g * g);
+                d[3 * hidden + j] = dh * t * o * (T.One - o);
+                gradC[k] = dc * f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// From d h′ (in gradH): d input gates [r z n] and d hidden gates (d hₙ = d nₚᵣₑ ⊙ r), and in gradH the
+    /// direct part of d h, d h′ ⊙ z (the caller adds d hidden gates · W_hh).
+    /// </summary>
+    private static void GruCellBackward<T>(T* gradH, T* act, T* h, T* hn, T* gradInput, T* gradHidden, int batch, int hidden)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            T* a = act + (long)n * 3 * hidden;
+            T* gx = gradInput + (long)n * 3 * hidden;
+            T* gh = gradHidden + (long)n * 3 * hidden;
+            for (int j = 0, k = n * hidden; j < hidden; j++, k++)
+            {
+                T r = a[j], z = a[hidden + j], candidate = a[2 * hidden + j], d = gradH[k];
+                // h′ = n + z (h − n): d n = d (1 − z), d z = d (h − n), d h = d z; then through tanh and σ.
+                T gradCandidate = d * (T.One - z) * (T.One - candidate * candidate);
+                T gradR = gradCandidate * hn[k] * r * (T.One - r);
+                T gradZ = d * (h[k] - candidate) * z * (T.One - z);
+                gx[j] = gh[j] = gradR;
+                gx[hidden + j] = gh[hidden + j] = gradZ;
+                gx[2 * hidden + j] = gradCandidate;
+                gh[2 * hidden + j] = gradCandidate * r;
+                gradH[k] = d * z;
+            }
+        }
+    }
+
+    /// <summary>C [m×n] = A·B through <see cref="Gemm"/> for float or double.</summary>
+    private static void Multiply<T>(int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride, T* c, long ldc)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(m, n, k, (float*)a, aRowStride, aColStride, (float*)b, bRowStride, bColStride, (float*)c, ldc, accumulate: false);
+        else
+            Gemm.Dgemm(m, n, k, (double*)a, aRowStride, aColStride, (double*)b, bRowStride, bColStride, (double*)c, ldc, accumulate: false);
+    }
+}
