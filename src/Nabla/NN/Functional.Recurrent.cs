@@ -68,22 +68,17 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// Runs one recurrent layer in one direction over a whole sequence. The input projection of all
-    /// T steps is one MatMul ([T·N, I] × [I, G·H]); the time loop is one op (<c>Tensor.RecurrentSequence</c>,
-    /// forward and back-propagation through time each in one kernel call). Shape: input [T, N, I], h0 and c0 [N, H] → ([T, N, H], h_T, c_T).
+    /// Runs one recurrent layer in one direction over a whole sequence as one op (<c>Tensor.RecurrentSequence</c>:
+    /// the input projections of all T steps are one product, the time loop and back-propagation through time
+    /// each one kernel call). Shape: input [T, N, I], h0 and c0 [N, H] → ([T, N, H], h_T, c_T).
     /// </summary>
     internal static (Tensor Output, Tensor H, Tensor? C) RecurrentLayer(
         RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
         Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
     {
-        int steps = input.Size(0), batch = input.Size(1), gateSize = weightIh.Size(0);
+        int steps = input.Size(0);
         if (steps == 0) throw new ShapeException($"RecurrentLayer: input {input.Shape} has no time steps.");
-        // RNN and LSTM add both biases to the same pre-activation, so fold b_hh into the one-off
-        // projection; GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so it keeps b_hh per step.
-        Tensor? inputBias = biasIh, stepBias = biasHh;
-        if (mode != RecurrentMode.GRU && biasIh != null && biasHh != null) (inputBias, stepBias) = (biasIh + biasHh, null);
-        var projected = Linear(input.Reshape(steps * batch, input.Size(2)), weightIh, inputBias).Reshape(steps, batch, gateSize);
-        var packed = Tensor.RecurrentSequence(mode, projected, h0, c0, weightHh, stepBias, reverse);
+        var packed = Tensor.RecurrentSequence(mode, input, h0, c0, weightIh, weightHh, biasIh, biasHh, reverse);
         return Tensor.RecurrentOutputs(packed, steps, mode == RecurrentMode.LSTM, reverse);
     }
 }

@@ -12,64 +12,67 @@ namespace Nabla;
 public partial class Tensor
 {
     /// <summary>
-    /// Runs a recurrent layer over a sequence from the input projections <paramref name="inputGates"/>
-    /// [T, N, G·H] (x W_ihᵀ + b_ih, plus b_hh for RNN and LSTM), the initial state h0 (and c0 for the
-    /// LSTM) [N, H], <paramref name="weightHh"/> [G·H, H] and, for the GRU only, b_hh [G·H]. Returns all
-    /// states packed as one tensor [T + 1, N, H] ([T + 2, N, H] for the LSTM): the outputs are rows 1..T
-    /// (0..T−1 when <paramref name="reverse"/>), h0 the remaining row among the first T + 1, and the LSTM's
-    /// c_T the last row; see <see cref="RecurrentOutputs"/>.
+    /// Runs one recurrent layer in one direction over <paramref name="input"/> [T, N, I] from the initial state
+    /// h0 (and c0 for the LSTM) [N, H], with weight_ih [G·H, I], weight_hh [G·H, H] and the biases [G·H]
+    /// (either may be null). Returns all states packed as one tensor [T + 1, N, H] ([T + 2, N, H] for the
+    /// LSTM): the outputs are rows 1..T (0..T−1 when <paramref name="reverse"/>), h0 the remaining row among
+    /// the first T + 1, and the LSTM's c_T the last row; see <see cref="RecurrentOutputs"/>. The caller checks shapes.
     /// </summary>
-    internal static Tensor RecurrentSequence(RecurrentMode mode, Tensor inputGates, Tensor h0, Tensor? c0, Tensor weightHh, Tensor? biasHh, bool reverse)
+    internal static Tensor RecurrentSequence(RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
+        Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
     {
-        int steps = inputGates.Size(0), batch = inputGates.Size(1), hidden = h0.Size(-1);
-        if (mode != RecurrentMode.GRU && biasHh != null) (inputGates, biasHh) = (inputGates + biasHh, null); // the same pre-activation
-        int gates = RecurrentSequenceKernel.GateCount(mode) * hidden;
-        bool lstm = mode == RecurrentMode.LSTM, gru = mode == RecurrentMode.GRU;
-        var dtype = inputGates.DType;
-        var (input, weight, bias) = (inputGates.Contiguous(), weightHh.Contiguous(), gru ? biasHh?.Contiguous() : null);
+        int steps = input.Size(0), batch = input.Size(1), inputSize = input.Size(2), hidden = h0.Size(-1);
+        int gates = weightHh.Size(0);
+        bool lstm = mode == RecurrentMode.LSTM;
+        var dtype = input.DType;
+        var (x, wIh, wHh, bIh, bHh) = (input.Contiguous(), weightIh.Contiguous(), weightHh.Contiguous(), biasIh?.Contiguous(), biasHh?.Contiguous());
         var packed = Uninitialized([steps + (lstm ? 2 : 1), batch, hidden], dtype, "RecurrentSequence");
-        int stateSize = batch * hidden, h0Row = reverse ? steps : 0;
         var cells = lstm ? Uninitialized([steps + 1, batch, hidden], dtype, "RecurrentSequence") : null;
         var activations = mode is RecurrentMode.GRU or RecurrentMode.LSTM ? Uninitialized([steps, batch, gates], dtype, "RecurrentSequence") : null;
         var saved = activations != null ? Uninitialized([steps, batch, hidden], dtype, "RecurrentSequence") : null;
+        int h0Row = reverse ? steps : 0;
         CopyRow(h0, packed, h0Row);
         if (cells != null) CopyRow(c0!, cells, h0Row);
         unsafe
         {
             if (dtype == DType.Float32)
             {
-                fixed (float* x = input.Data<float>(), w = weight.Data<float>(), b = bias == null ? null : bias.Data<float>(),
+                fixed (float* px = x.Data<float>(), pwIh = wIh.Data<float>(), pwHh = wHh.Data<float>(),
+                    pbIh = bIh == null ? null : bIh.Data<float>(), pbHh = bHh == null ? null : bHh.Data<float>(),
                     states = packed.Data<float>(), c = cells == null ? null : cells.Data<float>(),
                     act = activations == null ? null : activations.Data<float>(), s = saved == null ? null : saved.Data<float>())
-                    RecurrentSequenceKernel.Forward(mode, steps, batch, hidden, reverse, x + input.offset, w + weight.offset,
-                        b == null ? null : b + bias!.offset, states, c, act, s);
+                    RecurrentSequenceKernel.Forward(mode, steps, batch, inputSize, hidden, reverse, px + x.offset, pwIh + wIh.offset, pwHh + wHh.offset,
+                        pbIh == null ? null : pbIh + bIh!.offset, pbHh == null ? null : pbHh + bHh!.offset, states, c, act, s);
             }
             else
             {
-                fixed (double* x = input.Data<double>(), w = weight.Data<double>(), b = bias == null ? null : bias.Data<double>(),
+                fixed (double* px = x.Data<double>(), pwIh = wIh.Data<double>(), pwHh = wHh.Data<double>(),
+                    pbIh = bIh == null ? null : bIh.Data<double>(), pbHh = bHh == null ? null : bHh.Data<double>(),
                     states = packed.Data<double>(), c = cells == null ? null : cells.Data<double>(),
                     act = activations == null ? null : activations.Data<double>(), s = saved == null ? null : saved.Data<double>())
-                    RecurrentSequenceKernel.Forward(mode, steps, batch, hidden, reverse, x + input.offset, w + weight.offset,
-                        b == null ? null : b + bias!.offset, states, c, act, s);
+                    RecurrentSequenceKernel.Forward(mode, steps, batch, inputSize, hidden, reverse, px + x.offset, pwIh + wIh.offset, pwHh + wHh.offset,
+                        pbIh == null ? null : pbIh + bIh!.offset, pbHh == null ? null : pbHh + bHh!.offset, states, c, act, s);
             }
         }
-        if (cells != null)
-        {
-            // c_T, the cell state after the last step, goes into the last row.
-            int last = RecurrentSequenceKernel.OutputRow(reverse ? 0 : steps - 1, reverse);
-            CopyRow(cells.Select(0, last), packed, steps + 1);
-        }
+        // c_T, the cell state after the last step, goes into the last row.
+        if (cells != null) CopyRow(cells.Select(0, RecurrentSequenceKernel.OutputRow(reverse ? 0 : steps - 1, reverse)), packed, steps + 1);
 
-        Tensor[] inputs = [inputGates, h0, .. lstm ? [c0!] : Array.Empty<Tensor>(), weightHh, .. bias != null ? [biasHh!] : Array.Empty<Tensor>()];
+        Tensor[] inputs = [input, h0, .. lstm ? [c0!] : Array.Empty<Tensor>(), weightIh, weightHh,
+            .. biasIh != null ? [biasIh] : Array.Empty<Tensor>(), .. biasHh != null ? [biasHh] : Array.Empty<Tensor>()];
         if (Node.ShouldRecord(inputs))
         {
+            var layer = new RecurrentSaved(mode, reverse, x, wIh, wHh, packed, cells, activations, saved, biasIh != null, biasHh != null);
             Node.Record(packed, "RecurrentSequenceBackward", inputs, g => GradMode.IsEnabled
-                ? RecurrentSequenceComposite(mode, g, inputs, reverse)
-                : RecurrentSequenceFused(mode, g, steps, batch, hidden, reverse, weight, packed, cells, activations, saved, bias != null),
+                ? RecurrentSequenceComposite(mode, g, inputs, biasIh != null, biasHh != null, reverse)
+                : RecurrentSequenceFused(g, layer, input.RequiresGrad),
                 packed);
         }
         return packed;
     }
+
+    /// <summary>What the fused backward reads: the contiguous operands and the buffers the forward saved.</summary>
+    sealed record RecurrentSaved(RecurrentMode Mode, bool Reverse, Tensor Input, Tensor WeightIh, Tensor WeightHh,
+        Tensor Packed, Tensor? Cells, Tensor? Activations, Tensor? Saved, bool HasBiasIh, bool HasBiasHh);
 
     /// <summary>The output [T, N, H], h_T and (LSTM) c_T as views of the result of <see cref="RecurrentSequence"/>.</summary>
     internal static (Tensor Output, Tensor H, Tensor? C) RecurrentOutputs(Tensor packed, int steps, bool lstm, bool reverse) =>
@@ -82,59 +85,65 @@ public partial class Tensor
         else source.Contiguous().Span<double>().CopyTo(rowView.Span<double>());
     }
 
-    static Tensor?[] RecurrentSequenceFused(RecurrentMode mode, Tensor g, int steps, int batch, int hidden, bool reverse,
-        Tensor weight, Tensor packed, Tensor? cells, Tensor? activations, Tensor? saved, bool hasBias)
+    static Tensor?[] RecurrentSequenceFused(Tensor g, RecurrentSaved layer, bool inputGrad)
     {
         var grad = g.Contiguous();
-        int gates = weight.Size(0);
+        var (x, wIh, wHh, packed) = (layer.Input, layer.WeightIh, layer.WeightHh, layer.Packed);
+        int steps = x.Size(0), batch = x.Size(1), inputSize = x.Size(2), gates = wHh.Size(0), hidden = wHh.Size(1);
         var dtype = packed.DType;
-        bool lstm = mode == RecurrentMode.LSTM, gru = mode == RecurrentMode.GRU;
-        var gradInput = Uninitialized([steps, batch, gates], dtype, "RecurrentSequenceBackward");
-        var gradHidden = gru ? Uninitialized([steps, batch, gates], dtype, "RecurrentSequenceBackward") : null;
-        var gradWeight = Uninitialized([gates, hidden], dtype, "RecurrentSequenceBackward");
-        var gradBias = hasBias ? Uninitialized([gates], dtype, "RecurrentSequenceBackward") : null;
-        var gradH0 = Uninitialized([batch, hidden], dtype, "RecurrentSequenceBackward");
-        var gradC0 = lstm ? Uninitialized([batch, hidden], dtype, "RecurrentSequenceBackward") : null;
+        bool lstm = layer.Mode == RecurrentMode.LSTM;
+        const string op = "RecurrentSequenceBackward";
+        var gradInput = inputGrad ? Uninitialized([steps, batch, inputSize], dtype, op) : null;
+        var gradWeightIh = Uninitialized([gates, inputSize], dtype, op);
+        var gradWeightHh = Uninitialized([gates, hidden], dtype, op);
+        var gradBiasIh = layer.HasBiasIh ? Uninitialized([gates], dtype, op) : null;
+        var gradBiasHh = layer.HasBiasHh ? Uninitialized([gates], dtype, op) : null;
+        var gradH0 = Uninitialized([batch, hidden], dtype, op);
+        var gradC0 = lstm ? Uninitialized([batch, hidden], dtype, op) : null;
+        var (cells, activations, saved) = (layer.Cells, layer.Activations, layer.Saved);
         unsafe
         {
             if (dtype == DType.Float32)
             {
-                fixed (float* w = weight.Data<float>(), states = packed.Data<float>(), c = cells == null ? null : cells.Data<float>(),
-                    act = activations == null ? null : activations.Data<float>(), s = saved == null ? null : saved.Data<float>(),
-                    dStates = grad.Data<float>(), dx = gradInput.Data<float>(), dHidden = gradHidden == null ? null : gradHidden.Data<float>(),
-                    dw = gradWeight.Data<float>(), db = gradBias == null ? null : gradBias.Data<float>(),
+                fixed (float* px = x.Data<float>(), pwIh = wIh.Data<float>(), pwHh = wHh.Data<float>(), states = packed.Data<float>(),
+                    c = cells == null ? null : cells.Data<float>(), act = activations == null ? null : activations.Data<float>(),
+                    s = saved == null ? null : saved.Data<float>(), dStates = grad.Data<float>(), dx = gradInput == null ? null : gradInput.Data<float>(),
+                    dwIh = gradWeightIh.Data<float>(), dwHh = gradWeightHh.Data<float>(),
+                    dbIh = gradBiasIh == null ? null : gradBiasIh.Data<float>(), dbHh = gradBiasHh == null ? null : gradBiasHh.Data<float>(),
                     dh0 = gradH0.Data<float>(), dc0 = gradC0 == null ? null : gradC0.Data<float>())
-                    RecurrentSequenceKernel.Backward(mode, steps, batch, hidden, reverse, w + weight.offset, states, c, act, s,
-                        dStates + grad.offset, dx, dHidden, dw, db, dh0, dc0);
+                    RecurrentSequenceKernel.Backward(layer.Mode, steps, batch, inputSize, hidden, layer.Reverse, px + x.offset, pwIh + wIh.offset,
+                        pwHh + wHh.offset, states, c, act, s, dStates + grad.offset, dx, dwIh, dwHh, dbIh, dbHh, dh0, dc0);
             }
             else
             {
-                fixed (double* w = weight.Data<double>(), states = packed.Data<double>(), c = cells == null ? null : cells.Data<double>(),
-                    act = activations == null ? null : activations.Data<double>(), s = saved == null ? null : saved.Data<double>(),
-                    dStates = grad.Data<double>(), dx = gradInput.Data<double>(), dHidden = gradHidden == null ? null : gradHidden.Data<double>(),
-                    dw = gradWeight.Data<double>(), db = gradBias == null ? null : gradBias.Data<double>(),
+                fixed (double* px = x.Data<double>(), pwIh = wIh.Data<double>(), pwHh = wHh.Data<double>(), states = packed.Data<double>(),
+                    c = cells == null ? null : cells.Data<double>(), act = activations == null ? null : activations.Data<double>(),
+                    s = saved == null ? null : saved.Data<double>(), dStates = grad.Data<double>(), dx = gradInput == null ? null : gradInput.Data<double>(),
+                    dwIh = gradWeightIh.Data<double>(), dwHh = gradWeightHh.Data<double>(),
+                    dbIh = gradBiasIh == null ? null : gradBiasIh.Data<double>(), dbHh = gradBiasHh == null ? null : gradBiasHh.Data<double>(),
                     dh0 = gradH0.Data<double>(), dc0 = gradC0 == null ? null : gradC0.Data<double>())
-                    RecurrentSequenceKernel.Backward(mode, steps, batch, hidden, reverse, w + weight.offset, states, c, act, s,
-                        dStates + grad.offset, dx, dHidden, dw, db, dh0, dc0);
+                    RecurrentSequenceKernel.Backward(layer.Mode, steps, batch, inputSize, hidden, layer.Reverse, px + x.offset, pwIh + wIh.offset,
+                        pwHh + wHh.offset, states, c, act, s, dStates + grad.offset, dx, dwIh, dwHh, dbIh, dbHh, dh0, dc0);
             }
         }
-        return [gradInput, gradH0, .. lstm ? [gradC0] : Array.Empty<Tensor?>(), gradWeight, .. hasBias ? [gradBias] : Array.Empty<Tensor?>()];
+        return [gradInput, gradH0, .. lstm ? [gradC0] : Array.Empty<Tensor?>(), gradWeightIh, gradWeightHh,
+            .. layer.HasBiasIh ? [gradBiasIh] : Array.Empty<Tensor?>(), .. layer.HasBiasHh ? [gradBiasHh] : Array.Empty<Tensor?>()];
     }
 
     /// <summary>
     /// The gradient through the step-by-step composition (<see cref="RecurrentSequenceSteps"/>), recorded:
     /// for createGraph. The inputs enter through aliases, so the inner backward stops at them.
     /// </summary>
-    static Tensor?[] RecurrentSequenceComposite(RecurrentMode mode, Tensor g, Tensor[] inputs, bool reverse)
+    static Tensor?[] RecurrentSequenceComposite(RecurrentMode mode, Tensor g, Tensor[] inputs, bool hasBiasIh, bool hasBiasHh, bool reverse)
     {
         var aliases = new Tensor[inputs.Length];
         for (int i = 0; i < inputs.Length; i++) aliases[i] = inputs[i].RequiresGrad ? inputs[i].View(inputs[i].shape) : inputs[i];
-        bool lstm = mode == RecurrentMode.LSTM;
         int k = 2;
-        var c0 = lstm ? aliases[k++] : null;
-        var weight = aliases[k++];
-        var bias = k < aliases.Length ? aliases[k] : null;
-        var packed = RecurrentSequenceSteps(mode, aliases[0], aliases[1], c0, weight, bias, reverse);
+        var c0 = mode == RecurrentMode.LSTM ? aliases[k++] : null;
+        var (weightIh, weightHh) = (aliases[k++], aliases[k++]);
+        var biasIh = hasBiasIh ? aliases[k++] : null;
+        var biasHh = hasBiasHh ? aliases[k] : null;
+        var packed = RecurrentSequenceSteps(mode, aliases[0], aliases[1], c0, weightIh, weightHh, biasIh, biasHh, reverse);
         var wanted = aliases.Where(a => a.RequiresGrad).ToArray();
         var grads = Autograd.Grad([packed], wanted, [g], retainGraph: true, createGraph: true, allowUnused: true);
         var result = new Tensor?[inputs.Length];
@@ -143,14 +152,21 @@ public partial class Tensor
     }
 
     /// <summary>
-    /// <see cref="RecurrentSequence"/> as a composition of differentiable ops, one step after another:
-    /// the reference for the fused op and its double backward.
+    /// <see cref="RecurrentSequence"/> as a composition of differentiable ops: one product for the input
+    /// projections of all steps, then one step after another. The reference for the fused op and its double backward.
     /// </summary>
-    internal static Tensor RecurrentSequenceSteps(RecurrentMode mode, Tensor inputGates, Tensor h0, Tensor? c0, Tensor weightHh, Tensor? biasHh, bool reverse)
+    internal static Tensor RecurrentSequenceSteps(RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
+        Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
     {
-        int steps = inputGates.Size(0);
+        int steps = input.Size(0), batch = input.Size(1);
+        // RNN and LSTM add both biases to the same pre-activation, so b_hh joins the one-off projection;
+        // the GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so it keeps b_hh per step.
+        Tensor? inputBias = biasIh, stepBias = biasHh;
+        if (mode != RecurrentMode.GRU && biasHh != null) (inputBias, stepBias) = (biasIh == null ? biasHh : biasIh + biasHh, null);
+        var projected = input.Reshape(steps * batch, input.Size(2)).MatMul(weightIh.T);
+        if (inputBias != null) projected = projected + inputBias;
         var stepInputs = new Tensor[steps];
-        Unbind(inputGates, stepInputs, 0);
+        Unbind(projected.Reshape(steps, batch, weightIh.Size(0)), stepInputs, 0);
         var rows = new Tensor[steps + (mode == RecurrentMode.LSTM ? 2 : 1)];
         rows[reverse ? steps : 0] = h0;
         var weightHhT = weightHh.T;
@@ -159,7 +175,7 @@ public partial class Tensor
         for (int i = 0; i < steps; i++)
         {
             int t = reverse ? steps - 1 - i : i;
-            (h, c) = RecurrentStep(mode, stepInputs[t], h, c, weightHhT, biasHh);
+            (h, c) = RecurrentStep(mode, stepInputs[t], h, c, weightHhT, stepBias);
             rows[RecurrentSequenceKernel.OutputRow(t, reverse)] = h;
         }
         if (c != null) rows[steps + 1] = c;

@@ -7,10 +7,11 @@ namespace Nabla.Backends.Cpu;
 
 /// <summary>
 /// A whole recurrent layer (one direction) over a sequence, forward and back-propagation through time, as
-/// one kernel: cuDNN's and oneDNN's RNN primitive on the CPU. The input projections of all steps come in
-/// precomputed ([T, N, G·H]); each step adds h W_hhᵀ with W_hh packed once for the sequence
-/// (<see cref="PackedMatrix{T}"/>) and applies the cell; the backward walks the steps in reverse with W_hh
-/// packed once more, and forms dW_hh = Σₜ dgatesₜᵀ hₜ₋₁ as one product over all T·N rows at the end.
+/// one kernel: cuDNN's and oneDNN's RNN primitive on the CPU. The input projections of all T steps are
+/// one product x W_ihᵀ ([T·N, I] × [I, G·H]) written straight into the gate buffer; each step adds the
+/// biases and h W_hhᵀ, with W_hh packed once for the sequence (<see cref="PackedMatrix{T}"/>), and applies
+/// the cell in place. The backward walks the steps in reverse with W_hh packed once more, then forms the
+/// weight gradients as single products over all T·N rows: dW_hh = Σₜ dgatesₜᵀ hₜ₋₁, dW_ih = Σₜ dgatesₜᵀ xₜ.
 /// </summary>
 /// <remarks>
 /// States live in one buffer <c>states</c> [T + 1, N, H] in time order with h₀ in front (back, for the
@@ -37,21 +38,37 @@ internal static unsafe class RecurrentSequence
     public static int PreviousRow(int t, bool reverse) => reverse ? t + 1 : t;
 
     /// <summary>
-    /// Runs the layer forward. <paramref name="input"/> [T, N, G·H] holds x W_ihᵀ + b_ih (+ b_hh except
-    /// for the GRU); <paramref name="weightHh"/> [G·H, H]; <paramref name="biasHh"/> [G·H] for the GRU or
-    /// null; <paramref name="states"/> [T + 1, N, H] with h₀ already in its row (and c₀ in
-    /// <paramref name="cells"/>, LSTM only). Writes the other states, and saves <paramref name="activations"/>
-    /// [T, N, G·H] (GRU, LSTM) and <paramref name="saved"/> [T, N, H] (tanh c′ or W_hn h + b_hn).
+    /// Runs the layer forward over <paramref name="input"/> [T, N, I] with <paramref name="weightIh"/> [G·H, I],
+    /// <paramref name="weightHh"/> [G·H, H] and the biases [G·H] (either may be null). <paramref name="states"/>
+    /// [T + 1, N, H] holds h₀ in its row already (and <paramref name="cells"/> c₀, LSTM only). Writes the other
+    /// states, and saves <paramref name="activations"/> [T, N, G·H] (GRU, LSTM) and <paramref name="saved"/>
+    /// [T, N, H] (tanh c′ for the LSTM, W_hn h + b_hn for the GRU).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<T>(RecurrentMode mode, int steps, int batch, int hidden, bool reverse,
-        T* input, T* weightHh, T* biasHh, T* states, T* cells, T* activations, T* saved)
+    public static void Forward<T>(RecurrentMode mode, int steps, int batch, int inputSize, int hidden, bool reverse,
+        T* input, T* weightIh, T* weightHh, T* biasIh, T* biasHh, T* states, T* cells, T* activations, T* saved)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gates = GateCount(mode) * hidden;
         int stateSize = batch * hidden, gateBlock = batch * gates;
-        using var weights = new PackedMatrix<T>(weightHh, hidden, gates, 1, hidden); // W_hhᵀ: (p, j) = W_hh[j, p]
-        var hiddenGates = mode == RecurrentMode.GRU ? ArrayPool<T>.Shared.Rent(gateBlock) : null;
+        bool gru = mode == RecurrentMode.GRU;
+
+        // x W_ihᵀ for all steps at once, into the buffer each step finishes in place: the gate buffer, or for
+        // the RNN the output rows themselves (contiguous in time order).
+        T* projected = activations != null ? activations : states + (reverse ? 0 : stateSize);
+        Multiply(steps * batch, gates, inputSize, input, inputSize, 1, weightIh, 1, inputSize, projected, gates);
+
+        // The bias added to the input projection: b_ih, plus b_hh except for the GRU (where b_hn sits inside r ⊙ (W_hn h + b_hn)).
+        var stepBias = biasIh != null || (!gru && biasHh != null) ? ArrayPool<T>.Shared.Rent(gates) : null;
+        if (stepBias != null)
+        {
+            var bias = stepBias.AsSpan(0, gates);
+            bias.Clear();
+            if (biasIh != null) TensorPrimitives.Add(bias, new ReadOnlySpan<T>(biasIh, gates), bias);
+            if (!gru && biasHh != null) TensorPrimitives.Add(bias, new ReadOnlySpan<T>(biasHh, gates), bias);
+        }
+        var hiddenGates = gru ? ArrayPool<T>.Shared.Rent(gateBlock) : null;
+        using (var weights = new PackedMatrix<T>(weightHh, hidden, gates, 1, hidden)) // W_hhᵀ: (p, j) = W_hh[j, p]
         fixed (T* hg = hiddenGates)
         {
             for (int i = 0; i < steps; i++)
@@ -59,29 +76,25 @@ internal static unsafe class RecurrentSequence
                 int t = reverse ? steps - 1 - i : i;
                 T* hPrevious = states + (long)PreviousRow(t, reverse) * stateSize;
                 T* hNext = states + (long)OutputRow(t, reverse) * stateSize;
-                var x = new ReadOnlySpan<T>(input + (long)t * gateBlock, gateBlock);
+                T* pre = activations != null ? activations + (long)t * gateBlock : hNext;
+                if (stepBias != null) AddToRows(pre, stepBias, batch, gates);
                 switch (mode)
                 {
                     case RecurrentMode.RNNTanh:
                     case RecurrentMode.RNNRelu:
                         {
                             // h′ = act(x W_ihᵀ + b + h W_hhᵀ), summed in place in the output row.
-                            var h = new Span<T>(hNext, stateSize);
-                            x.CopyTo(h);
                             weights.Multiply(batch, hPrevious, hidden, hNext, hidden, accumulate: true);
+                            var h = new Span<T>(hNext, stateSize);
                             if (mode == RecurrentMode.RNNTanh) TensorPrimitives.Tanh(h, h);
                             else TensorPrimitives.Max(h, T.Zero, h);
                             break;
                         }
                     case RecurrentMode.LSTM:
-                        {
-                            T* act = activations + (long)t * gateBlock;
-                            x.CopyTo(new Span<T>(act, gateBlock));
-                            weights.Multiply(batch, hPrevious, hidden, act, gates, accumulate: true);
-                            LstmCell(act, cells + (long)PreviousRow(t, reverse) * stateSize, cells + (long)OutputRow(t, reverse) * stateSize,
-                                saved + (long)t * stateSize, hNext, batch, hidden);
-                            break;
-                        }
+                        weights.Multiply(batch, hPrevious, hidden, pre, gates, accumulate: true);
+                        LstmCell(pre, cells + (long)PreviousRow(t, reverse) * stateSize, cells + (long)OutputRow(t, reverse) * stateSize,
+                            saved + (long)t * stateSize, hNext, batch, hidden);
+                        break;
                     case RecurrentMode.GRU:
                         {
                             for (int n = 0; n < batch; n++)
@@ -91,13 +104,26 @@ internal static unsafe class RecurrentSequence
                                 else row.Clear();
                             }
                             weights.Multiply(batch, hPrevious, hidden, hg, gates, accumulate: true);
-                            GruCell(input + (long)t * gateBlock, hg, hPrevious, activations + (long)t * gateBlock, saved + (long)t * stateSize, hNext, batch, hidden);
+                            GruCell(pre, hg, hPrevious, saved + (long)t * stateSize, hNext, batch, hidden);
                             break;
                         }
                 }
             }
         }
         if (hiddenGates != null) ArrayPool<T>.Shared.Return(hiddenGates);
+        if (stepBias != null) ArrayPool<T>.Shared.Return(stepBias);
+    }
+
+    /// <summary>rows[n, :] += bias for n &lt; count.</summary>
+    private static void AddToRows<T>(T* rows, T[] bias, int count, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var b = new ReadOnlySpan<T>(bias, 0, width);
+        for (int n = 0; n < count; n++)
+        {
+            var row = new Span<T>(rows + (long)n * width, width);
+            TensorPrimitives.Add(row, b, row);
+        }
     }
 
     /// <summary>
@@ -122,16 +148,17 @@ internal static unsafe class RecurrentSequence
     }
 
     /// <summary>
-    /// r = σ(xᵣ + hᵣ), z = σ(x_z + h_z), n = tanh(xₙ + r ⊙ hₙ) into act [r z n]; hₙ saved; h′ = n + z ⊙ (h − n).
+    /// r = σ(xᵣ + hᵣ), z = σ(x_z + h_z), n = tanh(xₙ + r ⊙ hₙ), in place of the input projections [xᵣ x_z xₙ]
+    /// in <paramref name="act"/>; hₙ saved; h′ = n + z ⊙ (h − n).
     /// </summary>
-    private static void GruCell<T>(T* input, T* hiddenGates, T* h, T* act, T* savedHn, T* hNext, int batch, int hidden)
+    private static void GruCell<T>(T* act, T* hiddenGates, T* h, T* savedHn, T* hNext, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int n = 0; n < batch; n++)
         {
-            var x = new ReadOnlySpan<T>(input + (long)n * 3 * hidden, 3 * hidden);
             var hg = new ReadOnlySpan<T>(hiddenGates + (long)n * 3 * hidden, 3 * hidden);
             var row = new Span<T>(act + (long)n * 3 * hidden, 3 * hidden);
+            ReadOnlySpan<T> x = row; // each element is read before it is overwritten
             var rz = row[..(2 * hidden)];
             TensorPrimitives.Add(x[..(2 * hidden)], hg[..(2 * hidden)], rz);
             TensorPrimitives.Sigmoid(rz, rz);
@@ -148,65 +175,81 @@ internal static unsafe class RecurrentSequence
 
     /// <summary>
     /// Back-propagation through time. <paramref name="gradStates"/> is d loss / d states, in the states
-    /// buffer's rows, plus a last row d c_T for the LSTM. Writes d input gates [T, N, G·H] into
-    /// <paramref name="gradInput"/>, d W_hh [G·H, H], for the GRU d (h W_hhᵀ + b_hh) [T, N, 3H] into
-    /// <paramref name="gradHiddenGates"/> and d b_hh [3H], and d h₀, d c₀ [N, H].
+    /// buffer's rows, plus a last row d c_T for the LSTM. Writes d input [T, N, I] (when
+    /// <paramref name="gradInput"/> is not null), d W_ih [G·H, I], d W_hh [G·H, H], d b_ih and d b_hh [G·H]
+    /// (when not null), and d h₀, d c₀ [N, H].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward<T>(RecurrentMode mode, int steps, int batch, int hidden, bool reverse,
-        T* weightHh, T* states, T* cells, T* activations, T* saved, T* gradStates,
-        T* gradInput, T* gradHiddenGates, T* gradWeightHh, T* gradBiasHh, T* gradH0, T* gradC0)
+    public static void Backward<T>(RecurrentMode mode, int steps, int batch, int inputSize, int hidden, bool reverse,
+        T* input, T* weightIh, T* weightHh, T* states, T* cells, T* activations, T* saved, T* gradStates,
+        T* gradInput, T* gradWeightIh, T* gradWeightHh, T* gradBiasIh, T* gradBiasHh, T* gradH0, T* gradC0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gates = GateCount(mode) * hidden;
         int stateSize = batch * hidden, gateBlock = batch * gates;
-        // d h₋₁ = d gates · W_hh: W_hh [G·H, H] is B as it is.
-        var gradGates = mode == RecurrentMode.GRU ? gradHiddenGates : gradInput;
-        using (var weights = new PackedMatrix<T>(weightHh, gates, hidden, hidden, 1))
+        bool gru = mode == RecurrentMode.GRU;
+        int rows = steps * batch;
+        // d (x W_ihᵀ + b_ih) for every step; the GRU's d (h W_hhᵀ + b_hh) differs from it (d hₙ = d nₚᵣₑ ⊙ r).
+        var gradProjectedArray = ArrayPool<T>.Shared.Rent(rows * gates);
+        var gradHiddenArray = gru ? ArrayPool<T>.Shared.Rent(rows * gates) : null;
+        fixed (T* gradProjected = gradProjectedArray, gradHiddenGates = gradHiddenArray)
         {
-            // gradH0 carries d h from step to step; gradC0 carries d c (from d c_T).
-            new Span<T>(gradH0, stateSize).Clear();
-            if (mode == RecurrentMode.LSTM) new ReadOnlySpan<T>(gradStates + (long)(steps + 1) * stateSize, stateSize).CopyTo(new Span<T>(gradC0, stateSize));
-            for (int i = steps - 1; i >= 0; i--)
+            T* gradGates = gru ? gradHiddenGates : gradProjected;
+            using (var weights = new PackedMatrix<T>(weightHh, gates, hidden, hidden, 1)) // d h₋₁ = d gates · W_hh
             {
-                int t = reverse ? steps - 1 - i : i;
-                var gradH = new Span<T>(gradH0, stateSize);
-                TensorPrimitives.Add(gradH, new ReadOnlySpan<T>(gradStates + (long)OutputRow(t, reverse) * stateSize, stateSize), gradH);
-                T* gradStep = gradGates + (long)t * gateBlock;
-                switch (mode)
+                // gradH0 carries d h from step to step; gradC0 carries d c (from d c_T).
+                new Span<T>(gradH0, stateSize).Clear();
+                if (mode == RecurrentMode.LSTM) new ReadOnlySpan<T>(gradStates + (long)(steps + 1) * stateSize, stateSize).CopyTo(new Span<T>(gradC0, stateSize));
+                for (int i = steps - 1; i >= 0; i--)
                 {
-                    case RecurrentMode.RNNTanh:
-                    case RecurrentMode.RNNRelu:
-                        RnnCellBackward(mode, gradH0, states + (long)OutputRow(t, reverse) * stateSize, gradStep, stateSize);
-                        weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
-                        break;
-                    case RecurrentMode.LSTM:
-                        LstmCellBackward(gradH0, gradC0, activations + (long)t * gateBlock, cells + (long)PreviousRow(t, reverse) * stateSize,
-                            saved + (long)t * stateSize, gradStep, batch, hidden);
-                        weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
-                        break;
-                    case RecurrentMode.GRU:
-                        GruCellBackward(gradH0, activations + (long)t * gateBlock, states + (long)PreviousRow(t, reverse) * stateSize,
-                            saved + (long)t * stateSize, gradInput + (long)t * gateBlock, gradStep, batch, hidden);
-                        weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: true);
-                        break;
+                    int t = reverse ? steps - 1 - i : i;
+                    var gradH = new Span<T>(gradH0, stateSize);
+                    TensorPrimitives.Add(gradH, new ReadOnlySpan<T>(gradStates + (long)OutputRow(t, reverse) * stateSize, stateSize), gradH);
+                    T* gradStep = gradGates + (long)t * gateBlock;
+                    switch (mode)
+                    {
+                        case RecurrentMode.RNNTanh:
+                        case RecurrentMode.RNNRelu:
+                            RnnCellBackward(mode, gradH0, states + (long)OutputRow(t, reverse) * stateSize, gradStep, stateSize);
+                            weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
+                            break;
+                        case RecurrentMode.LSTM:
+                            LstmCellBackward(gradH0, gradC0, activations + (long)t * gateBlock, cells + (long)PreviousRow(t, reverse) * stateSize,
+                                saved + (long)t * stateSize, gradStep, batch, hidden);
+                            weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
+                            break;
+                        case RecurrentMode.GRU:
+                            GruCellBackward(gradH0, activations + (long)t * gateBlock, states + (long)PreviousRow(t, reverse) * stateSize,
+                                saved + (long)t * stateSize, gradProjected + (long)t * gateBlock, gradStep, batch, hidden);
+                            weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: true);
+                            break;
+                    }
                 }
             }
-        }
-        // The state read at time 0 is h₀ itself: its row of gradStates adds to d h₀.
-        int h0Row = reverse ? steps : 0;
-        var gradHStart = new Span<T>(gradH0, stateSize);
-        TensorPrimitives.Add(gradHStart, new ReadOnlySpan<T>(gradStates + (long)h0Row * stateSize, stateSize), gradHStart);
+            // The state read at time 0 is h₀ itself: its row of gradStates adds to d h₀.
+            int h0Row = reverse ? steps : 0;
+            var gradHStart = new Span<T>(gradH0, stateSize);
+            TensorPrimitives.Add(gradHStart, new ReadOnlySpan<T>(gradStates + (long)h0Row * stateSize, stateSize), gradHStart);
 
-        // d W_hh = Σₜ d gatesₜᵀ hₜ₋₁: [G·H, T·N] × [T·N, H], the states read by the steps being contiguous.
-        T* previous = states + (reverse ? stateSize : 0);
-        Multiply(gates, hidden, steps * batch, gradGates, 1, gates, previous, hidden, 1, gradWeightHh, hidden);
-        if (gradBiasHh != null)
-        {
-            var bias = new Span<T>(gradBiasHh, gates);
-            bias.Clear();
-            for (long row = 0; row < (long)steps * batch; row++) TensorPrimitives.Add(bias, new ReadOnlySpan<T>(gradGates + row * gates, gates), bias);
+            // d W_hh = Σₜ d gatesₜᵀ hₜ₋₁ ([G·H, T·N] × [T·N, H], the states read by the steps being contiguous) and
+            // d W_ih = Σₜ d gatesₜᵀ xₜ; d x = d gates · W_ih.
+            Multiply(gates, hidden, rows, gradGates, 1, gates, states + (reverse ? stateSize : 0), hidden, 1, gradWeightHh, hidden);
+            Multiply(gates, inputSize, rows, gradProjected, 1, gates, input, inputSize, 1, gradWeightIh, inputSize);
+            if (gradInput != null) Multiply(rows, inputSize, gates, gradProjected, gates, 1, weightIh, inputSize, 1, gradInput, inputSize);
+            if (gradBiasIh != null) SumRows(gradProjected, rows, gates, gradBiasIh);
+            if (gradBiasHh != null) SumRows(gradGates, rows, gates, gradBiasHh);
         }
+        ArrayPool<T>.Shared.Return(gradProjectedArray);
+        if (gradHiddenArray != null) ArrayPool<T>.Shared.Return(gradHiddenArray);
+    }
+
+    /// <summary>sums[j] = Σₙ rows[n, j].</summary>
+    private static void SumRows<T>(T* rows, int count, int width, T* sums)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var total = new Span<T>(sums, width);
+        total.Clear();
+        for (long n = 0; n < count; n++) TensorPrimitives.Add(total, new ReadOnlySpan<T>(rows + n * width, width), total);
     }
 
     /// <summary>d pre-activation = d h′ (1 − h′²) for tanh, d h′ [h′ &gt; 0] for ReLU.</summary>
