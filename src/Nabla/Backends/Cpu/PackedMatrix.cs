@@ -82,10 +82,11 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
 
     /// <summary>
     /// C[m×n] = A·B, or C += A·B when <paramref name="accumulate"/>. A is m×k row-major with row stride
-    /// <paramref name="lda"/>; C row-major with row stride <paramref name="ldc"/>.
+    /// <paramref name="lda"/>; C row-major with row stride <paramref name="ldc"/>. At most
+    /// <paramref name="maxThreads"/> threads (tests check each count).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Multiply(int m, T* a, long lda, T* c, long ldc, bool accumulate)
+    public void Multiply(int m, T* a, long lda, T* c, long ldc, bool accumulate, int maxThreads = int.MaxValue)
     {
         ObjectDisposedException.ThrowIf(packed == null, this);
         if (m == 0 || columns == 0) return;
@@ -102,8 +103,9 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         this.ldc = ldc;
         this.accumulate = accumulate;
         nextPanel = 0;
-        if ((long)m * columns * rows >= ParallelThreshold && panels >= 2 && WorkerPool.ThreadCount > 1)
-            WorkerPool.Share(Math.Min(panels, WorkerPool.ThreadCount), participant);
+        int threads = Math.Min(Math.Min(panels, WorkerPool.ThreadCount), maxThreads);
+        if ((long)m * columns * rows >= ParallelThreshold && threads > 1)
+            WorkerPool.Share(threads, participant);
         else
             RunParticipant(0);
         this.a = this.c = null;

@@ -256,8 +256,17 @@ internal static unsafe class RecurrentSequence
     private static void RnnCellBackward<T>(RecurrentMode mode, T* gradH, T* h, T* gradGates, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int k = 0; k < count; k++)
-            gradGates[k] = mode == RecurrentMode.RNNTanh ? gradH[k] * (T.One - h[k] * h[k]) : h[k] > T.Zero ? gradH[k] : T.Zero;
+        var dh = new ReadOnlySpan<T>(gradH, count);
+        var output = new ReadOnlySpan<T>(h, count);
+        var grad = new Span<T>(gradGates, count);
+        if (mode == RecurrentMode.RNNTanh)
+        {
+            TensorPrimitives.Multiply(output, output, grad);
+            TensorPrimitives.Multiply(grad, dh, grad);
+            TensorPrimitives.Subtract(dh, grad, grad); // d h′ − d h′ h′² = d h′ (1 − h′²)
+            return;
+        }
+        for (int k = 0; k < count; k++) grad[k] = output[k] > T.Zero ? dh[k] : T.Zero;
     }
 
     /// <summary>
@@ -268,12 +277,29 @@ internal static unsafe class RecurrentSequence
     private static void LstmCellBackward<T>(T* gradH, T* gradC, T* act, T* c, T* tanhCNext, T* gradGates, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int width = Vector<T>.Count;
+        var one = Vector<T>.One;
         for (int n = 0; n < batch; n++)
         {
             T* a = act + (long)n * 4 * hidden;
             T* d = gradGates + (long)n * 4 * hidden;
-            for (int j = 0, k = n * hidden; j < hidden; j++, k++)
+            int k0 = n * hidden;
+            int j = 0;
+            for (; j <= hidden - width; j += width)
             {
+                int k = k0 + j;
+                Vector<T> i = Vector.Load(a + j), f = Vector.Load(a + hidden + j), g = Vector.Load(a + 2 * hidden + j), o = Vector.Load(a + 3 * hidden + j);
+                Vector<T> t = Vector.Load(tanhCNext + k), dh = Vector.Load(gradH + k);
+                Vector<T> dc = Vector.Load(gradC + k) + dh * o * (one - t * t);
+                Vector.Store(dc * g * i * (one - i), d + j);
+                Vector.Store(dc * Vector.Load(c + k) * f * (one - f), d + hidden + j);
+                Vector.Store(dc * i * (one - g * g), d + 2 * hidden + j);
+                Vector.Store(dh * t * o * (one - o), d + 3 * hidden + j);
+                Vector.Store(dc * f, gradC + k);
+            }
+            for (; j < hidden; j++)
+            {
+                int k = k0 + j;
                 T i = a[j], f = a[hidden + j], g = a[2 * hidden + j], o = a[3 * hidden + j], t = tanhCNext[k];
                 T dh = gradH[k];
                 T dc = gradC[k] + dh * o * (T.One - t * t);
@@ -293,15 +319,35 @@ internal static unsafe class RecurrentSequence
     private static void GruCellBackward<T>(T* gradH, T* act, T* h, T* hn, T* gradInput, T* gradHidden, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int width = Vector<T>.Count;
+        var one = Vector<T>.One;
         for (int n = 0; n < batch; n++)
         {
             T* a = act + (long)n * 3 * hidden;
             T* gx = gradInput + (long)n * 3 * hidden;
             T* gh = gradHidden + (long)n * 3 * hidden;
-            for (int j = 0, k = n * hidden; j < hidden; j++, k++)
+            int k0 = n * hidden;
+            int j = 0;
+            // h′ = n + z (h − n): d n = d (1 − z), d z = d (h − n), d h = d z; then through tanh and σ.
+            for (; j <= hidden - width; j += width)
             {
+                int k = k0 + j;
+                Vector<T> r = Vector.Load(a + j), z = Vector.Load(a + hidden + j), candidate = Vector.Load(a + 2 * hidden + j), d = Vector.Load(gradH + k);
+                Vector<T> gradCandidate = d * (one - z) * (one - candidate * candidate);
+                Vector<T> gradR = gradCandidate * Vector.Load(hn + k) * r * (one - r);
+                Vector<T> gradZ = d * (Vector.Load(h + k) - candidate) * z * (one - z);
+                Vector.Store(gradR, gx + j);
+                Vector.Store(gradR, gh + j);
+                Vector.Store(gradZ, gx + hidden + j);
+                Vector.Store(gradZ, gh + hidden + j);
+                Vector.Store(gradCandidate, gx + 2 * hidden + j);
+                Vector.Store(gradCandidate * r, gh + 2 * hidden + j);
+                Vector.Store(d * z, gradH + k);
+            }
+            for (; j < hidden; j++)
+            {
+                int k = k0 + j;
                 T r = a[j], z = a[hidden + j], candidate = a[2 * hidden + j], d = gradH[k];
-                // h′ = n + z (h − n): d n = d (1 − z), d z = d (h − n), d h = d z; then through tanh and σ.
                 T gradCandidate = d * (T.One - z) * (T.One - candidate * candidate);
                 T gradR = gradCandidate * hn[k] * r * (T.One - r);
                 T gradZ = d * (h[k] - candidate) * z * (T.One - z);
