@@ -11,7 +11,10 @@ namespace Nabla.Backends.Cpu;
 /// call (for a [32, 256] × [256, 1024] step that copy costs as much as the multiply); here B is laid out
 /// once in column panels of the micro-kernel's width nr, each panel's K rows contiguous (zero-padded to
 /// nr), and each product only runs the micro-kernels of <see cref="GemmKernels"/> over (row tile, panel).
-/// Products large enough share the panels between the pool's threads, taken by ticket.
+/// Products large enough share the panels between the pool's threads: each participant starts at its own
+/// share of the panels and goes on round the others' until every panel is claimed, so that when all run on
+/// time each keeps the same panels (in its own L2) from one product to the next, and when a helper starts
+/// late, or not at all on a loaded machine, the others take its panels.
 /// </summary>
 /// <remarks>
 /// A is read in place at its own row stride (column stride 1). A ragged last row tile is copied into a
@@ -33,14 +36,11 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     private readonly Action<int> participant;
     private T* packed;
 
-    // The product in progress, for the participants of a parallel region.
-    private int m;
-    private T* a;
-    private long lda;
-    private T* c;
-    private long ldc;
-    private bool accumulate;
-    private int nextPanel;
+    // The parallel product in progress, for the participants of its region.
+    private Product current;
+    private int threads;
+    private int productNumber;        // numbers the parallel products: a panel is claimed for product p by writing p
+    private readonly int[] claimedFor; // per panel, the last product it was claimed for
 
     /// <summary>Packs B [k, n], element (p, j) at b[p·bRowStride + j·bColStride] (B = Wᵀ is W's strides swapped).</summary>
     public PackedMatrix(T* b, int k, int n, long bRowStride, long bColStride)
@@ -69,6 +69,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         rows = k;
         columns = n;
         panels = (n + nr - 1) / nr;
+        claimedFor = new int[panels];
         packed = (T*)NativeMemory.AlignedAlloc((nuint)((long)panels * k * nr * sizeof(T)), 64);
         participant = RunParticipant;
         Pack(b, bRowStride, bColStride);
@@ -80,10 +81,14 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     /// <summary>N: columns of B and C.</summary>
     public int Columns => columns;
 
+    /// <summary>Rows of the micro-kernel's tile (mr): row counts that are multiples of it waste nothing.</summary>
+    public int TileRows => mr;
+
     /// <summary>
     /// C[m×n] = A·B, or C += A·B when <paramref name="accumulate"/>. A is m×k row-major with row stride
     /// <paramref name="lda"/>; C row-major with row stride <paramref name="ldc"/>. At most
-    /// <paramref name="maxThreads"/> threads (tests check each count).
+    /// <paramref name="maxThreads"/> threads (tests check each count); with 1, nothing of the object but the
+    /// packed B is touched, so several threads may run their own products with the same B at once.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Multiply(int m, T* a, long lda, T* c, long ldc, bool accumulate, int maxThreads = int.MaxValue)
@@ -96,64 +101,98 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
                 for (int i = 0; i < m; i++) new Span<T>(c + i * ldc, columns).Clear();
             return;
         }
-        this.m = m;
-        this.a = a;
-        this.lda = lda;
-        this.c = c;
-        this.ldc = ldc;
-        this.accumulate = accumulate;
-        nextPanel = 0;
-        int threads = Math.Min(Math.Min(panels, WorkerPool.ThreadCount), maxThreads);
-        if ((long)m * columns * rows >= ParallelThreshold && threads > 1)
-            WorkerPool.Share(threads, participant);
-        else
-            RunParticipant(0);
-        this.a = this.c = null;
+        var product = new Product(m, a, lda, c, ldc, accumulate);
+        int shared = Math.Min(Math.Min(panels, WorkerPool.ThreadCount), maxThreads);
+        if ((long)m * columns * rows < ParallelThreshold || shared < 2)
+        {
+            var workspace = new Workspace(this, product);
+            for (int panel = 0; panel < panels; panel++) RunPanel(product, workspace, panel);
+            return;
+        }
+        current = product;
+        threads = shared;
+        productNumber++;
+        WorkerPool.Share(shared, participant);
+        current = default;
     }
 
-    /// <summary>Takes panels by ticket until none is left: every row tile against each.</summary>
+    /// <summary>Claims panels from its own share on, round all of them: every row tile against each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunParticipant(int index)
     {
-        var scratch = GemmScratch.Current;
-        int fullRows = m / mr * mr;
-        T* paddedA = null;
-        if (fullRows < m)
+        var product = current;
+        var workspace = new Workspace(this, product);
+        int first = index * panels / threads;
+        for (int step = 0; step < panels; step++)
         {
-            // The ragged last row tile, zero-padded to mr rows (row stride k).
-            paddedA = (T*)scratch.PackedA((long)mr * rows * sizeof(T));
-            for (int r = 0; r < mr; r++)
+            int panel = (first + step) % panels;
+            if (Interlocked.Exchange(ref claimedFor[panel], productNumber) != productNumber) RunPanel(product, workspace, panel);
+        }
+    }
+
+    /// <summary>C[:, panel] (+)= A · B[:, panel], row tile by row tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunPanel(in Product p, in Workspace workspace, int panel)
+    {
+        T* panelB = packed + (long)panel * rows * nr;
+        int firstColumn = panel * nr;
+        int width = Math.Min(nr, columns - firstColumn);
+        for (int ir = 0; ir < p.M; ir += mr)
+        {
+            int tileRows = Math.Min(mr, p.M - ir);
+            bool full = ir < workspace.FullRows;
+            T* tileA = full ? p.A + ir * p.Lda : workspace.PaddedA;
+            long tileLda = full ? p.Lda : rows;
+            T* tileC = p.C + ir * p.Ldc + firstColumn;
+            if (tileRows == mr && width == nr)
             {
-                var target = new Span<T>(paddedA + (long)r * rows, rows);
-                if (fullRows + r < m) new ReadOnlySpan<T>(a + (fullRows + r) * lda, rows).CopyTo(target);
-                else target.Clear();
+                kernel(rows, tileA, tileLda, 1, panelB, nr, tileC, p.Ldc, p.Accumulate);
+                continue;
+            }
+            // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
+            kernel(rows, tileA, tileLda, 1, panelB, nr, workspace.Tile, nr, false);
+            for (int r = 0; r < tileRows; r++)
+            {
+                var source = new ReadOnlySpan<T>(workspace.Tile + r * nr, width);
+                var target = new Span<T>(tileC + r * p.Ldc, width);
+                if (p.Accumulate) System.Numerics.Tensors.TensorPrimitives.Add(target, source, target);
+                else source.CopyTo(target);
             }
         }
-        T* tile = (T*)scratch.Tile((long)mr * nr * sizeof(T));
-        for (int panel = Interlocked.Increment(ref nextPanel) - 1; panel < panels; panel = Interlocked.Increment(ref nextPanel) - 1)
+    }
+
+    /// <summary>The operands of one product.</summary>
+    private readonly struct Product(int m, T* a, long lda, T* c, long ldc, bool accumulate)
+    {
+        public readonly int M = m;
+        public readonly T* A = a;
+        public readonly long Lda = lda;
+        public readonly T* C = c;
+        public readonly long Ldc = ldc;
+        public readonly bool Accumulate = accumulate;
+    }
+
+    /// <summary>One thread's edge buffers for a product: the ragged last row tile of A zero-padded to mr rows (row stride k), and a C tile.</summary>
+    private readonly struct Workspace
+    {
+        public readonly int FullRows;
+        public readonly T* PaddedA;
+        public readonly T* Tile;
+
+        public Workspace(PackedMatrix<T> matrix, in Product p)
         {
-            T* panelB = packed + (long)panel * rows * nr;
-            int first = panel * nr;
-            int width = Math.Min(nr, columns - first);
-            for (int ir = 0; ir < m; ir += mr)
+            int mr = matrix.mr, k = matrix.rows;
+            var scratch = GemmScratch.Current;
+            FullRows = p.M / mr * mr;
+            Tile = (T*)scratch.Tile((long)mr * matrix.nr * sizeof(T));
+            PaddedA = null;
+            if (FullRows == p.M) return;
+            PaddedA = (T*)scratch.PackedA((long)mr * k * sizeof(T));
+            for (int r = 0; r < mr; r++)
             {
-                int tileRows = Math.Min(mr, m - ir);
-                T* tileA = ir < fullRows ? a + ir * lda : paddedA;
-                long tileLda = ir < fullRows ? lda : rows;
-                T* tileC = c + ir * ldc + first;
-                if (tileRows == mr && width == nr)
-                {
-                    kernel(rows, tileA, tileLda, 1, panelB, nr, tileC, ldc, accumulate);
-                    continue;
-                }
-                kernel(rows, tileA, tileLda, 1, panelB, nr, tile, nr, false);
-                for (int r = 0; r < tileRows; r++)
-                {
-                    var source = new ReadOnlySpan<T>(tile + r * nr, width);
-                    var target = new Span<T>(tileC + r * ldc, width);
-                    if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(target, source, target);
-                    else source.CopyTo(target);
-                }
+                var target = new Span<T>(PaddedA + (long)r * k, k);
+                if (FullRows + r < p.M) new ReadOnlySpan<T>(p.A + (FullRows + r) * p.Lda, k).CopyTo(target);
+                else target.Clear();
             }
         }
     }

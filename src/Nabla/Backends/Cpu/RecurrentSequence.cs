@@ -50,75 +50,36 @@ internal static unsafe class RecurrentSequence
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gates = GateCount(mode) * hidden;
-        int stateSize = batch * hidden, gateBlock = batch * gates;
         bool gru = mode == RecurrentMode.GRU;
 
         // x W_ihᵀ for all steps at once, into the buffer each step finishes in place: the gate buffer, or for
         // the RNN the output rows themselves (contiguous in time order).
-        T* projected = activations != null ? activations : states + (reverse ? 0 : stateSize);
+        T* projected = activations != null ? activations : states + (reverse ? 0 : batch * hidden);
         Multiply(steps * batch, gates, inputSize, input, inputSize, 1, weightIh, 1, inputSize, projected, gates);
 
         // The bias added to the input projection: b_ih, plus b_hh except for the GRU (where b_hn sits inside r ⊙ (W_hn h + b_hn)).
-        var stepBias = biasIh != null || (!gru && biasHh != null) ? ArrayPool<T>.Shared.Rent(gates) : null;
+        var stepBias = biasIh != null || (!gru && biasHh != null) ? new T[gates] : null;
         if (stepBias != null)
         {
-            var bias = stepBias.AsSpan(0, gates);
-            bias.Clear();
-            if (biasIh != null) TensorPrimitives.Add(bias, new ReadOnlySpan<T>(biasIh, gates), bias);
-            if (!gru && biasHh != null) TensorPrimitives.Add(bias, new ReadOnlySpan<T>(biasHh, gates), bias);
+            if (biasIh != null) TensorPrimitives.Add(stepBias, new ReadOnlySpan<T>(biasIh, gates), stepBias);
+            if (!gru && biasHh != null) TensorPrimitives.Add(stepBias, new ReadOnlySpan<T>(biasHh, gates), stepBias);
         }
-        var hiddenGates = gru ? ArrayPool<T>.Shared.Rent(gateBlock) : null;
-        using (var weights = new PackedMatrix<T>(weightHh, hidden, gates, 1, hidden)) // W_hhᵀ: (p, j) = W_hh[j, p]
-        fixed (T* hg = hiddenGates)
+        using var weights = new PackedMatrix<T>(weightHh, hidden, gates, 1, hidden); // W_hhᵀ: (p, j) = W_hh[j, p]
+        fixed (T* bias = stepBias)
         {
-            for (int i = 0; i < steps; i++)
+            new Sequence<T>(mode, steps, batch, hidden, reverse, weights, states, cells, activations, saved)
             {
-                int t = reverse ? steps - 1 - i : i;
-                T* hPrevious = states + (long)PreviousRow(t, reverse) * stateSize;
-                T* hNext = states + (long)OutputRow(t, reverse) * stateSize;
-                T* pre = activations != null ? activations + (long)t * gateBlock : hNext;
-                if (stepBias != null) AddToRows(pre, stepBias, batch, gates);
-                switch (mode)
-                {
-                    case RecurrentMode.RNNTanh:
-                    case RecurrentMode.RNNRelu:
-                        {
-                            // h′ = act(x W_ihᵀ + b + h W_hhᵀ), summed in place in the output row.
-                            weights.Multiply(batch, hPrevious, hidden, hNext, hidden, accumulate: true);
-                            var h = new Span<T>(hNext, stateSize);
-                            if (mode == RecurrentMode.RNNTanh) TensorPrimitives.Tanh(h, h);
-                            else TensorPrimitives.Max(h, T.Zero, h);
-                            break;
-                        }
-                    case RecurrentMode.LSTM:
-                        weights.Multiply(batch, hPrevious, hidden, pre, gates, accumulate: true);
-                        LstmCell(pre, cells + (long)PreviousRow(t, reverse) * stateSize, cells + (long)OutputRow(t, reverse) * stateSize,
-                            saved + (long)t * stateSize, hNext, batch, hidden);
-                        break;
-                    case RecurrentMode.GRU:
-                        {
-                            for (int n = 0; n < batch; n++)
-                            {
-                                var row = new Span<T>(hg + n * gates, gates);
-                                if (biasHh != null) new ReadOnlySpan<T>(biasHh, gates).CopyTo(row);
-                                else row.Clear();
-                            }
-                            weights.Multiply(batch, hPrevious, hidden, hg, gates, accumulate: true);
-                            GruCell(pre, hg, hPrevious, saved + (long)t * stateSize, hNext, batch, hidden);
-                            break;
-                        }
-                }
-            }
+                StepBias = bias,
+                HiddenBias = gru ? biasHh : null,
+            }.Run(forward: true);
         }
-        if (hiddenGates != null) ArrayPool<T>.Shared.Return(hiddenGates);
-        if (stepBias != null) ArrayPool<T>.Shared.Return(stepBias);
     }
 
     /// <summary>rows[n, :] += bias for n &lt; count.</summary>
-    private static void AddToRows<T>(T* rows, T[] bias, int count, int width)
+    private static void AddToRows<T>(T* rows, T* bias, int count, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var b = new ReadOnlySpan<T>(bias, 0, width);
+        var b = new ReadOnlySpan<T>(bias, width);
         for (int n = 0; n < count; n++)
         {
             var row = new Span<T>(rows + (long)n * width, width);
@@ -186,7 +147,7 @@ internal static unsafe class RecurrentSequence
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int gates = GateCount(mode) * hidden;
-        int stateSize = batch * hidden, gateBlock = batch * gates;
+        int stateSize = batch * hidden;
         bool gru = mode == RecurrentMode.GRU;
         int rows = steps * batch;
         // d (x W_ihᵀ + b_ih) for every step; the GRU's d (h W_hhᵀ + b_hh) differs from it (d hₙ = d nₚᵣₑ ⊙ r).
@@ -197,34 +158,14 @@ internal static unsafe class RecurrentSequence
             T* gradGates = gru ? gradHiddenGates : gradProjected;
             using (var weights = new PackedMatrix<T>(weightHh, gates, hidden, hidden, 1)) // d h₋₁ = d gates · W_hh
             {
-                // gradH0 carries d h from step to step; gradC0 carries d c (from d c_T).
-                new Span<T>(gradH0, stateSize).Clear();
-                if (mode == RecurrentMode.LSTM) new ReadOnlySpan<T>(gradStates + (long)(steps + 1) * stateSize, stateSize).CopyTo(new Span<T>(gradC0, stateSize));
-                for (int i = steps - 1; i >= 0; i--)
+                new Sequence<T>(mode, steps, batch, hidden, reverse, weights, states, cells, activations, saved)
                 {
-                    int t = reverse ? steps - 1 - i : i;
-                    var gradH = new Span<T>(gradH0, stateSize);
-                    TensorPrimitives.Add(gradH, new ReadOnlySpan<T>(gradStates + (long)OutputRow(t, reverse) * stateSize, stateSize), gradH);
-                    T* gradStep = gradGates + (long)t * gateBlock;
-                    switch (mode)
-                    {
-                        case RecurrentMode.RNNTanh:
-                        case RecurrentMode.RNNRelu:
-                            RnnCellBackward(mode, gradH0, states + (long)OutputRow(t, reverse) * stateSize, gradStep, stateSize);
-                            weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
-                            break;
-                        case RecurrentMode.LSTM:
-                            LstmCellBackward(gradH0, gradC0, activations + (long)t * gateBlock, cells + (long)PreviousRow(t, reverse) * stateSize,
-                                saved + (long)t * stateSize, gradStep, batch, hidden);
-                            weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: false);
-                            break;
-                        case RecurrentMode.GRU:
-                            GruCellBackward(gradH0, activations + (long)t * gateBlock, states + (long)PreviousRow(t, reverse) * stateSize,
-                                saved + (long)t * stateSize, gradProjected + (long)t * gateBlock, gradStep, batch, hidden);
-                            weights.Multiply(batch, gradStep, gates, gradH0, hidden, accumulate: true);
-                            break;
-                    }
-                }
+                    GradStates = gradStates,
+                    GradProjected = gradProjected,
+                    GradGates = gradGates,
+                    GradH = gradH0,
+                    GradC = gradC0,
+                }.Run(forward: false);
             }
             // The state read at time 0 is h₀ itself: its row of gradStates adds to d h₀.
             int h0Row = reverse ? steps : 0;
@@ -241,6 +182,151 @@ internal static unsafe class RecurrentSequence
         }
         ArrayPool<T>.Shared.Return(gradProjectedArray);
         if (gradHiddenArray != null) ArrayPool<T>.Shared.Return(gradHiddenArray);
+    }
+
+    /// <summary>
+    /// The time loop over a range of batch rows. The rows of a batch are independent sequences, so the loop
+    /// is split by rows, not by step: each participant of the pool runs whole sequences for its chunk of rows
+    /// (a multiple of the GEMM's tile rows), with no synchronisation between steps; all share the packed W_hh.
+    /// Chunks are taken by ticket, so a helper that starts late (a loaded machine) leaves its chunk to the others.
+    /// </summary>
+    private sealed class Sequence<T>(RecurrentMode mode, int steps, int batch, int hidden, bool reverse, PackedMatrix<T> weights,
+        T* states, T* cells, T* activations, T* saved)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>Below this many multiply-adds in the recurrent products (T·N·G·H·H) one thread runs the loop.</summary>
+        private const long ParallelThreshold = 64 * 64 * 64;
+
+        private readonly int gates = GateCount(mode) * hidden;
+        private int chunks;
+        private int nextChunk;
+        private bool forward;
+
+        public T* StepBias { get; init; }
+
+        public T* HiddenBias { get; init; }
+
+        public T* GradStates { get; init; }
+
+        public T* GradProjected { get; init; }
+
+        public T* GradGates { get; init; }
+
+        public T* GradH { get; init; }
+
+        public T* GradC { get; init; }
+
+        public void Run(bool forward)
+        {
+            this.forward = forward;
+            int tiles = (batch + weights.TileRows - 1) / weights.TileRows;
+            bool parallel = (long)steps * batch * gates * hidden >= ParallelThreshold;
+            chunks = parallel ? Math.Min(tiles, WorkerPool.ThreadCount) : 1;
+            if (chunks > 1) WorkerPool.Share(chunks, RunParticipant);
+            else RunRows(0, batch);
+        }
+
+        private void RunParticipant(int index)
+        {
+            int tiles = (batch + weights.TileRows - 1) / weights.TileRows;
+            for (int chunk = Interlocked.Increment(ref nextChunk) - 1; chunk < chunks; chunk = Interlocked.Increment(ref nextChunk) - 1)
+            {
+                int first = chunk * tiles / chunks * weights.TileRows;
+                int end = Math.Min(batch, (chunk + 1) * tiles / chunks * weights.TileRows);
+                RunRows(first, end - first);
+            }
+        }
+
+        private void RunRows(int first, int count)
+        {
+            if (forward) ForwardRows(first, count);
+            else BackwardRows(first, count);
+        }
+
+        /// <summary>Row n of the [rows, width] block of time row <paramref name="row"/> in a [*, N, width] buffer.</summary>
+        private T* At(T* buffer, int row, int width, int n) => buffer + ((long)row * batch + n) * width;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ForwardRows(int first, int count)
+        {
+            bool gru = mode == RecurrentMode.GRU;
+            var hiddenGatesArray = gru ? ArrayPool<T>.Shared.Rent(count * gates) : null;
+            fixed (T* hg = hiddenGatesArray)
+            {
+                for (int i = 0; i < steps; i++)
+                {
+                    int t = reverse ? steps - 1 - i : i;
+                    T* hPrevious = At(states, PreviousRow(t, reverse), hidden, first);
+                    T* hNext = At(states, OutputRow(t, reverse), hidden, first);
+                    T* pre = activations != null ? At(activations, t, gates, first) : hNext;
+                    if (StepBias != null) AddToRows(pre, StepBias, count, gates);
+                    switch (mode)
+                    {
+                        case RecurrentMode.RNNTanh:
+                        case RecurrentMode.RNNRelu:
+                            {
+                                // h′ = act(x W_ihᵀ + b + h W_hhᵀ), summed in place in the output row.
+                                weights.Multiply(count, hPrevious, hidden, hNext, hidden, accumulate: true, maxThreads: 1);
+                                var h = new Span<T>(hNext, count * hidden);
+                                if (mode == RecurrentMode.RNNTanh) TensorPrimitives.Tanh(h, h);
+                                else TensorPrimitives.Max(h, T.Zero, h);
+                                break;
+                            }
+                        case RecurrentMode.LSTM:
+                            weights.Multiply(count, hPrevious, hidden, pre, gates, accumulate: true, maxThreads: 1);
+                            LstmCell(pre, At(cells, PreviousRow(t, reverse), hidden, first), At(cells, OutputRow(t, reverse), hidden, first),
+                                At(saved, t, hidden, first), hNext, count, hidden);
+                            break;
+                        case RecurrentMode.GRU:
+                            for (int n = 0; n < count; n++)
+                            {
+                                var row = new Span<T>(hg + (long)n * gates, gates);
+                                if (HiddenBias != null) new ReadOnlySpan<T>(HiddenBias, gates).CopyTo(row);
+                                else row.Clear();
+                            }
+                            weights.Multiply(count, hPrevious, hidden, hg, gates, accumulate: true, maxThreads: 1);
+                            GruCell(pre, hg, hPrevious, At(saved, t, hidden, first), hNext, count, hidden);
+                            break;
+                    }
+                }
+            }
+            if (hiddenGatesArray != null) ArrayPool<T>.Shared.Return(hiddenGatesArray);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void BackwardRows(int first, int count)
+        {
+            // GradH carries d h from step to step; GradC carries d c (from d c_T).
+            T* gradH = GradH + (long)first * hidden, gradC = GradC == null ? null : GradC + (long)first * hidden;
+            int size = count * hidden;
+            new Span<T>(gradH, size).Clear();
+            if (mode == RecurrentMode.LSTM) new ReadOnlySpan<T>(At(GradStates, steps + 1, hidden, first), size).CopyTo(new Span<T>(gradC, size));
+            for (int i = steps - 1; i >= 0; i--)
+            {
+                int t = reverse ? steps - 1 - i : i;
+                var carried = new Span<T>(gradH, size);
+                TensorPrimitives.Add(carried, new ReadOnlySpan<T>(At(GradStates, OutputRow(t, reverse), hidden, first), size), carried);
+                T* gradStep = At(GradGates, t, gates, first);
+                switch (mode)
+                {
+                    case RecurrentMode.RNNTanh:
+                    case RecurrentMode.RNNRelu:
+                        RnnCellBackward(mode, gradH, At(states, OutputRow(t, reverse), hidden, first), gradStep, size);
+                        weights.Multiply(count, gradStep, gates, gradH, hidden, accumulate: false, maxThreads: 1);
+                        break;
+                    case RecurrentMode.LSTM:
+                        LstmCellBackward(gradH, gradC, At(activations, t, gates, first), At(cells, PreviousRow(t, reverse), hidden, first),
+                            At(saved, t, hidden, first), gradStep, count, hidden);
+                        weights.Multiply(count, gradStep, gates, gradH, hidden, accumulate: false, maxThreads: 1);
+                        break;
+                    case RecurrentMode.GRU:
+                        GruCellBackward(gradH, At(activations, t, gates, first), At(states, PreviousRow(t, reverse), hidden, first),
+                            At(saved, t, hidden, first), At(GradProjected, t, gates, first), gradStep, count, hidden);
+                        weights.Multiply(count, gradStep, gates, gradH, hidden, accumulate: true, maxThreads: 1);
+                        break;
+                }
+            }
+        }
     }
 
     /// <summary>sums[j] = Σₙ rows[n, j].</summary>
