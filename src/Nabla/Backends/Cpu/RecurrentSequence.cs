@@ -55,7 +55,8 @@ internal static unsafe class RecurrentSequence
         // x W_ihᵀ for all steps at once, into the buffer each step finishes in place: the gate buffer, or for
         // the RNN the output rows themselves (contiguous in time order).
         T* projected = activations != null ? activations : states + (reverse ? 0 : batch * hidden);
-        Multiply(steps * batch, gates, inputSize, input, inputSize, 1, weightIh, 1, inputSize, projected, gates);
+        if (IsSparse(input, (long)steps * batch * inputSize)) ProjectSparse(steps * batch, inputSize, gates, input, weightIh, projected);
+        else Multiply(steps * batch, gates, inputSize, input, inputSize, 1, weightIh, 1, inputSize, projected, gates);
 
         // The bias added to the input projection: b_ih, plus b_hh except for the GRU (where b_hn sits inside r ⊙ (W_hn h + b_hn)).
         var stepBias = biasIh != null || (!gru && biasHh != null) ? new T[gates] : null;
@@ -175,7 +176,8 @@ internal static unsafe class RecurrentSequence
             // d W_hh = Σₜ d gatesₜᵀ hₜ₋₁ ([G·H, T·N] × [T·N, H], the states read by the steps being contiguous) and
             // d W_ih = Σₜ d gatesₜᵀ xₜ; d x = d gates · W_ih.
             Multiply(gates, hidden, rows, gradGates, 1, gates, states + (reverse ? stateSize : 0), hidden, 1, gradWeightHh, hidden);
-            Multiply(gates, inputSize, rows, gradProjected, 1, gates, input, inputSize, 1, gradWeightIh, inputSize);
+            if (IsSparse(input, (long)rows * inputSize)) WeightGradientSparse(rows, inputSize, gates, input, gradProjected, gradWeightIh);
+            else Multiply(gates, inputSize, rows, gradProjected, 1, gates, input, inputSize, 1, gradWeightIh, inputSize);
             if (gradInput != null) Multiply(rows, inputSize, gates, gradProjected, gates, 1, weightIh, inputSize, 1, gradInput, inputSize);
             if (gradBiasIh != null) SumRows(gradProjected, rows, gates, gradBiasIh);
             if (gradBiasHh != null) SumRows(gradGates, rows, gates, gradBiasHh);
@@ -327,6 +329,69 @@ internal static unsafe class RecurrentSequence
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether at most one element in 8 of the input is non-zero, as for one-hot characters: then the input
+    /// products run over the non-zeros only (<see cref="ProjectSparse"/>, <see cref="WeightGradientSparse"/>),
+    /// which for a one-hot input is a copy of one column of W_ih per row instead of a product with K = vocabulary.
+    /// Skipping the zeros changes no finite result (only 0·∞ = NaN terms are not formed).
+    /// </summary>
+    private static bool IsSparse<T>(T* input, long count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long allowed = count / 8;
+        for (long i = 0; i < count; i++)
+            if (input[i] != T.Zero && --allowed < 0) return false;
+        return true;
+    }
+
+    /// <summary>projected[r, :] = Σⱼ x[r, j] W_ih[:, j] over the non-zero x[r, j]; W_ih [G·H, I] is transposed once.</summary>
+    private static void ProjectSparse<T>(int rows, int inputSize, int gates, T* input, T* weightIh, T* projected)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var transposedArray = ArrayPool<T>.Shared.Rent(inputSize * gates);
+        fixed (T* transposed = transposedArray)
+        {
+            for (int g = 0; g < gates; g++)
+                for (int j = 0; j < inputSize; j++)
+                    transposed[(long)j * gates + g] = weightIh[(long)g * inputSize + j];
+            for (long r = 0; r < rows; r++)
+            {
+                var target = new Span<T>(projected + r * gates, gates);
+                target.Clear();
+                T* x = input + r * inputSize;
+                for (int j = 0; j < inputSize; j++)
+                    if (x[j] != T.Zero)
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(transposed + (long)j * gates, gates), x[j], target, target);
+            }
+        }
+        ArrayPool<T>.Shared.Return(transposedArray);
+    }
+
+    /// <summary>d W_ih [G·H, I] = Σᵣ d gatesᵣᵀ xᵣ over the non-zero x[r, j]: row j of d W_ihᵀ gathers x[r, j] d gatesᵣ.</summary>
+    private static void WeightGradientSparse<T>(int rows, int inputSize, int gates, T* input, T* gradGates, T* gradWeightIh)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var transposedArray = ArrayPool<T>.Shared.Rent(inputSize * gates);
+        fixed (T* transposed = transposedArray)
+        {
+            new Span<T>(transposed, inputSize * gates).Clear();
+            for (long r = 0; r < rows; r++)
+            {
+                T* x = input + r * inputSize;
+                for (int j = 0; j < inputSize; j++)
+                {
+                    if (x[j] == T.Zero) continue;
+                    var target = new Span<T>(transposed + (long)j * gates, gates);
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(gradGates + r * gates, gates), x[j], target, target);
+                }
+            }
+            for (int g = 0; g < gates; g++)
+                for (int j = 0; j < inputSize; j++)
+                    gradWeightIh[(long)g * inputSize + j] = transposed[(long)j * gates + g];
+        }
+        ArrayPool<T>.Shared.Return(transposedArray);
     }
 
     /// <summary>sums[j] = Σₙ rows[n, j].</summary>
