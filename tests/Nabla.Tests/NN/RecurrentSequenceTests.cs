@@ -110,6 +110,34 @@ public class RecurrentSequenceTests
         }, inputs));
     }
 
+    [Theory]
+    [InlineData("GRU", 0.1)]
+    [InlineData("LSTM", 0.1)]
+    [InlineData("GRU", 3.0)]  // saturated gates
+    [InlineData("LSTM", 3.0)]
+    public void Float32_cells_match_float64_with_vector_and_scalar_units(string modeName, double scale)
+    {
+        // H = 37: two vectors of 16 units and a scalar tail in each row; float32 runs the fast exponential.
+        var mode = Enum.Parse<RecurrentMode>(modeName);
+        var inputs = Inputs(mode, bias: true, steps: 4, batch: 9, inputSize: 6, hidden: 37);
+        inputs = [inputs[0] * scale, .. inputs[1..]];
+        var reference = Run(true, mode, true, false, inputs);
+        var single = Run(true, mode, true, false, [.. inputs.Select(t => t.Detach().To(DType.Float32))]);
+        Fixture.AssertClose(reference.Detach(), single.To(DType.Float64), $"{mode} float32 states", 1e-5, 1e-5); // the PyTorch fixtures' tolerance
+    }
+
+    [Theory]
+    [InlineData("GRU")]
+    [InlineData("LSTM")]
+    public void Float32_NaN_input_gives_NaN_states_not_a_saturated_number(string modeName)
+    {
+        var mode = Enum.Parse<RecurrentMode>(modeName);
+        var inputs = Inputs(mode, bias: false, steps: 2, batch: 2, inputSize: 3, hidden: 16).Select(t => t.Detach().To(DType.Float32)).ToArray();
+        inputs[0] = Tensor.Full([2, 2, 3], double.NaN);
+        var states = Run(true, mode, false, false, inputs);
+        Assert.True(states.Select(0, 2).IsNaN().All().Item<bool>(), $"{mode}: the last output is not NaN");
+    }
+
     [Fact]
     public void Float32_layer_matches_its_float64_result()
     {

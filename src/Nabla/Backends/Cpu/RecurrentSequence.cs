@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -94,6 +96,11 @@ internal static unsafe class RecurrentSequence
     private static void LstmCell<T>(T* act, T* c, T* cNext, T* tanhCNext, T* hNext, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Avx512Cells)
+        {
+            LstmCellAvx512((float*)act, (float*)c, (float*)cNext, (float*)tanhCNext, (float*)hNext, batch, hidden);
+            return;
+        }
         for (int n = 0; n < batch; n++)
         {
             var row = new Span<T>(act + (long)n * 4 * hidden, 4 * hidden);
@@ -116,6 +123,11 @@ internal static unsafe class RecurrentSequence
     private static void GruCell<T>(T* act, T* hiddenGates, T* h, T* savedHn, T* hNext, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Avx512Cells)
+        {
+            GruCellAvx512((float*)act, (float*)hiddenGates, (float*)h, (float*)savedHn, (float*)hNext, batch, hidden);
+            return;
+        }
         for (int n = 0; n < batch; n++)
         {
             var hg = new ReadOnlySpan<T>(hiddenGates + (long)n * 3 * hidden, 3 * hidden);
@@ -133,6 +145,140 @@ internal static unsafe class RecurrentSequence
             TensorPrimitives.Subtract(new ReadOnlySpan<T>(h + n * hidden, hidden), candidate, next);
             TensorPrimitives.FusedMultiplyAdd(row.Slice(hidden, hidden), next, candidate, next);
         }
+    }
+
+    /// <summary>Whether the float32 cells run the AVX-512 kernels below (the AVX-512 path is the active one).</summary>
+    private static readonly bool Avx512Cells = CpuFeatures.Active == CpuIsa.Avx512 && Avx512F.IsSupported;
+
+    /// <summary>
+    /// <see cref="LstmCell{T}"/> for float32 in one pass per row, 16 units at a time: σ from <see cref="Exp"/>, tanh
+    /// from a rational function; σ this way measured ~6 times faster than TensorPrimitives' on a loaded 2-core Zen 4.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LstmCellAvx512(float* act, float* c, float* cNext, float* tanhCNext, float* hNext, int batch, int hidden)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* a = act + (long)n * 4 * hidden;
+            int k0 = n * hidden;
+            int j = 0;
+            for (; j <= hidden - 16; j += 16)
+            {
+                int k = k0 + j;
+                var i = Sigmoid(Vector512.Load(a + j));
+                var f = Sigmoid(Vector512.Load(a + hidden + j));
+                var g = Tanh(Vector512.Load(a + 2 * hidden + j));
+                var o = Sigmoid(Vector512.Load(a + 3 * hidden + j));
+                var cell = Avx512F.FusedMultiplyAdd(f, Vector512.Load(c + k), Avx512F.Multiply(i, g));
+                var tanhCell = Tanh(cell);
+                i.Store(a + j);
+                f.Store(a + hidden + j);
+                g.Store(a + 2 * hidden + j);
+                o.Store(a + 3 * hidden + j);
+                cell.Store(cNext + k);
+                tanhCell.Store(tanhCNext + k);
+                Avx512F.Multiply(o, tanhCell).Store(hNext + k);
+            }
+            for (; j < hidden; j++)
+            {
+                int k = k0 + j;
+                float i = Sigmoid(a[j]), f = Sigmoid(a[hidden + j]), g = MathF.Tanh(a[2 * hidden + j]), o = Sigmoid(a[3 * hidden + j]);
+                float cell = (f * c[k]) + (i * g);
+                (a[j], a[hidden + j], a[2 * hidden + j], a[3 * hidden + j]) = (i, f, g, o);
+                cNext[k] = cell;
+                tanhCNext[k] = MathF.Tanh(cell);
+                hNext[k] = o * tanhCNext[k];
+            }
+        }
+    }
+
+    /// <summary><see cref="GruCell{T}"/> for float32, 16 units at a time (see <see cref="LstmCellAvx512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruCellAvx512(float* act, float* hiddenGates, float* h, float* savedHn, float* hNext, int batch, int hidden)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* a = act + (long)n * 3 * hidden;
+            float* hg = hiddenGates + (long)n * 3 * hidden;
+            int k0 = n * hidden;
+            int j = 0;
+            for (; j <= hidden - 16; j += 16)
+            {
+                int k = k0 + j;
+                var r = Sigmoid(Avx512F.Add(Vector512.Load(a + j), Vector512.Load(hg + j)));
+                var z = Sigmoid(Avx512F.Add(Vector512.Load(a + hidden + j), Vector512.Load(hg + hidden + j)));
+                var hn = Vector512.Load(hg + 2 * hidden + j);
+                var candidate = Tanh(Avx512F.FusedMultiplyAdd(r, hn, Vector512.Load(a + 2 * hidden + j)));
+                r.Store(a + j);
+                z.Store(a + hidden + j);
+                candidate.Store(a + 2 * hidden + j);
+                hn.Store(savedHn + k);
+                Avx512F.FusedMultiplyAdd(z, Avx512F.Subtract(Vector512.Load(h + k), candidate), candidate).Store(hNext + k);
+            }
+            for (; j < hidden; j++)
+            {
+                int k = k0 + j;
+                float r = Sigmoid(a[j] + hg[j]), z = Sigmoid(a[hidden + j] + hg[hidden + j]), hn = hg[2 * hidden + j];
+                float candidate = MathF.Tanh(a[2 * hidden + j] + (r * hn));
+                (a[j], a[hidden + j], a[2 * hidden + j]) = (r, z, candidate);
+                savedHn[k] = hn;
+                hNext[k] = candidate + (z * (h[k] - candidate));
+            }
+        }
+    }
+
+    private static float Sigmoid(float x) => 1 / (1 + MathF.Exp(-x));
+
+    /// <summary>σ(x) = 1 / (1 + e⁻ˣ).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sigmoid(Vector512<float> x) =>
+        Avx512F.Divide(Vector512<float>.One, Avx512F.Add(Vector512<float>.One, Exp(Avx512F.Subtract(Vector512<float>.Zero, x))));
+
+    /// <summary>
+    /// tanh x by Eigen's rational approximation x·P(x²)/Q(x²) (degrees 13 and 6) on x clamped to ±7.905, where
+    /// float tanh is ±1: a few ulp everywhere, including near 0, where 1 − 2/(e²ˣ + 1) would lose the relative accuracy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tanh(Vector512<float> x)
+    {
+        var clamped = Avx512F.Min(Avx512F.Max(x, Vector512.Create(-7.90531110763549805f)), Vector512.Create(7.90531110763549805f));
+        var x2 = Avx512F.Multiply(clamped, clamped);
+        var p = Vector512.Create(-2.76076847742355e-16f);
+        p = Avx512F.FusedMultiplyAdd(p, x2, Vector512.Create(2.00018790482477e-13f));
+        p = Avx512F.FusedMultiplyAdd(p, x2, Vector512.Create(-8.60467152213735e-11f));
+        p = Avx512F.FusedMultiplyAdd(p, x2, Vector512.Create(5.12229709037114e-08f));
+        p = Avx512F.FusedMultiplyAdd(p, x2, Vector512.Create(1.48572235717979e-05f));
+        p = Avx512F.FusedMultiplyAdd(p, x2, Vector512.Create(6.37261928875436e-04f));
+        p = Avx512F.FusedMultiplyAdd(p, x2, Vector512.Create(4.89352455891786e-03f));
+        var q = Vector512.Create(1.19825839466702e-06f);
+        q = Avx512F.FusedMultiplyAdd(q, x2, Vector512.Create(1.18534705686654e-04f));
+        q = Avx512F.FusedMultiplyAdd(q, x2, Vector512.Create(2.26843463243900e-03f));
+        q = Avx512F.FusedMultiplyAdd(q, x2, Vector512.Create(4.89352518554385e-03f));
+        var result = Avx512F.Divide(Avx512F.Multiply(clamped, p), q);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), result, x); // NaN stays NaN
+    }
+
+    /// <summary>
+    /// eˣ in float32 (Cephes' expf, relative error ≤ 1.2e-7 measured): x = n ln 2 + r with |r| ≤ ln 2 / 2, eʳ by a
+    /// degree-6 polynomial, 2ⁿ built in the exponent bits. x is clamped to [−87.3, 88.3], where 2ⁿ is a normal
+    /// float; σ and tanh saturate long before. NaN stays NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> x)
+    {
+        var clamped = Avx512F.Min(Avx512F.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88.3f));
+        var n = Avx512F.RoundScale(Avx512F.Multiply(clamped, Vector512.Create(1.44269504088896341f)), 0); // to nearest
+        var r = Avx512F.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), clamped); // ln 2 in two parts
+        r = Avx512F.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.Create(1.9875691500e-4f);
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Avx512F.FusedMultiplyAdd(Avx512F.Multiply(p, r), r, Avx512F.Add(r, Vector512<float>.One)); // 1 + r + r²·p
+        var scale = Avx512F.ShiftLeftLogical(Avx512F.Add(Avx512F.ConvertToVector512Int32(n), Vector512.Create(127)), 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), Avx512F.Multiply(p, scale), x);
     }
 
     /// <summary>
