@@ -1,3 +1,4 @@
+using System.Buffers;
 using RecurrentSequenceKernel = Nabla.Backends.Cpu.RecurrentSequence;
 
 namespace Nabla;
@@ -27,9 +28,11 @@ public partial class Tensor
         var dtype = input.DType;
         var (x, wIh, wHh, bIh, bHh) = (input.Contiguous(), weightIh.Contiguous(), weightHh.Contiguous(), biasIh?.Contiguous(), biasHh?.Contiguous());
         var packed = Uninitialized([steps + (lstm ? 2 : 1), batch, hidden], dtype, "RecurrentSequence");
-        var cells = lstm ? Uninitialized([steps + 1, batch, hidden], dtype, "RecurrentSequence") : null;
-        var activations = mode is RecurrentMode.GRU or RecurrentMode.LSTM ? Uninitialized([steps, batch, gates], dtype, "RecurrentSequence") : null;
-        var saved = activations != null ? Uninitialized([steps, batch, hidden], dtype, "RecurrentSequence") : null;
+        // What only the backward reads comes from a pool and goes back once the backward has run (or at once
+        // when nothing is recorded): a training loop then reuses the same memory step after step.
+        var cells = lstm ? Pooled([steps + 1, batch, hidden], dtype) : null;
+        var activations = mode is RecurrentMode.GRU or RecurrentMode.LSTM ? Pooled([steps, batch, gates], dtype) : null;
+        var saved = activations != null ? Pooled([steps, batch, hidden], dtype) : null;
         int h0Row = reverse ? steps : 0;
         CopyRow(h0, packed, h0Row);
         if (cells != null) CopyRow(c0!, cells, h0Row);
@@ -67,7 +70,30 @@ public partial class Tensor
                 : RecurrentSequenceFused(g, layer, input.RequiresGrad),
                 packed);
         }
+        else
+        {
+            ReturnPooled(cells, activations, saved);
+        }
         return packed;
+    }
+
+    /// <summary>A contiguous tensor over an array of the shared pool (maybe longer than the tensor).</summary>
+    static Tensor Pooled(int[] shape, DType dtype)
+    {
+        int count = Shape.CheckedNumel(shape, "RecurrentSequence");
+        var storage = dtype == DType.Float32 ? Storage.Wrap(ArrayPool<float>.Shared.Rent(count)) : Storage.Wrap(ArrayPool<double>.Shared.Rent(count));
+        return OfStorage(storage, shape);
+    }
+
+    /// <summary>Gives the arrays of <see cref="Pooled"/> tensors back; the tensors must not be read again.</summary>
+    static void ReturnPooled(params Tensor?[] tensors)
+    {
+        foreach (var tensor in tensors)
+        {
+            if (tensor == null) continue;
+            if (tensor.DType == DType.Float32) ArrayPool<float>.Shared.Return(tensor.Data<float>());
+            else ArrayPool<double>.Shared.Return(tensor.Data<double>());
+        }
     }
 
     /// <summary>What the fused backward reads: the contiguous operands and the buffers the forward saved.</summary>
@@ -126,6 +152,8 @@ public partial class Tensor
                         pwHh + wHh.offset, states, c, act, s, dStates + grad.offset, dx, dwIh, dwHh, dbIh, dbHh, dh0, dc0);
             }
         }
+        // Not called again unless the graph is kept: the saved buffers can go back to the pool.
+        if (!Engine.RetainsGraph) ReturnPooled(cells, activations, saved);
         return [gradInput, gradH0, .. lstm ? [gradC0] : Array.Empty<Tensor?>(), gradWeightIh, gradWeightHh,
             .. layer.HasBiasIh ? [gradBiasIh] : Array.Empty<Tensor?>(), .. layer.HasBiasHh ? [gradBiasHh] : Array.Empty<Tensor?>()];
     }

@@ -139,6 +139,19 @@ public class RecurrentSequenceTests
     }
 
     [Fact]
+    public void Backward_twice_with_a_retained_graph_gives_the_same_gradients()
+    {
+        // The saved buffers go back to their pool after a backward only when the graph is not kept.
+        var inputs = Inputs(RecurrentMode.LSTM, bias: true);
+        var loss = Run(true, RecurrentMode.LSTM, true, false, inputs).Square().Sum();
+        var first = Autograd.Grad([loss], inputs, retainGraph: true);
+        _ = Run(true, RecurrentMode.LSTM, true, false, [.. inputs.Select(t => t.Detach() * 2)]); // another layer reuses pooled memory meanwhile
+        var second = Autograd.Grad([loss], inputs);
+        for (int i = 0; i < inputs.Length; i++) Fixture.AssertClose(first[i]!, second[i], $"gradient {i}", 0, 0);
+        Assert.Throws<AutogradException>(() => Autograd.Grad([loss], inputs)); // freed after a backward without retainGraph
+    }
+
+    [Fact]
     public void Float32_layer_matches_its_float64_result()
     {
         // The float kernels (the vectorised cells, the packed products on several threads) at the bench's sizes.
