@@ -10,10 +10,13 @@ namespace Nabla.Backends.Cpu;
 /// <summary>
 /// A whole recurrent layer (one direction) over a sequence, forward and back-propagation through time, as
 /// one kernel: cuDNN's and oneDNN's RNN primitive on the CPU. The input projections of all T steps are
-/// one product x W_ihᵀ ([T·N, I] × [I, G·H]) written straight into the gate buffer; each step adds the
-/// biases and h W_hhᵀ, with W_hh packed once for the sequence (<see cref="PackedMatrix{T}"/>), and applies
-/// the cell in place. The backward walks the steps in reverse with W_hh packed once more, then forms the
-/// weight gradients as single products over all T·N rows: dW_hh = Σₜ dgatesₜᵀ hₜ₋₁, dW_ih = Σₜ dgatesₜᵀ xₜ.
+/// one product x W_ihᵀ ([T·N, I] × [I, G·H], or a gather of W_ih columns for a one-hot input) written straight
+/// into the gate buffer; each step adds the biases and h W_hhᵀ, with W_hh packed once for the sequence
+/// (<see cref="PackedMatrix{T}"/>), and applies the cell in place. The backward walks the steps in reverse
+/// with W_hh packed once more, then forms the weight gradients as single products over all T·N rows:
+/// dW_hh = Σₜ dgatesₜᵀ hₜ₋₁, dW_ih = Σₜ dgatesₜᵀ xₜ. Both time loops are split by batch rows across the
+/// worker pool (<see cref="Sequence{T}"/>): the rows are independent sequences, so the threads never wait
+/// for each other between steps.
 /// </summary>
 /// <remarks>
 /// States live in one buffer <c>states</c> [T + 1, N, H] in time order with h₀ in front (back, for the
