@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Nabla.NN;
+using Nabla.Optim;
 using Nabla.Serialization;
 using Nabla.Text;
 
@@ -26,9 +27,13 @@ public static class CharLmCheckpoint
         _ => throw new ArgumentException($"--cell: unknown cell '{cell}'. Cells: {string.Join(", ", Cells)}."),
     }, vocabSize);
 
-    /// <summary>Writes the model, its vocabulary and the run's settings to <paramref name="directory"/> (created if needed).</summary>
+    /// <summary>
+    /// Writes the model, its vocabulary and the run's settings to <paramref name="directory"/> (created if needed);
+    /// with <paramref name="optimizer"/> and the generators' states also what <c>--resume</c> needs.
+    /// </summary>
     /// <returns>The file written.</returns>
-    public static string Save(string directory, RNNModel model, Vocab vocab, CharLmSettings settings, IReadOnlyList<double> perplexities)
+    public static string Save(string directory, RNNModel model, Vocab vocab, CharLmSettings settings, IReadOnlyList<double> perplexities,
+        Optimizer? optimizer = null, byte[]? dataGeneratorState = null)
     {
         Directory.CreateDirectory(directory);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -48,10 +53,45 @@ public static class CharLmCheckpoint
             ["max_tokens"] = Invariant(settings.MaxTokens),
             ["epoch"] = Invariant(perplexities.Count),
             ["perplexity"] = JsonSerializer.Serialize(perplexities),
+            ["rng.default"] = Checkpoint.EncodeState(Generator.Default.GetState()),
         };
+        if (dataGeneratorState is not null) metadata["rng.data"] = Checkpoint.EncodeState(dataGeneratorState);
+        OptimizerStateDict? optimizerState = optimizer?.StateDict();
+        foreach (var (key, value) in optimizerState?.Values ?? [])
+        {
+            metadata[OptimizerValuePrefix + key] = value;
+        }
         string path = CheckpointStore.PathIn(directory);
-        Checkpoint.Save(path, model.StateDict(), metadata: metadata);
+        Checkpoint.Save(path, model.StateDict(), optimizerState?.Tensors, metadata);
         return path;
+    }
+
+    /// <summary>Metadata keys of the optimizer's values (as <see cref="CheckpointStore"/> writes them).</summary>
+    private const string OptimizerValuePrefix = "optimizer.";
+
+    /// <summary>The settings a checkpoint was trained with (its recipe; <see cref="CharLmSettings.Epochs"/> = epochs finished).</summary>
+    /// <exception cref="InvalidDataException">A setting is missing.</exception>
+    public static CharLmSettings Settings(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        string Get(string key) => metadata.TryGetValue(key, out string? value) ? value
+            : throw new InvalidDataException($"{path}: not a resumable charlm checkpoint (metadata '{key}' is missing).");
+        int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+        double Double(string key) => double.Parse(Get(key), CultureInfo.InvariantCulture);
+        return new CharLmSettings
+        {
+            Cell = Get("cell"),
+            Layers = Int("layers"),
+            Hidden = Int("hidden"),
+            Steps = Int("steps"),
+            BatchSize = Int("batch_size"),
+            RandomSampling = Get("random_sampling") == "true",
+            Optimizer = Get("optimizer"),
+            LearningRate = Double("lr"),
+            Clip = Double("clip"),
+            Seed = long.Parse(Get("seed"), CultureInfo.InvariantCulture),
+            MaxTokens = Int("max_tokens"),
+            Epochs = Int("epoch"),
+        };
     }
 
     /// <summary>Rebuilds the model and vocabulary saved in <paramref name="directory"/>.</summary>

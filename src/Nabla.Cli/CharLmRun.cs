@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Nabla.Optim;
+using Nabla.Serialization;
 using Nabla.Text;
 using Spectre.Console;
 
@@ -26,7 +27,7 @@ public sealed class CharLmRun
 
     private const int SampleLength = 50;
 
-    private readonly CharLmSettings settings;
+    private CharLmSettings settings;
     private readonly IAnsiConsole console;
     private readonly TextWriter log;
     private readonly TextWriter stdout;
@@ -53,6 +54,28 @@ public sealed class CharLmRun
             throw new ArgumentException($"--cell: unknown cell '{settings.Cell}'. Cells: {string.Join(", ", CharLmCheckpoint.Cells)}.");
         }
         string runDirectory = settings.Checkpoint ?? Path.Combine("runs", ModelName);
+        // Resuming: the checkpoint's recipe, continued up to --epochs, checkpointing where it was read.
+        CheckpointData? saved = null;
+        if (settings.Resume)
+        {
+            string path = CheckpointStore.PathIn(runDirectory);
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"--resume: no checkpoint in {runDirectory} (expected {path}).", path);
+            }
+            saved = Checkpoint.Load(path);
+            if (!saved.Metadata.ContainsKey("rng.data"))
+            {
+                throw new InvalidDataException($"--resume: {path} holds no training state (written by `nabla train charlm` before --resume existed).");
+            }
+            settings = CharLmCheckpoint.Settings(saved.Metadata, path) with
+            {
+                Epochs = settings.Epochs,
+                Checkpoint = runDirectory,
+                Resume = true,
+                Json = settings.Json,
+            };
+        }
         // Weights from the default generator, minibatch offsets from their own (seed + 1), as TrainRun's loader.
         Generator.ManualSeed(settings.Seed);
         var (data, vocab) = TimeMachine.LoadData(settings.BatchSize, settings.Steps, settings.RandomSampling, settings.MaxTokens, new Generator(settings.Seed + 1));
@@ -63,6 +86,16 @@ public sealed class CharLmRun
         RNNModel model = CharLmCheckpoint.Build(settings.Cell, vocab.Count, settings.Hidden, settings.Layers);
         Optimizer optimizer = OptimizerFactory.Create(settings.Optimizer, model.Parameters(), settings.LearningRate);
         int epochs = settings.Epochs;
+        if (saved is not null)
+        {
+            // After the same draws as a fresh run (seed, data, initial weights), the saved state replaces them.
+            model.LoadStateDict(saved.Model, strict: true);
+            CheckpointStore.LoadOptimizer(saved, optimizer);
+            data.Generator.SetState(Checkpoint.DecodeState(saved.Metadata["rng.data"], "rng.data"));
+            Generator.Default.SetState(Checkpoint.DecodeState(saved.Metadata["rng.default"], "rng.default"));
+            Perplexities.AddRange(JsonSerializer.Deserialize<List<double>>(saved.Metadata["perplexity"]) ?? []);
+            log.WriteLine(FormattableString.Invariant($"Resuming {runDirectory} after epoch {Perplexities.Count}."));
+        }
         log.WriteLine(
             FormattableString.Invariant($"Training {ModelName} ({settings.Cell.ToUpperInvariant()}, {settings.Layers} layer{(settings.Layers == 1 ? "" : "s")} of {settings.Hidden}) on The Time Machine ") +
             FormattableString.Invariant($"({data.Corpus.Count:N0} characters, vocabulary {vocab.Count}): {epochs} epoch{(epochs == 1 ? "" : "s")}, batch {settings.BatchSize} × {settings.Steps} steps, ") +
@@ -75,7 +108,7 @@ public sealed class CharLmRun
         bool stopped = false;
         void TrainAll(Action<int, double, long>? batchEnd)
         {
-            for (int epoch = 1; epoch <= epochs && !stopped; epoch++)
+            for (int epoch = Perplexities.Count + 1; epoch <= epochs && !stopped; epoch++)
             {
                 double perplexity = LanguageModel.TrainEpoch(model, data, optimizer, settings.Clip, (count, running) =>
                 {
@@ -83,6 +116,10 @@ public sealed class CharLmRun
                     batchEnd?.Invoke(epoch, running, tokens);
                 });
                 Perplexities.Add(perplexity);
+                if (settings.Checkpoint is not null)
+                {
+                    SaveCheckpoint(runDirectory, model, vocab, optimizer, data);
+                }
                 if (epoch % every == 0 || epoch == epochs)
                 {
                     string sample = LanguageModel.Predict(SamplePrefix, SampleLength, model, vocab);
@@ -133,13 +170,13 @@ public sealed class CharLmRun
         }
         if (settings.Checkpoint is not null || stopped)
         {
-            string path = CharLmCheckpoint.Save(runDirectory, model, vocab, settings with { Epochs = Perplexities.Count }, Perplexities);
+            string path = SaveCheckpoint(runDirectory, model, vocab, optimizer, data);
             log.WriteLine($"Checkpoint: {path}");
             log.WriteLine($"Generate with: ./nabla generate {ModelName} --checkpoint {runDirectory} --prefix \"{SamplePrefix}\" --length 100");
         }
         if (stopped)
         {
-            log.WriteLine($"Stopped after epoch {Perplexities.Count} of {epochs}.");
+            log.WriteLine($"Stopped after epoch {Perplexities.Count} of {epochs}. Resume with: ./nabla train {ModelName} --epochs {epochs} --checkpoint {runDirectory} --resume");
             return TrainRun.InterruptedExitCode;
         }
         if (settings.Json)
@@ -161,6 +198,9 @@ public sealed class CharLmRun
         }
         return 0;
     }
+
+    private string SaveCheckpoint(string directory, RNNModel model, Vocab vocab, Optimizer optimizer, SeqDataLoader data) =>
+        CharLmCheckpoint.Save(directory, model, vocab, settings with { Epochs = Perplexities.Count }, Perplexities, optimizer, data.Generator.GetState());
 
     // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
     private IAnsiConsole? liveConsole;

@@ -42,6 +42,12 @@ public sealed record CharLmSettings
     /// <summary>Directory for the checkpoint and the plot; null: no checkpoint, plot in runs/charlm.</summary>
     public string? Checkpoint { get; init; }
 
+    /// <summary>
+    /// Continue the run saved in <see cref="Checkpoint"/> (or runs/charlm) up to <see cref="Epochs"/>: the checkpoint's
+    /// recipe, weights, optimizer state and random generators, so that the result is the one an uninterrupted run gives.
+    /// </summary>
+    public bool Resume { get; init; }
+
     /// <summary>Print one JSON line with the results on stdout; everything else goes to stderr.</summary>
     public bool Json { get; init; }
 }

@@ -83,7 +83,7 @@ public static class CliApp
         var data = DataOption();
         var seed = new Option<long?>("--seed") { Description = "Seed of the initial weights, the shuffling and dropout (default 0)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for a checkpoint after every epoch and the plot (default: no checkpoints, plot in runs/MODEL)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/MODEL) up to --epochs." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/MODEL) up to --epochs, with its recipe, bit for bit as if never stopped." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var limit = LimitOption();
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N batches (tests).", Hidden = true };
@@ -114,7 +114,7 @@ public static class CliApp
             classes, fineTune, freezeUntil, lrBackbone, aux,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
-        Option[] imageOnly = [width, resize, augment, data, resume, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
+        Option[] imageOnly = [width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
@@ -157,6 +157,7 @@ public static class CliApp
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
                     MaxTokens = parse.GetValue(maxTokens) ?? defaults.MaxTokens,
                     Checkpoint = parse.GetValue(checkpoint),
+                    Resume = parse.GetValue(resume),
                     Json = parse.GetValue(json),
                 };
                 TextWriter charLmLog = charLmSettings.Json ? stderr : stdout;

@@ -17,7 +17,30 @@ internal static class Engine
     public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph, bool allowUnused) =>
         Run(outputs, gradOutputs, retainGraph, createGraph, inputs, allowUnused)!;
 
+    /// <summary>
+    /// Whether the backward pass running on this thread keeps the graph (<c>retainGraph</c>): a node's backward
+    /// rule may release buffers that only it reads (to a pool) when not, since it will not be called again.
+    /// </summary>
+    internal static bool RetainsGraph => retainsGraph;
+
+    [ThreadStatic]
+    static bool retainsGraph;
+
     static Tensor?[]? Run(Tensor[] outputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph, Tensor[]? inputs, bool allowUnused)
+    {
+        bool outer = retainsGraph;
+        retainsGraph = retainGraph;
+        try
+        {
+            return RunRetaining(outputs, gradOutputs, retainGraph, createGraph, inputs, allowUnused);
+        }
+        finally
+        {
+            retainsGraph = outer;
+        }
+    }
+
+    static Tensor?[]? RunRetaining(Tensor[] outputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph, Tensor[]? inputs, bool allowUnused)
     {
         if (gradOutputs != null && gradOutputs.Length != outputs.Length)
             throw new ArgumentException($"Backward: got {outputs.Length} outputs but {gradOutputs.Length} gradients.");

@@ -1,8 +1,8 @@
 namespace Nabla.NN;
 
 // Recurrent cells (one time step) and the time loop of one recurrent layer in one direction.
-// Everything is written in differentiable tensor ops, so gradients (and double backward) come
-// from the ops' own rules. Gate order and formulas are PyTorch's.
+// The cells are written in differentiable tensor ops, so their gradients (and double backward) come
+// from the ops' own rules; the layer's time loop is one fused op with its own backward. Gate order and formulas are PyTorch's.
 public static partial class Functional
 {
     /// <summary>
@@ -12,7 +12,7 @@ public static partial class Functional
     public static Tensor RNNTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
     {
         CheckCell("RNNTanhCell", input, hx, weightIh, weightHh, biasIh, biasHh, gates: 1);
-        return RecurrentStep(RecurrentMode.RNNTanh, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
+        return Tensor.RecurrentStep(RecurrentMode.RNNTanh, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
     }
 
     /// <summary>
@@ -22,7 +22,7 @@ public static partial class Functional
     public static Tensor RNNReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
     {
         CheckCell("RNNReluCell", input, hx, weightIh, weightHh, biasIh, biasHh, gates: 1);
-        return RecurrentStep(RecurrentMode.RNNRelu, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
+        return Tensor.RecurrentStep(RecurrentMode.RNNRelu, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
     }
 
     /// <summary>
@@ -34,7 +34,7 @@ public static partial class Functional
     public static Tensor GRUCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
     {
         CheckCell("GRUCell", input, hx, weightIh, weightHh, biasIh, biasHh, gates: 3);
-        return RecurrentStep(RecurrentMode.GRU, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
+        return Tensor.RecurrentStep(RecurrentMode.GRU, Linear(input, weightIh, biasIh), hx, null, weightHh.T, biasHh).H;
     }
 
     /// <summary>
@@ -47,7 +47,7 @@ public static partial class Functional
         CheckCell("LSTMCell", input, state.H, weightIh, weightHh, biasIh, biasHh, gates: 4);
         if (state.C.Shape != state.H.Shape)
             throw new ShapeException($"LSTMCell: the cell state cx has shape {state.C.Shape}, expected the shape of hx {state.H.Shape}.");
-        var (h, c) = RecurrentStep(RecurrentMode.LSTM, Linear(input, weightIh, biasIh), state.H, state.C, weightHh.T, biasHh);
+        var (h, c) = Tensor.RecurrentStep(RecurrentMode.LSTM, Linear(input, weightIh, biasIh), state.H, state.C, weightHh.T, biasHh);
         return (h, c!);
     }
 
@@ -68,91 +68,17 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// One time step given the input projection <paramref name="inputGates"/> = x W_ihᵀ + b_ih [N, G·H]
-    /// (for RNN and LSTM it may already hold b_hh, then <paramref name="biasHh"/> is null).
-    /// <paramref name="weightHhT"/> is W_hhᵀ [H, G·H].
-    /// </summary>
-    internal static (Tensor H, Tensor? C) RecurrentStep(RecurrentMode mode, Tensor inputGates, Tensor h, Tensor? c, Tensor weightHhT, Tensor? biasHh)
-    {
-        var hiddenGates = h.MatMul(weightHhT);
-        if (biasHh != null) hiddenGates = hiddenGates + biasHh;
-        switch (mode)
-        {
-            case RecurrentMode.RNNTanh:
-                return ((inputGates + hiddenGates).Tanh(), null);
-            case RecurrentMode.RNNRelu:
-                return ((inputGates + hiddenGates).Relu(), null);
-            case RecurrentMode.GRU:
-                // r and z see both projections summed; n sees r ⊙ (W_hn h + b_hn): one fused kernel
-                // (Ops/RecurrentCells.cs; h′ = (1 − z) ⊙ n + z ⊙ h).
-                return (Tensor.GruCell(inputGates, hiddenGates, h), null);
-            case RecurrentMode.LSTM:
-                {
-                    // c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h′ = σ(o) ⊙ tanh(c′): one fused kernel, h′ and c′ packed.
-                    var packed = Tensor.LstmCell(inputGates + hiddenGates, c!);
-                    return (packed.Select(0, 0), packed.Select(0, 1));
-                }
-            default:
-                throw new ArgumentOutOfRangeException(nameof(mode), mode, "RecurrentStep: unknown mode.");
-        }
-    }
-
-    /// <summary>
-    /// Runs one recurrent layer in one direction over a whole sequence. The input projection of all
-    /// T steps is one MatMul ([T·N, I] × [I, G·H]); each step then does one MatMul for the hidden
-    /// projection and the gate math. Shape: input [T, N, I], h0 and c0 [N, H] → ([T, N, H], h_T, c_T).
+    /// Runs one recurrent layer in one direction over a whole sequence as one op (<c>Tensor.RecurrentSequence</c>:
+    /// the input projections of all T steps are one product, the time loop and back-propagation through time
+    /// each one kernel call). Shape: input [T, N, I], h0 and c0 [N, H] → ([T, N, H], h_T, c_T).
     /// </summary>
     internal static (Tensor Output, Tensor H, Tensor? C) RecurrentLayer(
         RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
         Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
     {
-        int steps = input.Size(0), batch = input.Size(1), gateSize = weightIh.Size(0);
+        int steps = input.Size(0);
         if (steps == 0) throw new ShapeException($"RecurrentLayer: input {input.Shape} has no time steps.");
-        // RNN and LSTM add both biases to the same pre-activation, so fold b_hh into the one-off
-        // projection; GRU needs b_hn inside r ⊙ (W_hn h + b_hn), so it keeps b_hh per step.
-        Tensor? inputBias = biasIh, stepBias = biasHh;
-        if (mode != RecurrentMode.GRU && biasIh != null && biasHh != null) (inputBias, stepBias) = (biasIh + biasHh, null);
-        var projected = Linear(input.Reshape(steps * batch, input.Size(2)), weightIh, inputBias).Reshape(steps, batch, gateSize);
-        var weightHhT = weightHh.T;
-        var stepInputs = new Tensor[steps];
-        Unbind(projected, stepInputs, 0);
-        var outputs = new Tensor[steps];
-        Tensor h = h0;
-        Tensor? c = c0;
-        for (int i = 0; i < steps; i++)
-        {
-            int t = reverse ? steps - 1 - i : i;
-            (h, c) = RecurrentStep(mode, stepInputs[t], h, c, weightHhT, stepBias);
-            outputs[t] = h;
-        }
-        return (Tensor.Stack(outputs, 0), h, c);
+        var packed = Tensor.RecurrentSequence(mode, input, h0, c0, weightIh, weightHh, biasIh, biasHh, reverse);
+        return Tensor.RecurrentOutputs(packed, steps, mode == RecurrentMode.LSTM, reverse);
     }
-
-    /// <summary>
-    /// The slices of <paramref name="sequence"/> along dim 0, by halving. The backward of a view that
-    /// drops elements embeds its gradient into zeros of the parent's shape, so taking T slices
-    /// straight from [T, …] would cost T full-size buffers (O(T²) work); halving makes it one full
-    /// size per level, O(T log T).
-    /// </summary>
-    static void Unbind(Tensor sequence, Tensor[] slices, int first)
-    {
-        int length = sequence.Size(0);
-        if (length == 1)
-        {
-            slices[first] = sequence.Select(0, 0);
-            return;
-        }
-        int half = length / 2;
-        Unbind(sequence.Narrow(0, 0, half), slices, first);
-        Unbind(sequence.Narrow(0, half, length - half), slices, first + half);
-    }
-}
-
-/// <summary>The cell computed by a recurrent layer; fixes the number of gates (1, 1, 3, 4).</summary>
-internal enum RecurrentMode
-{
-    RNNTanh,
-    RNNRelu,
-    GRU,
-    LSTM,
 }

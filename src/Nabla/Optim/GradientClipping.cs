@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Nabla.Optim;
 
 /// <summary>
@@ -33,6 +35,8 @@ public static class GradientClipping
         if (!(normType > 0)) throw new ArgumentOutOfRangeException(nameof(normType), normType, $"ClipGradNorm: normType must be positive or infinity, got {normType}.");
         var grads = parameters.Select(p => p.PrivateGrad).OfType<Tensor>().ToList(); // used here only: they stay private
         if (grads.Count == 0) return Tensor.Zeros(ReadOnlySpan<int>.Empty);
+        if (normType == 2 && grads.All(g => g.IsContiguous && g.DType == grads[0].DType && g.DType is DType.Float32 or DType.Float64 && !g.RequiresGrad))
+            return ClipGradNorm2(grads, maxNorm, errorIfNonfinite);
         using (Autograd.NoGrad())
         {
             Tensor total;
@@ -50,6 +54,46 @@ public static class GradientClipping
             return total;
         }
     }
+
+    /// <summary>
+    /// The 2-norm case on contiguous float gradients without temporaries: Σ g² per gradient straight from its
+    /// buffer (summed in float64), then each gradient scaled in place. The same rule as the general path.
+    /// </summary>
+    static Tensor ClipGradNorm2(List<Tensor> grads, double maxNorm, bool errorIfNonfinite)
+    {
+        bool single = grads[0].DType == DType.Float32;
+        double sumOfSquares = 0;
+        foreach (var g in grads)
+        {
+            double norm = single ? Math.Sqrt(SumOfSquares(g.Span<float>())) : Math.Sqrt(SumOfSquares(g.Span<double>()));
+            sumOfSquares += norm * norm;
+        }
+        double total = Math.Sqrt(sumOfSquares);
+        if (errorIfNonfinite && !double.IsFinite(total))
+            throw new ArithmeticException($"ClipGradNorm: the total norm of order 2 of the gradients is {total}, so they cannot be clipped; pass errorIfNonfinite: false to clip anyway.");
+        // c ← min(maxNorm / (total + 1e-6), 1), in the gradients' precision; g ← c·g (nothing to do when c = 1).
+        double coefficient = single ? Math.Min((float)maxNorm / ((float)total + 1e-6f), 1f) : Math.Min(maxNorm / (total + 1e-6), 1.0);
+        if (!(coefficient == 1))
+        {
+            foreach (var g in grads)
+            {
+                if (single) TensorPrimitives.Multiply(g.Span<float>(), (float)coefficient, g.Span<float>());
+                else TensorPrimitives.Multiply(g.Span<double>(), coefficient, g.Span<double>());
+                g.storage.Version++;
+            }
+        }
+        return Tensor.Scalar(single ? (float)total : total, grads[0].DType);
+    }
+
+    static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        const int Block = 4096; // float partial sums over short blocks, accumulated in float64
+        for (int i = 0; i < values.Length; i += Block) sum += TensorPrimitives.SumOfSquares(values.Slice(i, Math.Min(Block, values.Length - i)));
+        return sum;
+    }
+
+    static double SumOfSquares(ReadOnlySpan<double> values) => TensorPrimitives.SumOfSquares(values);
 
     /// <summary>
     /// Clamps every gradient element to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>]

@@ -86,6 +86,42 @@ public sealed class CharLmTests() : CliTestBase("nabla-charlm")
         Assert.Contains("--cell: unknown cell 'transformer'. Cells: rnn, gru, lstm.", stderr);
     }
 
+    [Fact]
+    public void Resume_continues_bit_for_bit_as_a_run_that_never_stopped()
+    {
+        // Adam: the optimizer's moments must come back too; sequential sampling draws one offset per epoch.
+        string[] recipe = ["train", "charlm", "--cell", "lstm", "--hidden", "16", "--steps", "8", "--batch-size", "4", "--max-tokens", "600",
+            "--optimizer", "adam", "--lr", "0.01", "--seed", "3"];
+        string straight = Path.Combine(directory, "straight"), resumed = Path.Combine(directory, "resumed");
+        Assert.Equal(0, Run([.. recipe, "--epochs", "4", "--checkpoint", straight]).ExitCode);
+        Assert.Equal(0, Run([.. recipe, "--epochs", "2", "--checkpoint", resumed]).ExitCode);
+
+        var (exitCode, stdout, stderr) = Run("train", "charlm", "--epochs", "4", "--checkpoint", resumed, "--resume");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains($"Resuming {resumed} after epoch 2.", stdout);
+        Assert.Contains("epoch 4/4", stdout);
+        CheckpointData expected = Checkpoint.Load(CheckpointStore.PathIn(straight));
+        CheckpointData actual = Checkpoint.Load(CheckpointStore.PathIn(resumed));
+        Assert.Equal("4", actual.Metadata["epoch"]);
+        Assert.Equal(expected.Metadata["perplexity"], actual.Metadata["perplexity"]);
+        Assert.Equal(expected.Model.Keys.Order(), actual.Model.Keys.Order());
+        foreach (var (name, tensor) in expected.Model)
+        {
+            Assert.Equal(tensor.ToArray<float>(), actual.Model[name].ToArray<float>());
+        }
+        Assert.Equal(expected.Optimizer.Keys.Order(), actual.Optimizer.Keys.Order());
+    }
+
+    [Fact]
+    public void Resume_without_a_checkpoint_names_the_missing_file()
+    {
+        var (exitCode, _, stderr) = Run("train", "charlm", "--checkpoint", Path.Combine(directory, "none"), "--resume");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--resume: no checkpoint in", stderr);
+    }
+
     [Theory]
     [InlineData(new[] { "train", "charlm", "--width", "0.5" }, "--width does not apply to charlm")]
     [InlineData(new[] { "train", "mlp", "--hidden", "64" }, "--hidden applies to charlm only")]

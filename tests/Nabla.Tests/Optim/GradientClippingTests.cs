@@ -51,6 +51,23 @@ public class GradientClippingTests
             Assert.Equal(OptimFixtures.Floats(clipped[i]), parameters[i].Grad!.ToArray<float>());
     }
 
+    [Theory]
+    [InlineData(DType.Float32, 0.5)]
+    [InlineData(DType.Float64, 0.5)]
+    [InlineData(DType.Float32, 1e6)] // no clipping
+    public void ClipGradNorm_fast_path_for_contiguous_gradients_equals_the_general_one(DType dtype, double maxNorm)
+    {
+        // Contiguous gradients take the in-place path; transposed views of the same values the tensor-op path.
+        var values = Enumerable.Range(0, 3).Select(i => Tensor.Randn([70, 90], dtype, new Generator(i))).ToArray();
+        var contiguous = values.Select(v => { var p = Tensor.Zeros([70, 90], dtype, requiresGrad: true); p.Grad = v.Clone(); return p; }).ToArray();
+        var strided = values.Select(v => { var p = Tensor.Zeros([90, 70], dtype, requiresGrad: true); p.Grad = v.Clone().T; return p; }).ToArray();
+        double fast = GradientClipping.ClipGradNorm(contiguous, maxNorm).Item();
+        double general = GradientClipping.ClipGradNorm(strided, maxNorm).Item();
+        Assert.Equal(general, fast, general * 1e-6);
+        for (int i = 0; i < values.Length; i++)
+            OptimFixtures.AssertClose(strided[i].Grad!.T.Contiguous().To(DType.Float32).ToArray<float>(), contiguous[i].Grad!.To(DType.Float32).ToArray<float>(), $"gradient {i}");
+    }
+
     [Fact]
     public void ClipGradNorm_without_gradients_returns_zero()
     {

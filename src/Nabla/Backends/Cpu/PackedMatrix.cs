@@ -1,0 +1,233 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// A right-hand operand B [K, N] packed once for many products C (+)= A · B with small A: the recurrent
+/// weight W_hhᵀ, multiplied by a [batch, H] state at every time step. <see cref="Gemm"/> packs B on every
+/// call (for a [32, 256] × [256, 1024] step that copy costs as much as the multiply); here B is laid out
+/// once in column panels of the micro-kernel's width nr, each panel's K rows contiguous (zero-padded to
+/// nr), and each product only runs the micro-kernels of <see cref="GemmKernels"/> over (row tile, panel).
+/// Products large enough share the panels between the pool's threads: each participant starts at its own
+/// share of the panels and goes on round the others' until every panel is claimed, so that when all run on
+/// time each keeps the same panels (in its own L2) from one product to the next, and when a helper starts
+/// late, or not at all on a loaded machine, the others take its panels.
+/// </summary>
+/// <remarks>
+/// A is read in place at its own row stride (column stride 1). A ragged last row tile is copied into a
+/// zero-padded block first (the micro-kernel always reads mr rows), and a ragged tile of C is computed
+/// aside and then written. The packed buffer is native memory, freed by <see cref="Dispose"/>.
+/// </remarks>
+internal sealed unsafe class PackedMatrix<T> : IDisposable
+    where T : unmanaged, INumber<T>
+{
+    /// <summary>Below this many multiply-adds (m·n·k) a product runs on the calling thread alone.</summary>
+    private const long ParallelThreshold = 64 * 64 * 64;
+
+    private readonly int rows;
+    private readonly int columns;
+    private readonly int panels;
+    private readonly int mr;
+    private readonly int nr;
+    private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> kernel;
+    private readonly Action<int> participant;
+    private T* packed;
+
+    // The parallel product in progress, for the participants of its region.
+    private Product current;
+    private int threads;
+    private int productNumber;        // numbers the parallel products: a panel is claimed for product p by writing p
+    private readonly int[] claimedFor; // per panel, the last product it was claimed for
+
+    /// <summary>Packs B [k, n], element (p, j) at b[p·bRowStride + j·bColStride] (B = Wᵀ is W's strides swapped).</summary>
+    public PackedMatrix(T* b, int k, int n, long bRowStride, long bColStride)
+        : this(CpuFeatures.Active, b, k, n, bRowStride, bColStride)
+    {
+    }
+
+    /// <summary>As the other constructor, on a given kernel path (for tests of every path).</summary>
+    public PackedMatrix(CpuIsa isa, T* b, int k, int n, long bRowStride, long bColStride)
+    {
+        switch (isa)
+        {
+            case CpuIsa.Avx512:
+                (mr, nr) = (GemmKernels.Avx512Rows, 4 * Vector512<T>.Count);
+                kernel = &GemmKernels.Avx512<T, GemmKernels.FourVectors>;
+                break;
+            case CpuIsa.Avx2:
+                (mr, nr) = (GemmKernels.Avx2Rows, 2 * Vector256<T>.Count);
+                kernel = &GemmKernels.Avx2<T, GemmKernels.TwoVectors>;
+                break;
+            default:
+                (mr, nr) = (GemmKernels.PortableRows, 2 * Vector<T>.Count);
+                kernel = &GemmKernels.Portable<T, GemmKernels.TwoVectors>;
+                break;
+        }
+        rows = k;
+        columns = n;
+        panels = (n + nr - 1) / nr;
+        claimedFor = new int[panels];
+        packed = (T*)NativeMemory.AlignedAlloc((nuint)((long)panels * k * nr * sizeof(T)), 64);
+        participant = RunParticipant;
+        Pack(b, bRowStride, bColStride);
+    }
+
+    /// <summary>K: rows of B, columns of A.</summary>
+    public int Rows => rows;
+
+    /// <summary>N: columns of B and C.</summary>
+    public int Columns => columns;
+
+    /// <summary>Rows of the micro-kernel's tile (mr): row counts that are multiples of it waste nothing.</summary>
+    public int TileRows => mr;
+
+    /// <summary>
+    /// C[m×n] = A·B, or C += A·B when <paramref name="accumulate"/>. A is m×k row-major with row stride
+    /// <paramref name="lda"/>; C row-major with row stride <paramref name="ldc"/>. At most
+    /// <paramref name="maxThreads"/> threads (tests check each count); with 1, nothing of the object but the
+    /// packed B is touched, so several threads may run their own products with the same B at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Multiply(int m, T* a, long lda, T* c, long ldc, bool accumulate, int maxThreads = int.MaxValue)
+    {
+        ObjectDisposedException.ThrowIf(packed == null, this);
+        if (m == 0 || columns == 0) return;
+        if (rows == 0)
+        {
+            if (!accumulate)
+                for (int i = 0; i < m; i++) new Span<T>(c + i * ldc, columns).Clear();
+            return;
+        }
+        var product = new Product(m, a, lda, c, ldc, accumulate);
+        int shared = Math.Min(Math.Min(panels, WorkerPool.ThreadCount), maxThreads);
+        if ((long)m * columns * rows < ParallelThreshold || shared < 2)
+        {
+            var workspace = new Workspace(this, product);
+            for (int panel = 0; panel < panels; panel++) RunPanel(product, workspace, panel);
+            return;
+        }
+        current = product;
+        threads = shared;
+        productNumber++;
+        WorkerPool.Share(shared, participant);
+        current = default;
+    }
+
+    /// <summary>Claims panels from its own share on, round all of them: every row tile against each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunParticipant(int index)
+    {
+        var product = current;
+        var workspace = new Workspace(this, product);
+        int first = index * panels / threads;
+        for (int step = 0; step < panels; step++)
+        {
+            int panel = (first + step) % panels;
+            if (Interlocked.Exchange(ref claimedFor[panel], productNumber) != productNumber) RunPanel(product, workspace, panel);
+        }
+    }
+
+    /// <summary>C[:, panel] (+)= A · B[:, panel], row tile by row tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunPanel(in Product p, in Workspace workspace, int panel)
+    {
+        T* panelB = packed + (long)panel * rows * nr;
+        int firstColumn = panel * nr;
+        int width = Math.Min(nr, columns - firstColumn);
+        for (int ir = 0; ir < p.M; ir += mr)
+        {
+            int tileRows = Math.Min(mr, p.M - ir);
+            bool full = ir < workspace.FullRows;
+            T* tileA = full ? p.A + ir * p.Lda : workspace.PaddedA;
+            long tileLda = full ? p.Lda : rows;
+            T* tileC = p.C + ir * p.Ldc + firstColumn;
+            if (tileRows == mr && width == nr)
+            {
+                kernel(rows, tileA, tileLda, 1, panelB, nr, tileC, p.Ldc, p.Accumulate);
+                continue;
+            }
+            // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
+            kernel(rows, tileA, tileLda, 1, panelB, nr, workspace.Tile, nr, false);
+            for (int r = 0; r < tileRows; r++)
+            {
+                var source = new ReadOnlySpan<T>(workspace.Tile + r * nr, width);
+                var target = new Span<T>(tileC + r * p.Ldc, width);
+                if (p.Accumulate) System.Numerics.Tensors.TensorPrimitives.Add(target, source, target);
+                else source.CopyTo(target);
+            }
+        }
+    }
+
+    /// <summary>The operands of one product.</summary>
+    private readonly struct Product(int m, T* a, long lda, T* c, long ldc, bool accumulate)
+    {
+        public readonly int M = m;
+        public readonly T* A = a;
+        public readonly long Lda = lda;
+        public readonly T* C = c;
+        public readonly long Ldc = ldc;
+        public readonly bool Accumulate = accumulate;
+    }
+
+    /// <summary>One thread's edge buffers for a product: the ragged last row tile of A zero-padded to mr rows (row stride k), and a C tile.</summary>
+    private readonly struct Workspace
+    {
+        public readonly int FullRows;
+        public readonly T* PaddedA;
+        public readonly T* Tile;
+
+        public Workspace(PackedMatrix<T> matrix, in Product p)
+        {
+            int mr = matrix.mr, k = matrix.rows;
+            var scratch = GemmScratch.Current;
+            FullRows = p.M / mr * mr;
+            Tile = (T*)scratch.Tile((long)mr * matrix.nr * sizeof(T));
+            PaddedA = null;
+            if (FullRows == p.M) return;
+            PaddedA = (T*)scratch.PackedA((long)mr * k * sizeof(T));
+            for (int r = 0; r < mr; r++)
+            {
+                var target = new Span<T>(PaddedA + (long)r * k, k);
+                if (FullRows + r < p.M) new ReadOnlySpan<T>(p.A + (FullRows + r) * p.Lda, k).CopyTo(target);
+                else target.Clear();
+            }
+        }
+    }
+
+    private void Pack(T* b, long bRowStride, long bColStride)
+    {
+        for (int panel = 0; panel < panels; panel++)
+        {
+            int first = panel * nr;
+            int width = Math.Min(nr, columns - first);
+            T* target = packed + (long)panel * rows * nr;
+            if (bColStride == 1)
+            {
+                for (int p = 0; p < rows; p++, target += nr)
+                {
+                    new ReadOnlySpan<T>(b + p * bRowStride + first, width).CopyTo(new Span<T>(target, width));
+                    new Span<T>(target + width, nr - width).Clear();
+                }
+                continue;
+            }
+            // Strided B (a transposed W): walk each source column once, writing a stride-nr column of the panel.
+            new Span<T>(target, rows * nr).Clear();
+            for (int j = 0; j < width; j++)
+            {
+                T* source = b + (first + j) * bColStride;
+                for (int p = 0; p < rows; p++) target[p * nr + j] = source[p * bRowStride];
+            }
+        }
+    }
+
+    /// <summary>Frees the packed buffer.</summary>
+    public void Dispose()
+    {
+        if (packed == null) return;
+        NativeMemory.AlignedFree(packed);
+        packed = null;
+    }
+}
