@@ -45,11 +45,9 @@ internal static unsafe class ChannelVectorConvolution
     /// <summary>gradWeight[Cout, Cin, kh, kw] = Σ over samples of the correlation of each input plane with dy.</summary>
     public static void BackwardWeight(Conv2dGeometry g, float* input, float* gradOutput, float* gradWeight)
     {
-        int taps = g.PatchSize, parts = Math.Min(WorkerPool.ThreadCount, g.Batch);
+        int taps = g.PatchSize;
         long size = (long)g.OutChannels * taps;
-        float* partials = ScratchBuffers.Get<float>(ScratchSlot.Reduction, parts * size);
-        new Span<float>(partials, checked((int)(parts * size))).Clear();
-        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => WeightGradientSample(g, n, input, gradOutput, partials + participant * size));
+        float* partials = Convolution.SumOverSamples(g.Batch, size, (n, partial) => WeightGradientSample(g, n, input, gradOutput, partial), out int parts);
         // partials[part][block][tap][16] → gradWeight[block·16 + c][tap]
         for (int co = 0; co < g.OutChannels; co++)
             for (int tap = 0; tap < taps; tap++)

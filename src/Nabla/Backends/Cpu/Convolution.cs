@@ -363,6 +363,25 @@ internal static unsafe class Convolution
         });
     }
 
+    /// <summary>
+    /// Runs <paramref name="accumulate"/>(n, partial) for every sample n, each participant adding into its own
+    /// zeroed <paramref name="size"/>-element partial sum (the caller's reduction slot) and taking its samples
+    /// in a fixed order, so the sums come out the same on every run. Returns the partials; the caller adds
+    /// the <paramref name="parts"/> of them in order.
+    /// </summary>
+    internal static float* SumOverSamples(int batch, long size, SampleAccumulator accumulate, out int parts)
+    {
+        int count = Math.Min(WorkerPool.ThreadCount, batch);
+        float* partials = ScratchBuffers.Get<float>(ScratchSlot.Reduction, count * size);
+        new Span<float>(partials, checked((int)(count * size))).Clear();
+        ForEachTaskInFixedOrder(batch, (participant, n) => accumulate(n, partials + participant * size));
+        parts = count;
+        return partials;
+    }
+
+    /// <summary>Adds one sample's contribution into a partial sum (see <see cref="SumOverSamples"/>).</summary>
+    internal delegate void SampleAccumulator(int sample, float* partial);
+
     /// <summary>First input plane of sample n, group g.</summary>
     private static T* InputPlanes<T>(in Conv2dGeometry g, T* input, int n, int group) where T : unmanaged =>
         input + ((long)n * g.InChannels + (long)group * g.InChannelsPerGroup) * g.InHeight * g.InWidth;

@@ -49,16 +49,13 @@ internal static unsafe class SmallInputConvolution
     /// <summary>gradWeight[Cout, Cin, kh, kw] = Σ over samples of the correlation of each input plane with dy.</summary>
     public static void BackwardWeight(Conv2dGeometry g, float* input, float* gradOutput, float* gradWeight)
     {
-        int taps = g.PatchSize, parts = Math.Min(WorkerPool.ThreadCount, g.Batch);
-        long size = (long)g.OutChannels * taps;
-        float* partials = ScratchBuffers.Get<float>(ScratchSlot.Reduction, parts * size);
-        new Span<float>(partials, checked((int)(parts * size))).Clear();
+        long size = (long)g.OutChannels * g.PatchSize;
         bool wide = CpuFeatures.Active >= CpuIsa.Avx512 && Avx512F.IsSupported && g.OutWidth >= 16 && g.KernelWidth <= 5;
-        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) =>
+        float* partials = Convolution.SumOverSamples(g.Batch, size, (n, partial) =>
         {
-            if (wide) WeightGradientSampleWide(g, n, input, gradOutput, partials + participant * size);
-            else WeightGradientSample(g, n, input, gradOutput, partials + participant * size);
-        });
+            if (wide) WeightGradientSampleWide(g, n, input, gradOutput, partial);
+            else WeightGradientSample(g, n, input, gradOutput, partial);
+        }, out int parts);
         for (long i = 0; i < size; i++)
         {
             float sum = 0;
