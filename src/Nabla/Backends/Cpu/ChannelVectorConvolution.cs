@@ -17,7 +17,10 @@ namespace Nabla.Backends.Cpu;
 /// dyᵀ[oh, ow][0..16] over every output pixel, with dy transposed to pixel-major once per sample;
 /// per-participant partial sums over samples taken in a fixed order (bit-identical runs).</item>
 /// </list>
-/// The input gradient keeps the im2col path.
+/// The input gradient of such a layer with at most 8 input channels and rows of at most 16 pixels
+/// (LeNet's second again) is direct too: dx[ci, y, 0..16] = Σ_{co, i, j} w[co, ci, i, j] ·
+/// dypad[co, y − i, −j ..] over a zero-bordered copy of dy, two input rows × all input channels in
+/// registers, one dy load per tap feeding 2 × Cin FMAs.
 /// </summary>
 internal static unsafe class ChannelVectorConvolution
 {
@@ -34,6 +37,85 @@ internal static unsafe class ChannelVectorConvolution
         g.KernelWidth <= 8 && g.KernelHeight * g.KernelWidth > 1 &&
         g.OutWidth >= Pixels && (long)g.OutHeight * g.OutWidth <= 4096 &&
         (long)(g.InHeight + 2 * g.PadH) * (g.InWidth + 2 * g.PadW) * g.InChannels <= 1 << 20;
+
+    /// <summary>Whether the direct input gradient handles <paramref name="g"/>: <see cref="Applies{T}"/>, Cin ≤ 8 and input rows of at most 16 pixels.</summary>
+    public static bool AppliesToInputGradient<T>(in Conv2dGeometry g) where T : unmanaged =>
+        Applies<T>(g) && g.InChannels <= 8 && g.InWidth <= Lanes;
+
+    /// <summary>gradInput[N, Cin, H, W] = the adjoint of the convolution applied to gradOutput (overwritten).</summary>
+    public static void BackwardInput(Conv2dGeometry g, float* gradOutput, float* weight, float* gradInput)
+    {
+        // Weights as [co][i][j][8 input channels], zero past Cin, for broadcasts in the inner loop.
+        int kh = g.KernelHeight, kw = g.KernelWidth;
+        long packedSize = (long)g.OutChannels * kh * kw * 8;
+        float* packed = ScratchBuffers.Get<float>(ScratchSlot.Filter, packedSize);
+        new Span<float>(packed, (int)packedSize).Clear();
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int ci = 0; ci < g.InChannels; ci++)
+                for (int t = 0; t < kh * kw; t++)
+                    packed[((long)co * kh * kw + t) * 8 + ci] = weight[((long)co * g.InChannels + ci) * kh * kw + t];
+        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => InputGradientSample(g, n, gradOutput, packed, gradInput));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputGradientSample(in Conv2dGeometry g, int n, float* gradOutput, float* packed, float* gradInput)
+    {
+        int kh = g.KernelHeight, kw = g.KernelWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
+        int inHeight = g.InHeight, inWidth = g.InWidth, cin = g.InChannels;
+        // dypad[co, r, c] = dy[co, r − (kh − 1), c − (kw − 1)], zero elsewhere; x = 0 … 15 of input row y read
+        // dypad[co, y + padH + kh − 1 − i, x + padW + kw − 1 − j].
+        int padRows = outHeight + 2 * (kh - 1), padWidth = Math.Max(outWidth + 2 * (kw - 1), g.PadW + kw - 1 + Lanes);
+        int padRowsNeeded = Math.Max(padRows, inHeight + g.PadH + kh);
+        long plane = (long)padRowsNeeded * padWidth;
+        float* dyPad = ScratchBuffers.Get<float>(ScratchSlot.ChannelLast, plane * g.OutChannels);
+        new Span<float>(dyPad, checked((int)(plane * g.OutChannels))).Clear();
+        float* dy = gradOutput + (long)n * g.OutChannels * outHeight * outWidth;
+        for (int co = 0; co < g.OutChannels; co++)
+            for (int r = 0; r < outHeight; r++)
+                new ReadOnlySpan<float>(dy + ((long)co * outHeight + r) * outWidth, outWidth)
+                    .CopyTo(new Span<float>(dyPad + co * plane + (long)(r + kh - 1) * padWidth + kw - 1, outWidth));
+        float* dx = gradInput + (long)n * cin * inHeight * inWidth;
+        float* row = stackalloc float[Lanes];
+        var acc = stackalloc Vector512<float>[16];
+        for (int y = 0; y < inHeight; y += 2)
+        {
+            bool pair = y + 1 < inHeight;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+            for (int co = 0; co < g.OutChannels; co++)
+            {
+                float* w = packed + (long)co * kh * kw * 8;
+                for (int i = 0; i < kh; i++)
+                {
+                    // Input rows y and y + 1 read padded dy rows r and r + 1 (a lone last row reads r + 1 from the zero border's extra rows).
+                    float* top = dyPad + co * plane + (long)(y + g.PadH + kh - 1 - i) * padWidth + g.PadW + kw - 1;
+                    float* bottom = top + padWidth;
+                    for (int j = 0; j < kw; j++, w += 8)
+                    {
+                        var t = Vector512.Load(top - j);
+                        var u = Vector512.Load(bottom - j);
+                        var w0 = Vector512.Create(w[0]);
+                        a0 = Avx512F.FusedMultiplyAdd(t, w0, a0); b0 = Avx512F.FusedMultiplyAdd(u, w0, b0);
+                        if (cin > 1) { var wc = Vector512.Create(w[1]); a1 = Avx512F.FusedMultiplyAdd(t, wc, a1); b1 = Avx512F.FusedMultiplyAdd(u, wc, b1); }
+                        if (cin > 2) { var wc = Vector512.Create(w[2]); a2 = Avx512F.FusedMultiplyAdd(t, wc, a2); b2 = Avx512F.FusedMultiplyAdd(u, wc, b2); }
+                        if (cin > 3) { var wc = Vector512.Create(w[3]); a3 = Avx512F.FusedMultiplyAdd(t, wc, a3); b3 = Avx512F.FusedMultiplyAdd(u, wc, b3); }
+                        if (cin > 4) { var wc = Vector512.Create(w[4]); a4 = Avx512F.FusedMultiplyAdd(t, wc, a4); b4 = Avx512F.FusedMultiplyAdd(u, wc, b4); }
+                        if (cin > 5) { var wc = Vector512.Create(w[5]); a5 = Avx512F.FusedMultiplyAdd(t, wc, a5); b5 = Avx512F.FusedMultiplyAdd(u, wc, b5); }
+                        if (cin > 6) { var wc = Vector512.Create(w[6]); a6 = Avx512F.FusedMultiplyAdd(t, wc, a6); b6 = Avx512F.FusedMultiplyAdd(u, wc, b6); }
+                        if (cin > 7) { var wc = Vector512.Create(w[7]); a7 = Avx512F.FusedMultiplyAdd(t, wc, a7); b7 = Avx512F.FusedMultiplyAdd(u, wc, b7); }
+                    }
+                }
+            }
+            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+            acc[8] = b0; acc[9] = b1; acc[10] = b2; acc[11] = b3; acc[12] = b4; acc[13] = b5; acc[14] = b6; acc[15] = b7;
+            for (int r = 0; r < (pair ? 2 : 1); r++)
+                for (int ci = 0; ci < cin; ci++)
+                {
+                    acc[r * 8 + ci].Store(row);
+                    new ReadOnlySpan<float>(row, inWidth).CopyTo(new Span<float>(dx + ((long)ci * inHeight + y + r) * inWidth, inWidth));
+                }
+        }
+    }
 
     /// <summary>output[N, Cout, Hout, Wout] = conv2d(input, weight) + bias (bias may be null).</summary>
     public static void Forward(Conv2dGeometry g, float* input, float* weight, float* bias, float* output)

@@ -173,6 +173,11 @@ internal static unsafe class Convolution
             DepthwiseConvolution.BackwardInput(g, gradOutput, weight, gradInput);
             return;
         }
+        if (ChannelVectorConvolution.AppliesToInputGradient<T>(g))
+        {
+            ChannelVectorConvolution.BackwardInput(g, (float*)gradOutput, (float*)weight, (float*)gradInput);
+            return;
+        }
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
         ForEachTask(plan.Blocks * groups, (participant, task) => BackwardInputBlock(g, plan, task / groups, task % groups, gradOutput, weight, gradInput));
