@@ -11,8 +11,8 @@ namespace Nabla.Backends.Cpu;
 /// a GEMM with M = 16, which wastes most of the micro-kernel's tile. Here one register holds the
 /// 16 output channels of one pixel:
 /// <list type="bullet">
-/// <item>forward: for 8 neighbouring output pixels, acc[p] += xpad[ci, oh+i, ow+p+j] (broadcast) ·
-/// w[ci, i, j][0..16] — one weight load per tap, 8 FMAs;</item>
+/// <item>forward: for up to 12 neighbouring output pixels, acc[p] += xpad[ci, oh+i, ow+p+j] (broadcast) ·
+/// w[ci, i, j][0..16] — one weight load per tap, one FMA per pixel;</item>
 /// <item>weight gradient: for the taps of two kernel rows, acc[i, j] += xpad[ci, oh+i, ow+j] (broadcast) ·
 /// dyᵀ[oh, ow][0..16] over every output pixel, with dy transposed to pixel-major once per sample;
 /// per-participant partial sums over samples taken in a fixed order (bit-identical runs).</item>
@@ -26,8 +26,8 @@ internal static unsafe class ChannelVectorConvolution
 {
     private const int Lanes = 16;
 
-    /// <summary>Output pixels computed together in the forward (the accumulators a0…a7).</summary>
-    private const int Pixels = 8;
+    /// <summary>Output pixels computed together in the forward (the accumulators a0…a11).</summary>
+    private const int Pixels = 12;
 
     /// <summary>Whether <paramref name="g"/> is a float32 layer this path handles (AVX-512 machines).</summary>
     public static bool Applies<T>(in Conv2dGeometry g) where T : unmanaged =>
@@ -35,7 +35,7 @@ internal static unsafe class ChannelVectorConvolution
         g.Groups == 1 && (g.OutChannels == 16 || g.OutChannels == 32) && g.InChannels <= 64 &&
         g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1 &&
         g.KernelWidth <= 8 && g.KernelHeight * g.KernelWidth > 1 &&
-        g.OutWidth >= Pixels && (long)g.OutHeight * g.OutWidth <= 4096 &&
+        (long)g.OutHeight * g.OutWidth <= 4096 &&
         (long)(g.InHeight + 2 * g.PadH) * (g.InWidth + 2 * g.PadW) * g.InChannels <= 1 << 20;
 
     /// <summary>Whether the direct input gradient handles <paramref name="g"/>: <see cref="Applies{T}"/>, Cin ≤ 8 and input rows of at most 16 pixels.</summary>
@@ -166,11 +166,11 @@ internal static unsafe class ChannelVectorConvolution
             float* w0 = packed + (long)cb * taps * Lanes;
             float* y = output + ((long)n * g.OutChannels + cb * Lanes) * outPlane;
             for (int oh = 0; oh < outHeight; oh++)
-                for (int ow0 = 0; ow0 < outWidth; ow0 += Pixels)
+                for (int ow = 0; ow < outWidth; ow += Pixels)
                 {
-                    // The last chunk is moved back to end at the row's end (it recomputes a few pixels: a plain store, so harmless).
-                    int ow = Math.Min(ow0, outWidth - Pixels);
-                    Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+                    // Up to 12 neighbouring pixels; a row's last chunk computes only the pixels that are left.
+                    int count = Math.Min(Pixels, outWidth - ow);
+                    Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b, a8 = b, a9 = b, a10 = b, a11 = b;
                     float* w = w0;
                     for (int ci = 0; ci < g.InChannels; ci++)
                         for (int i = 0; i < kh; i++)
@@ -181,13 +181,17 @@ internal static unsafe class ChannelVectorConvolution
                                 var wv = Vector512.Load(w);
                                 float* r = row + j;
                                 a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[0]), wv, a0);
-                                a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[1]), wv, a1);
-                                a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[2]), wv, a2);
-                                a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[3]), wv, a3);
-                                a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[4]), wv, a4);
-                                a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[5]), wv, a5);
-                                a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[6]), wv, a6);
-                                a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[7]), wv, a7);
+                                if (count > 1) a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[1]), wv, a1);
+                                if (count > 2) a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[2]), wv, a2);
+                                if (count > 3) a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[3]), wv, a3);
+                                if (count > 4) a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[4]), wv, a4);
+                                if (count > 5) a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[5]), wv, a5);
+                                if (count > 6) a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[6]), wv, a6);
+                                if (count > 7) a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[7]), wv, a7);
+                                if (count > 8) a8 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[8]), wv, a8);
+                                if (count > 9) a9 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[9]), wv, a9);
+                                if (count > 10) a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[10]), wv, a10);
+                                if (count > 11) a11 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[11]), wv, a11);
                             }
                         }
                     a0.Store(tile);
@@ -198,9 +202,13 @@ internal static unsafe class ChannelVectorConvolution
                     a5.Store(tile + 5 * Lanes);
                     a6.Store(tile + 6 * Lanes);
                     a7.Store(tile + 7 * Lanes);
+                    a8.Store(tile + 8 * Lanes);
+                    a9.Store(tile + 9 * Lanes);
+                    a10.Store(tile + 10 * Lanes);
+                    a11.Store(tile + 11 * Lanes);
                     float* at = y + (long)oh * outWidth + ow;
                     for (int c = 0; c < Lanes; c++, at += outPlane)
-                        for (int p = 0; p < Pixels; p++) at[p] = tile[p * Lanes + c];
+                        for (int p = 0; p < count; p++) at[p] = tile[p * Lanes + c];
                 }
         }
     }
