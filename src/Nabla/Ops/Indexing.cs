@@ -111,7 +111,7 @@ public partial class Tensor
         int sliceLength = 1; // elements after dim d: one selected slice is this many contiguous elements per outer index
         for (int i = d + 1; i < source.Rank; i++) sliceLength *= source.shape[i];
         var result = source.IsContiguous && sliceLength >= 16
-            ? source.SelectSlices(d, index, outShape)
+            ? source.SelectSlices(d, index, outShape, sliceLength)
             : source.GatherRaw(d, IndexAlong(index, d, outShape), "IndexSelect");
         if (Rank == 0) result = result.View();
         if (Node.ShouldRecord(this))
@@ -124,15 +124,13 @@ public partial class Tensor
 
     /// <summary>
     /// IndexSelect of a contiguous tensor whose slices along <paramref name="d"/> are runs of at least 16
-    /// elements (e.g. a minibatch of images picked from a data set): one block copy per slice.
+    /// elements (e.g. a minibatch of images picked from a data set): one block copy of <paramref name="inner"/> elements per slice.
     /// </summary>
-    Tensor SelectSlices(int d, Tensor index, int[] outShape)
+    Tensor SelectSlices(int d, Tensor index, int[] outShape, int inner)
     {
         int size = shape[d], count = index.Count;
         int outer = 1;
         for (int i = 0; i < d; i++) outer *= shape[i];
-        int inner = 1;
-        for (int i = d + 1; i < Rank; i++) inner *= shape[i];
         var positions = index.Contiguous();
         var picks = positions.Data<long>();
         for (int i = 0; i < count; i++)
