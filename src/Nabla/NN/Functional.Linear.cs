@@ -13,8 +13,18 @@ public static partial class Functional
             throw new ShapeException($"Linear: input of shape {input.Shape} does not end in in_features = {weight.Size(1)} (weight shape {weight.Shape}).");
         if (bias != null && (bias.Rank != 1 || bias.Size(0) != weight.Size(0)))
             throw new ShapeException($"Linear: bias must have shape [{weight.Size(0)}], got {bias.Shape}.");
-        var output = input.MatMul(weight.T);
-        return bias is null ? output : output + bias;
+        bool oneDType = input.DType.IsFloatingPoint() && weight.DType == input.DType && (bias is null || bias.DType == input.DType);
+        if (!oneDType || input.Rank == 1)
+        {
+            // Mixed dtypes promote as MatMul and + do; a 1-D input gives a 1-D output.
+            var output = input.MatMul(weight.T);
+            return bias is null ? output : output + bias;
+        }
+
+        // [*, in] → [n, in] → x·Wᵀ + b in one op (Tensor.Addmm) → [*, out].
+        var rows = input.Rank == 2 ? input : input.Reshape(-1, weight.Size(1));
+        var result = Tensor.Addmm(rows, weight, bias);
+        return input.Rank == 2 ? result : result.Reshape([.. input.Shape.Take(input.Rank - 1), weight.Size(0)]);
     }
 
     /// <summary>

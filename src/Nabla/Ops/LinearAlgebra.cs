@@ -57,6 +57,45 @@ public partial class Tensor
         return Unsqueeze(1) * other.Unsqueeze(0);
     }
 
+    /// <summary>
+    /// x·Wᵀ + b for a 2-D input [n, in], a weight [out, in] and an optional bias [out], all of one floating
+    /// dtype: the op behind <c>F.linear</c> (PyTorch's <c>addmm(b, x, W.t())</c>). One GEMM reads W transposed in
+    /// its packing and adds onto the bias rows; the backward computes ∂L/∂W = gᵀx straight into W's [out, in]
+    /// layout (through <see cref="MatMul"/> of a <c>W.T</c> view it would arrive transposed and need a strided copy),
+    /// ∂L/∂x = gW and ∂L/∂b = Σₙ g, each a differentiable op, so higher derivatives work as for MatMul.
+    /// </summary>
+    internal static Tensor Addmm(Tensor x, Tensor weight, Tensor? bias)
+    {
+        int n = x.shape[0], inFeatures = x.shape[1], outFeatures = weight.shape[0];
+        var result = Uninitialized([n, outFeatures], x.DType, "Linear");
+        if (result.Count > 0)
+        {
+            if (bias is not null) result.FillRows(bias);
+            GemmBatched(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
+        }
+        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        if (Node.ShouldRecord(inputs))
+        {
+            bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
+            Node.Record(result, "AddmmBackward0", inputs, g =>
+            {
+                var gx = needX ? BatchedMatMul(g, weight, "Linear") : null;
+                var gw = needW ? BatchedMatMul(g.MT, x, "Linear") : null;
+                return bias is null ? [gx, gw] : [gx, gw, needB ? g.Sum(0) : null];
+            }, x, weight);
+        }
+        return result;
+    }
+
+    /// <summary>Copies the 1-D <paramref name="row"/> into every row of this contiguous 2-D tensor.</summary>
+    void FillRows(Tensor row)
+    {
+        int columns = shape[1];
+        var source = row.Detach().Contiguous();
+        for (int r = 0; r < shape[0]; r++)
+            Array.Copy(source.storage.Data, source.offset, storage.Data, offset + ((long)r * columns), columns);
+    }
+
     static Tensor BatchedMatMul(Tensor a, Tensor b, string op)
     {
         int n = a.shape[^2], k = a.shape[^1], k2 = b.shape[^2], m = b.shape[^1];
@@ -83,8 +122,11 @@ public partial class Tensor
         return result;
     }
 
-    /// <summary>Runs the GEMM once per batch entry on strided views (transposes cost nothing).</summary>
-    static unsafe void GemmBatched(Tensor x, Tensor y, Tensor result)
+    /// <summary>
+    /// Runs the GEMM once per batch entry on strided views (transposes cost nothing), into the contiguous
+    /// <paramref name="result"/>, or adding to it when <paramref name="accumulate"/>.
+    /// </summary>
+    static unsafe void GemmBatched(Tensor x, Tensor y, Tensor result, bool accumulate = false)
     {
         int rank = result.Rank;
         int n = result.shape[^2], m = result.shape[^1], k = x.shape[^1];
@@ -111,7 +153,7 @@ public partial class Tensor
                 for (int i = 0; i < batchCount; i++)
                 {
                     var (ox, oy, or) = Offsets(i);
-                    Gemm.Sgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate: false);
+                    Gemm.Sgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate);
                 }
         }
         else
@@ -120,7 +162,7 @@ public partial class Tensor
                 for (int i = 0; i < batchCount; i++)
                 {
                     var (ox, oy, or) = Offsets(i);
-                    Gemm.Dgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate: false);
+                    Gemm.Dgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate);
                 }
         }
         _ = rank;

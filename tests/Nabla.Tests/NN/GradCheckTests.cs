@@ -17,6 +17,55 @@ public class NNGradCheckTests
     public void Linear_with_batch_dims_gradients() => Check(t => F.Linear(t[0], t[1]), Randn(1, 2, 3, 4), Randn(2, 2, 4));
 
     [Fact]
+    public void Linear_double_backward_gradcheck()
+    {
+        // Linear is one op (AddmmBackward0) whose backward is built from differentiable ops: check its gradients' gradients.
+        Assert.True(Autograd.GradCheck(inputs =>
+        {
+            var t = Nabla.Tests.Ops.PoolingOpTests.Differentiable(inputs);
+            using var grad = Autograd.EnableGrad();
+            var loss = F.Linear(t[0], t[1], t[2]).Pow(2).Sum();
+            var grads = Autograd.Grad([loss], [t[0], t[1], t[2]], createGraph: true);
+            return Tensor.Cat([grads[0]!.Flatten(), grads[1]!.Flatten(), grads[2]!.Flatten()]);
+        }, [Randn(1, 3, 4), Randn(2, 2, 4), Randn(3, 2)]));
+    }
+
+    [Fact]
+    public void Linear_weight_gradient_has_the_weights_layout_and_equals_the_matmul_composition()
+    {
+        var x = Randn(1, 5, 4);
+        var w = Randn(2, 3, 4);
+        var b = Randn(3, 3);
+        var upstream = Tensor.Randn([5, 3], DType.Float64, new Generator(4));
+        (F.Linear(x, w, b) * upstream).Sum().Backward();
+        var (gx, gw, gb) = (x.Grad!, w.Grad!, b.Grad!);
+        Assert.True(gw.IsContiguous);
+        Assert.Equal("AddmmBackward0", F.Linear(x, w, b).GradFn!.Name);
+
+        var x2 = x.Detach().RequiresGrad_();
+        var w2 = w.Detach().RequiresGrad_();
+        var b2 = b.Detach().RequiresGrad_();
+        ((x2.MatMul(w2.T) + b2) * upstream).Sum().Backward();
+        Assert.True(gx.AllClose(x2.Grad!, rtol: 1e-12, atol: 1e-12));
+        Assert.True(gw.AllClose(w2.Grad!, rtol: 1e-12, atol: 1e-12));
+        Assert.True(gb.AllClose(b2.Grad!, rtol: 1e-12, atol: 1e-12));
+    }
+
+    [Fact]
+    public void Linear_of_a_1d_input_or_mixed_dtypes_follows_matmul()
+    {
+        var w = Tensor.Randn([3, 4], DType.Float32, new Generator(1));
+        var b = Tensor.Randn([3], DType.Float32, new Generator(2));
+        var v = Tensor.Randn([4], DType.Float32, new Generator(3));
+        Assert.Equal([3], F.Linear(v, w, b).Shape.ToArray());
+        Assert.True(F.Linear(v, w, b).AllClose(v.MatMul(w.T) + b));
+        var x64 = Tensor.Randn([2, 4], DType.Float64, new Generator(5));
+        var mixed = F.Linear(x64, w, b);
+        Assert.Equal(DType.Float64, mixed.DType);
+        Assert.True(mixed.AllClose(x64.MatMul(w.T) + b));
+    }
+
+    [Fact]
     public void Bilinear_gradients() => Check(t => F.Bilinear(t[0], t[1], t[2], t[3]), Randn(1, 3, 2), Randn(2, 3, 3), Randn(3, 2, 2, 3), Randn(4, 2));
 
     [Fact]
