@@ -35,6 +35,7 @@ public unsafe class GemmTests
         (37, 53, 29, Layout.TransposedA, false),
         (37, 53, 29, Layout.TransposedB, false),
         (101, 97, 110, Layout.TransposedBoth, true),
+        (70, 150, 600, Layout.TransposedB, true),  // transposed B in 8 × 8 blocks, two kc blocks, ragged edges
         (45, 71, 33, Layout.Strided, false),
         (130, 70, 120, Layout.Strided, true),
     ];

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -25,6 +27,10 @@ internal static unsafe class GemmPacking
             if (rows == 6 && mr == 6 && colStride == 1)
             {
                 PackSixRows(panel, rowStride, kc, packed);
+            }
+            else if (rows == 6 && mr == 6 && rowStride == 1)
+            {
+                PackSixContiguousRows(panel, colStride, kc, packed);
             }
             else
             {
@@ -109,6 +115,22 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>
+    /// A panel of a transposed A (Aᵀ stored row-major: the six values of one k are contiguous): one six-element
+    /// copy per k.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackSixContiguousRows<T>(T* a, long colStride, int kc, T* packed)
+        where T : unmanaged, INumber<T>
+    {
+        for (int p = 0; p < kc; p++)
+        {
+            Unsafe.CopyBlockUnaligned(packed, a, (uint)(6 * sizeof(T)));
+            a += colStride;
+            packed += 6;
+        }
+    }
+
     /// <summary>Any panel of A: rows ≤ mr rows at any strides, zero-padded to mr.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRows<T>(T* a, long rowStride, long colStride, int rows, int kc, int mr, T* packed)
@@ -132,12 +154,86 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>
+    /// The columns of a panel of B stored contiguously along k (B = Wᵀ for a row-major W: column j at
+    /// b + j·colStride), 8 columns × 8 rows at a time: eight 8-float loads, an in-register transpose, eight stores
+    /// into the panel's rows. Rows past the last multiple of 8 are copied one by one; returns how many columns
+    /// (a multiple of 8) were packed, the caller packing the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int PackTransposedColumns(float* b, long colStride, int kc, int columns, int nr, float* packed)
+    {
+        int blocks = columns / 8 * 8;
+        int rows = kc / 8 * 8;
+        for (int j = 0; j < blocks; j += 8)
+        {
+            float* source = b + (j * colStride);
+            float* target = packed + j;
+            int p = 0;
+            for (; p < rows; p += 8)
+            {
+                Transpose8x8(source + p, colStride, target + ((long)p * nr), nr);
+            }
+
+            for (; p < kc; p++)
+            {
+                for (int jj = 0; jj < 8; jj++)
+                {
+                    target[((long)p * nr) + jj] = source[(jj * colStride) + p];
+                }
+            }
+        }
+
+        return blocks;
+    }
+
+    /// <summary>target[r·targetStride + c] = source[c·sourceStride + r] for an 8 × 8 block of floats (AVX).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* source, long sourceStride, float* target, long targetStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(source);
+        Vector256<float> r1 = Avx.LoadVector256(source + sourceStride);
+        Vector256<float> r2 = Avx.LoadVector256(source + (2 * sourceStride));
+        Vector256<float> r3 = Avx.LoadVector256(source + (3 * sourceStride));
+        Vector256<float> r4 = Avx.LoadVector256(source + (4 * sourceStride));
+        Vector256<float> r5 = Avx.LoadVector256(source + (5 * sourceStride));
+        Vector256<float> r6 = Avx.LoadVector256(source + (6 * sourceStride));
+        Vector256<float> r7 = Avx.LoadVector256(source + (7 * sourceStride));
+
+        // Interleave pairs of rows, then pairs of pairs: each 128-bit lane then holds a 4 × 4 transpose.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        // Low lanes of rows 0-3 with low lanes of rows 4-7 give output rows 0-3; the high lanes rows 4-7.
+        Avx.Store(target, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(target + targetStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(target + (2 * targetStride), Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(target + (3 * targetStride), Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(target + (4 * targetStride), Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(target + (5 * targetStride), Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(target + (6 * targetStride), Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(target + (7 * targetStride), Avx.Permute2x128(s3, s7, 0x31));
+    }
+
     /// <summary>One panel of B, nr wide, from its columns (columns ≤ nr, any strides), zero-padded to nr.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackColumns<T>(T* b, long rowStride, long colStride, int kc, int columns, int nr, T* packed)
         where T : unmanaged, INumber<T>
     {
-        for (int j = 0; j < columns; j++)
+        int done = 0;
+        if (typeof(T) == typeof(float) && rowStride == 1 && Avx.IsSupported && nr % 8 == 0)
+        {
+            // A transposed operand (each column of B contiguous along k): 8 × 8 blocks through registers.
+            done = PackTransposedColumns((float*)b, colStride, kc, columns, nr, (float*)packed);
+        }
+
+        for (int j = done; j < columns; j++)
         {
             T* source = b + j * colStride;
             T* target = packed + j;
