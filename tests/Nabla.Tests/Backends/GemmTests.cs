@@ -37,6 +37,8 @@ public unsafe class GemmTests
         (101, 97, 110, Layout.TransposedBoth, true),
         (70, 150, 600, Layout.TransposedB, true),  // transposed B in 8 × 8 blocks, two kc blocks, ragged edges
         (45, 71, 33, Layout.Strided, false),
+        (1200, 64, 1100, Layout.RowMajor, false), // over 4 MiB: A and B packed
+        (40, 1100, 1200, Layout.TransposedB, true), // over 4 MiB, transposed B packed in 8 × 8 blocks
         (130, 70, 120, Layout.Strided, true),
     ];
 

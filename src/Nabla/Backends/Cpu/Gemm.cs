@@ -25,8 +25,13 @@ internal static unsafe partial class Gemm
     /// <summary>Columns of B per packed block: at least n for the sizes that matter, so B is packed once per kc.</summary>
     private const int ColumnBlock = 2048;
 
-    /// <summary>Operands up to this size (A and B together) are read in place, unpacked: half of a 1 MiB L2.</summary>
-    private const long DirectBytes = 512 * 1024;
+    /// <summary>
+    /// Operands up to this size (A and B together) are read in place, unpacked. The packing copy costs more than
+    /// the packed layout saves up to here: 256×784×256 ran at 178-181 GFLOP/s packed and 192-202 in place, 512³ at
+    /// 207 and 217 (2 threads, Zen 4); at 2048³ in place was slower (191-198 against 205-207: rows 8 KiB apart
+    /// share L1 sets), and 1024³ (8 MiB) was even.
+    /// </summary>
+    private const long DirectBytes = 4 * 1024 * 1024;
 
     /// <summary>Below this many multiply-adds (m·n·k) a product runs on one thread: ~ a 96³ product.</summary>
     private const long ParallelThreshold = 96 * 96 * 96;
@@ -199,7 +204,7 @@ internal static unsafe partial class Gemm
     /// micro-kernel over it, jr (B panels) outside ir (A panels), so one B panel serves every A panel in turn.
     /// </summary>
     /// <remarks>
-    /// Small operands are not packed: when A and B together fit in L2 (<see cref="DirectBytes"/>) the
+    /// Small operands are not packed: when A and B together are at most <see cref="DirectBytes"/> the
     /// kernel reads A at its own strides and row-major B in place, since the copy would cost as much as the
     /// multiply saves (it is most of the time at n = 64). Only ragged edge panels are still packed, zero-padded;
     /// <paramref name="packedB"/> then holds just the last, partial panel of B.
