@@ -8,7 +8,8 @@ namespace Nabla.Bench.Jobs;
 /// gradient, weight gradient, no bias) on the anchors' shapes, batch 64, through the
 /// <see cref="Convolution"/> kernels. FLOPs are counted like <c>torch_anchor.py</c>:
 /// 3 × 2·N·Cout·Hout·Wout·Cin·kh·kw. About 2 GFLOP of timed steps after 2 warm-ups, in 7 rounds whose
-/// median is reported.
+/// median is reported. <c>CONV_SHAPES</c> (e.g. <c>64x512x3-512k3s1p1</c>: batch × channels × size, then out channels,
+/// kernel, stride, padding) measures those shapes instead, as <c>conv-SHAPE</c>.
 /// </summary>
 internal sealed unsafe class ConvJob : IBenchJob
 {
@@ -29,13 +30,29 @@ internal sealed unsafe class ConvJob : IBenchJob
     public IEnumerable<Figure> Run()
     {
         double peak = PeakJob.Gflops;
-        foreach (var shape in Shapes)
+        var shapes = Environment.GetEnvironmentVariable("CONV_SHAPES") is { Length: > 0 } text
+            ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Parse).ToArray()
+            : Shapes;
+        foreach (var shape in shapes)
         {
             var g = new Conv2dGeometry(shape.Batch, shape.Channels, shape.Size, shape.Size, shape.OutChannels,
                 shape.Kernel, shape.Kernel, shape.Stride, shape.Stride, shape.Pad, shape.Pad);
             double gflops = Measure(g);
             yield return new Figure($"conv-{shape.Name}", ("gflops", gflops), ("fraction_of_peak", gflops / peak));
         }
+    }
+
+    /// <summary>Reads <c>NxCxS-OkKsSpP</c>, e.g. <c>64x512x3-512k3s1p1</c>.</summary>
+    private static (string Name, int Batch, int Channels, int Size, int OutChannels, int Kernel, int Stride, int Pad) Parse(string text)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"^(\d+)x(\d+)x(\d+)-(\d+)k(\d+)s(\d+)p(\d+)$");
+        if (!match.Success)
+        {
+            throw new ArgumentException($"CONV_SHAPES: '{text}' is not NxCxSIZE-OUTkKERNELsSTRIDEpPAD, e.g. 64x512x3-512k3s1p1.");
+        }
+
+        int Group(int i) => int.Parse(match.Groups[i].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return (text, Group(1), Group(2), Group(3), Group(4), Group(5), Group(6), Group(7));
     }
 
     private static double Measure(Conv2dGeometry g)

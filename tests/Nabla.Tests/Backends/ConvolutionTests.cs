@@ -75,8 +75,20 @@ public unsafe class ConvolutionTests
         { "pad 0, 17 input channels", [3, 17, 10, 7, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
         { "pad 2 and pad 1 mixed", [1, 24, 6, 13, 33, 3, 3, 1, 1, 2, 1, 1, 1, 1] },
         { "batch 9, res-like", [9, 32, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
-        { "2x2 output", [2, 16, 4, 4, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
+        { "7x7 output, one partial tile per side", [2, 16, 9, 9, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1] },
     };
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(6)]
+    [InlineData(2)]
+    public void Conv2d_images_that_fill_little_of_their_winograd_tiles_take_im2col(int size)
+    {
+        // 3×3 fills 9 of a tile's 16 outputs, 6×6 36 of 64: im2col is as fast or faster there (Winograd.MinTileUse).
+        var g = new Conv2dGeometry(2, 16, size, size, 16, 3, 3, 1, 1, 1, 1);
+        Assert.False(Winograd.Applies(g));
+        CheckAllPasses<float>(g, 1e-4);
+    }
 
     [Theory]
     [MemberData(nameof(WinogradGeometries))]

@@ -252,19 +252,28 @@ internal static unsafe class Convolution
         for (int part = 0; part < parts; part++) new Span<T>(partials + part * size, checked((int)size)).Clear();
         ForEachTaskInFixedOrder(plan.Blocks, (participant, block) => BackwardWeightBlock(g, plan, block, input, gradOutput, partials + participant * size));
         int coutG = g.OutChannelsPerGroup, k = g.PatchSize;
-        WorkerPool.For(g.OutChannels, 4, (start, end) =>
-        {
-            for (int co = start; co < end; co++)
+        // Add the partial sums into the first, in order (the same sums on every run), contiguous and vectorised.
+        const int SumChunk = 1 << 14;
+        if (parts > 1)
+            WorkerPool.For((int)((size + SumChunk - 1) / SumChunk), 4, (start, end) =>
             {
-                long transposed = (long)(co / coutG) * k * coutG + co % coutG; // partial[group][kk][co mod coutG]
-                T* dw = gradWeight + (long)co * k;
-                for (int kk = 0; kk < k; kk++)
-                {
-                    T sum = T.Zero;
-                    for (int part = 0; part < parts; part++) sum += partials[part * size + transposed + (long)kk * coutG];
-                    dw[kk] = sum;
-                }
-            }
+                long begin = (long)start * SumChunk, length = Math.Min((long)end * SumChunk, size) - begin;
+                var total = new Span<T>(partials + begin, (int)length);
+                for (int part = 1; part < parts; part++)
+                    TensorPrimitives.Add(total, new ReadOnlySpan<T>(partials + part * size + begin, (int)length), total);
+            });
+        // Transpose partial[group][kk][co mod coutG] into gradWeight[co][kk], in tiles that stay in L1.
+        const int TransposeTile = 32;
+        WorkerPool.For((g.OutChannels + TransposeTile - 1) / TransposeTile, 1, (start, end) =>
+        {
+            for (int co0 = start * TransposeTile; co0 < Math.Min(end * TransposeTile, g.OutChannels); co0 += TransposeTile)
+                for (int kk0 = 0; kk0 < k; kk0 += TransposeTile)
+                    for (int co = co0; co < Math.Min(co0 + TransposeTile, g.OutChannels); co++)
+                    {
+                        T* source = partials + ((long)(co / coutG) * k * coutG) + (co % coutG);
+                        T* dw = gradWeight + ((long)co * k);
+                        for (int kk = kk0; kk < Math.Min(kk0 + TransposeTile, k); kk++) dw[kk] = source[(long)kk * coutG];
+                    }
         });
         if (gradBias != null)
             ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
