@@ -31,30 +31,51 @@ public static partial class Functional
         var channelShape = Enumerable.Repeat(1, input.Rank).ToArray();
         channelShape[1] = channels;
 
-        // y = (x − μ)·s + β with s = γ/√(σ² + ε): two full-size ops after the statistics.
-        Tensor centered, inverseStd;
         if (training)
         {
             long count = input.NumElements / Math.Max(channels, 1);
             if (count <= 1) throw new ShapeException($"{op}: expected more than 1 value per channel when training, got input of shape {input.Shape}.");
-            var mean = ChannelMean(input);
-            centered = input - mean;
-            var variance = ChannelMean(centered * centered);
+            Tensor output, mean, variance;
+            if (input.Rank >= 3 && count / input.Size(0) >= 8 && input.IsContiguous
+                && (weight is null || weight.DType == input.DType) && (bias is null || bias.DType == input.DType))
+            {
+                // Images and sequences: one op over planes of contiguous values (Tensor.BatchNormTraining).
+                (output, var batchMean, var batchVariance) = Tensor.BatchNormTraining(input, weight, bias, eps,
+                    () => ComposedBatchNormTraining(input, weight, bias, eps, channelShape).Output);
+                (mean, variance) = (Tensor.From(batchMean), Tensor.From(batchVariance));
+            }
+            else (output, mean, variance) = ComposedBatchNormTraining(input, weight, bias, eps, channelShape);
             using (Autograd.NoGrad())
             {
                 // r ← (1 − m)·r + m·batch statistic; the running variance takes the unbiased estimate.
-                runningMean?.Mul_(1 - momentum).Add_(mean.Reshape(channels) * momentum);
-                runningVar?.Mul_(1 - momentum).Add_(variance.Reshape(channels) * (momentum * count / (count - 1)));
+                runningMean?.Mul_(1 - momentum).Add_(mean.Reshape(channels).To(runningMean.DType) * momentum);
+                runningVar?.Mul_(1 - momentum).Add_(variance.Reshape(channels).To(runningVar.DType) * (momentum * count / (count - 1)));
             }
-            inverseStd = (variance + eps).Rsqrt();
+            return output;
         }
-        else
-        {
-            if (runningMean is null || runningVar is null)
-                throw new ArgumentException($"{op}: running statistics are required when not training.");
-            centered = input - runningMean.Reshape(channelShape);
-            inverseStd = (runningVar.Reshape(channelShape) + eps).Rsqrt();
-        }
+
+        if (runningMean is null || runningVar is null)
+            throw new ArgumentException($"{op}: running statistics are required when not training.");
+        var centered = input - runningMean.Reshape(channelShape);
+        var inverseStd = (runningVar.Reshape(channelShape) + eps).Rsqrt();
+        return ScaleAndShift(centered, inverseStd, weight, bias, channelShape);
+    }
+
+    /// <summary>
+    /// Training-mode batch norm from differentiable ops: y = (x − μ)·s + β with s = γ/√(σ² + ε), two full-size
+    /// ops after the statistics; returns y and the batch mean and biased variance (shaped like channelShape).
+    /// </summary>
+    static (Tensor Output, Tensor Mean, Tensor Variance) ComposedBatchNormTraining(Tensor input, Tensor? weight, Tensor? bias, double eps, int[] channelShape)
+    {
+        var mean = ChannelMean(input);
+        var centered = input - mean;
+        var variance = ChannelMean(centered * centered);
+        var inverseStd = (variance + eps).Rsqrt();
+        return (ScaleAndShift(centered, inverseStd, weight, bias, channelShape), mean.Detach(), variance.Detach());
+    }
+
+    static Tensor ScaleAndShift(Tensor centered, Tensor inverseStd, Tensor? weight, Tensor? bias, int[] channelShape)
+    {
         var scale = weight is null ? inverseStd : inverseStd * weight.Reshape(channelShape);
         var output = centered * scale;
         return bias is null ? output : output + bias.Reshape(channelShape);

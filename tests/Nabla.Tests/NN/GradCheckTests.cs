@@ -81,6 +81,51 @@ public class NNGradCheckTests
     }
 
     [Fact]
+    public void BatchNorm_training_of_images_is_one_op_with_exact_gradients()
+    {
+        // Planes of ≥ 8 contiguous values take the fused op (NativeBatchNormBackward0) and its closed-form backward.
+        var runningMean = Tensor.Zeros([2], DType.Float64);
+        var runningVar = Tensor.Ones([2], DType.Float64);
+        var x = Randn(1, 3, 2, 3, 3);
+        Assert.Equal("NativeBatchNormBackward0", F.BatchNorm(x, runningMean, runningVar, training: true).GradFn!.Name);
+        Check(t => F.BatchNorm(t[0], runningMean, runningVar, t[1], t[2], training: true), x, Randn(2, 2), Randn(3, 2));
+        Check(t => F.BatchNorm(t[0], runningMean, runningVar, training: true), x);
+    }
+
+    [Fact]
+    public void BatchNorm_training_double_backward_gradcheck()
+    {
+        var runningMean = Tensor.Zeros([2], DType.Float64);
+        var runningVar = Tensor.Ones([2], DType.Float64);
+        Assert.True(Autograd.GradCheck(inputs =>
+        {
+            var t = Nabla.Tests.Ops.PoolingOpTests.Differentiable(inputs);
+            using var grad = Autograd.EnableGrad();
+            var loss = (F.BatchNorm(t[0], runningMean, runningVar, t[1], t[2], training: true).Pow(3) * t[3]).Sum();
+            var grads = Autograd.Grad([loss], [t[0], t[1], t[2]], createGraph: true);
+            return Tensor.Cat([grads[0]!.Flatten(), grads[1]!.Flatten(), grads[2]!.Flatten()]);
+        }, [Randn(1, 3, 2, 3, 3), Randn(2, 2), Randn(3, 2), Randn(4, 3, 2, 3, 3)]));
+    }
+
+    [Fact]
+    public void BatchNorm_training_fused_equals_composed_with_running_statistics()
+    {
+        // A non-contiguous input takes the composed path; the same values made contiguous take the fused op.
+        var source = Tensor.Randn([4, 3, 5, 6], generator: new Generator(7)) * 3 + 1;
+        var strided = source.Transpose(2, 3);
+        var contiguous = strided.Contiguous();
+        var weight = Tensor.Randn([3], generator: new Generator(8));
+        var bias = Tensor.Randn([3], generator: new Generator(9));
+        var (mean1, var1) = (Tensor.Zeros([3]), Tensor.Ones([3]));
+        var (mean2, var2) = (Tensor.Zeros([3]), Tensor.Ones([3]));
+        var composed = F.BatchNorm(strided, mean1, var1, weight, bias, training: true, momentum: 0.3);
+        var fused = F.BatchNorm(contiguous, mean2, var2, weight, bias, training: true, momentum: 0.3);
+        Assert.True(fused.AllClose(composed, rtol: 1e-5, atol: 1e-5));
+        Assert.True(mean2.AllClose(mean1, rtol: 1e-6, atol: 1e-6));
+        Assert.True(var2.AllClose(var1, rtol: 1e-6, atol: 1e-6));
+    }
+
+    [Fact]
     public void BatchNorm_eval_gradients()
     {
         var runningMean = Tensor.From(new double[] { 0.5, -1 });
