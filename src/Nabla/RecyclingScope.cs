@@ -40,6 +40,35 @@ internal sealed class RecyclingScope
         lock (this) storages?.Add(storage);
     }
 
+    /// <summary>
+    /// Runs the forward of a module with its own wiring (a residual block, a model's stem) that passes each
+    /// intermediate it makes through <c>keep</c> (which returns it): when <paramref name="module"/> keeps no tensors (see
+    /// <see cref="NN.Module.KeepsNoTensors"/>), those buffers are recycled as <see cref="NN.Sequential"/>'s are,
+    /// except one that the result shares. Otherwise this is just the forward.
+    /// </summary>
+    internal static Tensor Run(NN.Module module, Func<Func<Tensor, Tensor>, Tensor> forward)
+    {
+        var scope = BufferPool.Enabled && module.KeepsNoTensors() ? Begin() : null;
+        if (scope == null) return forward(static t => t);
+        var intermediates = new List<Tensor>();
+        try
+        {
+            var result = forward(t =>
+            {
+                intermediates.Add(t);
+                return t;
+            });
+            var owned = new HashSet<Storage>(ReferenceEqualityComparer.Instance) { result.storage };
+            foreach (var t in intermediates)
+                if (owned.Add(t.storage)) scope.Own(t);
+            return result;
+        }
+        finally
+        {
+            scope.End();
+        }
+    }
+
     /// <summary>Closes the scope (restoring the enclosing one); recycles now if no node is pending.</summary>
     public void End()
     {

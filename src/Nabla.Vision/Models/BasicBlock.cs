@@ -8,7 +8,7 @@ namespace Nabla.Vision.Models;
 /// Keys as torchvision's (<c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c>, <c>downsample.0</c>, <c>downsample.1</c>).
 /// Shape: [N, inChannels, H, W] → [N, channels, ⌈H/stride⌉, ⌈W/stride⌉].
 /// </summary>
-public sealed class BasicBlock : Module<Tensor, Tensor>
+public sealed class BasicBlock : Module<Tensor, Tensor>, IFrameworkModule
 {
     /// <summary>Output channels per input "plane" (1 for the basic block).</summary>
     public const int Expansion = 1;
@@ -48,11 +48,15 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => RecyclingScope.Run(this, keep =>
     {
-        var y = Functional.Relu(Bn1.Call(Conv1.Call(input)));
-        y = Bn2.Call(Conv2.Call(y));
-        var shortcut = Downsample is null ? input : Downsample.Call(input);
-        return Functional.Relu(y + shortcut);
-    }
+        // The intermediates pass through keep: their buffers are reused once the backward has run.
+        var y = keep(Conv1.Call(input));
+        y = keep(Bn1.Call(y));
+        y = keep(Functional.Relu(y));
+        y = keep(Conv2.Call(y));
+        y = keep(Bn2.Call(y));
+        var shortcut = Downsample is null ? input : keep(Downsample.Call(input));
+        return Functional.Relu(keep(y + shortcut));
+    });
 }

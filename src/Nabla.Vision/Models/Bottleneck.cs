@@ -8,7 +8,7 @@ namespace Nabla.Vision.Models;
 /// shortcut (identity or 1×1 convolution + BatchNorm), then ReLU. Keys as torchvision's.
 /// Shape: [N, inChannels, H, W] → [N, 4·channels, ⌈H/stride⌉, ⌈W/stride⌉].
 /// </summary>
-public sealed class Bottleneck : Module<Tensor, Tensor>
+public sealed class Bottleneck : Module<Tensor, Tensor>, IFrameworkModule
 {
     /// <summary>Output channels per "plane".</summary>
     public const int Expansion = 4;
@@ -49,12 +49,13 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => RecyclingScope.Run(this, keep =>
     {
-        var y = Functional.Relu(bn1.Call(conv1.Call(input)));
-        y = Functional.Relu(bn2.Call(conv2.Call(y)));
-        y = bn3.Call(conv3.Call(y));
-        var shortcut = Downsample is null ? input : Downsample.Call(input);
-        return Functional.Relu(y + shortcut);
-    }
+        // The intermediates pass through keep: their buffers are reused once the backward has run.
+        var y = keep(Functional.Relu(keep(bn1.Call(keep(conv1.Call(input))))));
+        y = keep(Functional.Relu(keep(bn2.Call(keep(conv2.Call(y))))));
+        y = keep(bn3.Call(keep(conv3.Call(y))));
+        var shortcut = Downsample is null ? input : keep(Downsample.Call(input));
+        return Functional.Relu(keep(y + shortcut));
+    });
 }

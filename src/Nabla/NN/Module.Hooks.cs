@@ -29,14 +29,15 @@ public abstract partial class Module
     }
 
     /// <summary>
-    /// True when this module and all its descendants are Nabla's own types, which keep no tensor
+    /// True when this module and all its descendants are Nabla's own types (or <see cref="IFrameworkModule"/>s), which keep no tensor
     /// beyond a forward call other than through autograd, and none has a hook that could: its
     /// inputs and outputs are then visible to nobody but the caller (see <see cref="RecyclingScope"/>).
     /// </summary>
     internal bool KeepsNoTensors()
     {
         foreach (var module in Modules())
-            if (module.forwardHooks.Count > 0 || module.forwardPreHooks.Count > 0 || module.GetType().Assembly != typeof(Module).Assembly) return false;
+            if (module.forwardHooks.Count > 0 || module.forwardPreHooks.Count > 0
+                || (module.GetType().Assembly != typeof(Module).Assembly && module is not IFrameworkModule)) return false;
         return true;
     }
 
