@@ -22,6 +22,8 @@ public static class CheckpointStore
 
     private const string OptimizerValuePrefix = "optimizer.";
 
+    private const string SchedulerValuePrefix = "scheduler.";
+
     // NaN appears in the figures of an empty epoch; JSON has no NaN unless asked.
     private static readonly JsonSerializerOptions JsonOptions = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -50,6 +52,7 @@ public static class CheckpointStore
             ["finetuned_from"] = state.FineTunedFrom ?? "",
             ["freeze_until"] = state.FreezeUntil ?? "",
             ["lr_backbone"] = state.LrBackbone?.ToString("R", CultureInfo.InvariantCulture) ?? "",
+            ["lr_schedule"] = state.LrSchedule ?? "",
             ["rng.augment"] = Checkpoint.EncodeState(state.AugmentState),
             ["epoch"] = state.CompletedEpochs.ToString(CultureInfo.InvariantCulture),
             ["partial_epoch"] = JsonSerializer.Serialize(state.Partial, JsonOptions),
@@ -60,6 +63,10 @@ public static class CheckpointStore
         foreach (var (key, value) in optimizerState.Values)
         {
             metadata[OptimizerValuePrefix + key] = value;
+        }
+        foreach (var (key, value) in state.SchedulerState)
+        {
+            metadata[SchedulerValuePrefix + key] = value;
         }
         string path = PathIn(directory);
         Checkpoint.Save(path, model.StateDict(), optimizerState.Tensors, metadata);
@@ -97,6 +104,10 @@ public static class CheckpointStore
             FineTunedFrom = m.TryGetValue("finetuned_from", out string? from) && from.Length > 0 ? from : null,
             FreezeUntil = m.TryGetValue("freeze_until", out string? freeze) && freeze.Length > 0 ? freeze : null,
             LrBackbone = m.TryGetValue("lr_backbone", out string? lrBackbone) && lrBackbone.Length > 0 ? double.Parse(lrBackbone, CultureInfo.InvariantCulture) : null,
+            // Checkpoints from before schedules lack this: a constant rate.
+            LrSchedule = m.TryGetValue("lr_schedule", out string? schedule) && schedule.Length > 0 ? schedule : null,
+            SchedulerState = m.Where(kv => kv.Key.StartsWith(SchedulerValuePrefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[SchedulerValuePrefix.Length..], kv => kv.Value, StringComparer.Ordinal),
             AugmentState = m.TryGetValue("rng.augment", out string? augmentState) ? Checkpoint.DecodeState(augmentState, "rng.augment") : [],
             CompletedEpochs = int.Parse(Get("epoch"), CultureInfo.InvariantCulture),
             Partial = JsonSerializer.Deserialize<EpochTotals>(Get("partial_epoch"), JsonOptions) ?? new EpochTotals(),

@@ -78,6 +78,8 @@ public static class CliApp
         var width = new Option<double?>("--width") { Description = "Width multiplier of the CNN zoo's channel counts (default: the model's, 1 or 0.25 for vgg11); e.g. 0.25 to train in minutes." };
         var resize = new Option<int?>("--resize") { Description = "Side of the images the model is trained on; Fashion-MNIST's 28×28 are resized bilinearly (default: the model's, 224 or 96 for the zoo)." };
         var augment = new Option<bool>("--augment") { Description = "Augment the training batches: random crop with padding 4 and random horizontal flip, seeded from --seed." };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "Learning-rate schedule: cosine anneals --lr to 0 over the epochs, stepped after each epoch (default: constant)." };
+        lrSchedule.AcceptOnlyFromAmong(TrainRun.LrSchedules);
         var optimizer = new Option<string?>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerFactory.Names)} (default sgd)." };
         optimizer.AcceptOnlyFromAmong([.. OptimizerFactory.Names]);
         var data = DataOption();
@@ -110,11 +112,11 @@ public static class CliApp
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
-            model, epochs, batchSize, lr, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
+            model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
             classes, fineTune, freezeUntil, lrBackbone, aux,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
-        Option[] imageOnly = [width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
@@ -176,6 +178,7 @@ public static class CliApp
                     Epochs = parse.GetValue(epochs),
                     BatchSize = parse.GetValue(batchSize),
                     LearningRate = parse.GetValue(lr),
+                    LrSchedule = parse.GetValue(lrSchedule),
                     Optimizer = parse.GetValue(optimizer),
                     Width = parse.GetValue(width),
                     Resize = parse.GetValue(resize),

@@ -47,6 +47,12 @@ public sealed class RunState
     /// <summary>Learning rate of the unfrozen pretrained layers of a fine-tuning run (null: the head's).</summary>
     public double? LrBackbone { get; init; }
 
+    /// <summary>The learning-rate schedule (null: constant), see <see cref="TrainSettings.LrSchedule"/>.</summary>
+    public string? LrSchedule { get; init; }
+
+    /// <summary>The schedule's state dict (PyTorch's keys: base_lrs, last_epoch, T_max, …); empty without a schedule.</summary>
+    public Dictionary<string, string> SchedulerState { get; set; } = [];
+
     /// <summary>Number of outputs of the model.</summary>
     public int NumClasses => Classes?.Count ?? 10;
 

@@ -20,6 +20,9 @@ public sealed class TrainRun
     /// <summary>Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).</summary>
     public const int InterruptedExitCode = 130;
 
+    /// <summary>The values of <c>--lr-schedule</c>.</summary>
+    public static readonly string[] LrSchedules = ["cosine"];
+
     private const int EvaluationBatchSize = 1024;
 
     private readonly TrainSettings settings;
@@ -93,6 +96,7 @@ public sealed class TrainRun
         string? fineTunedFrom = saved?.State.FineTunedFrom ?? settings.FineTune;
         string? freezeUntil = saved is null ? settings.FreezeUntil : saved.Value.State.FreezeUntil;
         double? lrBackbone = saved is null ? settings.LrBackbone : saved.Value.State.LrBackbone;
+        string? lrSchedule = saved is null ? settings.LrSchedule : saved.Value.State.LrSchedule;
 
         string optimizerName = saved?.State.Optimizer ?? settings.Optimizer ?? "sgd";
         int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? spec.BatchSize;
@@ -162,6 +166,7 @@ public sealed class TrainRun
             FineTunedFrom = fineTunedFrom,
             FreezeUntil = freezeUntil,
             LrBackbone = lrBackbone,
+            LrSchedule = lrSchedule,
         };
         if (saved is { } checkpoint)
         {
@@ -186,6 +191,13 @@ public sealed class TrainRun
             }
         }
         lr = optimizer.ParamGroups[^1].Lr;
+        // Created after a resumed optimizer is restored: the rates it holds are those of the next epoch, and the
+        // schedule's own state (base rates, epochs done, T_max) comes back from the checkpoint.
+        LRScheduler? scheduler = lrSchedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: Math.Max(1, epochs)) : null;
+        if (scheduler is not null && state.SchedulerState.Count > 0)
+        {
+            scheduler.LoadStateDict(state.SchedulerState);
+        }
 
         log.WriteLine(
             $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
@@ -193,6 +205,7 @@ public sealed class TrainRun
             $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
             (inputSize == 28 ? "" : $", images resized to {inputSize}×{inputSize}") +
             (width is { } w ? $", width {w.ToString(CultureInfo.InvariantCulture)}" : "") +
+            (scheduler is CosineAnnealingLR cosine ? $", cosine lr schedule to 0 over {cosine.TMax} epochs" : "") +
             (augment ? ", augmented (random crop, padding 4; horizontal flip)" : "") +
             (classes is null ? "" : $", classes {ClassSelection.Format(classes)} ({string.Join(", ", ClassSelection.Names(classes))})") +
             (aux ? ", auxiliary classifiers (loss + 0.3 × each)" : "") +
@@ -235,6 +248,11 @@ public sealed class TrainRun
             state.History.Add(metrics);
             state.CompletedEpochs = epoch;
             state.Partial = new EpochTotals();
+            if (scheduler is not null)
+            {
+                scheduler.Step();
+                state.SchedulerState = scheduler.StateDict();
+            }
             log.WriteLine(SummaryLine(metrics, epochs));
             TryPlot(state.History, plotPath, spec.Name);
             if (settings.Checkpoint is not null || stop.Requested)
@@ -335,6 +353,7 @@ public sealed class TrainRun
             saved.Classes is null ? "all ten classes" : $"--classes {ClassSelection.Format(saved.Classes)}");
         Check(settings.FineTune is not null && settings.FineTune != saved.FineTunedFrom, saved.FineTunedFrom is null ? "no --finetune" : $"--finetune {saved.FineTunedFrom}");
         Check(settings.FreezeUntil is not null && settings.FreezeUntil != saved.FreezeUntil, saved.FreezeUntil is null ? "no --freeze-until" : $"--freeze-until {saved.FreezeUntil}");
+        Check(settings.LrSchedule is not null && settings.LrSchedule != saved.LrSchedule, saved.LrSchedule is null ? "a constant learning rate" : $"--lr-schedule {saved.LrSchedule}");
         Check(settings.LrBackbone is not null && settings.LrBackbone != saved.LrBackbone,
             saved.LrBackbone is { } rate ? $"--lr-backbone {rate.ToString(CultureInfo.InvariantCulture)}" : "no --lr-backbone");
     }

@@ -57,6 +57,12 @@ public sealed record TrainSettings
     /// <summary>With <see cref="FineTune"/>: learning rate of the pretrained layers that are not frozen (null: the head's).</summary>
     public double? LrBackbone { get; init; }
 
+    /// <summary>
+    /// Learning-rate schedule over the epochs: null for a constant rate, "cosine" for cosine annealing from the
+    /// rate to 0 over the run's epochs (PyTorch's <c>CosineAnnealingLR</c> with <c>T_max</c> = epochs, stepped per epoch).
+    /// </summary>
+    public string? LrSchedule { get; init; }
+
     /// <summary>GoogLeNet's auxiliary classifiers: loss = main + 0.3 × each auxiliary loss.</summary>
     public bool Aux { get; init; }
 

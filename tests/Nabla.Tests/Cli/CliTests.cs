@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Nabla.Cli;
 using Nabla.Serialization;
@@ -106,6 +107,33 @@ public sealed class CliTests() : CliTestBase("nabla-cli")
         Assert.Equal(0, Run([.. common, "--checkpoint", resumed, "--resume"]).ExitCode);
 
         AssertSameRun(continuous, resumed);
+    }
+
+    [Fact]
+    public void Cosine_schedule_anneals_per_epoch_and_resumes_mid_epoch_bit_for_bit()
+    {
+        string[] common = ["train", "mlp", "--data", "sample", "--limit", "512", "--batch-size", "64", "--seed", "2", "--epochs", "3",
+            "--lr", "0.2", "--lr-schedule", "cosine"];
+        string continuous = Path.Combine(directory, "continuous");
+        string resumed = Path.Combine(directory, "resumed");
+        string afterOne = Path.Combine(directory, "after-one");
+
+        Assert.Equal(0, Run([.. common, "--checkpoint", continuous]).ExitCode);
+        Assert.Equal(TrainRun.InterruptedExitCode, Run([.. common, "--checkpoint", resumed, "--stop-after-batches", "11"]).ExitCode);
+        Assert.Equal(0, Run(["train", "mlp", "--data", "sample", "--limit", "512", "--epochs", "3", "--checkpoint", resumed, "--resume"]).ExitCode);
+        Assert.Equal(TrainRun.InterruptedExitCode, Run([.. common, "--checkpoint", afterOne, "--stop-after-batches", "8"]).ExitCode);
+
+        AssertSameRun(continuous, resumed);
+        // lr after epoch e of 3: 0.2 · (1 + cos(π e / 3)) / 2, i.e. 0.15 after the first, 0 after the last.
+        double Lr(string run) => double.Parse(Checkpoint.Load(CheckpointStore.PathIn(run)).Metadata["optimizer.param_groups.0.lr"], CultureInfo.InvariantCulture);
+        Assert.Equal(0.15, Lr(afterOne), 12);
+        Assert.Equal(0.0, Lr(continuous), 12);
+        // A run started with a constant rate cannot be resumed with a schedule (nor the other way round).
+        string constant = Path.Combine(directory, "constant");
+        Assert.Equal(0, Run(["train", "mlp", "--data", "sample", "--limit", "512", "--epochs", "1", "--checkpoint", constant]).ExitCode);
+        var mismatch = Run(["train", "mlp", "--data", "sample", "--limit", "512", "--epochs", "2", "--checkpoint", constant, "--resume", "--lr-schedule", "cosine"]);
+        Assert.NotEqual(0, mismatch.ExitCode);
+        Assert.Contains("a constant learning rate", mismatch.Stderr);
     }
 
     [Fact]
