@@ -10,7 +10,11 @@ internal static unsafe partial class Gemm
     /// pack its panels into one shared buffer, then compute row chunks of C against it, each chunk packing its
     /// own slice of A. Both kinds of work are handed out by ticket (an atomic counter), not split in fixed
     /// halves: on a machine shared with other processes a participant can lose its core for milliseconds, and
-    /// then the others simply take more chunks instead of waiting at a barrier for it.
+    /// then the others simply take more chunks instead of waiting at a barrier for it. Row chunks are guided
+    /// (OpenMP's schedule(guided)): each claim takes a share of the row tiles still unclaimed in the block,
+    /// between <see cref="MinTilesPerChunk"/> and one A block, so the first chunks are large and the last ones
+    /// small, and the participants finish a block together instead of one waiting out the other's last big chunk
+    /// (at 1024³ fixed chunks of 1/8 of a block left ~6% of the time idle).
     /// </summary>
     /// <remarks>
     /// Tickets are numbered across blocks, so the counters never need resetting; a participant claims a
@@ -26,13 +30,17 @@ internal static unsafe partial class Gemm
         private readonly MicroKernel<T> kernel;
         private readonly T* packedB0;
         private readonly T* packedB1;
-        private readonly int rowsPerChunk;
+        /// <summary>The smallest row chunk, in tiles: 24 rows, enough to reuse each B panel from L2.</summary>
+        private const int MinTilesPerChunk = 4;
+
+        private readonly int rowTiles;
+        private readonly int participants;
         private readonly int panelsPerChunk;
         private readonly bool directB;
         private int packTickets;
         private int packsDone;
-        private int rowTickets;
-        private int rowChunksDone;
+        private int rowTickets;    // row tiles claimed, counted across blocks
+        private int rowTilesDone;  // row tiles computed, counted across blocks
 
         public SharedPanelRegion(Problem<T> problem, MicroKernel<T> kernel, int participants)
         {
@@ -44,10 +52,8 @@ internal static unsafe partial class Gemm
             packedB1 = (T*)scratch.PackedB(1, bytes);
             directB = IsDirect(problem) && problem.BColStride == 1;
 
-            // About four chunks per participant, so that the last ones even out, but at most one A block each.
-            int rowTiles = (problem.M + kernel.Rows - 1) / kernel.Rows;
-            int tilesPerChunk = Math.Clamp((rowTiles + (4 * participants) - 1) / (4 * participants), 1, RowBlock / kernel.Rows);
-            rowsPerChunk = tilesPerChunk * kernel.Rows;
+            rowTiles = (problem.M + kernel.Rows - 1) / kernel.Rows;
+            this.participants = participants;
             int panels = (Math.Min(ColumnBlock, problem.N) + kernel.Columns - 1) / kernel.Columns;
             panelsPerChunk = Math.Max(1, (panels + (2 * participants) - 1) / (2 * participants));
         }
@@ -58,7 +64,7 @@ internal static unsafe partial class Gemm
             int nr = kernel.Columns;
             int depthBlock = DepthBlock<T>();
             var workspace = new Workspace<T>(problem, kernel, GemmScratch.Current);
-            int rowChunks = (problem.M + rowsPerChunk - 1) / rowsPerChunk;
+            int mr = kernel.Rows;
             int packEnd = 0;
             int rowEnd = 0;
             int block = 0;
@@ -85,15 +91,40 @@ internal static unsafe partial class Gemm
                     }
 
                     int rowBegin = rowEnd;
-                    rowEnd += rowChunks;
+                    rowEnd += rowTiles;
                     Spinning.UntilAtLeast(ref packsDone, packEnd);
-                    Spinning.UntilAtLeast(ref rowChunksDone, rowBegin);
-                    while (TryClaim(ref rowTickets, rowEnd, out int ticket))
+                    Spinning.UntilAtLeast(ref rowTilesDone, rowBegin);
+                    while (TryClaimGuided(ref rowTickets, rowEnd, participants, RowBlock / mr, out int first, out int tiles))
                     {
-                        int ic = (ticket - rowBegin) * rowsPerChunk;
-                        ComputeRows(problem, kernel, ic, Math.Min(rowsPerChunk, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
-                        Interlocked.Increment(ref rowChunksDone);
+                        int ic = (first - rowBegin) * mr;
+                        ComputeRows(problem, kernel, ic, Math.Min(tiles * mr, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
+                        Interlocked.Add(ref rowTilesDone, tiles);
                     }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Takes the next <paramref name="tiles"/> row tiles from <paramref name="first"/> on, if any are left below
+        /// <paramref name="end"/>: a 1/(2·participants) share of those left, at least <see cref="MinTilesPerChunk"/>
+        /// and at most <paramref name="maxTiles"/> (one A block).
+        /// </summary>
+        private static bool TryClaimGuided(ref int next, int end, int participants, int maxTiles, out int first, out int tiles)
+        {
+            while (true)
+            {
+                first = Volatile.Read(ref next);
+                int left = end - first;
+                if (left <= 0)
+                {
+                    tiles = 0;
+                    return false;
+                }
+
+                tiles = Math.Min(left, Math.Clamp(left / (2 * participants), MinTilesPerChunk, maxTiles));
+                if (Interlocked.CompareExchange(ref next, first + tiles, first) == first)
+                {
+                    return true;
                 }
             }
         }
