@@ -20,7 +20,7 @@ public partial class Tensor
     /// <param name="dilation">Spacing between window elements.</param>
     /// <param name="ceilMode">Round the output size up, so that a partial window at the end counts.</param>
     public Tensor MaxPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, Pair2d? dilation = null, bool ceilMode = false) =>
-        MaxPool2dWithIndices(kernelSize, stride, padding, dilation, ceilMode).Values;
+        MaxPoolCore("MaxPool2d", this, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode, indicesReturned: false).Values;
 
     /// <summary>
     /// <see cref="MaxPool2d"/> that also returns the position of each maximum (Int64, flat index h·W + w
@@ -28,13 +28,13 @@ public partial class Tensor
     /// </summary>
     public (Tensor Values, Tensor Indices) MaxPool2dWithIndices(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default,
         Pair2d? dilation = null, bool ceilMode = false) =>
-        MaxPoolCore("MaxPool2d", this, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
+        MaxPoolCore("MaxPool2d", this, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode, indicesReturned: true);
 
     /// <summary>1-D max pooling (<c>max_pool1d</c>) over [N, C, L] or [C, L], a <see cref="MaxPool2d"/> of height 1.</summary>
     public Tensor MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
     {
         Check1dInput("MaxPool1d", this);
-        var (values, _) = MaxPoolCore("MaxPool1d", Unsqueeze(-2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode);
+        var (values, _) = MaxPoolCore("MaxPool1d", Unsqueeze(-2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode, indicesReturned: false);
         return values.Squeeze(-2);
     }
 
@@ -74,10 +74,12 @@ public partial class Tensor
     /// Adaptive max pooling (<c>adaptive_max_pool2d</c>) of [N, C, H, W] or [C, H, W] to [.., outputSize.H, outputSize.W],
     /// windows as in <see cref="AdaptiveAvgPool2d"/>.
     /// </summary>
-    public Tensor AdaptiveMaxPool2d(Pair2d outputSize) => AdaptiveMaxPool2dWithIndices(outputSize).Values;
+    public Tensor AdaptiveMaxPool2d(Pair2d outputSize) => AdaptiveMaxPoolCore(outputSize, indicesReturned: false).Values;
 
     /// <summary><see cref="AdaptiveMaxPool2d"/> that also returns the flat in-plane position of each maximum.</summary>
-    public unsafe (Tensor Values, Tensor Indices) AdaptiveMaxPool2dWithIndices(Pair2d outputSize)
+    public (Tensor Values, Tensor Indices) AdaptiveMaxPool2dWithIndices(Pair2d outputSize) => AdaptiveMaxPoolCore(outputSize, indicesReturned: true);
+
+    unsafe (Tensor Values, Tensor Indices) AdaptiveMaxPoolCore(Pair2d outputSize, bool indicesReturned)
     {
         var (x, unbatched) = CheckAdaptive("AdaptiveMaxPool2d", this, outputSize);
         int[] outShape = [x.shape[0], x.shape[1], outputSize.H, outputSize.W];
@@ -85,17 +87,18 @@ public partial class Tensor
         var (values, indices) = RunArgMax(x, outShape,
             (s, d, i) => Pooling.AdaptiveMaxPool2dForward(planes, inH, inW, outH, outW, s, d, i),
             (s, d, i) => Pooling.AdaptiveMaxPool2dForward(planes, inH, inW, outH, outW, s, d, i));
-        RecordArgMax(values, x, indices, "AdaptiveMaxPool2DBackward0");
+        RecordArgMax(values, x, indices, "AdaptiveMaxPool2DBackward0", indicesReturned);
         return unbatched ? (values.Squeeze(0), indices.Squeeze(0)) : (values, indices);
     }
 
-    static unsafe (Tensor Values, Tensor Indices) MaxPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, Pair2d dilation, bool ceilMode)
+    static unsafe (Tensor Values, Tensor Indices) MaxPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, Pair2d dilation, bool ceilMode,
+        bool indicesReturned)
     {
         var (x, g, unbatched) = CheckPool(op, input, kernel, stride, padding, dilation, ceilMode);
         var (values, indices) = RunArgMax(x, [g.Batch, g.Channels, g.OutHeight, g.OutWidth],
             (s, d, i) => Pooling.MaxPool2dForward(g, s, d, i),
             (s, d, i) => Pooling.MaxPool2dForward(g, s, d, i));
-        RecordArgMax(values, x, indices, "MaxPool2DWithIndicesBackward0");
+        RecordArgMax(values, x, indices, "MaxPool2DWithIndicesBackward0", indicesReturned);
         return unbatched ? (values.Squeeze(0), indices.Squeeze(0)) : (values, indices);
     }
 
@@ -171,12 +174,20 @@ public partial class Tensor
     /// <summary>
     /// Records y = x[indices] (per plane): the backward scatters g to the saved positions (a kernel pass), and
     /// that scatter's backward gathers again, so the max-pooling gradient is itself differentiable.
+    /// Indices that only this backward reads (not <paramref name="indicesReturned"/> to the caller) go back to the
+    /// buffer pool once it has run, unless the graph is kept or the scatter was itself recorded (double
+    /// backward): ResNet's stem pooling saves 19 MB of Int64 indices per step of batch 64.
     /// </summary>
-    static void RecordArgMax(Tensor values, Tensor x, Tensor indices, string name)
+    static void RecordArgMax(Tensor values, Tensor x, Tensor indices, string name, bool indicesReturned)
     {
         if (!Node.ShouldRecord(x)) return;
         var inputShape = x.shape;
-        Node.Record(values, name, [x], g => [ScatterToPlanes(g, indices, inputShape)]);
+        Node.Record(values, name, [x], g =>
+        {
+            var gradient = ScatterToPlanes(g, indices, inputShape);
+            if (!indicesReturned && !Engine.RetainsGraph && gradient.GradFn is null) indices.storage.Recycle();
+            return [gradient];
+        });
     }
 
     /// <summary>result[n, c, indices[n, c, o]] += g[n, c, o] over zeros of <paramref name="inputShape"/>.</summary>

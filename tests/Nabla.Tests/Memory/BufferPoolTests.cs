@@ -70,6 +70,41 @@ public class BufferPoolTests
     }
 
     [Fact]
+    public void Max_pooling_recycles_its_private_indices_after_backward_and_keeps_returned_ones()
+    {
+        // [4, 8, 48, 48] pooled 3×3, stride 2, padding 1 → [4, 8, 24, 24]: 18,432 Int64 indices, above the pool's minimum.
+        // Two poolings per step: a recycled index buffer is reused by the next step's poolings while results must not change.
+        var x = Tensor.Randn([4, 8, 48, 48], generator: new Generator(5)).RequiresGrad_();
+        Tensor Pool() => x.MaxPool2d(3, 2, 1);
+        BufferPool.Enabled = false;
+        Tensor expected;
+        try
+        {
+            (Pool() * Pool()).Sum().Backward();
+            expected = x.Grad!.Clone();
+        }
+        finally
+        {
+            BufferPool.Enabled = true;
+        }
+        long before = BufferPool.Reused;
+        for (int round = 0; round < 3; round++)
+        {
+            x.Grad = null;
+            (Pool() * Pool()).Sum().Backward();
+            Assert.Equal(expected.ToArray<float>(), x.Grad!.ToArray<float>());
+        }
+        Assert.True(BufferPool.Reused > before, "the pooling's indices were not reused");
+
+        // Indices handed to the caller stay valid after backward and later steps.
+        var (values, indices) = x.MaxPool2dWithIndices(3, 2, 1);
+        long[] kept = indices.ToArray<long>();
+        values.Sum().Backward();
+        (Pool() * Pool()).Sum().Backward();
+        Assert.Equal(kept, indices.ToArray<long>());
+    }
+
+    [Fact]
     public void Leaf_gradients_accumulate_correctly_over_backward_passes_that_reuse_buffers()
     {
         var (x, w, b) = Inputs(3, DType.Float32);
