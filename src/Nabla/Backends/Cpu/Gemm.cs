@@ -206,7 +206,7 @@ internal static unsafe partial class Gemm
     /// <remarks>
     /// Small operands are not packed: when A and B together are at most <see cref="DirectBytes"/> the
     /// kernel reads A at its own strides and row-major B in place, since the copy would cost as much as the
-    /// multiply saves (it is most of the time at n = 64). Only ragged edge panels are still packed, zero-padded;
+    /// multiply saves (it is most of the time at n = 64). Only a ragged last panel of B is still packed, zero-padded;
     /// <paramref name="packedB"/> then holds just the last, partial panel of B.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -225,7 +225,7 @@ internal static unsafe partial class Gemm
         T* packedA = workspace.PackedA;
 
         T* blockA = problem.A + ic * problem.ARowStride + pc * problem.AColStride;
-        int directRows = direct ? mc / mr * mr : 0;
+        int directRows = direct ? mc : 0; // the kernels read only the rows a tile has, so a short last tile too
         GemmPacking.PackA(
             blockA + directRows * problem.ARowStride, problem.ARowStride, problem.AColStride,
             mc - directRows, kc, mr, packedA + (long)directRows * kc);
@@ -234,7 +234,6 @@ internal static unsafe partial class Gemm
         {
             int columns = Math.Min(nr, nc - jr * nr);
             int width = kernel.PanelWidth(columns);
-            var run = kernel.For(columns);
             bool inPlaceB = jr < firstPacked;
             T* panelB = inPlaceB ? problem.B + pc * problem.BRowStride + jc + jr * nr : packedB + (long)jr * nr * kc;
             long bRowStride = inPlaceB ? problem.BRowStride : width;
@@ -247,13 +246,14 @@ internal static unsafe partial class Gemm
                 long aRowStride = inPlaceA ? problem.ARowStride : 1;
                 long aColStride = inPlaceA ? problem.AColStride : mr;
                 T* cTile = cBlock + ir * problem.Ldc;
-                if (rows == mr && columns == width)
+                var run = kernel.For(rows, columns);
+                if (columns == width)
                 {
                     run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add);
                 }
                 else
                 {
-                    // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
+                    // Ragged columns: the kernel fills whole vectors aside, then the valid part is written.
                     run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false);
                     WriteEdgeTile(workspace.Tile, nr, cTile, problem.Ldc, rows, columns, add);
                 }
@@ -310,8 +310,8 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// A path's micro-kernels: the full mr × nr tile, and narrower ones (whole vectors of <see cref="Vector"/>
-    /// elements) for the last, partial panel of B.
+    /// A path's micro-kernels: the full mr × nr tile, and shorter and narrower ones (whole vectors of
+    /// <see cref="Vector"/> elements) for the last row tile and the last, partial panel of B.
     /// </summary>
     private readonly struct MicroKernel<T>
         where T : unmanaged, INumber<T>
@@ -319,52 +319,29 @@ internal static unsafe partial class Gemm
         public readonly int Rows;
         public readonly int Columns;
         public readonly int Vector;
-        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> oneVector;
-        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> twoVectors;
-        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> threeVectors;
-        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> fourVectors;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void>[] table;
 
-        private MicroKernel(
-            int rows, int vector, int vectors, delegate*<long, T*, long, long, T*, long, T*, long, bool, void> one,
-            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> two,
-            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> three,
-            delegate*<long, T*, long, long, T*, long, T*, long, bool, void> four)
+        private MicroKernel(int rows, int vector, int vectors, CpuIsa isa)
         {
             Rows = rows;
             Vector = vector;
             Columns = vector * vectors;
-            oneVector = one;
-            twoVectors = two;
-            threeVectors = three;
-            fourVectors = four;
+            table = GemmKernels.Table<T>(isa);
         }
 
         public static MicroKernel<T> For(CpuIsa isa) => isa switch
         {
-            CpuIsa.Avx512 => new(
-                GemmKernels.Avx512Rows, Vector512<T>.Count, 4,
-                &GemmKernels.Avx512<T, GemmKernels.OneVector>, &GemmKernels.Avx512<T, GemmKernels.TwoVectors>,
-                &GemmKernels.Avx512<T, GemmKernels.ThreeVectors>, &GemmKernels.Avx512<T, GemmKernels.FourVectors>),
-            CpuIsa.Avx2 => new(
-                GemmKernels.Avx2Rows, Vector256<T>.Count, 2,
-                &GemmKernels.Avx2<T, GemmKernels.OneVector>, &GemmKernels.Avx2<T, GemmKernels.TwoVectors>, null, null),
-            _ => new(
-                GemmKernels.PortableRows, Vector<T>.Count, 2,
-                &GemmKernels.Portable<T, GemmKernels.OneVector>, &GemmKernels.Portable<T, GemmKernels.TwoVectors>, null, null),
+            CpuIsa.Avx512 => new(GemmKernels.Avx512Rows, Vector512<T>.Count, 4, isa),
+            CpuIsa.Avx2 => new(GemmKernels.Avx2Rows, Vector256<T>.Count, 2, isa),
+            _ => new(GemmKernels.PortableRows, Vector<T>.Count, 2, isa),
         };
 
         /// <summary>Width of the packed panel that holds <paramref name="columns"/> columns: whole vectors.</summary>
         public int PanelWidth(int columns) => Math.Min(Columns, (columns + Vector - 1) / Vector * Vector);
 
-        /// <summary>The kernel for a panel of <paramref name="columns"/> columns (rounded up to whole vectors).</summary>
-        public delegate*<long, T*, long, long, T*, long, T*, long, bool, void> For(int columns) =>
-            (PanelWidth(columns) / Vector) switch
-            {
-                1 => oneVector,
-                2 => twoVectors,
-                3 => threeVectors,
-                _ => fourVectors,
-            };
+        /// <summary>The kernel for <paramref name="rows"/> (at most <see cref="Rows"/>) of a panel of <paramref name="columns"/> columns (rounded up to whole vectors).</summary>
+        public delegate*<long, T*, long, long, T*, long, T*, long, bool, void> For(int rows, int columns) =>
+            table[GemmKernels.Index(rows, PanelWidth(columns) / Vector)];
     }
 
     /// <summary>One thread's packed-A block and edge tile, sized for a product.</summary>

@@ -10,16 +10,18 @@ internal static unsafe partial class GemmKernels
     public const int Avx2Rows = 6;
 
     /// <summary>
-    /// AVX2 + FMA micro-kernel: a 6 × (v·W) tile of C, W = <c>Vector256&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 2
+    /// AVX2 + FMA micro-kernel: an r × (v·W) tile of C, r = TRows.Count ≤ 6, W = <c>Vector256&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 2
     /// (6×16 for float, 6×8 for double), in 6v ymm accumulators; with 2 B vectors and a broadcast that is 15 of
-    /// the 16 ymm registers. Operands as in <see cref="Avx512{T, TColumns}"/>.
+    /// the 16 ymm registers. Operands as in <see cref="Avx512{T, TColumns, TRows}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Avx2<T, TColumns>(
+    public static void Avx2<T, TColumns, TRows>(
         long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged
         where TColumns : struct, IColumnVectors
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Count; // likewise: the rows past it are neither read nor written
         int w = Vector256<T>.Count;
         int v = TColumns.Count; // a constant in each instantiation: the unused accumulators vanish
 
@@ -28,7 +30,7 @@ internal static unsafe partial class GemmKernels
         T* a3 = a + (3 * aRowStride);
 
         // The tile of C is written at the end; fetching its lines now hides the misses.
-        for (int r = 0; r < Avx2Rows; r++)
+        for (int r = 0; r < rows; r++)
         {
             byte* row = (byte*)(c + r * ldc);
             for (int line = 0; line < v * w * sizeof(T); line += 64)
@@ -53,25 +55,40 @@ internal static unsafe partial class GemmKernels
             c00 = MulAdd(ai, b0, c00);
             if (v > 1) c01 = MulAdd(ai, b1, c01);
 
-            ai = Vector256.Create(a[r1]);
-            c10 = MulAdd(ai, b0, c10);
-            if (v > 1) c11 = MulAdd(ai, b1, c11);
+            if (rows > 1)
+            {
+                ai = Vector256.Create(a[r1]);
+                c10 = MulAdd(ai, b0, c10);
+                if (v > 1) c11 = MulAdd(ai, b1, c11);
+            }
 
-            ai = Vector256.Create(a[r2]);
-            c20 = MulAdd(ai, b0, c20);
-            if (v > 1) c21 = MulAdd(ai, b1, c21);
+            if (rows > 2)
+            {
+                ai = Vector256.Create(a[r2]);
+                c20 = MulAdd(ai, b0, c20);
+                if (v > 1) c21 = MulAdd(ai, b1, c21);
+            }
 
-            ai = Vector256.Create(a3[0]);
-            c30 = MulAdd(ai, b0, c30);
-            if (v > 1) c31 = MulAdd(ai, b1, c31);
+            if (rows > 3)
+            {
+                ai = Vector256.Create(a3[0]);
+                c30 = MulAdd(ai, b0, c30);
+                if (v > 1) c31 = MulAdd(ai, b1, c31);
+            }
 
-            ai = Vector256.Create(a3[r1]);
-            c40 = MulAdd(ai, b0, c40);
-            if (v > 1) c41 = MulAdd(ai, b1, c41);
+            if (rows > 4)
+            {
+                ai = Vector256.Create(a3[r1]);
+                c40 = MulAdd(ai, b0, c40);
+                if (v > 1) c41 = MulAdd(ai, b1, c41);
+            }
 
-            ai = Vector256.Create(a3[r2]);
-            c50 = MulAdd(ai, b0, c50);
-            if (v > 1) c51 = MulAdd(ai, b1, c51);
+            if (rows > 5)
+            {
+                ai = Vector256.Create(a3[r2]);
+                c50 = MulAdd(ai, b0, c50);
+                if (v > 1) c51 = MulAdd(ai, b1, c51);
+            }
 
             a += aColStride;
             a3 += aColStride;
@@ -79,11 +96,11 @@ internal static unsafe partial class GemmKernels
         }
 
         StoreRow<T, TColumns>(c, w, c00, c01, accumulate);
-        StoreRow<T, TColumns>(c + ldc, w, c10, c11, accumulate);
-        StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, accumulate);
-        StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, accumulate);
-        StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, accumulate);
-        StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, accumulate);
+        if (rows > 1) StoreRow<T, TColumns>(c + ldc, w, c10, c11, accumulate);
+        if (rows > 2) StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, accumulate);
+        if (rows > 3) StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, accumulate);
+        if (rows > 4) StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, accumulate);
+        if (rows > 5) StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, accumulate);
     }
 
     /// <summary>x·y + acc in one rounding (FMA3); the type test folds away per T.</summary>

@@ -10,7 +10,7 @@ internal static unsafe partial class GemmKernels
     public const int Avx512Rows = 6;
 
     /// <summary>
-    /// AVX-512 micro-kernel: a 6 × (v·W) tile of C, W = <c>Vector512&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 4, held in
+    /// AVX-512 micro-kernel: an r × (v·W) tile of C, r = TRows.Count ≤ 6, W = <c>Vector512&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 4, held in
     /// 6v zmm accumulators: C[r, :] (+)= Σ_p A[r, p] · B[p, :]. The full tile is 6×64 for float (6×32 for double):
     /// 64 columns make a 64-wide product waste nothing, and 24 accumulators + 4 B vectors + a broadcast stay
     /// within the 32 zmm registers, so the k-loop is loads, broadcasts and FMAs only. Narrower v serve the
@@ -21,11 +21,13 @@ internal static unsafe partial class GemmKernels
     /// b + p·bRowStride: a packed panel is (1, 6) and v·W; a small row-major operand is read in place.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Avx512<T, TColumns>(
+    public static void Avx512<T, TColumns, TRows>(
         long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged
         where TColumns : struct, IColumnVectors
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Count; // likewise: the rows past it are neither read nor written
         int w = Vector512<T>.Count;
         int v = TColumns.Count; // a constant in each instantiation: the unused accumulators vanish
 
@@ -34,7 +36,7 @@ internal static unsafe partial class GemmKernels
         T* a3 = a + (3 * aRowStride);
 
         // The tile of C is written at the end; fetching its lines now hides the misses.
-        for (int r = 0; r < Avx512Rows; r++)
+        for (int r = 0; r < rows; r++)
         {
             byte* row = (byte*)(c + r * ldc);
             for (int line = 0; line < v * w * sizeof(T); line += 64)
@@ -63,35 +65,50 @@ internal static unsafe partial class GemmKernels
             if (v > 2) c02 = MulAdd(ai, b2, c02);
             if (v > 3) c03 = MulAdd(ai, b3, c03);
 
-            ai = Vector512.Create(a[r1]);
-            c10 = MulAdd(ai, b0, c10);
-            if (v > 1) c11 = MulAdd(ai, b1, c11);
-            if (v > 2) c12 = MulAdd(ai, b2, c12);
-            if (v > 3) c13 = MulAdd(ai, b3, c13);
+            if (rows > 1)
+            {
+                ai = Vector512.Create(a[r1]);
+                c10 = MulAdd(ai, b0, c10);
+                if (v > 1) c11 = MulAdd(ai, b1, c11);
+                if (v > 2) c12 = MulAdd(ai, b2, c12);
+                if (v > 3) c13 = MulAdd(ai, b3, c13);
+            }
 
-            ai = Vector512.Create(a[r2]);
-            c20 = MulAdd(ai, b0, c20);
-            if (v > 1) c21 = MulAdd(ai, b1, c21);
-            if (v > 2) c22 = MulAdd(ai, b2, c22);
-            if (v > 3) c23 = MulAdd(ai, b3, c23);
+            if (rows > 2)
+            {
+                ai = Vector512.Create(a[r2]);
+                c20 = MulAdd(ai, b0, c20);
+                if (v > 1) c21 = MulAdd(ai, b1, c21);
+                if (v > 2) c22 = MulAdd(ai, b2, c22);
+                if (v > 3) c23 = MulAdd(ai, b3, c23);
+            }
 
-            ai = Vector512.Create(a3[0]);
-            c30 = MulAdd(ai, b0, c30);
-            if (v > 1) c31 = MulAdd(ai, b1, c31);
-            if (v > 2) c32 = MulAdd(ai, b2, c32);
-            if (v > 3) c33 = MulAdd(ai, b3, c33);
+            if (rows > 3)
+            {
+                ai = Vector512.Create(a3[0]);
+                c30 = MulAdd(ai, b0, c30);
+                if (v > 1) c31 = MulAdd(ai, b1, c31);
+                if (v > 2) c32 = MulAdd(ai, b2, c32);
+                if (v > 3) c33 = MulAdd(ai, b3, c33);
+            }
 
-            ai = Vector512.Create(a3[r1]);
-            c40 = MulAdd(ai, b0, c40);
-            if (v > 1) c41 = MulAdd(ai, b1, c41);
-            if (v > 2) c42 = MulAdd(ai, b2, c42);
-            if (v > 3) c43 = MulAdd(ai, b3, c43);
+            if (rows > 4)
+            {
+                ai = Vector512.Create(a3[r1]);
+                c40 = MulAdd(ai, b0, c40);
+                if (v > 1) c41 = MulAdd(ai, b1, c41);
+                if (v > 2) c42 = MulAdd(ai, b2, c42);
+                if (v > 3) c43 = MulAdd(ai, b3, c43);
+            }
 
-            ai = Vector512.Create(a3[r2]);
-            c50 = MulAdd(ai, b0, c50);
-            if (v > 1) c51 = MulAdd(ai, b1, c51);
-            if (v > 2) c52 = MulAdd(ai, b2, c52);
-            if (v > 3) c53 = MulAdd(ai, b3, c53);
+            if (rows > 5)
+            {
+                ai = Vector512.Create(a3[r2]);
+                c50 = MulAdd(ai, b0, c50);
+                if (v > 1) c51 = MulAdd(ai, b1, c51);
+                if (v > 2) c52 = MulAdd(ai, b2, c52);
+                if (v > 3) c53 = MulAdd(ai, b3, c53);
+            }
 
             a += aColStride;
             a3 += aColStride;
@@ -99,11 +116,11 @@ internal static unsafe partial class GemmKernels
         }
 
         StoreRow<T, TColumns>(c, w, c00, c01, c02, c03, accumulate);
-        StoreRow<T, TColumns>(c + ldc, w, c10, c11, c12, c13, accumulate);
-        StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, c22, c23, accumulate);
-        StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, c32, c33, accumulate);
-        StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, c42, c43, accumulate);
-        StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, c52, c53, accumulate);
+        if (rows > 1) StoreRow<T, TColumns>(c + ldc, w, c10, c11, c12, c13, accumulate);
+        if (rows > 2) StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, c22, c23, accumulate);
+        if (rows > 3) StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, c32, c33, accumulate);
+        if (rows > 4) StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, c42, c43, accumulate);
+        if (rows > 5) StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, c52, c53, accumulate);
     }
 
     /// <summary>x·y + acc in one rounding (vfmadd231ps / vfmadd231pd); the type test folds away per T.</summary>

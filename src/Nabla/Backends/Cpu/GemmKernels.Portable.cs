@@ -9,17 +9,19 @@ internal static unsafe partial class GemmKernels
     public const int PortableRows = 4;
 
     /// <summary>
-    /// Portable micro-kernel for any hardware: a 4 × (v·W) tile of C, W = <c>Vector&lt;T&gt;.Count</c>, v = TColumns.Count
+    /// Portable micro-kernel for any hardware: an r × (v·W) tile of C, r = TRows.Count ≤ 4, W = <c>Vector&lt;T&gt;.Count</c>, v = TColumns.Count
     /// ≤ 2, in 4v vector accumulators (fits the 16 registers of SSE/NEON machines). Uses multiply then add, since
     /// a fused multiply-add is emulated, and very slow, where the hardware lacks it. Operands as in
-    /// <see cref="Avx512{T, TColumns}"/>.
+    /// <see cref="Avx512{T, TColumns, TRows}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void Portable<T, TColumns>(
+    public static void Portable<T, TColumns, TRows>(
         long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
         where T : unmanaged, INumber<T>
         where TColumns : struct, IColumnVectors
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Count; // likewise: the rows past it are neither read nor written
         int w = Vector<T>.Count;
         int v = TColumns.Count; // a constant in each instantiation: the unused accumulators vanish
 
@@ -41,17 +43,26 @@ internal static unsafe partial class GemmKernels
             c00 += ai * b0;
             if (v > 1) c01 += ai * b1;
 
-            ai = new Vector<T>(a[r1]);
-            c10 += ai * b0;
-            if (v > 1) c11 += ai * b1;
+            if (rows > 1)
+            {
+                ai = new Vector<T>(a[r1]);
+                c10 += ai * b0;
+                if (v > 1) c11 += ai * b1;
+            }
 
-            ai = new Vector<T>(a[r2]);
-            c20 += ai * b0;
-            if (v > 1) c21 += ai * b1;
+            if (rows > 2)
+            {
+                ai = new Vector<T>(a[r2]);
+                c20 += ai * b0;
+                if (v > 1) c21 += ai * b1;
+            }
 
-            ai = new Vector<T>(a3[0]);
-            c30 += ai * b0;
-            if (v > 1) c31 += ai * b1;
+            if (rows > 3)
+            {
+                ai = new Vector<T>(a3[0]);
+                c30 += ai * b0;
+                if (v > 1) c31 += ai * b1;
+            }
 
             a += aColStride;
             a3 += aColStride;
@@ -59,9 +70,9 @@ internal static unsafe partial class GemmKernels
         }
 
         StoreRow<T, TColumns>(c, w, c00, c01, accumulate);
-        StoreRow<T, TColumns>(c + ldc, w, c10, c11, accumulate);
-        StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, accumulate);
-        StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, accumulate);
+        if (rows > 1) StoreRow<T, TColumns>(c + ldc, w, c10, c11, accumulate);
+        if (rows > 2) StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, accumulate);
+        if (rows > 3) StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, accumulate);
     }
 
     /// <summary>Writes (or adds) the first TColumns.Count vectors to one row of C.</summary>

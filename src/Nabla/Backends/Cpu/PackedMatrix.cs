@@ -17,9 +17,9 @@ namespace Nabla.Backends.Cpu;
 /// late, or not at all on a loaded machine, the others take its panels.
 /// </summary>
 /// <remarks>
-/// A is read in place at its own row stride (column stride 1). A ragged last row tile is copied into a
-/// zero-padded block first (the micro-kernel always reads mr rows), and a ragged tile of C is computed
-/// aside and then written. The packed buffer is native memory, freed by <see cref="Dispose"/>.
+/// A is read in place at its own row stride (column stride 1), a short last row tile by the kernel of its
+/// height; a ragged last panel of C is computed aside and then written. The packed buffer is native memory,
+/// freed by <see cref="Dispose"/>.
 /// </remarks>
 internal sealed unsafe class PackedMatrix<T> : IDisposable
     where T : unmanaged, INumber<T>
@@ -32,7 +32,8 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     private readonly int panels;
     private readonly int mr;
     private readonly int nr;
-    private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void> kernel;
+    private readonly int vectors;
+    private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, void>[] kernels;
     private readonly Action<int> participant;
     private T* packed;
 
@@ -51,21 +52,13 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     /// <summary>As the other constructor, on a given kernel path (for tests of every path).</summary>
     public PackedMatrix(CpuIsa isa, T* b, int k, int n, long bRowStride, long bColStride)
     {
-        switch (isa)
+        (mr, nr, vectors) = isa switch
         {
-            case CpuIsa.Avx512:
-                (mr, nr) = (GemmKernels.Avx512Rows, 4 * Vector512<T>.Count);
-                kernel = &GemmKernels.Avx512<T, GemmKernels.FourVectors>;
-                break;
-            case CpuIsa.Avx2:
-                (mr, nr) = (GemmKernels.Avx2Rows, 2 * Vector256<T>.Count);
-                kernel = &GemmKernels.Avx2<T, GemmKernels.TwoVectors>;
-                break;
-            default:
-                (mr, nr) = (GemmKernels.PortableRows, 2 * Vector<T>.Count);
-                kernel = &GemmKernels.Portable<T, GemmKernels.TwoVectors>;
-                break;
-        }
+            CpuIsa.Avx512 => (GemmKernels.Avx512Rows, 4 * Vector512<T>.Count, 4),
+            CpuIsa.Avx2 => (GemmKernels.Avx2Rows, 2 * Vector256<T>.Count, 2),
+            _ => (GemmKernels.PortableRows, 2 * Vector<T>.Count, 2),
+        };
+        kernels = GemmKernels.Table<T>(isa);
         rows = k;
         columns = n;
         panels = (n + nr - 1) / nr;
@@ -140,17 +133,16 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         for (int ir = 0; ir < p.M; ir += mr)
         {
             int tileRows = Math.Min(mr, p.M - ir);
-            bool full = ir < workspace.FullRows;
-            T* tileA = full ? p.A + ir * p.Lda : workspace.PaddedA;
-            long tileLda = full ? p.Lda : rows;
+            var kernel = kernels[GemmKernels.Index(tileRows, vectors)]; // a short last row tile reads and writes only its rows
+            T* tileA = p.A + ir * p.Lda;
             T* tileC = p.C + ir * p.Ldc + firstColumn;
-            if (tileRows == mr && width == nr)
+            if (width == nr)
             {
-                kernel(rows, tileA, tileLda, 1, panelB, nr, tileC, p.Ldc, p.Accumulate);
+                kernel(rows, tileA, p.Lda, 1, panelB, nr, tileC, p.Ldc, p.Accumulate);
                 continue;
             }
-            // Ragged edge: the kernel fills a whole tile aside, then the valid part is written.
-            kernel(rows, tileA, tileLda, 1, panelB, nr, workspace.Tile, nr, false);
+            // Ragged last panel: the kernel fills whole vectors aside, then the valid columns are written.
+            kernel(rows, tileA, p.Lda, 1, panelB, nr, workspace.Tile, nr, false);
             for (int r = 0; r < tileRows; r++)
             {
                 var source = new ReadOnlySpan<T>(workspace.Tile + r * nr, width);
@@ -172,28 +164,14 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         public readonly bool Accumulate = accumulate;
     }
 
-    /// <summary>One thread's edge buffers for a product: the ragged last row tile of A zero-padded to mr rows (row stride k), and a C tile.</summary>
+    /// <summary>One thread's edge buffer for a product: a C tile for the ragged last panel.</summary>
     private readonly struct Workspace
     {
-        public readonly int FullRows;
-        public readonly T* PaddedA;
         public readonly T* Tile;
 
         public Workspace(PackedMatrix<T> matrix, in Product p)
         {
-            int mr = matrix.mr, k = matrix.rows;
-            var scratch = GemmScratch.Current;
-            FullRows = p.M / mr * mr;
-            Tile = (T*)scratch.Tile((long)mr * matrix.nr * sizeof(T));
-            PaddedA = null;
-            if (FullRows == p.M) return;
-            PaddedA = (T*)scratch.PackedA((long)mr * k * sizeof(T));
-            for (int r = 0; r < mr; r++)
-            {
-                var target = new Span<T>(PaddedA + (long)r * k, k);
-                if (FullRows + r < p.M) new ReadOnlySpan<T>(p.A + (FullRows + r) * p.Lda, k).CopyTo(target);
-                else target.Clear();
-            }
+            Tile = (T*)GemmScratch.Current.Tile((long)matrix.mr * matrix.nr * sizeof(T));
         }
     }
 

@@ -379,11 +379,11 @@ internal static unsafe class RecurrentSequence
 
         private void RunParticipant(int index)
         {
-            int tiles = (batch + weights.TileRows - 1) / weights.TileRows;
+            // Even shares of the rows (32 → 16 + 16, not 18 + 14): a short last row tile costs only its rows.
             for (int chunk = Interlocked.Increment(ref nextChunk) - 1; chunk < chunks; chunk = Interlocked.Increment(ref nextChunk) - 1)
             {
-                int first = chunk * tiles / chunks * weights.TileRows;
-                int end = Math.Min(batch, (chunk + 1) * tiles / chunks * weights.TileRows);
+                int first = chunk * batch / chunks;
+                int end = (chunk + 1) * batch / chunks;
                 RunRows(first, end - first);
             }
         }
