@@ -36,7 +36,7 @@ internal static unsafe class DepthwiseConvolution
                     {
                         T tap = w[i * g.KernelWidth + j];
                         int offsetW = j * g.DilationW - g.PadW;
-                        ValidRange(offsetW, g.StrideW, g.InWidth, g.OutWidth, out int lo, out int hi);
+                        Im2Col.ValidRange(offsetW, g.StrideW, g.InWidth, g.OutWidth, out int lo, out int hi);
                         for (int oh = 0; oh < g.OutHeight; oh++)
                         {
                             int ih = oh * g.StrideH - g.PadH + i * g.DilationH;
@@ -73,7 +73,7 @@ internal static unsafe class DepthwiseConvolution
                         {
                             T tap = w[i * g.KernelWidth + j];
                             int offsetW = j * g.DilationW - g.PadW;
-                            ValidRange(offsetW, g.StrideW, g.InWidth, g.OutWidth, out int lo, out int hi);
+                            Im2Col.ValidRange(offsetW, g.StrideW, g.InWidth, g.OutWidth, out int lo, out int hi);
                             for (int oh = 0; oh < g.OutHeight; oh++)
                             {
                                 int ih = oh * g.StrideH - g.PadH + i * g.DilationH;
@@ -103,7 +103,7 @@ internal static unsafe class DepthwiseConvolution
                     for (int j = 0; j < g.KernelWidth; j++)
                     {
                         int offsetW = j * g.DilationW - g.PadW;
-                        ValidRange(offsetW, g.StrideW, g.InWidth, g.OutWidth, out int lo, out int hi);
+                        Im2Col.ValidRange(offsetW, g.StrideW, g.InWidth, g.OutWidth, out int lo, out int hi);
                         T sum = T.Zero;
                         for (int n = 0; n < g.Batch; n++)
                         {
@@ -145,14 +145,5 @@ internal static unsafe class DepthwiseConvolution
         T total = Vector256.Sum(sum);
         for (; at < length; at++) total += a[at] * b[at];
         return total;
-    }
-
-    /// <summary>Output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>
-    private static void ValidRange(int offset, int stride, int width, int outWidth, out int lo, out int hi)
-    {
-        lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-        hi = width - 1 - offset >= 0 ? Math.Min(outWidth, (width - 1 - offset) / stride + 1) : 0;
-        lo = Math.Min(lo, outWidth);
-        if (hi < lo) hi = lo;
     }
 }

@@ -23,13 +23,15 @@ internal static unsafe class Im2Col
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
         int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
         long plane = (long)inHeight * inWidth;
+        Span<int> ranges = g.KernelWidth <= 64 ? stackalloc int[2 * g.KernelWidth] : new int[2 * g.KernelWidth];
+        ValidRanges(g, ranges);
         T* dst = col;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++, dst += ld)
                 {
                     int offsetW = j * g.DilationW - g.PadW;
-                    ValidRange(offsetW, strideW, inWidth, outWidth, out int owLo, out int owHi);
+                    int owLo = ranges[2 * j], owHi = ranges[(2 * j) + 1];
                     for (int r = 0; r < rows; r++)
                     {
                         T* d = dst + (long)r * outWidth;
@@ -55,13 +57,15 @@ internal static unsafe class Im2Col
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
         int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
         long plane = (long)inHeight * inWidth;
+        Span<int> ranges = g.KernelWidth <= 64 ? stackalloc int[2 * g.KernelWidth] : new int[2 * g.KernelWidth];
+        ValidRanges(g, ranges);
         T* src = col;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++, src += ld)
                 {
                     int offsetW = j * g.DilationW - g.PadW;
-                    ValidRange(offsetW, strideW, inWidth, outWidth, out int owLo, out int owHi);
+                    int owLo = ranges[2 * j], owHi = ranges[(2 * j) + 1];
                     if (owHi <= owLo) continue;
                     for (int r = 0; r < rows; r++)
                     {
@@ -112,7 +116,21 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>Output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>
-    private static void ValidRange(int offset, int stride, int width, int outWidth, out int lo, out int hi)
+    /// <summary>
+    /// For each kernel column j, the output columns [lo, hi) whose input column ow·strideW + j·dilationW − padW lies
+    /// inside the row, as ranges[2j], ranges[2j + 1]: they depend on j alone, so they are worked out (two divisions
+    /// each) once per call instead of once per channel and kernel row.
+    /// </summary>
+    internal static void ValidRanges(in Conv2dGeometry g, Span<int> ranges)
+    {
+        for (int j = 0; j < g.KernelWidth; j++)
+        {
+            ValidRange((j * g.DilationW) - g.PadW, g.StrideW, g.InWidth, g.OutWidth, out ranges[2 * j], out ranges[(2 * j) + 1]);
+        }
+    }
+
+    /// <summary>Output columns [lo, hi) whose input column ow·stride + offset lies in [0, width).</summary>
+    internal static void ValidRange(int offset, int stride, int width, int outWidth, out int lo, out int hi)
     {
         lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
         hi = width - 1 - offset >= 0 ? Math.Min(outWidth, (width - 1 - offset) / stride + 1) : 0;
