@@ -66,16 +66,28 @@ tag() {
     done
 }
 
+# Runs one side's command with its stdout in a file, then tags it. Tagging as the lines arrive ran jq (a
+# process start per line) on the second core while the side measured its next figure: the GEMM sizes printed
+# right after another (n128–n512) then ran on one core, for Nabla and the anchors alike.
+run_side() {
+    local side=$1 round=$2 raw
+    shift 2
+    raw=$(mktemp)
+    "$@" >"$raw"
+    tag "$side" "$round" <"$raw" >>"$out/figures.jsonl"
+    rm -f "$raw"
+}
+
 # The machine may be shared: its load during the run says how far the figures can be trusted.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 for ((round = 1; round <= rounds; round++)); do
     log "round $round/$rounds: Nabla"
-    dotnet run -c Release --no-build --project bench/Nabla.Bench -- "${jobs[@]}" | tag nabla "$round" >>"$out/figures.jsonl"
+    run_side nabla "$round" dotnet run -c Release --no-build --project bench/Nabla.Bench -- "${jobs[@]}"
     if [ ${#anchor_jobs[@]} -gt 0 ]; then
         log "round $round/$rounds: PyTorch"
-        /usr/bin/python3 "$work/torch_anchor.py" "${anchor_jobs[@]}" | tag pytorch "$round" >>"$out/figures.jsonl"
+        run_side pytorch "$round" /usr/bin/python3 "$work/torch_anchor.py" "${anchor_jobs[@]}"
         log "round $round/$rounds: TorchSharp (the first build downloads ~600 MB)"
-        "$work/run_torchsharp.sh" "${anchor_jobs[@]}" | tag torchsharp "$round" >>"$out/figures.jsonl"
+        run_side torchsharp "$round" "$work/run_torchsharp.sh" "${anchor_jobs[@]}"
     fi
 done
 
