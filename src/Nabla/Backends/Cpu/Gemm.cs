@@ -329,12 +329,11 @@ internal static unsafe partial class Gemm
             table = GemmKernels.Table<T>(isa);
         }
 
-        public static MicroKernel<T> For(CpuIsa isa) => isa switch
+        public static MicroKernel<T> For(CpuIsa isa)
         {
-            CpuIsa.Avx512 => new(GemmKernels.Avx512Rows, Vector512<T>.Count, 4, isa),
-            CpuIsa.Avx2 => new(GemmKernels.Avx2Rows, Vector256<T>.Count, 2, isa),
-            _ => new(GemmKernels.PortableRows, Vector<T>.Count, 2, isa),
-        };
+            var (rows, vector, vectors) = GemmKernels.TileShape<T>(isa);
+            return new(rows, vector, vectors, isa);
+        }
 
         /// <summary>Width of the packed panel that holds <paramref name="columns"/> columns: whole vectors.</summary>
         public int PanelWidth(int columns) => Math.Min(Columns, (columns + Vector - 1) / Vector * Vector);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
 
@@ -24,6 +25,18 @@ internal static unsafe partial class GemmKernels
             CpuIsa.Avx512 => Tables<T>.Avx512,
             CpuIsa.Avx2 => Tables<T>.Avx2,
             _ => Tables<T>.Portable,
+        };
+
+    /// <summary>
+    /// The full tile of a path for element type <typeparamref name="T"/>: its rows, the elements of one vector, and
+    /// its width in vectors (6 × 4 zmm on AVX-512, 6 × 2 ymm on AVX2, 4 × 2 <c>Vector&lt;T&gt;</c> otherwise).
+    /// </summary>
+    public static (int Rows, int Vector, int Vectors) TileShape<T>(CpuIsa isa)
+        where T : unmanaged => isa switch
+        {
+            CpuIsa.Avx512 => (Avx512Rows, Vector512<T>.Count, 4),
+            CpuIsa.Avx2 => (Avx2Rows, Vector256<T>.Count, 2),
+            _ => (PortableRows, Vector<T>.Count, 2),
         };
 
     /// <summary>Position of the kernel for a tile of <paramref name="rows"/> rows and <paramref name="vectors"/> vectors in a <see cref="Table{T}"/>.</summary>

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
 
@@ -52,12 +51,8 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     /// <summary>As the other constructor, on a given kernel path (for tests of every path).</summary>
     public PackedMatrix(CpuIsa isa, T* b, int k, int n, long bRowStride, long bColStride)
     {
-        (mr, nr, vectors) = isa switch
-        {
-            CpuIsa.Avx512 => (GemmKernels.Avx512Rows, 4 * Vector512<T>.Count, 4),
-            CpuIsa.Avx2 => (GemmKernels.Avx2Rows, 2 * Vector256<T>.Count, 2),
-            _ => (GemmKernels.PortableRows, 2 * Vector<T>.Count, 2),
-        };
+        (mr, int vector, vectors) = GemmKernels.TileShape<T>(isa);
+        nr = vector * vectors;
         kernels = GemmKernels.Table<T>(isa);
         rows = k;
         columns = n;
@@ -98,8 +93,8 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         int shared = Math.Min(Math.Min(panels, WorkerPool.ThreadCount), maxThreads);
         if ((long)m * columns * rows < ParallelThreshold || shared < 2)
         {
-            var workspace = new Workspace(this, product);
-            for (int panel = 0; panel < panels; panel++) RunPanel(product, workspace, panel);
+            T* tile = EdgeTile();
+            for (int panel = 0; panel < panels; panel++) RunPanel(product, tile, panel);
             return;
         }
         current = product;
@@ -114,18 +109,18 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     private void RunParticipant(int index)
     {
         var product = current;
-        var workspace = new Workspace(this, product);
+        T* tile = EdgeTile();
         int first = index * panels / threads;
         for (int step = 0; step < panels; step++)
         {
             int panel = (first + step) % panels;
-            if (Interlocked.Exchange(ref claimedFor[panel], productNumber) != productNumber) RunPanel(product, workspace, panel);
+            if (Interlocked.Exchange(ref claimedFor[panel], productNumber) != productNumber) RunPanel(product, tile, panel);
         }
     }
 
     /// <summary>C[:, panel] (+)= A · B[:, panel], row tile by row tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunPanel(in Product p, in Workspace workspace, int panel)
+    private void RunPanel(in Product p, T* tile, int panel)
     {
         T* panelB = packed + (long)panel * rows * nr;
         int firstColumn = panel * nr;
@@ -142,10 +137,10 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
                 continue;
             }
             // Ragged last panel: the kernel fills whole vectors aside, then the valid columns are written.
-            kernel(rows, tileA, p.Lda, 1, panelB, nr, workspace.Tile, nr, false);
+            kernel(rows, tileA, p.Lda, 1, panelB, nr, tile, nr, false);
             for (int r = 0; r < tileRows; r++)
             {
-                var source = new ReadOnlySpan<T>(workspace.Tile + r * nr, width);
+                var source = new ReadOnlySpan<T>(tile + r * nr, width);
                 var target = new Span<T>(tileC + r * p.Ldc, width);
                 if (p.Accumulate) System.Numerics.Tensors.TensorPrimitives.Add(target, source, target);
                 else source.CopyTo(target);
@@ -164,16 +159,8 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         public readonly bool Accumulate = accumulate;
     }
 
-    /// <summary>One thread's edge buffer for a product: a C tile for the ragged last panel.</summary>
-    private readonly struct Workspace
-    {
-        public readonly T* Tile;
-
-        public Workspace(PackedMatrix<T> matrix, in Product p)
-        {
-            Tile = (T*)GemmScratch.Current.Tile((long)matrix.mr * matrix.nr * sizeof(T));
-        }
-    }
+    /// <summary>The calling thread's C tile for a ragged last panel.</summary>
+    private T* EdgeTile() => (T*)GemmScratch.Current.Tile((long)mr * nr * sizeof(T));
 
     private void Pack(T* b, long bRowStride, long bColStride)
     {
