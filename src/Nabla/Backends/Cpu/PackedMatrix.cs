@@ -60,7 +60,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         claimedFor = new int[panels];
         packed = (T*)NativeMemory.AlignedAlloc((nuint)((long)panels * k * nr * sizeof(T)), 64);
         participant = RunParticipant;
-        Pack(b, bRowStride, bColStride);
+        GemmPacking.PackB(b, bRowStride, bColStride, k, n, nr, nr, packed); // the GEMM's panel layout, the last panel zero-padded to nr
     }
 
     /// <summary>K: rows of B, columns of A.</summary>
@@ -161,32 +161,6 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
 
     /// <summary>The calling thread's C tile for a ragged last panel.</summary>
     private T* EdgeTile() => (T*)GemmScratch.Current.Tile((long)mr * nr * sizeof(T));
-
-    private void Pack(T* b, long bRowStride, long bColStride)
-    {
-        for (int panel = 0; panel < panels; panel++)
-        {
-            int first = panel * nr;
-            int width = Math.Min(nr, columns - first);
-            T* target = packed + (long)panel * rows * nr;
-            if (bColStride == 1)
-            {
-                for (int p = 0; p < rows; p++, target += nr)
-                {
-                    new ReadOnlySpan<T>(b + p * bRowStride + first, width).CopyTo(new Span<T>(target, width));
-                    new Span<T>(target + width, nr - width).Clear();
-                }
-                continue;
-            }
-            // Strided B (a transposed W): walk each source column once, writing a stride-nr column of the panel.
-            new Span<T>(target, rows * nr).Clear();
-            for (int j = 0; j < width; j++)
-            {
-                T* source = b + (first + j) * bColStride;
-                for (int p = 0; p < rows; p++) target[p * nr + j] = source[p * bRowStride];
-            }
-        }
-    }
 
     /// <summary>Frees the packed buffer.</summary>
     public void Dispose()

@@ -10,13 +10,15 @@ namespace Nabla.Backends.Cpu;
 /// <summary>
 /// A whole recurrent layer (one direction) over a sequence, forward and back-propagation through time, as
 /// one kernel: cuDNN's and oneDNN's RNN primitive on the CPU. The input projections of all T steps are
-/// one product x W_ihᵀ ([T·N, I] × [I, G·H], or a gather of W_ih columns for a one-hot input) written straight
-/// into the gate buffer; each step adds the biases and h W_hhᵀ, with W_hh packed once for the sequence
-/// (<see cref="PackedMatrix{T}"/>), and applies the cell in place. The backward walks the steps in reverse
-/// with W_hh packed once more, then forms the weight gradients as single products over all T·N rows:
-/// dW_hh = Σₜ dgatesₜᵀ hₜ₋₁, dW_ih = Σₜ dgatesₜᵀ xₜ. Both time loops are split by batch rows across the
-/// worker pool (<see cref="Sequence{T}"/>): the rows are independent sequences, so the threads never wait
-/// for each other between steps.
+/// one product x W_ihᵀ ([T·N, I] × [I, G·H]) written straight into the gate buffer; each step adds the biases
+/// and h W_hhᵀ, with W_hh packed once for the sequence (<see cref="PackedMatrix{T}"/>), and applies the cell in
+/// place. The backward walks the steps in reverse with W_hh packed once more, then forms the weight gradients
+/// as single products over all T·N rows: dW_hh = Σₜ dgatesₜᵀ hₜ₋₁, dW_ih = Σₜ dgatesₜᵀ xₜ. Both time loops are
+/// split by batch rows across the worker pool (<see cref="Sequence{T}"/>): the rows are independent sequences,
+/// so the threads never wait for each other between steps. A sparse (one-hot) input (<see cref="SparseRows{T}"/>)
+/// is projected by each step as it starts, a copy of one row of W_ihᵀ per row, and the backward's steps gather
+/// d W_ih and the bias gradients per thread while each step's gradients are in cache: for the character
+/// models that takes two serial passes over [T·N, G·H] off the step.
 /// </summary>
 /// <remarks>
 /// States live in one buffer <c>states</c> [T + 1, N, H] in time order with h₀ in front (back, for the
@@ -58,10 +60,11 @@ internal static unsafe class RecurrentSequence
         bool gru = mode == RecurrentMode.GRU;
 
         // x W_ihᵀ for all steps at once, into the buffer each step finishes in place: the gate buffer, or for
-        // the RNN the output rows themselves (contiguous in time order).
+        // the RNN the output rows themselves (contiguous in time order). A sparse (one-hot) input is projected
+        // by each step instead, a sum of rows of W_ihᵀ, as it starts.
         T* projected = activations != null ? activations : states + (reverse ? 0 : batch * hidden);
-        if (IsSparse(input, (long)steps * batch * inputSize)) ProjectSparse(steps * batch, inputSize, gates, input, weightIh, projected);
-        else Multiply(steps * batch, gates, inputSize, input, inputSize, 1, weightIh, 1, inputSize, projected, gates);
+        var sparse = SparseRows<T>.TryCreate(input, steps * batch, inputSize);
+        if (sparse == null) Multiply(steps * batch, gates, inputSize, input, inputSize, 1, weightIh, 1, inputSize, projected, gates);
 
         // The bias added to the input projection: b_ih, plus b_hh except for the GRU (where b_hn sits inside r ⊙ (W_hn h + b_hn)).
         var stepBias = biasIh != null || (!gru && biasHh != null) ? new T[gates] : null;
@@ -70,15 +73,46 @@ internal static unsafe class RecurrentSequence
             if (biasIh != null) TensorPrimitives.Add(stepBias, new ReadOnlySpan<T>(biasIh, gates), stepBias);
             if (!gru && biasHh != null) TensorPrimitives.Add(stepBias, new ReadOnlySpan<T>(biasHh, gates), stepBias);
         }
+        var transposedArray = sparse != null ? Transposed(weightIh, gates, inputSize) : null;
         using var weights = new PackedMatrix<T>(weightHh, hidden, gates, 1, hidden); // W_hhᵀ: (p, j) = W_hh[j, p]
-        fixed (T* bias = stepBias)
+        fixed (T* bias = stepBias, transposed = transposedArray)
         {
             new Sequence<T>(mode, steps, batch, hidden, reverse, weights, states, cells, activations, saved)
             {
                 StepBias = bias,
                 HiddenBias = gru ? biasHh : null,
+                SparseInput = sparse,
+                InputWeightsTransposed = transposed,
             }.Run(forward: true);
         }
+        if (transposedArray != null) ArrayPool<T>.Shared.Return(transposedArray);
+    }
+
+    /// <summary>Wᵀ [columns, rows] of a row-major W [rows, columns], in an array of the shared pool.</summary>
+    private static T[] Transposed<T>(T* w, int rows, int columns)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var transposed = ArrayPool<T>.Shared.Rent(rows * columns);
+        fixed (T* target = transposed) Transpose(w, rows, columns, target);
+        return transposed;
+    }
+
+    /// <summary>target [columns, rows] = Wᵀ for a row-major W [rows, columns].</summary>
+    private static void Transpose<T>(T* w, int rows, int columns, T* target)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // The inner loop runs along the longer side, so the other side's stride is the short one: a stride of a
+        // long row (4 KB for 1024 floats) would put every access in the same cache set.
+        if (rows >= columns)
+        {
+            for (int j = 0; j < columns; j++)
+                for (int i = 0; i < rows; i++)
+                    target[(long)j * rows + i] = w[(long)i * columns + j];
+            return;
+        }
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                target[(long)j * rows + i] = w[(long)i * columns + j];
     }
 
     /// <summary>rows[n, :] += bias for n &lt; count.</summary>
@@ -303,7 +337,10 @@ internal static unsafe class RecurrentSequence
         // d (x W_ihᵀ + b_ih) for every step; the GRU's d (h W_hhᵀ + b_hh) differs from it (d hₙ = d nₚᵣₑ ⊙ r).
         var gradProjectedArray = ArrayPool<T>.Shared.Rent(rows * gates);
         var gradHiddenArray = gru ? ArrayPool<T>.Shared.Rent(rows * gates) : null;
-        fixed (T* gradProjected = gradProjectedArray, gradHiddenGates = gradHiddenArray)
+        // A sparse input's d W_ihᵀ [I, G·H] is gathered by the time loop, row by row as the steps' gradients form.
+        var sparse = SparseRows<T>.TryCreate(input, rows, inputSize);
+        var gradWeightIhTransposedArray = sparse != null ? ArrayPool<T>.Shared.Rent(inputSize * gates) : null;
+        fixed (T* gradProjected = gradProjectedArray, gradHiddenGates = gradHiddenArray, gradWeightIhTransposed = gradWeightIhTransposedArray)
         {
             T* gradGates = gru ? gradHiddenGates : gradProjected;
             using (var weights = new PackedMatrix<T>(weightHh, gates, hidden, hidden, 1)) // d h₋₁ = d gates · W_hh
@@ -315,6 +352,11 @@ internal static unsafe class RecurrentSequence
                     GradGates = gradGates,
                     GradH = gradH0,
                     GradC = gradC0,
+                    SparseInput = sparse,
+                    GradBiasIh = gradBiasIh,
+                    GradBiasHh = gradBiasHh,
+                    GradInputWeightsTransposed = gradWeightIhTransposed,
+                    InputSize = inputSize,
                 }.Run(forward: false);
             }
             // The state read at time 0 is h₀ itself: its row of gradStates adds to d h₀.
@@ -323,16 +365,15 @@ internal static unsafe class RecurrentSequence
             TensorPrimitives.Add(gradHStart, new ReadOnlySpan<T>(gradStates + (long)h0Row * stateSize, stateSize), gradHStart);
 
             // d W_hh = Σₜ d gatesₜᵀ hₜ₋₁ ([G·H, T·N] × [T·N, H], the states read by the steps being contiguous) and
-            // d W_ih = Σₜ d gatesₜᵀ xₜ; d x = d gates · W_ih.
+            // d W_ih = Σₜ d gatesₜᵀ xₜ (the time loop gathered it for a sparse input, and the biases' sums); d x = d gates · W_ih.
             Multiply(gates, hidden, rows, gradGates, 1, gates, states + (reverse ? stateSize : 0), hidden, 1, gradWeightHh, hidden);
-            if (IsSparse(input, (long)rows * inputSize)) WeightGradientSparse(rows, inputSize, gates, input, gradProjected, gradWeightIh);
+            if (sparse != null) Transpose(gradWeightIhTransposed, inputSize, gates, gradWeightIh);
             else Multiply(gates, inputSize, rows, gradProjected, 1, gates, input, inputSize, 1, gradWeightIh, inputSize);
             if (gradInput != null) Multiply(rows, inputSize, gates, gradProjected, gates, 1, weightIh, inputSize, 1, gradInput, inputSize);
-            if (gradBiasIh != null) SumRows(gradProjected, rows, gates, gradBiasIh);
-            if (gradBiasHh != null) SumRows(gradGates, rows, gates, gradBiasHh);
         }
         ArrayPool<T>.Shared.Return(gradProjectedArray);
         if (gradHiddenArray != null) ArrayPool<T>.Shared.Return(gradHiddenArray);
+        if (gradWeightIhTransposedArray != null) ArrayPool<T>.Shared.Return(gradWeightIhTransposedArray);
     }
 
     /// <summary>
@@ -367,14 +408,92 @@ internal static unsafe class RecurrentSequence
 
         public T* GradC { get; init; }
 
+        /// <summary>The input when it is sparse: each step then forms its own input projection (forward) and
+        /// gathers d W_ihᵀ (backward).</summary>
+        public SparseRows<T>? SparseInput { get; init; }
+
+        /// <summary>Forward, with <see cref="SparseInput"/>: W_ihᵀ [I, G·H].</summary>
+        public T* InputWeightsTransposed { get; init; }
+
+        /// <summary>Backward: Σ d (x W_ihᵀ + b_ih) over all rows and steps, when not null.</summary>
+        public T* GradBiasIh { get; init; }
+
+        /// <summary>Backward: Σ d (h W_hhᵀ + b_hh), when not null; the same sum as d b_ih but for the GRU.</summary>
+        public T* GradBiasHh { get; init; }
+
+        /// <summary>Backward, with <see cref="SparseInput"/>: d W_ihᵀ [I, G·H].</summary>
+        public T* GradInputWeightsTransposed { get; init; }
+
+        /// <summary>I, the width of the input (for <see cref="GradInputWeightsTransposed"/>).</summary>
+        public int InputSize { get; init; }
+
+        // Backward: each chunk's sums over its rows (d b_ih, the GRU's d b_hh, d W_ihᵀ) while each step's
+        // gradients are in cache, added up after the loop.
+        private T* sums;
+        private int sumSize;
+        private bool sumProjected, sumHidden, sumInputWeights;
+
         public void Run(bool forward)
         {
             this.forward = forward;
             int tiles = (batch + weights.TileRows - 1) / weights.TileRows;
             bool parallel = (long)steps * batch * gates * hidden >= ParallelThreshold;
             chunks = parallel ? Math.Min(tiles, WorkerPool.ThreadCount) : 1;
-            if (chunks > 1) WorkerPool.Share(chunks, RunParticipant);
-            else RunRows(0, batch);
+            bool gru = mode == RecurrentMode.GRU;
+            sumProjected = !forward && (GradBiasIh != null || (!gru && GradBiasHh != null));
+            sumHidden = !forward && gru && GradBiasHh != null;
+            sumInputWeights = !forward && SparseInput != null && GradInputWeightsTransposed != null;
+            sumSize = (sumProjected ? gates : 0) + (sumHidden ? gates : 0) + (sumInputWeights ? InputSize * gates : 0);
+            var sumsArray = sumSize > 0 ? ArrayPool<T>.Shared.Rent(chunks * sumSize) : null;
+            if (sumsArray != null) Array.Clear(sumsArray, 0, chunks * sumSize);
+            fixed (T* chunkSums = sumsArray)
+            {
+                sums = chunkSums;
+                if (chunks > 1) WorkerPool.Share(chunks, RunParticipant);
+                else RunRows(0, 0, batch);
+                if (sumsArray != null) WriteSums();
+                sums = null;
+            }
+            if (sumsArray != null) ArrayPool<T>.Shared.Return(sumsArray);
+        }
+
+        /// <summary>Adds the chunks' sums into the first and hands its parts out.</summary>
+        private void WriteSums()
+        {
+            var total = new Span<T>(sums, sumSize);
+            for (int chunk = 1; chunk < chunks; chunk++) TensorPrimitives.Add(total, new ReadOnlySpan<T>(sums + (long)chunk * sumSize, sumSize), total);
+            int offset = 0;
+            if (sumProjected)
+            {
+                var projected = total.Slice(offset, gates);
+                if (GradBiasIh != null) projected.CopyTo(new Span<T>(GradBiasIh, gates));
+                if (!sumHidden && GradBiasHh != null) projected.CopyTo(new Span<T>(GradBiasHh, gates)); // d gates = d projected
+                offset += gates;
+            }
+            if (sumHidden)
+            {
+                total.Slice(offset, gates).CopyTo(new Span<T>(GradBiasHh, gates));
+                offset += gates;
+            }
+            if (sumInputWeights) total.Slice(offset, InputSize * gates).CopyTo(new Span<T>(GradInputWeightsTransposed, InputSize * gates));
+        }
+
+        /// <summary>Adds step <paramref name="t"/>'s gradients of rows first .. first + count to the chunk's sums.</summary>
+        private void GatherSums(int chunk, int t, int first, int count, T* gradStep)
+        {
+            T* target = sums + (long)chunk * sumSize;
+            T* gradProjected = At(GradProjected, t, gates, first);
+            if (sumProjected)
+            {
+                AddRows(gradProjected, count, gates, target);
+                target += gates;
+            }
+            if (sumHidden)
+            {
+                AddRows(gradStep, count, gates, target);
+                target += gates;
+            }
+            if (sumInputWeights) SparseInput!.AddTransposedProduct(t * batch + first, count, gradProjected, gates, target);
         }
 
         private void RunParticipant(int index)
@@ -384,14 +503,14 @@ internal static unsafe class RecurrentSequence
             {
                 int first = chunk * batch / chunks;
                 int end = (chunk + 1) * batch / chunks;
-                RunRows(first, end - first);
+                RunRows(chunk, first, end - first);
             }
         }
 
-        private void RunRows(int first, int count)
+        private void RunRows(int chunk, int first, int count)
         {
             if (forward) ForwardRows(first, count);
-            else BackwardRows(first, count);
+            else BackwardRows(chunk, first, count);
         }
 
         /// <summary>Row n of the [rows, width] block of time row <paramref name="row"/> in a [*, N, width] buffer.</summary>
@@ -410,7 +529,8 @@ internal static unsafe class RecurrentSequence
                     T* hPrevious = At(states, PreviousRow(t, reverse), hidden, first);
                     T* hNext = At(states, OutputRow(t, reverse), hidden, first);
                     T* pre = activations != null ? At(activations, t, gates, first) : hNext;
-                    if (StepBias != null) AddToRows(pre, StepBias, count, gates);
+                    if (SparseInput != null) SparseInput.Multiply(t * batch + first, count, InputWeightsTransposed, gates, StepBias, pre);
+                    else if (StepBias != null) AddToRows(pre, StepBias, count, gates);
                     switch (mode)
                     {
                         case RecurrentMode.RNNTanh:
@@ -445,7 +565,7 @@ internal static unsafe class RecurrentSequence
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void BackwardRows(int first, int count)
+        private void BackwardRows(int chunk, int first, int count)
         {
             // GradH carries d h from step to step; GradC carries d c (from d c_T).
             T* gradH = GradH + (long)first * hidden, gradC = GradC == null ? null : GradC + (long)first * hidden;
@@ -476,79 +596,16 @@ internal static unsafe class RecurrentSequence
                         weights.Multiply(count, gradStep, gates, gradH, hidden, accumulate: true, maxThreads: 1);
                         break;
                 }
+                if (sums != null) GatherSums(chunk, t, first, count, gradStep);
             }
         }
     }
 
-    /// <summary>
-    /// Whether at most one element in 8 of the input is non-zero, as for one-hot characters: then the input
-    /// products run over the non-zeros only (<see cref="ProjectSparse"/>, <see cref="WeightGradientSparse"/>),
-    /// which for a one-hot input is a copy of one column of W_ih per row instead of a product with K = vocabulary.
-    /// Skipping the zeros changes no finite result (only 0·∞ = NaN terms are not formed).
-    /// </summary>
-    private static bool IsSparse<T>(T* input, long count)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        long allowed = count / 8;
-        for (long i = 0; i < count; i++)
-            if (input[i] != T.Zero && --allowed < 0) return false;
-        return true;
-    }
-
-    /// <summary>projected[r, :] = Σⱼ x[r, j] W_ih[:, j] over the non-zero x[r, j]; W_ih [G·H, I] is transposed once.</summary>
-    private static void ProjectSparse<T>(int rows, int inputSize, int gates, T* input, T* weightIh, T* projected)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var transposedArray = ArrayPool<T>.Shared.Rent(inputSize * gates);
-        fixed (T* transposed = transposedArray)
-        {
-            for (int g = 0; g < gates; g++)
-                for (int j = 0; j < inputSize; j++)
-                    transposed[(long)j * gates + g] = weightIh[(long)g * inputSize + j];
-            for (long r = 0; r < rows; r++)
-            {
-                var target = new Span<T>(projected + r * gates, gates);
-                target.Clear();
-                T* x = input + r * inputSize;
-                for (int j = 0; j < inputSize; j++)
-                    if (x[j] != T.Zero)
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(transposed + (long)j * gates, gates), x[j], target, target);
-            }
-        }
-        ArrayPool<T>.Shared.Return(transposedArray);
-    }
-
-    /// <summary>d W_ih [G·H, I] = Σᵣ d gatesᵣᵀ xᵣ over the non-zero x[r, j]: row j of d W_ihᵀ gathers x[r, j] d gatesᵣ.</summary>
-    private static void WeightGradientSparse<T>(int rows, int inputSize, int gates, T* input, T* gradGates, T* gradWeightIh)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var transposedArray = ArrayPool<T>.Shared.Rent(inputSize * gates);
-        fixed (T* transposed = transposedArray)
-        {
-            new Span<T>(transposed, inputSize * gates).Clear();
-            for (long r = 0; r < rows; r++)
-            {
-                T* x = input + r * inputSize;
-                for (int j = 0; j < inputSize; j++)
-                {
-                    if (x[j] == T.Zero) continue;
-                    var target = new Span<T>(transposed + (long)j * gates, gates);
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<T>(gradGates + r * gates, gates), x[j], target, target);
-                }
-            }
-            for (int g = 0; g < gates; g++)
-                for (int j = 0; j < inputSize; j++)
-                    gradWeightIh[(long)g * inputSize + j] = transposed[(long)j * gates + g];
-        }
-        ArrayPool<T>.Shared.Return(transposedArray);
-    }
-
-    /// <summary>sums[j] = Σₙ rows[n, j].</summary>
-    private static void SumRows<T>(T* rows, int count, int width, T* sums)
+    /// <summary>sums[j] += Σₙ rows[n, j].</summary>
+    private static void AddRows<T>(T* rows, int count, int width, T* sums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var total = new Span<T>(sums, width);
-        total.Clear();
         for (long n = 0; n < count; n++) TensorPrimitives.Add(total, new ReadOnlySpan<T>(rows + n * width, width), total);
     }
 
