@@ -9,7 +9,9 @@ namespace Nabla.Bench.Jobs;
 /// <see cref="Convolution"/> kernels. FLOPs are counted like <c>torch_anchor.py</c>:
 /// 3 × 2·N·Cout·Hout·Wout·Cin·kh·kw. About 2 GFLOP of timed steps after 2 warm-ups, in 7 rounds whose
 /// median is reported. <c>CONV_SHAPES</c> (e.g. <c>64x512x3-512k3s1p1</c>: batch × channels × size, then out channels,
-/// kernel, stride, padding) measures those shapes instead, as <c>conv-SHAPE</c>.
+/// kernel, stride, padding) measures those shapes instead, as <c>conv-SHAPE</c>. <c>CONV_PASSES=1</c> also prints
+/// the median milliseconds of each pass alone (forward, input gradient, weight gradient, all) to stderr, to see
+/// which pass limits a shape.
 /// </summary>
 internal sealed unsafe class ConvJob : IBenchJob
 {
@@ -79,6 +81,14 @@ internal sealed unsafe class ConvJob : IBenchJob
                     Convolution.Conv2dBackwardWeight(g, x, dy, dw, null);
                 },
                 warmups: 2, rounds, repsPerRound);
+            if (Environment.GetEnvironmentVariable("CONV_PASSES") == "1")
+            {
+                double Pass(Action pass) => Timing.MedianSeconds(pass, warmups: 2, rounds, repsPerRound) * 1e3;
+                Console.Error.WriteLine($"conv {g}: forward {Pass(() => Convolution.Conv2dForward(g, x, w, null, y)):F3} ms, " +
+                    $"input gradient {Pass(() => Convolution.Conv2dBackwardInput(g, dy, w, dx)):F3} ms, " +
+                    $"weight gradient {Pass(() => Convolution.Conv2dBackwardWeight(g, x, dy, dw, null)):F3} ms, all {seconds * 1e3:F3} ms");
+            }
+
             return flops / seconds / 1e9;
         }
         finally

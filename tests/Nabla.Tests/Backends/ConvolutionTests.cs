@@ -39,6 +39,8 @@ public unsafe class ConvolutionTests
         { "lenet2 (channel-vector path)", [3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1] },
         { "channel-vector path, 32 channels, even kernel rows, padding", [2, 5, 9, 11, 32, 4, 3, 1, 1, 1, 2, 1, 1, 1] },
         { "channel-vector path, one kernel row of 8", [2, 3, 4, 20, 16, 1, 8, 1, 1, 0, 0, 1, 1, 1] },
+        { "channel-vector path, odd kernel rows × channels, odd height, wide padding", [2, 3, 7, 9, 16, 3, 5, 1, 1, 2, 1, 1, 1, 1] },
+        { "channel-vector path, output shorter than the kernel", [2, 7, 6, 12, 16, 5, 3, 1, 1, 0, 1, 1, 1, 1] },
     };
 
     private static Conv2dGeometry Geometry(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]);

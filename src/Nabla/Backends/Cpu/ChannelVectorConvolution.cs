@@ -13,7 +13,7 @@ namespace Nabla.Backends.Cpu;
 /// <list type="bullet">
 /// <item>forward: for up to 12 neighbouring output pixels, acc[p] += xpad[ci, oh+i, ow+p+j] (broadcast) ·
 /// w[ci, i, j][0..16] — one weight load per tap, one FMA per pixel;</item>
-/// <item>weight gradient: for the taps of two kernel rows, acc[i, j] += xpad[ci, oh+i, ow+j] (broadcast) ·
+/// <item>weight gradient: for the taps of two kernel rows (consecutive in input channel × kernel row order), acc[i, j] += xpad[ci, oh+i, ow+j] (broadcast) ·
 /// dyᵀ[oh, ow][0..16] over every output pixel, with dy transposed to pixel-major once per sample;
 /// per-participant partial sums over samples taken in a fixed order (bit-identical runs).</item>
 /// </list>
@@ -82,10 +82,12 @@ internal static unsafe class ChannelVectorConvolution
             bool pair = y + 1 < inHeight;
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+            // Kernel rows i reach dy row y + padH − i (and one more for y + 1): rows outside dy read only zeros, skipped.
+            int firstRow = Math.Max(0, y + g.PadH - outHeight + 1), lastRow = Math.Min(kh - 1, y + g.PadH + (pair ? 1 : 0));
             for (int co = 0; co < g.OutChannels; co++)
             {
-                float* w = packed + (long)co * kh * kw * 8;
-                for (int i = 0; i < kh; i++)
+                float* w = packed + ((long)co * kh + firstRow) * kw * 8;
+                for (int i = firstRow; i <= lastRow; i++)
                 {
                     // Input rows y and y + 1 read padded dy rows r and r + 1 (a lone last row reads r + 1 from the zero border's extra rows).
                     float* top = dyPad + co * plane + (long)(y + g.PadH + kh - 1 - i) * padWidth + g.PadW + kw - 1;
@@ -232,42 +234,45 @@ internal static unsafe class ChannelVectorConvolution
         {
             float* d0 = dyT + (long)cb * pixels * Lanes;
             float* dw0 = partial + (long)cb * taps * Lanes;
-            for (int ci = 0; ci < g.InChannels; ci++)
-                for (int i = 0; i < kh; i += 2)
+            // Kernel rows q = ci·kh + i in pairs (q, q + 1), across input channels, so only an odd total leaves a lone row.
+            int rows = g.InChannels * kh;
+            for (int q = 0; q < rows; q += 2)
+            {
+                bool pair = q + 1 < rows;
+                float* first = x + (long)(q / kh) * plane + (long)(q % kh) * width;
+                float* second = pair ? x + (long)((q + 1) / kh) * plane + (long)((q + 1) % kh) * width : first;
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                for (int oh = 0; oh < outHeight; oh++)
                 {
-                    bool pair = i + 1 < kh;
-                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-                    Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-                    for (int oh = 0; oh < outHeight; oh++)
+                    // A lone last kernel row computes its pair's sums into c… too, and drops them.
+                    float* row = first + (long)oh * width, next = second + (long)oh * width;
+                    float* d = d0 + (long)oh * outWidth * Lanes;
+                    for (int ow = 0; ow < outWidth; ow++, d += Lanes)
                     {
-                        float* row = x + (long)ci * plane + (long)(oh + i) * width;
-                        float* next = pair ? row + width : row; // a lone last kernel row computes its pair's sums into c… and drops them
-                        float* d = d0 + (long)oh * outWidth * Lanes;
-                        for (int ow = 0; ow < outWidth; ow++, d += Lanes)
-                        {
-                            var dv = Vector512.Load(d);
-                            float* r = row + ow, s = next + ow;
-                            // kw ≤ 8: taps past the kernel's width read padding or the next pixels (inside the padded plane) and are dropped below.
-                            a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[0]), dv, a0);
-                            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[0]), dv, c0);
-                            if (kw > 1) { a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[1]), dv, a1); c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[1]), dv, c1); }
-                            if (kw > 2) { a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[2]), dv, a2); c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[2]), dv, c2); }
-                            if (kw > 3) { a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[3]), dv, a3); c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[3]), dv, c3); }
-                            if (kw > 4) { a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[4]), dv, a4); c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[4]), dv, c4); }
-                            if (kw > 5) { a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[5]), dv, a5); c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[5]), dv, c5); }
-                            if (kw > 6) { a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[6]), dv, a6); c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[6]), dv, c6); }
-                            if (kw > 7) { a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[7]), dv, a7); c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[7]), dv, c7); }
-                        }
+                        var dv = Vector512.Load(d);
+                        float* r = row + ow, s = next + ow;
+                        // kw ≤ 8: taps past the kernel's width read padding or the next pixels (inside the padded plane) and are dropped below.
+                        a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[0]), dv, a0);
+                        c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[0]), dv, c0);
+                        if (kw > 1) { a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[1]), dv, a1); c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[1]), dv, c1); }
+                        if (kw > 2) { a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[2]), dv, a2); c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[2]), dv, c2); }
+                        if (kw > 3) { a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[3]), dv, a3); c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[3]), dv, c3); }
+                        if (kw > 4) { a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[4]), dv, a4); c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[4]), dv, c4); }
+                        if (kw > 5) { a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[5]), dv, a5); c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[5]), dv, c5); }
+                        if (kw > 6) { a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[6]), dv, a6); c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[6]), dv, c6); }
+                        if (kw > 7) { a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r[7]), dv, a7); c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(s[7]), dv, c7); }
                     }
-                    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
-                    acc[8] = c0; acc[9] = c1; acc[10] = c2; acc[11] = c3; acc[12] = c4; acc[13] = c5; acc[14] = c6; acc[15] = c7;
-                    for (int r = 0; r < (pair ? 2 : 1); r++)
-                        for (int j = 0; j < kw; j++)
-                        {
-                            float* dw = dw0 + ((long)(ci * kh + i + r) * kw + j) * Lanes;
-                            (Vector512.Load(dw) + acc[r * 8 + j]).Store(dw);
-                        }
                 }
+                acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+                acc[8] = c0; acc[9] = c1; acc[10] = c2; acc[11] = c3; acc[12] = c4; acc[13] = c5; acc[14] = c6; acc[15] = c7;
+                for (int r = 0; r < (pair ? 2 : 1); r++)
+                    for (int j = 0; j < kw; j++)
+                    {
+                        float* dw = dw0 + ((long)(q + r) * kw + j) * Lanes;
+                        (Vector512.Load(dw) + acc[r * 8 + j]).Store(dw);
+                    }
+            }
         }
     }
 }
