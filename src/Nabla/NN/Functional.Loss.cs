@@ -71,6 +71,9 @@ public static partial class Functional
         int classDim = input.Rank == 1 ? 0 : 1;
         int classes = input.Size(classDim);
         CheckClassWeight(op, weight, classes);
+        // The common case, [N, C] logits and N class indices, unweighted and unsmoothed, is one fused op (Ops/CrossEntropy.cs).
+        if (weight is null && labelSmoothing == 0 && input.Rank == 2 && target.DType == DType.Int64 && target.Rank == 1 && target.Size(0) == input.Size(0))
+            return Tensor.SoftmaxCrossEntropy(input, target, ignoreIndex, reduction);
         var logProbabilities = input.LogSoftmax(classDim);
 
         if (target.DType.IsFloatingPoint())

@@ -266,6 +266,8 @@ public partial class Tensor
         if (numClasses < 0) numClasses = (int)max + 1;
         else if (max >= numClasses) throw new ArgumentException($"OneHot: class value {max} is out of range for numClasses {numClasses}.");
         var result = Zeros([.. shape, numClasses], DType.Int64);
-        return result.Scatter(-1, Unsqueeze(-1).Contiguous(), Ones([.. shape, 1], DType.Int64));
+        var ones = result.Span<long>();
+        for (int i = 0; i < values.Length; i++) ones[i * numClasses + (int)values[i]] = 1;
+        return result;
     }
 }

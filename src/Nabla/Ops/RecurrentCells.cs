@@ -5,9 +5,7 @@ namespace Nabla;
 // Fused LSTM and GRU cells for the recurrent layers: one kernel pass forward and one backward
 // instead of a dozen small ops and their view gradients. When the backward itself is recorded
 // (createGraph, double backward) the gradients are written in tensor ops instead, so higher
-// derivatives still work; tests check both against PyTorch, finite differences and each other. When the backward itself is recorded
-// (createGraph, double backward) the gradients are written in tensor ops instead, so higher
-// derivatives still work; tests check both against PyTorch and finite differences.
+// derivatives still work; tests check both against PyTorch, finite differences and each other.
 public partial class Tensor
 {
     /// <summary>

@@ -20,7 +20,28 @@ internal static class FusedUpdates
         return true;
     }
 
-    static Span<T> SpanOf<T>(Tensor? t) => t is null ? default : t.Span<T>();
+    static Span<T> SpanOf<T>(Tensor? t, int begin, int end) => t is null ? default : t.Span<T>()[begin..end];
+
+    /// <summary>From this many elements on, a parameter's update runs on the pool's threads, a slice each.</summary>
+    const int ParallelElements = 1 << 16;
+
+    /// <summary>
+    /// The update of every element, in slices on the pool's threads for a large parameter: each element's update
+    /// reads only its own position, so the split changes no result.
+    /// </summary>
+    static void RunSlices<T, TUpdate>(TUpdate update, Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TUpdate : struct, IVectorUpdate<T>
+    {
+        int count = parameter.Count;
+        if (count < ParallelElements)
+        {
+            OptimizerKernels.Run(update, parameter.Span<T>(), grad.Span<T>(), SpanOf<T>(a, 0, count), SpanOf<T>(b, 0, count), SpanOf<T>(c, 0, count));
+            return;
+        }
+        WorkerPool.For(count, ParallelElements / 2, (begin, end) => OptimizerKernels.Run(update, parameter.Span<T>()[begin..end],
+            grad.Span<T>()[begin..end], SpanOf<T>(a, begin, end), SpanOf<T>(b, begin, end), SpanOf<T>(c, begin, end)));
+    }
 
     /// <summary>Runs the kernel for the parameter's dtype (built by <paramref name="float32"/> or <paramref name="float64"/>) and bumps the versions of the tensors written.</summary>
     static bool Run<TFloat, TDouble>(Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c, Func<TFloat> float32, Func<TDouble> float64)
@@ -28,10 +49,8 @@ internal static class FusedUpdates
         where TDouble : struct, IVectorUpdate<double>
     {
         if (!Eligible(parameter, grad, a, b, c)) return false;
-        if (parameter.DType == DType.Float32)
-            OptimizerKernels.Run<float, TFloat>(float32(), parameter.Span<float>(), grad.Span<float>(), SpanOf<float>(a), SpanOf<float>(b), SpanOf<float>(c));
-        else
-            OptimizerKernels.Run<double, TDouble>(float64(), parameter.Span<double>(), grad.Span<double>(), SpanOf<double>(a), SpanOf<double>(b), SpanOf<double>(c));
+        if (parameter.DType == DType.Float32) RunSlices<float, TFloat>(float32(), parameter, grad, a, b, c);
+        else RunSlices<double, TDouble>(float64(), parameter, grad, a, b, c);
         parameter.BumpVersion();
         a?.BumpVersion();
         b?.BumpVersion();

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Nabla.Backends.Cpu;
 
@@ -63,25 +65,101 @@ internal static class Reduction
     /// <summary>Softmax (or log-softmax) of each row of length n: max-shifted for stability.</summary>
     public static void Softmax<T>(ReadOnlySpan<T> source, int rows, int n, Span<T> destination, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        T[]? rented = log && n > StackRow ? ArrayPool<T>.Shared.Rent(n) : null;
+        Span<T> scratch = !log ? default : rented != null ? rented : stackalloc T[StackRow];
         for (int r = 0; r < rows; r++)
         {
             var x = source.Slice(r * n, n);
             var y = destination.Slice(r * n, n);
             T max = TensorPrimitives.Max(x);
             if (T.IsNegativeInfinity(max)) max = T.Zero; // an all −∞ row gives NaN like PyTorch, not a shifted inf
-            TensorPrimitives.Subtract(x, max, y);
             if (log)
             {
-                // log softmax = (x − m) − ln Σ e^(x − m)
-                T sum = T.Zero;
-                foreach (var v in y) sum += T.Exp(v);
-                TensorPrimitives.Subtract(y, T.Log(sum), y);
+                // log softmax = (x − m) − ln Σ e^(x − m), the exponentials in a scratch row
+                T logSum = T.Log(ExpShifted(x, max, scratch.Slice(0, n)));
+                TensorPrimitives.Subtract(x, max, y);
+                TensorPrimitives.Subtract(y, logSum, y);
             }
             else
             {
-                TensorPrimitives.Exp(y, y);
-                TensorPrimitives.Divide(y, TensorPrimitives.Sum(y), y);
+                TensorPrimitives.Divide(y, ExpShifted(x, max, y), y);
             }
+        }
+        if (rented != null) ArrayPool<T>.Shared.Return(rented);
+    }
+
+    /// <summary>destination = e^(source − shift), returning its sum: <see cref="Exponential"/>'s vectors for float32.</summary>
+    private static T ExpShifted<T>(ReadOnlySpan<T> source, T shift, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            return T.CreateTruncating(Exponential.ExpShifted(MemoryMarshal.Cast<T, float>(source), float.CreateTruncating(shift), MemoryMarshal.Cast<T, float>(destination)));
+        TensorPrimitives.Subtract(source, shift, destination);
+        TensorPrimitives.Exp(destination, destination);
+        return TensorPrimitives.Sum(destination);
+    }
+
+    /// <summary>Rows up to this long keep their scratch exponentials on the stack.</summary>
+    private const int StackRow = 256;
+
+    /// <summary>
+    /// Cross-entropy of each row of <paramref name="logits"/> [rows, classes] against its class index:
+    /// logSumExp[r] = m + ln Σ e^(x − m) (m the row's max), loss[r] = ln Σ e^(x − m) − (x[t] − m), the same
+    /// terms as −log_softmax(x)[t]; a row whose target is <paramref name="ignoreIndex"/> gets loss 0.
+    /// Returns the rows kept, or −1 with <paramref name="bad"/> set to the first target outside [0, classes).
+    /// </summary>
+    public static int CrossEntropy<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, int classes, long ignoreIndex,
+        Span<T> loss, Span<T> logSumExp, out long bad) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[]? rented = classes > StackRow ? ArrayPool<T>.Shared.Rent(classes) : null;
+        Span<T> exp = (rented != null ? rented : stackalloc T[StackRow]).Slice(0, classes);
+        int kept = 0;
+        bad = 0;
+        for (int r = 0; r < targets.Length; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            T max = TensorPrimitives.Max(x);
+            if (T.IsNegativeInfinity(max)) max = T.Zero; // an all −∞ row gives NaN, as log_softmax does
+            T logSum = T.Log(ExpShifted(x, max, exp));
+            logSumExp[r] = max + logSum;
+            long t = targets[r];
+            if (t == ignoreIndex)
+            {
+                loss[r] = T.Zero;
+                continue;
+            }
+            if ((ulong)t >= (ulong)classes)
+            {
+                bad = t;
+                kept = -1;
+                break;
+            }
+            loss[r] = logSum - (x[(int)t] - max);
+            kept++;
+        }
+        if (rented != null) ArrayPool<T>.Shared.Return(rented);
+        return kept;
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="CrossEntropy{T}"/>: grad[r] = s_r · (softmax(x_r) − onehot(t_r)), 0 for ignored
+    /// rows, with s_r = <paramref name="scale"/>[r], or <paramref name="scale"/>[0] for every row when it holds one value.
+    /// </summary>
+    public static void CrossEntropyBackward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<long> targets, ReadOnlySpan<T> logSumExp,
+        int classes, long ignoreIndex, ReadOnlySpan<T> scale, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int r = 0; r < targets.Length; r++)
+        {
+            var g = grad.Slice(r * classes, classes);
+            long t = targets[r];
+            if (t == ignoreIndex)
+            {
+                g.Clear();
+                continue;
+            }
+            T s = scale.Length == 1 ? scale[0] : scale[r];
+            ExpShifted(logits.Slice(r * classes, classes), logSumExp[r], g);
+            TensorPrimitives.Multiply(g, s, g);
+            g[(int)t] -= s;
         }
     }
 }

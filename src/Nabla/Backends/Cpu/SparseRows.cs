@@ -31,27 +31,37 @@ internal sealed unsafe class SparseRows<T>
     /// </summary>
     public static SparseRows<T>? TryCreate(T* x, int rows, int columns)
     {
-        long count = (long)rows * columns;
-        long allowed = count / 8;
-        int nonZeros = 0;
-        for (long i = 0; i < count; i++)
-        {
-            if (x[i] != T.Zero && ++nonZeros > allowed) return null;
-        }
-
+        long allowed = (long)rows * columns / 8;
         var rowStart = new int[rows + 1];
-        var indices = new int[nonZeros];
-        var values = new T[nonZeros];
+        var indices = new int[Math.Min(allowed, 1024)];
+        var values = new T[indices.Length];
         int entry = 0;
         for (int r = 0; r < rows; r++)
         {
             rowStart[r] = entry;
             T* row = x + (long)r * columns;
-            for (int j = 0; j < columns; j++)
+            int j = 0;
+            while (j < columns)
             {
-                if (row[j] == T.Zero) continue;
-                indices[entry] = j;
-                values[entry++] = row[j];
+                // Whole vectors of zeros are skipped (a one-hot row is nearly all of them), a vector with a non-zero read one by one.
+                if (Vector.IsHardwareAccelerated && j + Vector<T>.Count <= columns && Vector.EqualsAll(Vector.Load(row + j), Vector<T>.Zero))
+                {
+                    j += Vector<T>.Count;
+                    continue;
+                }
+                int end = Vector.IsHardwareAccelerated ? Math.Min(columns, j + Vector<T>.Count) : columns;
+                for (; j < end; j++)
+                {
+                    if (row[j] == T.Zero) continue;
+                    if (entry == allowed) return null;
+                    if (entry == indices.Length)
+                    {
+                        Array.Resize(ref indices, (int)Math.Min(allowed, 2L * entry));
+                        Array.Resize(ref values, indices.Length);
+                    }
+                    indices[entry] = j;
+                    values[entry++] = row[j];
+                }
             }
         }
 

@@ -1,0 +1,82 @@
+using Nabla.Backends.Cpu;
+
+namespace Nabla;
+
+// Cross-entropy of logits [N, C] against class indices [N] with no class weights and no label
+// smoothing (how every classifier of the course trains) as one op: the log-sum-exp and the picked
+// logit of each row forward, s · (softmax − one-hot) backward. The composition it replaces
+// (LogSoftmax, then NllLoss's Eq, MaskedFill, Gather, casts and sums; Functional.Loss.cs) makes about
+// ten tensors forward and as many back, all on one thread: 0.6 ms of the character language model's
+// 12 ms step for its [1120, 28] logits. When the backward is itself recorded (createGraph) the
+// gradient is written in tensor ops, so higher derivatives still work.
+public partial class Tensor
+{
+    /// <summary>
+    /// F.cross_entropy(logits, target, ignore_index, reduction) for a [N, C] float input and an Int64 [N]
+    /// target, shapes already checked: the mean divides by the rows whose target is not
+    /// <paramref name="ignoreIndex"/> (NaN when there are none, as PyTorch).
+    /// </summary>
+    internal static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor target, long ignoreIndex, NN.Reduction reduction)
+    {
+        const string op = "CrossEntropy";
+        var x = logits.Contiguous();
+        var labels = target.Contiguous();
+        int rows = x.shape[0], classes = x.shape[1];
+        var logSumExp = Uninitialized([rows], x.DType, op);
+        var perRow = Uninitialized([rows], x.DType, op);
+        long bad = 0;
+        int kept = rows == 0 ? 0 : x.DType == DType.Float32
+            ? Reduction.CrossEntropy(x.Span<float>(), labels.Span<long>(), classes, ignoreIndex, perRow.Span<float>(), logSumExp.Span<float>(), out bad)
+            : Reduction.CrossEntropy(x.Span<double>(), labels.Span<long>(), classes, ignoreIndex, perRow.Span<double>(), logSumExp.Span<double>(), out bad);
+        if (kept < 0) throw new ShapeException($"{op}: target {bad} is out of bounds for {classes} classes (input shape {logits.Shape}, ignoreIndex {ignoreIndex}).");
+
+        var result = reduction switch
+        {
+            NN.Reduction.None => perRow,
+            NN.Reduction.Sum => perRow.Sum(),
+            _ => perRow.Sum() / kept,
+        };
+        if (Node.ShouldRecord(logits))
+            Node.Record(result, "CrossEntropyBackward", [logits],
+                g => [GradMode.IsEnabled ? CrossEntropyComposite(g, logits, labels, ignoreIndex, reduction, kept)
+                    : CrossEntropyFused(g, x, labels, logSumExp, ignoreIndex, reduction, kept)], x);
+        return result;
+    }
+
+    static Tensor CrossEntropyFused(Tensor g, Tensor x, Tensor labels, Tensor logSumExp, long ignoreIndex, NN.Reduction reduction, int kept)
+    {
+        int classes = x.shape[1];
+        var grad = Uninitialized(x.shape, x.DType, "CrossEntropyBackward");
+        if (grad.Count == 0) return grad;
+        // The scale of each row: d loss / d loss_r, one value unless the losses were not reduced.
+        var scale = reduction == NN.Reduction.None ? g.ToDType(x.DType).Contiguous()
+            : reduction == NN.Reduction.Sum ? g.ToDType(x.DType) : g.ToDType(x.DType) / kept;
+        if (x.DType == DType.Float32)
+        {
+            float one = reduction == NN.Reduction.None ? 0 : scale.Item<float>();
+            var s = reduction == NN.Reduction.None ? scale.Span<float>() : new Span<float>(ref one);
+            Reduction.CrossEntropyBackward(x.Span<float>(), labels.Span<long>(), logSumExp.Span<float>(), classes, ignoreIndex, s, grad.Span<float>());
+        }
+        else
+        {
+            double one = reduction == NN.Reduction.None ? 0 : scale.Item<double>();
+            var s = reduction == NN.Reduction.None ? scale.Span<double>() : new Span<double>(ref one);
+            Reduction.CrossEntropyBackward(x.Span<double>(), labels.Span<long>(), logSumExp.Span<double>(), classes, ignoreIndex, s, grad.Span<double>());
+        }
+        return grad;
+    }
+
+    /// <summary>The same gradient in differentiable tensor ops (of the logits and of g).</summary>
+    static Tensor CrossEntropyComposite(Tensor g, Tensor logits, Tensor labels, long ignoreIndex, NN.Reduction reduction, int kept)
+    {
+        var ignored = labels.Eq(ignoreIndex);
+        var oneHot = labels.MaskedFill(ignored, 0).OneHot(logits.shape[1]).To(logits.DType);
+        var delta = (logits.Softmax(1) - oneHot) * ignored.LogicalNot().To(logits.DType).Unsqueeze(1);
+        return reduction switch
+        {
+            NN.Reduction.None => delta * g.Unsqueeze(1),
+            NN.Reduction.Sum => delta * g,
+            _ => delta * (g / kept),
+        };
+    }
+}
