@@ -17,6 +17,13 @@ public unsafe class PoolingTests
         new[] { 3, 1, 10, 11, 3, 2, 3, 2, 1, 1, 2, 2, 1 },
         new[] { 2, 2, 5, 6, 2, 3, 1, 2, 1, 0, 2, 1, 0 },
         new[] { 1, 1, 6, 6, 4, 4, 3, 3, 2, 2, 1, 1, 1 },
+        // Rows wide enough for the 16-output vectors (float32 on AVX-512): stride 2 and 1, full and partial vectors, ceil mode.
+        new[] { 2, 2, 11, 48, 3, 3, 2, 2, 1, 1, 1, 1, 0 },
+        new[] { 1, 2, 7, 53, 3, 3, 2, 2, 1, 1, 1, 1, 1 },
+        new[] { 1, 3, 6, 37, 3, 3, 1, 1, 1, 1, 1, 1, 0 },
+        new[] { 1, 1, 5, 40, 2, 2, 2, 2, 0, 0, 1, 1, 0 },
+        new[] { 1, 1, 5, 35, 2, 5, 1, 1, 0, 2, 1, 1, 0 },
+        new[] { 1, 1, 4, 3, 2, 3, 1, 1, 0, 1, 1, 1, 0 },
     };
 
     private static Pool2dGeometry Geometry(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12] != 0);
@@ -146,6 +153,44 @@ public unsafe class PoolingTests
             Pooling.MaxPool2dForward(g, px, py, pi);
         Assert.True(float.IsNaN(y[0]));
         Assert.Equal(1, indices[0]);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 1)]
+    public void MaxPool2d_ties_nans_and_minus_infinity_follow_pytorchs_rule_in_wide_rows(int stride, int pad)
+    {
+        // Few distinct values, so windows tie; NaN and −∞ among them. PyTorch: first position wins unless a later one is
+        // greater or NaN; a window of only −∞ points at its first position.
+        float[] palette = [0f, 1f, 1f, float.NegativeInfinity, float.NaN, 2f, float.NegativeInfinity];
+        var g = new Pool2dGeometry(2, 1, 5, 41, 3, 3, stride, stride, pad, pad);
+        var rng = new Random(5);
+        var x = new float[2 * 5 * 41];
+        for (int i = 0; i < x.Length; i++) x[i] = palette[rng.Next(palette.Length)];
+        for (int i = 60; i < 75; i++) x[i] = float.NegativeInfinity; // an all −∞ stretch
+        int oh = g.OutHeight, ow = g.OutWidth;
+        var y = new float[2 * oh * ow];
+        var indices = new long[y.Length];
+        fixed (float* px = x, py = y)
+        fixed (long* pi = indices)
+            Pooling.MaxPool2dForward(g, px, py, pi);
+        for (int p = 0; p < 2; p++)
+            for (int r = 0; r < oh; r++)
+                for (int c = 0; c < ow; c++)
+                {
+                    int ih0 = Math.Max(0, r * stride - pad), iw0 = Math.Max(0, c * stride - pad);
+                    float best = float.NegativeInfinity;
+                    long at = ih0 * 41 + iw0;
+                    for (int ih = ih0; ih < Math.Min(5, r * stride - pad + 3); ih++)
+                        for (int iw = iw0; iw < Math.Min(41, c * stride - pad + 3); iw++)
+                        {
+                            float v = x[p * 205 + ih * 41 + iw];
+                            if (v > best || float.IsNaN(v)) { best = v; at = ih * 41 + iw; }
+                        }
+                    int o = (p * oh + r) * ow + c;
+                    Assert.Equal(at, indices[o]);
+                    Assert.Equal(best, y[o]);
+                }
     }
 
     /// <summary>

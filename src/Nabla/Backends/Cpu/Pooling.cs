@@ -95,6 +95,8 @@ internal static unsafe class Pooling
         Debug.Assert(g.PadH * 2 <= g.KernelHeight && g.PadW * 2 <= g.KernelWidth, "PyTorch requires pad ≤ kernel / 2");
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth;
         long inPlane = (long)inHeight * inWidth, outPlane = (long)outHeight * outWidth;
+        bool vectorRows = typeof(T) == typeof(float) && CpuFeatures.Active >= CpuIsa.Avx512 && Avx512F.IsSupported &&
+            g.DilationW == 1 && g.StrideW <= 2 && inPlane <= int.MaxValue;
         WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int plane = start; plane < end; plane++)
@@ -108,8 +110,22 @@ internal static unsafe class Pooling
                     int ih0 = oh * g.StrideH - g.PadH;
                     int ih1 = Math.Min(ih0 + (g.KernelHeight - 1) * g.DilationH + 1, inHeight);
                     while (ih0 < 0) ih0 += g.DilationH;
+                    // Windows wholly inside the row, 16 outputs at a time (float32, AVX-512, dilation 1, stride 1 or 2).
+                    int vectorFrom = 0, vectorTo = 0;
+                    if (vectorRows)
+                    {
+                        vectorFrom = Math.Min(outWidth, (g.PadW + g.StrideW - 1) / g.StrideW);
+                        int lastStart = inWidth - g.KernelWidth + g.PadW; // windows starting past it reach beyond the row
+                        vectorTo = lastStart < 0 ? vectorFrom : Math.Max(vectorFrom, Math.Min(outWidth, lastStart / g.StrideW + 1));
+                        MaxRowAvx512(g, (float*)x, ih0, ih1, vectorFrom, vectorTo, (float*)y + oh * outWidth, index + oh * outWidth);
+                    }
                     for (int ow = 0; ow < outWidth; ow++)
                     {
+                        if (ow == vectorFrom && vectorTo > vectorFrom)
+                        {
+                            ow = vectorTo - 1;
+                            continue;
+                        }
                         int iw0 = ow * g.StrideW - g.PadW;
                         int iw1 = Math.Min(iw0 + (g.KernelWidth - 1) * g.DilationW + 1, inWidth);
                         while (iw0 < 0) iw0 += g.DilationW;
@@ -128,6 +144,54 @@ internal static unsafe class Pooling
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Outputs [from, to) of one output row whose windows lie wholly inside the input row (columns
+    /// ow·s − pad … + kw − 1), rows ih0, ih0 + dilation, …     /// ow·s − pad … + kw − 1), rows [ih0, ih1) of planelt; ih1 of plane <paramref name="x"/>: 16 outputs per vector, each lane
+    /// taking the same window positions in the same order as the scalar loop, so the maxima, the NaN rule and
+    /// the first-of-ties index are the same. Stride 2 reads 32 consecutive inputs and keeps the even lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxRowAvx512(in Pool2dGeometry g, float* x, int ih0, int ih1, int from, int to, float* y, long* index)
+    {
+        int inWidth = g.InWidth, stride = g.StrideW, kw = g.KernelWidth;
+        var lanes = Vector512<int>.Indices;
+        var laneOffsets = stride == 1 ? lanes : Avx512F.ShiftLeftLogical(lanes, 1);
+        var evens = Avx512F.ShiftLeftLogical(lanes, 1).AsUInt32();
+        for (int ow0 = from; ow0 < to; ow0 += 16)
+        {
+            int count = Math.Min(16, to - ow0);
+            // Inputs a row's windows span: count·s − s + kw, of which the first (up to) 16 and the rest.
+            int span = (count - 1) * stride + 1;
+            var lowMask = Vector512.LessThan(lanes, Vector512.Create(span)).AsSingle();
+            var highMask = Vector512.LessThan(lanes, Vector512.Create(span - 16)).AsSingle();
+            int first = ow0 * stride - g.PadW;
+            var max = Vector512.Create(float.NegativeInfinity);
+            var best = Avx512F.Add(Vector512.Create(ih0 * inWidth + first), laneOffsets);
+            for (int ih = ih0; ih < ih1; ih += g.DilationH)
+                for (int j = 0; j < kw; j++)
+                {
+                    int at = ih * inWidth + first + j;
+                    Vector512<float> v;
+                    if (stride == 1) v = Avx512F.MaskLoad(x + at, lowMask, Vector512<float>.Zero);
+                    else
+                    {
+                        var low = Avx512F.MaskLoad(x + at, lowMask, Vector512<float>.Zero);
+                        var high = Avx512F.MaskLoad(x + at + 16, highMask, Vector512<float>.Zero);
+                        v = Avx512F.PermuteVar16x32x2(low, evens.AsInt32(), high);
+                    }
+                    var take = Vector512.BitwiseOr(Avx512F.CompareGreaterThan(v, max), Avx512F.CompareUnordered(v, v));
+                    max = Vector512.ConditionalSelect(take, v, max);
+                    best = Vector512.ConditionalSelect(take.AsInt32(), Avx512F.Add(Vector512.Create(at), laneOffsets), best);
+                }
+            var outMask = Vector512.LessThan(lanes, Vector512.Create(count));
+            Avx512F.MaskStore(y + ow0, outMask.AsSingle(), max);
+            var wide = Avx512F.ConvertToVector512Int64(best.GetLower());
+            Avx512F.MaskStore(index + ow0, Avx512F.ConvertToVector512Int64(outMask.GetLower()), wide);
+            if (count > 8)
+                Avx512F.MaskStore(index + ow0 + 8, Avx512F.ConvertToVector512Int64(outMask.GetUpper()), Avx512F.ConvertToVector512Int64(best.GetUpper()));
+        }
     }
 
     private static void ScatterByIndex<T>(int planes, long outPlane, long inPlane, T* gradOutput, long* indices, T* gradInput) where T : unmanaged, INumber<T>
