@@ -21,6 +21,11 @@ internal static unsafe class Im2Col
     public static void Gather<T>(in Conv2dGeometry g, T* x, int oh0, int rows, T* col, long ld) where T : unmanaged, INumber<T>
     {
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
+        if (rows == g.OutHeight && IsSmallPlane(g))
+        {
+            GatherSmallPlanes(g, x, col, ld);
+            return;
+        }
         int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
         long plane = (long)inHeight * inWidth;
         Span<int> ranges = g.KernelWidth <= 64 ? stackalloc int[2 * g.KernelWidth] : new int[2 * g.KernelWidth];
@@ -55,6 +60,11 @@ internal static unsafe class Im2Col
     public static void Scatter<T>(in Conv2dGeometry g, T* col, long ld, int oh0, int rows, T* x) where T : unmanaged, INumber<T>
     {
         Debug.Assert(oh0 >= 0 && rows > 0 && oh0 + rows <= g.OutHeight);
+        if (rows == g.OutHeight && IsSmallPlane(g))
+        {
+            ScatterSmallPlanes(g, col, ld, x);
+            return;
+        }
         int outWidth = g.OutWidth, inHeight = g.InHeight, inWidth = g.InWidth, strideW = g.StrideW;
         long plane = (long)inHeight * inWidth;
         Span<int> ranges = g.KernelWidth <= 64 ? stackalloc int[2 * g.KernelWidth] : new int[2 * g.KernelWidth];
@@ -77,6 +87,79 @@ internal static unsafe class Im2Col
                         else for (int ow = owLo; ow < owHi; ow++) d[(long)ow * strideW] += s[ow];
                     }
                 }
+    }
+
+    /// <summary>
+    /// Whole output planes of at most this many patch entries (taps × output pixels) go through an index table
+    /// (<see cref="GatherSmallPlanes{T}"/>): ResNet-18's last stages at 96 px (6×6 and 3×3 images), whose rows of
+    /// 3–6 pixels made the row-by-row copy's bookkeeping cost more than the copying.
+    /// </summary>
+    private const int SmallPlaneEntries = 1024;
+
+    private static bool IsSmallPlane(in Conv2dGeometry g) =>
+        (long)g.PatchSize / g.InChannelsPerGroup * g.OutHeight * g.OutWidth <= SmallPlaneEntries &&
+        (long)g.InHeight * g.InWidth < SmallPlaneEntries;
+
+    /// <summary>
+    /// table[t·P + p] = the input position (ih·W + iw) that tap t = i·kw + j reads for output pixel p of the plane,
+    /// or the plane's size (an extra zero slot) where it falls in the padding. The same for every channel.
+    /// </summary>
+    private static void PlaneTable(in Conv2dGeometry g, Span<int> table)
+    {
+        int pixels = g.OutHeight * g.OutWidth, plane = g.InHeight * g.InWidth;
+        for (int i = 0, t = 0; i < g.KernelHeight; i++)
+            for (int j = 0; j < g.KernelWidth; j++, t++)
+                for (int oh = 0, p = 0; oh < g.OutHeight; oh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++, p++)
+                    {
+                        int ih = oh * g.StrideH - g.PadH + i * g.DilationH, iw = ow * g.StrideW - g.PadW + j * g.DilationW;
+                        table[t * pixels + p] = (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth ? ih * g.InWidth + iw : plane;
+                    }
+    }
+
+    /// <summary><see cref="Gather{T}"/> of whole small planes: each channel copied once beside a zero, then read through the table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherSmallPlanes<T>(in Conv2dGeometry g, T* x, T* col, long ld) where T : unmanaged, INumber<T>
+    {
+        int taps = g.KernelHeight * g.KernelWidth, pixels = g.OutHeight * g.OutWidth, plane = g.InHeight * g.InWidth;
+        Span<int> table = stackalloc int[taps * pixels];
+        PlaneTable(g, table);
+        T* channel = stackalloc T[plane + 1];
+        channel[plane] = T.Zero;
+        T* dst = col;
+        fixed (int* index = table)
+            for (int c = 0; c < g.InChannelsPerGroup; c++)
+            {
+                Copy(x + (long)c * plane, channel, plane);
+                for (int t = 0; t < taps; t++, dst += ld)
+                {
+                    int* row = index + t * pixels;
+                    for (int p = 0; p < pixels; p++) dst[p] = channel[row[p]];
+                }
+            }
+    }
+
+    /// <summary><see cref="Scatter{T}"/> of whole small planes: each channel summed in a copy (its extra slot takes the padding's terms), then written back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterSmallPlanes<T>(in Conv2dGeometry g, T* col, long ld, T* x) where T : unmanaged, INumber<T>
+    {
+        int taps = g.KernelHeight * g.KernelWidth, pixels = g.OutHeight * g.OutWidth, plane = g.InHeight * g.InWidth;
+        Span<int> table = stackalloc int[taps * pixels];
+        PlaneTable(g, table);
+        T* channel = stackalloc T[plane + 1];
+        T* src = col;
+        fixed (int* index = table)
+            for (int c = 0; c < g.InChannelsPerGroup; c++)
+            {
+                T* target = x + (long)c * plane;
+                Copy(target, channel, plane);
+                for (int t = 0; t < taps; t++, src += ld)
+                {
+                    int* row = index + t * pixels;
+                    for (int p = 0; p < pixels; p++) channel[row[p]] += src[p];
+                }
+                Copy(channel, target, plane);
+            }
     }
 
     // Rows are short (one output row, often 12–56 elements), so these inline vector loops beat
@@ -115,7 +198,6 @@ internal static unsafe class Im2Col
         for (; at < length; at++) dst[at] += src[at];
     }
 
-    /// <summary>Output columns [lo, hi) whose input column ow·stride + offset lies inside [0, width).</summary>
     /// <summary>
     /// For each kernel column j, the output columns [lo, hi) whose input column ow·strideW + j·dilationW − padW lies
     /// inside the row, as ranges[2j], ranges[2j + 1]: they depend on j alone, so they are worked out (two divisions
