@@ -41,6 +41,8 @@ public unsafe class ConvolutionTests
         { "channel-vector path, one kernel row of 8", [2, 3, 4, 20, 16, 1, 8, 1, 1, 0, 0, 1, 1, 1] },
         { "channel-vector path, odd kernel rows × channels, odd height, wide padding", [2, 3, 7, 9, 16, 3, 5, 1, 1, 2, 1, 1, 1, 1] },
         { "channel-vector path, output shorter than the kernel", [2, 7, 6, 12, 16, 5, 3, 1, 1, 0, 1, 1, 1, 1] },
+        { "channel-vector input gradient by rows, odd channels, row padding, 32 channels", [2, 5, 7, 13, 32, 3, 4, 1, 1, 2, 0, 1, 1, 1] },
+        { "channel-vector input gradient by rows, kernel row of 8, 16-pixel rows", [1, 2, 5, 16, 16, 2, 8, 1, 1, 1, 0, 1, 1, 1] },
     };
 
     private static Conv2dGeometry Geometry(int[] p) => new(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]);

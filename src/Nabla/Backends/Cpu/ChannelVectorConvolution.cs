@@ -18,9 +18,11 @@ namespace Nabla.Backends.Cpu;
 /// per-participant partial sums over samples taken in a fixed order (bit-identical runs).</item>
 /// </list>
 /// The input gradient of such a layer with at most 8 input channels and rows of at most 16 pixels
-/// (LeNet's second again) is direct too: dx[ci, y, 0..16] = Σ_{co, i, j} w[co, ci, i, j] ·
-/// dypad[co, y − i, −j ..] over a zero-bordered copy of dy, two input rows × all input channels in
-/// registers, one dy load per tap feeding 2 × Cin FMAs.
+/// (LeNet's second again) is direct too. Without column padding it goes row by row: for two input channels
+/// and an input row, one accumulator per kernel column sums w · (a whole dy row) over output channels and
+/// kernel rows, and the kernel columns' shifts are added in registers (<see cref="InputGradientByRows"/>).
+/// Otherwise dx[ci, y, 0..16] = Σ_{co, i, j} w[co, ci, i, j] · dypad[co, y − i, −j ..] over a zero-bordered
+/// copy of dy, two input rows × all input channels in registers, one dy load per tap feeding 2 × Cin FMAs.
 /// </summary>
 internal static unsafe class ChannelVectorConvolution
 {
@@ -45,6 +47,11 @@ internal static unsafe class ChannelVectorConvolution
     /// <summary>gradInput[N, Cin, H, W] = the adjoint of the convolution applied to gradOutput (overwritten).</summary>
     public static void BackwardInput(Conv2dGeometry g, float* gradOutput, float* weight, float* gradInput)
     {
+        if (g.PadW == 0 && g.KernelWidth <= 8)
+        {
+            Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => InputGradientByRows(g, n, gradOutput, weight, gradInput));
+            return;
+        }
         // Weights as [co][i][j][8 input channels], zero past Cin, for broadcasts in the inner loop.
         int kh = g.KernelHeight, kw = g.KernelWidth;
         long packedSize = (long)g.OutChannels * kh * kw * 8;
@@ -55,6 +62,77 @@ internal static unsafe class ChannelVectorConvolution
                 for (int t = 0; t < kh * kw; t++)
                     packed[((long)co * kh * kw + t) * 8 + ci] = weight[((long)co * g.InChannels + ci) * kh * kw + t];
         Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => InputGradientSample(g, n, gradOutput, packed, gradInput));
+    }
+
+    /// <summary>
+    /// The input gradient of a layer without column padding, one input row at a time: for input channels ci, ci + 1 and
+    /// row y, acc_j = Σ_{i, co} w[co, ci, i, j] · dy[co, y + padH − i, ·] (a dy row in one vector, zero past its end),
+    /// then dx[ci, y, x] = Σ_j acc_j[x − j], the kernel columns' shifts done in registers and one store per row. Each FMA
+    /// does a tap's work for a whole dy row, so none multiplies the zero border that <see cref="InputGradientSample"/>
+    /// reads (LeNet's second layer: 24,000 FMAs a sample instead of 33,600).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InputGradientByRows(in Conv2dGeometry g, int n, float* gradOutput, float* weight, float* gradInput)
+    {
+        int kh = g.KernelHeight, kw = g.KernelWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
+        int inHeight = g.InHeight, inWidth = g.InWidth, cin = g.InChannels, cout = g.OutChannels, taps = kh * kw;
+        // dy rows as [co][r][16], zero past the row.
+        long rowsStaged = (long)cout * outHeight;
+        float* staged = ScratchBuffers.Get<float>(ScratchSlot.ChannelLast, rowsStaged * Lanes);
+        new Span<float>(staged, checked((int)(rowsStaged * Lanes))).Clear();
+        float* dy = gradOutput + (long)n * rowsStaged * outWidth;
+        for (long row = 0; row < rowsStaged; row++)
+            new ReadOnlySpan<float>(dy + row * outWidth, outWidth).CopyTo(new Span<float>(staged + row * Lanes, outWidth));
+        float* dx = gradInput + (long)n * cin * inHeight * inWidth;
+        var rowMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(inWidth)).AsSingle();
+        long coStride = (long)outHeight * Lanes, weightCoStride = (long)cin * taps;
+        for (int ci = 0; ci < cin; ci += 2)
+        {
+            // An odd last channel is computed twice, into b… too, and stored once.
+            bool pair = ci + 1 < cin;
+            for (int y = 0; y < inHeight; y++)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+                // Kernel rows i read dy row y + padH − i, when it exists.
+                int firstRow = Math.Max(0, y + g.PadH - outHeight + 1), lastRow = Math.Min(kh - 1, y + g.PadH);
+                for (int i = firstRow; i <= lastRow; i++)
+                {
+                    float* d = staged + (long)(y + g.PadH - i) * Lanes;
+                    float* w = weight + ((long)ci * kh + i) * kw, v = pair ? w + taps : w;
+                    for (int co = 0; co < cout; co++, d += coStride, w += weightCoStride, v += weightCoStride)
+                    {
+                        var dv = Vector512.Load(d);
+                        a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[0]), dv, a0);
+                        b0 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[0]), dv, b0);
+                        if (kw > 1) { a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[1]), dv, a1); b1 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[1]), dv, b1); }
+                        if (kw > 2) { a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[2]), dv, a2); b2 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[2]), dv, b2); }
+                        if (kw > 3) { a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[3]), dv, a3); b3 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[3]), dv, b3); }
+                        if (kw > 4) { a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[4]), dv, a4); b4 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[4]), dv, b4); }
+                        if (kw > 5) { a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[5]), dv, a5); b5 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[5]), dv, b5); }
+                        if (kw > 6) { a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[6]), dv, a6); b6 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[6]), dv, b6); }
+                        if (kw > 7) { a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[7]), dv, a7); b7 = Avx512F.FusedMultiplyAdd(Vector512.Create(v[7]), dv, b7); }
+                    }
+                }
+                Avx512F.MaskStore(dx + ((long)ci * inHeight + y) * inWidth, rowMask, ShiftedSum(a0, a1, a2, a3, a4, a5, a6, a7));
+                if (pair) Avx512F.MaskStore(dx + ((long)(ci + 1) * inHeight + y) * inWidth, rowMask, ShiftedSum(b0, b1, b2, b3, b4, b5, b6, b7));
+            }
+        }
+    }
+
+    /// <summary>Σ_j a_j moved up by j lanes (lane x gets a_j[x − j], zero below j).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ShiftedSum(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
+    {
+        var zero = Vector512<int>.Zero;
+        var sum = Avx512F.Add(a0, Avx512F.AlignRight32(a1.AsInt32(), zero, 15).AsSingle());
+        sum = Avx512F.Add(sum, Avx512F.AlignRight32(a2.AsInt32(), zero, 14).AsSingle());
+        sum = Avx512F.Add(sum, Avx512F.AlignRight32(a3.AsInt32(), zero, 13).AsSingle());
+        sum = Avx512F.Add(sum, Avx512F.AlignRight32(a4.AsInt32(), zero, 12).AsSingle());
+        sum = Avx512F.Add(sum, Avx512F.AlignRight32(a5.AsInt32(), zero, 11).AsSingle());
+        sum = Avx512F.Add(sum, Avx512F.AlignRight32(a6.AsInt32(), zero, 10).AsSingle());
+        return Avx512F.Add(sum, Avx512F.AlignRight32(a7.AsInt32(), zero, 9).AsSingle());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
