@@ -103,34 +103,42 @@ internal static unsafe class Im2Col
     /// <summary>
     /// table[t·P + p] = the input position (ih·W + iw) that tap t = i·kw + j reads for output pixel p of the plane,
     /// or the plane's size (an extra zero slot) where it falls in the padding. The same for every channel.
+    /// Returns whether any entry falls in the padding (without, the planes are read and written in place).
     /// </summary>
-    private static void PlaneTable(in Conv2dGeometry g, Span<int> table)
+    private static bool PlaneTable(in Conv2dGeometry g, Span<int> table)
     {
         int pixels = g.OutHeight * g.OutWidth, plane = g.InHeight * g.InWidth;
+        bool padded = false;
         for (int i = 0, t = 0; i < g.KernelHeight; i++)
             for (int j = 0; j < g.KernelWidth; j++, t++)
                 for (int oh = 0, p = 0; oh < g.OutHeight; oh++)
                     for (int ow = 0; ow < g.OutWidth; ow++, p++)
                     {
                         int ih = oh * g.StrideH - g.PadH + i * g.DilationH, iw = ow * g.StrideW - g.PadW + j * g.DilationW;
-                        table[t * pixels + p] = (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth ? ih * g.InWidth + iw : plane;
+                        bool inside = (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth;
+                        table[t * pixels + p] = inside ? ih * g.InWidth + iw : plane;
+                        padded |= !inside;
                     }
+        return padded;
     }
 
-    /// <summary><see cref="Gather{T}"/> of whole small planes: each channel copied once beside a zero, then read through the table.</summary>
+    /// <summary><see cref="Gather{T}"/> of whole small planes: each channel copied once beside a zero (when the table reads padding), then read through the table.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GatherSmallPlanes<T>(in Conv2dGeometry g, T* x, T* col, long ld) where T : unmanaged, INumber<T>
     {
         int taps = g.KernelHeight * g.KernelWidth, pixels = g.OutHeight * g.OutWidth, plane = g.InHeight * g.InWidth;
         Span<int> table = stackalloc int[taps * pixels];
-        PlaneTable(g, table);
-        T* channel = stackalloc T[plane + 1];
-        channel[plane] = T.Zero;
+        bool padded = PlaneTable(g, table);
+        T* buffer = stackalloc T[plane + 1];
+        buffer[plane] = T.Zero;
         T* dst = col;
         fixed (int* index = table)
             for (int c = 0; c < g.InChannelsPerGroup; c++)
             {
-                Copy(x + (long)c * plane, channel, plane);
+                // Without padding the plane is read in place (a strided 1×1 layer reads only a quarter of it).
+                T* source = x + (long)c * plane;
+                T* channel = padded ? buffer : source;
+                if (padded) Copy(source, channel, plane);
                 for (int t = 0; t < taps; t++, dst += ld)
                 {
                     int* row = index + t * pixels;
@@ -145,20 +153,21 @@ internal static unsafe class Im2Col
     {
         int taps = g.KernelHeight * g.KernelWidth, pixels = g.OutHeight * g.OutWidth, plane = g.InHeight * g.InWidth;
         Span<int> table = stackalloc int[taps * pixels];
-        PlaneTable(g, table);
-        T* channel = stackalloc T[plane + 1];
+        bool padded = PlaneTable(g, table);
+        T* buffer = stackalloc T[plane + 1];
         T* src = col;
         fixed (int* index = table)
             for (int c = 0; c < g.InChannelsPerGroup; c++)
             {
                 T* target = x + (long)c * plane;
-                Copy(target, channel, plane);
+                T* channel = padded ? buffer : target;
+                if (padded) Copy(target, channel, plane);
                 for (int t = 0; t < taps; t++, src += ld)
                 {
                     int* row = index + t * pixels;
                     for (int p = 0; p < pixels; p++) channel[row[p]] += src[p];
                 }
-                Copy(channel, target, plane);
+                if (padded) Copy(channel, target, plane);
             }
     }
 
