@@ -22,6 +22,7 @@ public partial class Tensor
         var x = logits.Contiguous();
         var labels = target.Contiguous();
         int rows = x.shape[0], classes = x.shape[1];
+        if (classes == 0 && rows > 0) throw new ShapeException($"{op}: input of shape {logits.Shape} has no classes.");
         var logSumExp = Uninitialized([rows], x.DType, op);
         var perRow = Uninitialized([rows], x.DType, op);
         long bad = 0;

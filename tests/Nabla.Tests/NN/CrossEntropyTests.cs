@@ -72,6 +72,8 @@ public class CrossEntropyTests
         Assert.Contains("target 4", error.Message);
         Assert.Contains("[2, 4]", error.Message);
         Assert.Throws<ShapeException>(() => F.CrossEntropy(logits, Tensor.From(new long[] { -1, 0 })));
+        Assert.Contains("no classes", Assert.Throws<ShapeException>(() => F.CrossEntropy(Tensor.Zeros([2, 0]), Tensor.From(new long[] { 0, 0 }))).Message);
+        Assert.True(float.IsNaN(F.CrossEntropy(Tensor.Zeros([0, 3]), Tensor.Zeros([0], DType.Int64)).Item<float>()));
     }
 
     static Tensor Randn(int seed) => Tensor.Randn([5, 4], DType.Float64, new Generator(seed), requiresGrad: true);
