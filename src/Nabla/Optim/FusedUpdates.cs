@@ -26,22 +26,15 @@ internal static class FusedUpdates
     const int ParallelElements = 1 << 16;
 
     /// <summary>
-    /// The update of every element, in slices on the pool's threads for a large parameter: each element's update
-    /// reads only its own position, so the split changes no result.
+    /// The update of every element, in slices on the pool's threads for a large parameter (a smaller one runs inline:
+    /// WorkerPool.For needs two slices of ParallelElements / 2): each element's update reads only its own position,
+    /// so the split changes no result.
     /// </summary>
     static void RunSlices<T, TUpdate>(TUpdate update, Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c)
         where T : unmanaged, IFloatingPointIeee754<T>
-        where TUpdate : struct, IVectorUpdate<T>
-    {
-        int count = parameter.Count;
-        if (count < ParallelElements)
-        {
-            OptimizerKernels.Run(update, parameter.Span<T>(), grad.Span<T>(), SpanOf<T>(a, 0, count), SpanOf<T>(b, 0, count), SpanOf<T>(c, 0, count));
-            return;
-        }
-        WorkerPool.For(count, ParallelElements / 2, (begin, end) => OptimizerKernels.Run(update, parameter.Span<T>()[begin..end],
+        where TUpdate : struct, IVectorUpdate<T> =>
+        WorkerPool.For(parameter.Count, ParallelElements / 2, (begin, end) => OptimizerKernels.Run(update, parameter.Span<T>()[begin..end],
             grad.Span<T>()[begin..end], SpanOf<T>(a, begin, end), SpanOf<T>(b, begin, end), SpanOf<T>(c, begin, end)));
-    }
 
     /// <summary>Runs the kernel for the parameter's dtype (built by <paramref name="float32"/> or <paramref name="float64"/>) and bumps the versions of the tensors written.</summary>
     static bool Run<TFloat, TDouble>(Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c, Func<TFloat> float32, Func<TDouble> float64)

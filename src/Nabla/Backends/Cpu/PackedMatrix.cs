@@ -62,11 +62,8 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         participant = RunParticipant;
         // The GEMM's panel layout, the last panel zero-padded to nr; a large B (the LSTM's 256 × 1024 W_hhᵀ) by
         // the pool's threads, whole panels each, since the layer's time loop waits for it.
-        T* target = packed;
-        int width = nr;
-        if ((long)k * n < ParallelPackThreshold) GemmPacking.PackB(b, bRowStride, bColStride, k, n, nr, nr, packed);
-        else WorkerPool.For(panels, 1, (first, end) => GemmPacking.PackB(b + (long)first * width * bColStride, bRowStride, bColStride,
-            k, Math.Min(n, end * width) - first * width, width, width, target + (long)first * k * width));
+        WorkerPool.For(panels, (long)k * n < ParallelPackThreshold ? panels : 1, (first, end) => GemmPacking.PackB(
+            b + (long)first * nr * bColStride, bRowStride, bColStride, k, Math.Min(n, end * nr) - first * nr, nr, nr, packed + (long)first * k * nr));
     }
 
     /// <summary>From this many elements of B on (k·n), the constructor packs on the pool's threads.</summary>

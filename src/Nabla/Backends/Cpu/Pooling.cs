@@ -148,7 +148,7 @@ internal static unsafe class Pooling
 
     /// <summary>
     /// Outputs [from, to) of one output row whose windows lie wholly inside the input row (columns
-    /// ow·s − pad … + kw − 1), rows ih0, ih0 + dilation, …     /// ow·s − pad … + kw − 1), rows [ih0, ih1) of planelt; ih1 of plane <paramref name="x"/>: 16 outputs per vector, each lane
+    /// ow·s − pad … + kw − 1), rows ih0, ih0 + dilation, … &lt; ih1 of plane <paramref name="x"/>: 16 outputs per vector, each lane
     /// taking the same window positions in the same order as the scalar loop, so the maxima, the NaN rule and
     /// the first-of-ties index are the same. Stride 2 reads 32 consecutive inputs and keeps the even lanes.
     /// </summary>
@@ -158,11 +158,11 @@ internal static unsafe class Pooling
         int inWidth = g.InWidth, stride = g.StrideW, kw = g.KernelWidth;
         var lanes = Vector512<int>.Indices;
         var laneOffsets = stride == 1 ? lanes : Avx512F.ShiftLeftLogical(lanes, 1);
-        var evens = Avx512F.ShiftLeftLogical(lanes, 1).AsUInt32();
+        var evens = Avx512F.ShiftLeftLogical(lanes, 1);
         for (int ow0 = from; ow0 < to; ow0 += 16)
         {
             int count = Math.Min(16, to - ow0);
-            // Inputs a row's windows span: count·s − s + kw, of which the first (up to) 16 and the rest.
+            // The inputs one tap reads for the vector's lanes: (count − 1)·s + 1, the first (up to) 16 and the rest.
             int span = (count - 1) * stride + 1;
             var lowMask = Vector512.LessThan(lanes, Vector512.Create(span)).AsSingle();
             var highMask = Vector512.LessThan(lanes, Vector512.Create(span - 16)).AsSingle();
@@ -179,7 +179,7 @@ internal static unsafe class Pooling
                     {
                         var low = Avx512F.MaskLoad(x + at, lowMask, Vector512<float>.Zero);
                         var high = Avx512F.MaskLoad(x + at + 16, highMask, Vector512<float>.Zero);
-                        v = Avx512F.PermuteVar16x32x2(low, evens.AsInt32(), high);
+                        v = Avx512F.PermuteVar16x32x2(low, evens, high);
                     }
                     var take = Vector512.BitwiseOr(Avx512F.CompareGreaterThan(v, max), Avx512F.CompareUnordered(v, v));
                     max = Vector512.ConditionalSelect(take, v, max);

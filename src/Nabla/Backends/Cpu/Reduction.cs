@@ -65,27 +65,39 @@ internal static class Reduction
     /// <summary>Softmax (or log-softmax) of each row of length n: max-shifted for stability.</summary>
     public static void Softmax<T>(ReadOnlySpan<T> source, int rows, int n, Span<T> destination, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[]? rented = log && n > StackRow ? ArrayPool<T>.Shared.Rent(n) : null;
-        Span<T> scratch = !log ? default : rented != null ? rented : stackalloc T[StackRow];
+        T[]? rented = n > StackRow ? ArrayPool<T>.Shared.Rent(n) : null;
+        Span<T> scratch = rented != null ? rented : stackalloc T[StackRow];
         for (int r = 0; r < rows; r++)
         {
             var x = source.Slice(r * n, n);
             var y = destination.Slice(r * n, n);
-            T max = TensorPrimitives.Max(x);
-            if (T.IsNegativeInfinity(max)) max = T.Zero; // an all −∞ row gives NaN like PyTorch, not a shifted inf
             if (log)
             {
                 // log softmax = (x − m) − ln Σ e^(x − m), the exponentials in a scratch row
-                T logSum = T.Log(ExpShifted(x, max, scratch.Slice(0, n)));
+                T logSum = ShiftedLogSum(x, scratch.Slice(0, n), out T max);
                 TensorPrimitives.Subtract(x, max, y);
                 TensorPrimitives.Subtract(y, logSum, y);
             }
             else
             {
-                TensorPrimitives.Divide(y, ExpShifted(x, max, y), y);
+                TensorPrimitives.Divide(y, ExpShifted(x, RowShift(x), y), y);
             }
         }
         if (rented != null) ArrayPool<T>.Shared.Return(rented);
+    }
+
+    /// <summary>The shift m of a row's exponentials: its max, or 0 for an all −∞ row (which then gives NaN like PyTorch, not a shifted inf).</summary>
+    private static T RowShift<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = TensorPrimitives.Max(x);
+        return T.IsNegativeInfinity(max) ? T.Zero : max;
+    }
+
+    /// <summary>ln Σ e^(x − m) of a row, with m = <see cref="RowShift{T}"/>, the exponentials left in <paramref name="scratch"/>.</summary>
+    private static T ShiftedLogSum<T>(ReadOnlySpan<T> x, Span<T> scratch, out T shift) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        shift = RowShift(x);
+        return T.Log(ExpShifted(x, shift, scratch));
     }
 
     /// <summary>destination = e^(source − shift), returning its sum: <see cref="Exponential"/>'s vectors for float32.</summary>
@@ -117,9 +129,7 @@ internal static class Reduction
         for (int r = 0; r < targets.Length; r++)
         {
             var x = logits.Slice(r * classes, classes);
-            T max = TensorPrimitives.Max(x);
-            if (T.IsNegativeInfinity(max)) max = T.Zero; // an all −∞ row gives NaN, as log_softmax does
-            T logSum = T.Log(ExpShifted(x, max, exp));
+            T logSum = ShiftedLogSum(x, exp, out T max);
             logSumExp[r] = max + logSum;
             long t = targets[r];
             if (t == ignoreIndex)
