@@ -37,8 +37,6 @@ public unsafe class GemmTests
         (101, 97, 110, Layout.TransposedBoth, true),
         (70, 150, 600, Layout.TransposedB, true),  // transposed B in 8 × 8 blocks, two kc blocks, ragged edges
         (45, 71, 33, Layout.Strided, false),
-        (1200, 64, 1100, Layout.RowMajor, false), // over 4 MiB: A and B packed
-        (40, 1100, 1200, Layout.TransposedB, true), // over 4 MiB, transposed B packed in 8 × 8 blocks
         (130, 70, 120, Layout.Strided, true),
     ];
 
@@ -58,6 +56,44 @@ public unsafe class GemmTests
 
         return data;
     }
+
+    /// <summary>Products too large to read in place, with a row-major A, which a machine either packs or reads in place.</summary>
+    private static readonly (int M, int N, int K, Layout Layout, bool Accumulate)[] LargeRowMajorAShapes =
+    [
+        (1200, 64, 1100, Layout.RowMajor, false),   // over 4 MiB: B packed
+        (300, 1100, 1030, Layout.RowMajor, true),   // two kc blocks, B packed by ranges of rows, a last panel of 12 columns
+        (40, 1100, 1200, Layout.TransposedB, true), // transposed B packed in 8 × 8 blocks
+    ];
+
+    public static TheoryData<string, int, int, int, int, Layout, bool, bool> LargeRowMajorACases()
+    {
+        var data = new TheoryData<string, int, int, int, int, Layout, bool, bool>();
+        foreach (var isa in CpuFeatures.Supported)
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                foreach (var (m, n, k, layout, accumulate) in LargeRowMajorAShapes)
+                {
+                    data.Add(isa.ToString(), threads, m, n, k, layout, accumulate, false);
+                    data.Add(isa.ToString(), threads, m, n, k, layout, accumulate, true);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(LargeRowMajorACases))]
+    public void Sgemm_packing_or_reading_A_in_place_matches_reference(
+        string isa, int threads, int m, int n, int k, Layout layout, bool accumulate, bool readAInPlace) =>
+        CheckAgainstReference<float>(Enum.Parse<CpuIsa>(isa), threads, m, n, k, layout, accumulate, readAInPlace);
+
+    [Theory]
+    [MemberData(nameof(LargeRowMajorACases))]
+    public void Dgemm_packing_or_reading_A_in_place_matches_reference(
+        string isa, int threads, int m, int n, int k, Layout layout, bool accumulate, bool readAInPlace) =>
+        CheckAgainstReference<double>(Enum.Parse<CpuIsa>(isa), threads, m, n, k, layout, accumulate, readAInPlace);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -130,7 +166,7 @@ public unsafe class GemmTests
     }
 
     private static void CheckAgainstReference<T>(
-        CpuIsa isa, int threads, int m, int n, int k, Layout layout, bool accumulate)
+        CpuIsa isa, int threads, int m, int n, int k, Layout layout, bool accumulate, bool? readAInPlace = null)
         where T : unmanaged, INumber<T>, IFloatingPointIeee754<T>
     {
         var (aRowStride, aColStride, aLength) = Strides(m, k, layout is Layout.TransposedA or Layout.TransposedBoth, layout == Layout.Strided);
@@ -158,11 +194,11 @@ public unsafe class GemmTests
         {
             if (typeof(T) == typeof(float))
             {
-                Gemm.Sgemm(isa, threads, m, n, k, (float*)pa, aRowStride, aColStride, (float*)pb, bRowStride, bColStride, (float*)pc, ldc, accumulate);
+                Gemm.Sgemm(isa, threads, m, n, k, (float*)pa, aRowStride, aColStride, (float*)pb, bRowStride, bColStride, (float*)pc, ldc, accumulate, readAInPlace);
             }
             else
             {
-                Gemm.Dgemm(isa, threads, m, n, k, (double*)pa, aRowStride, aColStride, (double*)pb, bRowStride, bColStride, (double*)pc, ldc, accumulate);
+                Gemm.Dgemm(isa, threads, m, n, k, (double*)pa, aRowStride, aColStride, (double*)pb, bRowStride, bColStride, (double*)pc, ldc, accumulate, readAInPlace);
             }
         }
 

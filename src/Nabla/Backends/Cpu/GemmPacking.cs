@@ -47,17 +47,28 @@ internal static unsafe class GemmPacking
     /// <paramref name="lastWidth"/> wide (its columns rounded up to whole vectors, zero-filled), for the narrower
     /// kernel that reads it.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T>(T* b, long rowStride, long colStride, int kc, int nc, int nr, int lastWidth, T* packed)
+        where T : unmanaged, INumber<T> =>
+        PackBRows(b, rowStride, colStride, kc, 0, kc, nc, nr, lastWidth, packed);
+
+    /// <summary>
+    /// Rows [<paramref name="firstRow"/>, firstRow + <paramref name="rows"/>) of <see cref="PackB"/>'s kc-deep block:
+    /// <paramref name="b"/> and <paramref name="packed"/> point at the block's row 0, and each row lands where packing
+    /// the whole block puts it, so threads can share a block's packing by ranges of rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackBRows<T>(
+        T* b, long rowStride, long colStride, int kc, int firstRow, int rows, int nc, int nr, int lastWidth, T* packed)
         where T : unmanaged, INumber<T>
     {
         int fullPanels = nc / nr;
         int lastColumns = nc - fullPanels * nr;
         long panelSize = (long)nr * kc;
+        int endRow = firstRow + rows;
         if (colStride == 1)
         {
             // Row-major B: row by row (k outer, panels inner), each panel row a straight vector copy.
-            for (int p = 0; p < kc; p++)
+            for (int p = firstRow; p < endRow; p++)
             {
                 T* source = b + p * rowStride;
                 T* target = packed + (long)p * nr;
@@ -74,15 +85,17 @@ internal static unsafe class GemmPacking
             // Column-major (transposed) or strided B: walk each source column along k.
             for (int t = 0; t < fullPanels; t++)
             {
-                PackColumns(b + (long)t * nr * colStride, rowStride, colStride, kc, nr, nr, packed + t * panelSize);
+                PackColumns(
+                    b + firstRow * rowStride + (long)t * nr * colStride, rowStride, colStride, rows, nr, nr,
+                    packed + t * panelSize + (long)firstRow * nr);
             }
         }
 
         if (lastColumns > 0)
         {
             PackColumns(
-                b + (long)fullPanels * nr * colStride, rowStride, colStride, kc, lastColumns, lastWidth,
-                packed + fullPanels * panelSize);
+                b + firstRow * rowStride + (long)fullPanels * nr * colStride, rowStride, colStride, rows, lastColumns,
+                lastWidth, packed + fullPanels * panelSize + (long)firstRow * lastWidth);
         }
     }
 
