@@ -25,6 +25,12 @@ public unsafe class ConvolutionTests
         { "depthwise wide rows (vector body)", [2, 3, 6, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3] },
         { "1x1", [3, 5, 4, 6, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1] },
         { "1x1 stride 2", [2, 4, 7, 7, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1] },
+        // Strided 1×1 layers gather their column matrix by subsampling and write the input gradient's rows outright.
+        { "1x1 stride 2, rows of 35 outputs (three vectors), sample blocks", [5, 6, 9, 70, 7, 1, 1, 2, 2, 0, 0, 1, 1, 1] },
+        { "1x1 stride 3 by 2, odd sizes (rows past the last sample)", [2, 3, 10, 11, 4, 1, 1, 3, 2, 0, 0, 1, 1, 1] },
+        { "1x1 stride 2 by 3", [2, 3, 9, 10, 5, 1, 1, 2, 3, 0, 0, 1, 1, 1] },
+        { "1x1 stride 2, groups 2", [2, 4, 8, 8, 6, 1, 1, 2, 2, 0, 0, 1, 1, 2] },
+        { "ResNet downsampling shortcut (conv-down), batch 3", [3, 64, 24, 24, 128, 1, 1, 2, 2, 0, 0, 1, 1, 1] },
         { "1x1 pad 1", [1, 2, 3, 4, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1] },
         { "kernel larger than stride, stride 3 pad 2", [2, 2, 10, 8, 3, 4, 3, 3, 2, 2, 1, 1, 2, 1] },
         { "wide image", [1, 2, 40, 33, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1] },
@@ -124,6 +130,13 @@ public unsafe class ConvolutionTests
             Convolution.Conv2dBackwardWeight(g, pNone, pNone, pdw, pdb);
         Assert.All(dw, v => Assert.Equal(0f, v));
         Assert.All(db, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Conv2d_strided_1x1_split_into_row_bands_writes_every_input_row_once()
+    {
+        // K·Hout·Wout·4 bytes = 64·101·100·4 ≈ 2.6 MB: several bands; the odd height leaves an input row past the last sample.
+        CheckAllPasses<float>(new Conv2dGeometry(1, 64, 201, 200, 2, 1, 1, 2, 2, 0, 0), 2e-4);
     }
 
     [Fact]

@@ -205,8 +205,11 @@ internal static unsafe class Convolution
             MatMul(k, (int)outPlane, coutG, w, 1, k, OutputPlanes(g, gradOutput, n0, group), outPlane, 1, InputPlanes(g, gradInput, n0, group), plan.InPlane, false);
             return;
         }
-        for (int s = 0; s < count; s++)
-            new Span<T>(InputPlanes(g, gradInput, n0 + s, group), checked((int)(g.InChannelsPerGroup * plan.InPlane))).Clear();
+        // A strided 1×1 layer's bands write their input rows outright (zeros between the samples); others add into cleared planes.
+        bool stridedPoint = Im2Col.IsStridedPoint(g);
+        if (!stridedPoint)
+            for (int s = 0; s < count; s++)
+                new Span<T>(InputPlanes(g, gradInput, n0 + s, group), checked((int)(g.InChannelsPerGroup * plan.InPlane))).Clear();
         T* col = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)k * plan.MaxColumns);
         for (int oh0 = 0; oh0 < g.OutHeight; oh0 += plan.BandRows)
         {
@@ -214,7 +217,11 @@ internal static unsafe class Convolution
             T* dy = StageGradOutput(g, gradOutput, n0, count, group, oh0, pixels, out long dyRowStride);
             MatMul(k, cols, coutG, w, 1, k, dy, dyRowStride, 1, col, cols, false);
             for (int s = 0; s < count; s++)
-                Im2Col.Scatter(g, col + (long)s * pixels, cols, oh0, rows, InputPlanes(g, gradInput, n0 + s, group));
+            {
+                T* dx = InputPlanes(g, gradInput, n0 + s, group);
+                if (stridedPoint) Im2Col.WriteStridedPoints(g, col + (long)s * pixels, cols, oh0, rows, dx);
+                else Im2Col.Scatter(g, col + (long)s * pixels, cols, oh0, rows, dx);
+            }
         }
     }
 
@@ -254,7 +261,7 @@ internal static unsafe class Convolution
         // participant sums the sample blocks it takes into its own transposed copy (in the caller's
         // reduction slot); the copies are then added and transposed into gradWeight.
         var plan = new Plan(g, sizeof(T));
-        int parts = Math.Min(WorkerPool.ThreadCount, plan.Blocks);
+        int parts = Math.Max(1, Math.Min(WorkerPool.ThreadCount, plan.Blocks)); // one cleared part even for an empty batch
         long size = g.WeightSize;
         T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
         for (int part = 0; part < parts; part++) new Span<T>(partials + part * size, checked((int)size)).Clear();
@@ -476,7 +483,7 @@ internal static unsafe class Convolution
                 long most = Math.Max(1, Math.Min(Math.Min(wanted, SampleBlockBudgetBytes / sampleBytes), g.Batch));
                 // As many blocks as that takes, rounded up to a multiple of the threads, then samples spread evenly over them.
                 int threads = WorkerPool.ThreadCount;
-                long blocks = (g.Batch + most - 1) / most;
+                long blocks = Math.Max(1, (g.Batch + most - 1) / most); // an empty batch still plans one (empty) block
                 if (g.Batch >= threads) blocks = (blocks + threads - 1) / threads * threads;
                 SamplesPerBlock = (int)Math.Max(1, (g.Batch + blocks - 1) / blocks);
                 BandRows = g.OutHeight;
