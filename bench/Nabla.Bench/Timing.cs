@@ -34,6 +34,46 @@ internal static class Timing
         return rounds % 2 == 1 ? perCall[rounds / 2] : (perCall[(rounds / 2) - 1] + perCall[rounds / 2]) / 2;
     }
 
+    /// <summary>
+    /// Times several variants of one piece of work interleaved: after a warm-up call of each, <paramref name="rounds"/>
+    /// rounds in which every variant runs <paramref name="repsPerRound"/> calls in turn; returns each variant's median
+    /// seconds per call. On a machine whose speed drifts from minute to minute, effects of a few percent show only
+    /// this way: variants timed in separate processes (or one after the other) see different machines.
+    /// </summary>
+    public static double[] InterleavedMedianSeconds(Action[] variants, int rounds, int repsPerRound)
+    {
+        foreach (var variant in variants)
+        {
+            variant();
+        }
+
+        var perCall = new double[variants.Length][];
+        for (int v = 0; v < variants.Length; v++)
+        {
+            perCall[v] = new double[rounds];
+        }
+
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int v = 0; v < variants.Length; v++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                for (int rep = 0; rep < repsPerRound; rep++)
+                {
+                    variants[v]();
+                }
+
+                perCall[v][round] = Stopwatch.GetElapsedTime(start).TotalSeconds / repsPerRound;
+            }
+        }
+
+        return perCall.Select(times =>
+        {
+            Array.Sort(times);
+            return rounds % 2 == 1 ? times[rounds / 2] : (times[(rounds / 2) - 1] + times[rounds / 2]) / 2;
+        }).ToArray();
+    }
+
     /// <summary>Runs <paramref name="action"/> <paramref name="warmups"/> times untimed, then returns the fastest of <paramref name="rounds"/> timed calls, in seconds.</summary>
     public static double BestSeconds(Action action, int warmups, int rounds)
     {
