@@ -30,8 +30,7 @@ internal static class Timing
             perCall[round] = Stopwatch.GetElapsedTime(start).TotalSeconds / repsPerRound;
         }
 
-        Array.Sort(perCall);
-        return rounds % 2 == 1 ? perCall[rounds / 2] : (perCall[(rounds / 2) - 1] + perCall[rounds / 2]) / 2;
+        return Median(perCall);
     }
 
     /// <summary>
@@ -67,11 +66,15 @@ internal static class Timing
             }
         }
 
-        return perCall.Select(times =>
-        {
-            Array.Sort(times);
-            return rounds % 2 == 1 ? times[rounds / 2] : (times[(rounds / 2) - 1] + times[rounds / 2]) / 2;
-        }).ToArray();
+        return perCall.Select(Median).ToArray();
+    }
+
+    /// <summary>The median of <paramref name="values"/> (sorted in place).</summary>
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        int half = values.Length / 2;
+        return values.Length % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
     }
 
     /// <summary>Runs <paramref name="action"/> <paramref name="warmups"/> times untimed, then returns the fastest of <paramref name="rounds"/> timed calls, in seconds.</summary>
