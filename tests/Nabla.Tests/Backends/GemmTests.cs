@@ -29,6 +29,8 @@ public unsafe class GemmTests
         (64, 64, 64, Layout.RowMajor, false),
         (100, 100, 100, Layout.RowMajor, true),
         (257, 129, 300, Layout.RowMajor, false),
+        (24, 64, 128, Layout.RowMajor, true),     // kc = the kernels' C-prefetch distance: C fetched before the first k
+        (18, 128, 129, Layout.RowMajor, false),   // one k before C is fetched
         (70, 90, 1100, Layout.RowMajor, true),    // several kc blocks
         (8, 1000, 150, Layout.RowMajor, false),   // too few rows to share B: the column split
         (12, 2100, 40, Layout.RowMajor, false),   // several nc blocks
