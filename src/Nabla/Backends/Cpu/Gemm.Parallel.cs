@@ -98,12 +98,12 @@ internal static unsafe partial class Gemm
                         if (packByRows)
                         {
                             int firstRow = (ticket - packBegin) * RowsPerPackChunk;
-                            PackPanelRows(problem, kernel, jc, nc, pc, kc, firstRow, Math.Min(RowsPerPackChunk, kc - firstRow), firstPacked, panels, packedB);
+                            PackPanelRows(problem, kernel, jc, nc, pc, kc, firstRow, Math.Min(RowsPerPackChunk, kc - firstRow), firstPacked, panels, packedB, shared: true);
                         }
                         else
                         {
                             int first = firstPacked + ((ticket - packBegin) * panelsPerChunk);
-                            PackPanels(problem, kernel, jc, nc, pc, kc, first, Math.Min(panels, first + panelsPerChunk), packedB);
+                            PackPanels(problem, kernel, jc, nc, pc, kc, first, Math.Min(panels, first + panelsPerChunk), packedB, shared: true);
                         }
 
                         Interlocked.Increment(ref packsDone);

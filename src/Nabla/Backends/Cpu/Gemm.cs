@@ -177,7 +177,7 @@ internal static unsafe partial class Gemm
             for (int pc = 0; pc < problem.K; pc += depthBlock)
             {
                 int kc = Math.Min(depthBlock, problem.K - pc);
-                PackPanels(problem, kernel, jc, nc, pc, kc, firstPacked, panels, packedB);
+                PackPanels(problem, kernel, jc, nc, pc, kc, firstPacked, panels, packedB, shared: false);
                 for (int ic = 0; ic < problem.M; ic += rowBlock)
                 {
                     ComputeRows(problem, kernel, ic, Math.Min(rowBlock, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
@@ -190,17 +190,20 @@ internal static unsafe partial class Gemm
     private static bool IsDirect<T>(in Problem<T> problem)
         where T : unmanaged => ((long)problem.M + problem.N) * problem.K * sizeof(T) <= DirectBytes;
 
-    /// <summary>Packs panels [firstPanel, endPanel) of the kc × nc block of B at (pc, jc) into their places in <paramref name="packedB"/>.</summary>
+    /// <summary>
+    /// Packs panels [firstPanel, endPanel) of the kc × nc block of B at (pc, jc) into their places in <paramref name="packedB"/>;
+    /// <paramref name="shared"/>: the block is read by several threads (see <see cref="GemmPacking.PackBRows"/>).
+    /// </summary>
     private static void PackPanels<T>(
         in Problem<T> problem, MicroKernel<T> kernel, int jc, int nc, int pc, int kc, int firstPanel, int endPanel,
-        T* packedB)
+        T* packedB, bool shared)
         where T : unmanaged, INumber<T> =>
-        PackPanelRows(problem, kernel, jc, nc, pc, kc, 0, kc, firstPanel, endPanel, packedB);
+        PackPanelRows(problem, kernel, jc, nc, pc, kc, 0, kc, firstPanel, endPanel, packedB, shared);
 
     /// <summary>Rows [firstRow, firstRow + rows) of what <see cref="PackPanels"/> packs; the block's other rows are left as they are.</summary>
     private static void PackPanelRows<T>(
         in Problem<T> problem, MicroKernel<T> kernel, int jc, int nc, int pc, int kc, int firstRow, int rows,
-        int firstPanel, int endPanel, T* packedB)
+        int firstPanel, int endPanel, T* packedB, bool shared)
         where T : unmanaged, INumber<T>
     {
         int nr = kernel.Columns;
@@ -213,7 +216,7 @@ internal static unsafe partial class Gemm
         GemmPacking.PackBRows(
             problem.B + pc * problem.BRowStride + (jc + (long)firstPanel * nr) * problem.BColStride,
             problem.BRowStride, problem.BColStride, kc, firstRow, rows, columns, nr, kernel.PanelWidth(columns % nr),
-            packedB + (long)firstPanel * nr * kc);
+            packedB + (long)firstPanel * nr * kc, streaming: shared);
     }
 
     /// <summary>

@@ -49,16 +49,26 @@ internal static unsafe class GemmPacking
     /// </summary>
     public static void PackB<T>(T* b, long rowStride, long colStride, int kc, int nc, int nr, int lastWidth, T* packed)
         where T : unmanaged, INumber<T> =>
-        PackBRows(b, rowStride, colStride, kc, 0, kc, nc, nr, lastWidth, packed);
+        PackBRows(b, rowStride, colStride, kc, 0, kc, nc, nr, lastWidth, packed, streaming: false);
 
     /// <summary>
     /// Rows [<paramref name="firstRow"/>, firstRow + <paramref name="rows"/>) of <see cref="PackB"/>'s kc-deep block:
     /// <paramref name="b"/> and <paramref name="packed"/> point at the block's row 0, and each row lands where packing
     /// the whole block puts it, so threads can share a block's packing by ranges of rows.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="streaming"/>: the rows of a row-major B are written with non-temporal stores, past the caches, where
+    /// the hardware has them. That is for a block shared by several threads (<c>Gemm.Parallel.cs</c>): the threads pack
+    /// its rows in turn and then all read all of it, so at the next block (or the next product) each line an ordinary store
+    /// rewrites is still held by the other cores, and must be taken back from them first. Streamed, the lines go to memory
+    /// without that, and the readers fetch them from there. At 2 threads (Zen 5, in one process): 1024³ 2.7% faster,
+    /// 768³ 4.5%, 1200 × 64 × 1100 4.4%, 300 × 1100 × 1030 7–12%, 2048³ even, and 1–3.5% on the AVX2 kernels; a block
+    /// one thread packs for itself is written as usual (streamed, one-thread products were 1–2% slower).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBRows<T>(
-        T* b, long rowStride, long colStride, int kc, int firstRow, int rows, int nc, int nr, int lastWidth, T* packed)
+        T* b, long rowStride, long colStride, int kc, int firstRow, int rows, int nc, int nr, int lastWidth, T* packed,
+        bool streaming)
         where T : unmanaged, INumber<T>
     {
         int fullPanels = nc / nr;
@@ -68,16 +78,31 @@ internal static unsafe class GemmPacking
         if (colStride == 1)
         {
             // Row-major B: row by row (k outer, panels inner), each panel row a straight vector copy.
+            bool stream = streaming && CanStream<T>(packed, nr);
             for (int p = firstRow; p < endRow; p++)
             {
                 T* source = b + p * rowStride;
                 T* target = packed + (long)p * nr;
                 for (int t = 0; t < fullPanels; t++)
                 {
-                    CopyVectors(source, target, nr);
+                    if (stream)
+                    {
+                        StreamVectors((byte*)source, (byte*)target, nr * sizeof(T));
+                    }
+                    else
+                    {
+                        CopyVectors(source, target, nr);
+                    }
+
                     source += nr;
                     target += panelSize;
                 }
+            }
+
+            if (stream)
+            {
+                // Streaming stores are weakly ordered: they must be visible before the ticket that publishes them.
+                Sse.StoreFence();
             }
         }
         else
@@ -106,6 +131,33 @@ internal static unsafe class GemmPacking
         for (int j = 0; j < n; j += Vector<T>.Count)
         {
             Vector.Store(Vector.Load(source + j), target + j);
+        }
+    }
+
+    /// <summary>
+    /// Whether panel rows of <paramref name="nr"/> elements from <paramref name="packed"/> on can be streamed: each row a
+    /// whole number of 64-byte lines, 64-byte aligned, with 256- or 512-bit streaming stores.
+    /// </summary>
+    private static bool CanStream<T>(T* packed, int nr)
+        where T : unmanaged =>
+        Avx.IsSupported && nr * sizeof(T) % 64 == 0 && (nuint)packed % 64 == 0;
+
+    /// <summary>Copies <paramref name="bytes"/> (whole 64-byte lines, 64-byte aligned target) with non-temporal stores.</summary>
+    private static void StreamVectors(byte* source, byte* target, int bytes)
+    {
+        if (Avx512F.IsSupported)
+        {
+            for (int i = 0; i < bytes; i += 64)
+            {
+                Avx512F.StoreAlignedNonTemporal(target + i, Vector512.Load(source + i));
+            }
+        }
+        else
+        {
+            for (int i = 0; i < bytes; i += 32)
+            {
+                Avx.StoreAlignedNonTemporal(target + i, Vector256.Load(source + i));
+            }
         }
     }
 
