@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -11,7 +12,8 @@ namespace Nabla.Bench.Jobs;
 /// active kernel path (so 12 × latency-4 chains keep both FMA pipes full), each chain starting at a
 /// different value so the JIT cannot merge them. The figure is the best of 7 rounds of ~0.1 s, not the
 /// median: a peak is what the cores reach when nothing else runs, and on a shared machine the median
-/// would report the neighbours' load (GEMM figures above 100% of the "peak").
+/// would report the neighbours' load (GEMM figures above 100% of the "peak"). The job also prints
+/// <c>sgemm-kernel-peak</c>, the GEMM micro-kernel alone (<see cref="KernelPeak"/>).
 /// </summary>
 internal sealed class PeakJob : IBenchJob
 {
@@ -30,18 +32,23 @@ internal sealed class PeakJob : IBenchJob
     public IEnumerable<Figure> Run()
     {
         yield return new Figure("fma-peak", ("gflops", Gflops));
+        double kernel = KernelPeak.Gflops(2.0 * PeakLanes() * Chains * Iterations);
+        yield return new Figure("sgemm-kernel-peak", ("gflops", kernel), ("fraction_of_peak", kernel / Gflops));
     }
+
+    /// <summary>float32 lanes of the active path's vectors, as <see cref="Chain"/> uses them.</summary>
+    private static int PeakLanes() => CpuFeatures.Active switch
+    {
+        CpuIsa.Avx512 => Vector512<float>.Count,
+        CpuIsa.Avx2 => Vector256<float>.Count,
+        _ => Vector<float>.Count,
+    };
 
     private static double Measure()
     {
         int threads = WorkerPool.ThreadCount;
         double[] sinks = new double[threads];
-        int lanes = CpuFeatures.Active switch
-        {
-            CpuIsa.Avx512 => Vector512<float>.Count,
-            CpuIsa.Avx2 => Vector256<float>.Count,
-            _ => Vector128<float>.Count,
-        };
+        int lanes = PeakLanes();
 
         void AllThreads() => WorkerPool.TryRun(threads, index => sinks[index] = Chain(CpuFeatures.Active, Iterations, index));
 
@@ -99,14 +106,14 @@ internal sealed class PeakJob : IBenchJob
             return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
         }
 
-        // Portable: multiply then add, two flops per lane as well.
-        var px = Vector128.Create(0.999f);
-        var py = Vector128.Create(0.001f);
-        var pstart = Vector128.Create((float)seed);
-        Vector128<float> p0 = pstart + Vector128.Create(0.01f), p1 = pstart + Vector128.Create(0.02f), p2 = pstart + Vector128.Create(0.03f);
-        Vector128<float> p3 = pstart + Vector128.Create(0.04f), p4 = pstart + Vector128.Create(0.05f), p5 = pstart + Vector128.Create(0.06f);
-        Vector128<float> p6 = pstart + Vector128.Create(0.07f), p7 = pstart + Vector128.Create(0.08f), p8 = pstart + Vector128.Create(0.09f);
-        Vector128<float> p9 = pstart + Vector128.Create(0.10f), p10 = pstart + Vector128.Create(0.11f), p11 = pstart + Vector128.Create(0.12f);
+        // Portable: multiply then add, two flops per lane as well, in Vector<float> like the portable kernels.
+        var px = new Vector<float>(0.999f);
+        var py = new Vector<float>(0.001f);
+        var pstart = new Vector<float>(seed);
+        Vector<float> p0 = pstart + new Vector<float>(0.01f), p1 = pstart + new Vector<float>(0.02f), p2 = pstart + new Vector<float>(0.03f);
+        Vector<float> p3 = pstart + new Vector<float>(0.04f), p4 = pstart + new Vector<float>(0.05f), p5 = pstart + new Vector<float>(0.06f);
+        Vector<float> p6 = pstart + new Vector<float>(0.07f), p7 = pstart + new Vector<float>(0.08f), p8 = pstart + new Vector<float>(0.09f);
+        Vector<float> p9 = pstart + new Vector<float>(0.10f), p10 = pstart + new Vector<float>(0.11f), p11 = pstart + new Vector<float>(0.12f);
         for (long i = 0; i < iterations; i++)
         {
             p0 = (p0 * px) + py; p1 = (p1 * px) + py; p2 = (p2 * px) + py; p3 = (p3 * px) + py;
@@ -114,6 +121,6 @@ internal sealed class PeakJob : IBenchJob
             p8 = (p8 * px) + py; p9 = (p9 * px) + py; p10 = (p10 * px) + py; p11 = (p11 * px) + py;
         }
 
-        return Vector128.Sum(p0 + p1 + p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9 + p10 + p11);
+        return Vector.Sum(p0 + p1 + p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9 + p10 + p11);
     }
 }
