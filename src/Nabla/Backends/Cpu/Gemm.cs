@@ -180,7 +180,7 @@ internal static unsafe partial class Gemm
                 PackPanels(problem, kernel, jc, nc, pc, kc, firstPacked, panels, packedB, shared: false);
                 for (int ic = 0; ic < problem.M; ic += rowBlock)
                 {
-                    ComputeRows(problem, kernel, ic, Math.Min(rowBlock, problem.M - ic), jc, nc, pc, kc, packedB, workspace);
+                    ComputeRows(problem, kernel, ic, Math.Min(rowBlock, problem.M - ic), jc, nc, pc, kc, packedB, workspace, 0, panels);
                 }
             }
         }
@@ -232,8 +232,9 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// C[ic..ic+mc, jc..jc+nc) (+)= A[ic.., pc..pc+kc) · B[pc.., jc..]: packs this block of A, then runs the
-    /// micro-kernel over it, jr (B panels) outside ir (A panels), so one B panel serves every A panel in turn.
+    /// C[ic..ic+mc, jc..jc+nc) (+)= A[ic.., pc..pc+kc) · B[pc.., jc..], over B's panels [firstPanel, endPanel) of the
+    /// block: packs this block of A, then runs the micro-kernel over it, jr (B panels) outside ir (A panels), so one
+    /// B panel serves every A panel in turn.
     /// </summary>
     /// <remarks>
     /// Small operands are not packed: when A and B together are at most <see cref="DirectBytes"/> the
@@ -245,14 +246,13 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ComputeRows<T>(
         in Problem<T> problem, MicroKernel<T> kernel, int ic, int mc, int jc, int nc, int pc, int kc, T* packedB,
-        in Workspace<T> workspace)
+        in Workspace<T> workspace, int firstPanel, int endPanel)
         where T : unmanaged, INumber<T>
     {
         int mr = kernel.Rows;
         int nr = kernel.Columns;
         bool direct = IsDirect(problem);
         bool directB = direct && problem.BColStride == 1;
-        int panels = (nc + nr - 1) / nr;
         int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
         bool add = problem.Accumulate || pc > 0;
         T* packedA = workspace.PackedA;
@@ -264,7 +264,7 @@ internal static unsafe partial class Gemm
             blockA + directRows * problem.ARowStride, problem.ARowStride, problem.AColStride,
             mc - directRows, kc, mr, packedA + (long)directRows * kc);
 
-        for (int jr = 0; jr < panels; jr++)
+        for (int jr = firstPanel; jr < endPanel; jr++)
         {
             int columns = Math.Min(nr, nc - jr * nr);
             int width = kernel.PanelWidth(columns);
