@@ -9,7 +9,7 @@ namespace Nabla.Backends.Cpu;
 /// General matrix multiply for float32 and float64, BLIS-style: B is packed in kc × nc blocks (shared by all
 /// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
 /// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
-/// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows). Products too small to pay for a second thread
+/// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows); threads sharing a block take ic inside groups of jr. Products too small to pay for a second thread
 /// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing
 /// loops are marked AggressiveOptimization like the kernels: tiered compilation would otherwise run them
 /// unoptimised for their first ~100 ms, which is all of a short benchmark and the first steps of training.

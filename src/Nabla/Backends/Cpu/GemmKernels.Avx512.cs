@@ -10,10 +10,11 @@ internal static unsafe partial class GemmKernels
     public const int Avx512Rows = 6;
 
     /// <summary>
-    /// Iterations of k before the end at which the micro-kernels fetch their tile of C. Fetched when the kernel starts, a
-    /// tile's lines were gone by the time they were read at 1024³ and 2048³ (C is 4–16 MiB, and the A rows read in place
-    /// share its L2 sets), and reading them back cost 2–3% of the product; 128 iterations (~1,500 cycles) before the end
-    /// they arrive in time and stay: 1024³ and 2048³ 1.5–1.9% faster, 256³ 1.2% (2 threads, Zen 5, in one process).
+    /// Iterations of k before the end at which the micro-kernels fetch their tile of C. Fetched when the kernel starts, the
+    /// tile's lines had left the caches again by the time they were read (C is 4–16 MiB at 1024³–2048³, and a kernel call
+    /// streams a 256 KiB panel of B past them): a kernel that did not touch C at all made 2048³ ~3% faster, and fetching
+    /// at the start gained nothing over not fetching. 128 iterations (~1,500 cycles) before the end the lines arrive in
+    /// time and stay: 1024³ and 2048³ 1.5–1.9% faster, 256³ 1.2% (2 threads, Zen 5, old and new kernels in one process).
     /// </summary>
     private const long CPrefetchDistance = 128;
 
