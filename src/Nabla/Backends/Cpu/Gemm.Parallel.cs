@@ -152,8 +152,7 @@ internal static unsafe partial class Gemm
         /// </summary>
         private int PanelsPerGroup(int kc, int panels)
         {
-            bool readsA = IsDirect(problem) || (problem.ReadAInPlace && problem.AColStride == 1);
-            return readsA ? (int)Math.Clamp(PanelGroupBytes / ((long)kc * kernel.Columns * sizeof(T)), 1, panels) : panels;
+            return ReadsAInPlaceFor(problem) ? (int)Math.Clamp(PanelGroupBytes / ((long)kc * kernel.Columns * sizeof(T)), 1, panels) : panels;
         }
 
         /// <summary>

@@ -7,9 +7,10 @@ namespace Nabla.Backends.Cpu;
 
 /// <summary>
 /// General matrix multiply for float32 and float64, BLIS-style: B is packed in kc × nc blocks (shared by all
-/// threads, in L3), A in mc × kc blocks (each thread its own, in L2), and a register-blocked FMA micro-kernel
-/// computes one mr × nr tile of C per call, looping over kc. Loop order (outer to inner): jc (nc columns),
-/// pc (kc depth), ic (mc rows), jr (nr columns), ir (mr rows); threads sharing a block take ic inside groups of jr. Products too small to pay for a second thread
+/// threads, in L3), A in mc × kc blocks (each thread its own, in L2) unless its rows are read in place
+/// (<see cref="ReadsAInPlaceFor"/>), and a register-blocked FMA micro-kernel computes one mr × nr tile of C per call,
+/// looping over kc. Loop order (outer to inner): jc (nc columns), pc (kc depth), ic (mc rows), jr (nr columns),
+/// ir (mr rows); threads sharing a block take ic inside groups of jr. Products too small to pay for a second thread
 /// run on the caller alone; larger ones share the work as in <c>Gemm.Parallel.cs</c>. The driver and packing
 /// loops are marked AggressiveOptimization like the kernels: tiered compilation would otherwise run them
 /// unoptimised for their first ~100 ms, which is all of a short benchmark and the first steps of training.
@@ -191,6 +192,13 @@ internal static unsafe partial class Gemm
         where T : unmanaged => ((long)problem.M + problem.N) * problem.K * sizeof(T) <= DirectBytes;
 
     /// <summary>
+    /// Whether the kernels read A's rows where they are instead of a packed copy: small operands (<see cref="IsDirect"/>),
+    /// or a row-major A where <see cref="Problem{T}.ReadAInPlace"/> says so.
+    /// </summary>
+    private static bool ReadsAInPlaceFor<T>(in Problem<T> problem)
+        where T : unmanaged => IsDirect(problem) || (problem.ReadAInPlace && problem.AColStride == 1);
+
+    /// <summary>
     /// Packs panels [firstPanel, endPanel) of the kc × nc block of B at (pc, jc) into their places in <paramref name="packedB"/>;
     /// <paramref name="shared"/>: the block is read by several threads (see <see cref="GemmPacking.PackBRows"/>).
     /// </summary>
@@ -251,15 +259,14 @@ internal static unsafe partial class Gemm
     {
         int mr = kernel.Rows;
         int nr = kernel.Columns;
-        bool direct = IsDirect(problem);
-        bool directB = direct && problem.BColStride == 1;
+        bool directB = IsDirect(problem) && problem.BColStride == 1;
         int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
         bool add = problem.Accumulate || pc > 0;
         T* packedA = workspace.PackedA;
 
         T* blockA = problem.A + ic * problem.ARowStride + pc * problem.AColStride;
         // In place, the kernels read only the rows a tile has, so a short last tile too.
-        int directRows = direct || (problem.ReadAInPlace && problem.AColStride == 1) ? mc : 0;
+        int directRows = ReadsAInPlaceFor(problem) ? mc : 0;
         GemmPacking.PackA(
             blockA + directRows * problem.ARowStride, problem.ARowStride, problem.AColStride,
             mc - directRows, kc, mr, packedA + (long)directRows * kc);
