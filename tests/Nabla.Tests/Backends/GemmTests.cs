@@ -65,6 +65,7 @@ public unsafe class GemmTests
         (1200, 64, 1100, Layout.RowMajor, false),   // over 4 MiB: B packed
         (300, 1100, 1030, Layout.RowMajor, true),   // two kc blocks, B packed by ranges of rows, a last panel of 12 columns
         (40, 1100, 1200, Layout.TransposedB, true), // transposed B packed in 8 × 8 blocks
+        (200, 1100, 1000, Layout.RowMajor, false),  // kc = 1,000: the next panel fetched in 16-deep steps, a short last one
     ];
 
     public static TheoryData<string, int, int, int, int, Layout, bool, bool> LargeRowMajorACases()

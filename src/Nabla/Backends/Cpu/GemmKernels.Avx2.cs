@@ -12,11 +12,13 @@ internal static unsafe partial class GemmKernels
     /// <summary>
     /// AVX2 + FMA micro-kernel: an r × (v·W) tile of C, r = TRows.Count ≤ 6, W = <c>Vector256&lt;T&gt;.Count</c>, v = TColumns.Count ≤ 2
     /// (6×16 for float, 6×8 for double), in 6v ymm accumulators; with 2 B vectors and a broadcast that is 15 of
-    /// the 16 ymm registers. Operands as in <see cref="Avx512{T, TColumns, TRows}"/>.
+    /// the 16 ymm registers. Operands as in <see cref="Avx512{T, TColumns, TRows}"/>;
+    /// the bytes to fetch are ignored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Avx2<T, TColumns, TRows>(
-        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate, byte* fetch,
+        long fetchBytes)
         where T : unmanaged
         where TColumns : struct, IColumnVectors
         where TRows : struct, IRowCount

@@ -28,10 +28,14 @@ internal static unsafe partial class GemmKernels
     /// <remarks>
     /// Element (r, p) of the A panel is a[r·aRowStride + p·aColStride] and row p of the B panel starts at
     /// b + p·bRowStride: a packed panel is (1, 6) and v·W; a small row-major operand is read in place.
+    /// <paramref name="fetchBytes"/> bytes from <paramref name="fetch"/> on (none when 0) are fetched toward L2 while the
+    /// tile is computed, a few lines every 64 bytes of k: the driver passes each tile its share of the next packed
+    /// B panel (see <c>Gemm.ComputeRows</c>).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Avx512<T, TColumns, TRows>(
-        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate, byte* fetch,
+        long fetchBytes)
         where T : unmanaged
         where TColumns : struct, IColumnVectors
         where TRows : struct, IRowCount
@@ -45,9 +49,20 @@ internal static unsafe partial class GemmKernels
         T* a3 = a + (3 * aRowStride);
 
         // Two runs of the k-loop: down to CPrefetchDistance iterations left (none when kc is shorter), then the fetch
-        // of C's tile, then the rest. A test inside one loop cost 2–4% at kc = 128.
+        // of C's tile, then the rest. A test inside one loop cost 2–4% at kc = 128. Each run goes in steps of one
+        // line of k (16 floats), and each step first fetches its lines of the next panel.
         long left = kc;
         long stop = Math.Min(kc, CPrefetchDistance);
+        // Without lines to fetch the run is one step (a division per call cost ~1% at kc = 256).
+        long step = kc;
+        long linesPerStep = 0;
+        byte* fetchEnd = fetch + fetchBytes;
+        if (fetchBytes > 0)
+        {
+            step = 64 / sizeof(T);
+            long steps = (kc + (64 / sizeof(T)) - 1) / (64 / sizeof(T));
+            linesPerStep = (((fetchBytes + 63) / 64) + steps - 1) / steps;
+        }
 
         Vector512<T> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<T> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -58,67 +73,79 @@ internal static unsafe partial class GemmKernels
 
         while (true)
         {
-            for (; left != stop; left--)
+            while (left != stop)
             {
-                Vector512<T> b0 = Vector512.Load(b);
-                Vector512<T> b1 = v > 1 ? Vector512.Load(b + w) : default;
-                Vector512<T> b2 = v > 2 ? Vector512.Load(b + 2 * w) : default;
-                Vector512<T> b3 = v > 3 ? Vector512.Load(b + 3 * w) : default;
-
-                Vector512<T> ai = Vector512.Create(a[0]);
-                c00 = MulAdd(ai, b0, c00);
-                if (v > 1) c01 = MulAdd(ai, b1, c01);
-                if (v > 2) c02 = MulAdd(ai, b2, c02);
-                if (v > 3) c03 = MulAdd(ai, b3, c03);
-
-                if (rows > 1)
+                if (fetch < fetchEnd)
                 {
-                    ai = Vector512.Create(a[r1]);
-                    c10 = MulAdd(ai, b0, c10);
-                    if (v > 1) c11 = MulAdd(ai, b1, c11);
-                    if (v > 2) c12 = MulAdd(ai, b2, c12);
-                    if (v > 3) c13 = MulAdd(ai, b3, c13);
+                    for (long line = 0; line < linesPerStep; line++)
+                    {
+                        Sse.Prefetch1(fetch);
+                        fetch += 64;
+                    }
                 }
 
-                if (rows > 2)
+                for (long stepEnd = Math.Max(stop, left - step); left != stepEnd; left--)
                 {
-                    ai = Vector512.Create(a[r2]);
-                    c20 = MulAdd(ai, b0, c20);
-                    if (v > 1) c21 = MulAdd(ai, b1, c21);
-                    if (v > 2) c22 = MulAdd(ai, b2, c22);
-                    if (v > 3) c23 = MulAdd(ai, b3, c23);
-                }
+                    Vector512<T> b0 = Vector512.Load(b);
+                    Vector512<T> b1 = v > 1 ? Vector512.Load(b + w) : default;
+                    Vector512<T> b2 = v > 2 ? Vector512.Load(b + 2 * w) : default;
+                    Vector512<T> b3 = v > 3 ? Vector512.Load(b + 3 * w) : default;
 
-                if (rows > 3)
-                {
-                    ai = Vector512.Create(a3[0]);
-                    c30 = MulAdd(ai, b0, c30);
-                    if (v > 1) c31 = MulAdd(ai, b1, c31);
-                    if (v > 2) c32 = MulAdd(ai, b2, c32);
-                    if (v > 3) c33 = MulAdd(ai, b3, c33);
-                }
+                    Vector512<T> ai = Vector512.Create(a[0]);
+                    c00 = MulAdd(ai, b0, c00);
+                    if (v > 1) c01 = MulAdd(ai, b1, c01);
+                    if (v > 2) c02 = MulAdd(ai, b2, c02);
+                    if (v > 3) c03 = MulAdd(ai, b3, c03);
 
-                if (rows > 4)
-                {
-                    ai = Vector512.Create(a3[r1]);
-                    c40 = MulAdd(ai, b0, c40);
-                    if (v > 1) c41 = MulAdd(ai, b1, c41);
-                    if (v > 2) c42 = MulAdd(ai, b2, c42);
-                    if (v > 3) c43 = MulAdd(ai, b3, c43);
-                }
+                    if (rows > 1)
+                    {
+                        ai = Vector512.Create(a[r1]);
+                        c10 = MulAdd(ai, b0, c10);
+                        if (v > 1) c11 = MulAdd(ai, b1, c11);
+                        if (v > 2) c12 = MulAdd(ai, b2, c12);
+                        if (v > 3) c13 = MulAdd(ai, b3, c13);
+                    }
 
-                if (rows > 5)
-                {
-                    ai = Vector512.Create(a3[r2]);
-                    c50 = MulAdd(ai, b0, c50);
-                    if (v > 1) c51 = MulAdd(ai, b1, c51);
-                    if (v > 2) c52 = MulAdd(ai, b2, c52);
-                    if (v > 3) c53 = MulAdd(ai, b3, c53);
-                }
+                    if (rows > 2)
+                    {
+                        ai = Vector512.Create(a[r2]);
+                        c20 = MulAdd(ai, b0, c20);
+                        if (v > 1) c21 = MulAdd(ai, b1, c21);
+                        if (v > 2) c22 = MulAdd(ai, b2, c22);
+                        if (v > 3) c23 = MulAdd(ai, b3, c23);
+                    }
 
-                a += aColStride;
-                a3 += aColStride;
-                b += bRowStride;
+                    if (rows > 3)
+                    {
+                        ai = Vector512.Create(a3[0]);
+                        c30 = MulAdd(ai, b0, c30);
+                        if (v > 1) c31 = MulAdd(ai, b1, c31);
+                        if (v > 2) c32 = MulAdd(ai, b2, c32);
+                        if (v > 3) c33 = MulAdd(ai, b3, c33);
+                    }
+
+                    if (rows > 4)
+                    {
+                        ai = Vector512.Create(a3[r1]);
+                        c40 = MulAdd(ai, b0, c40);
+                        if (v > 1) c41 = MulAdd(ai, b1, c41);
+                        if (v > 2) c42 = MulAdd(ai, b2, c42);
+                        if (v > 3) c43 = MulAdd(ai, b3, c43);
+                    }
+
+                    if (rows > 5)
+                    {
+                        ai = Vector512.Create(a3[r2]);
+                        c50 = MulAdd(ai, b0, c50);
+                        if (v > 1) c51 = MulAdd(ai, b1, c51);
+                        if (v > 2) c52 = MulAdd(ai, b2, c52);
+                        if (v > 3) c53 = MulAdd(ai, b3, c53);
+                    }
+
+                    a += aColStride;
+                    a3 += aColStride;
+                    b += bRowStride;
+                }
             }
 
             if (left == 0)

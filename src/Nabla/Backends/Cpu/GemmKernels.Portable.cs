@@ -12,11 +12,12 @@ internal static unsafe partial class GemmKernels
     /// Portable micro-kernel for any hardware: an r × (v·W) tile of C, r = TRows.Count ≤ 4, W = <c>Vector&lt;T&gt;.Count</c>, v = TColumns.Count
     /// ≤ 2, in 4v vector accumulators (fits the 16 registers of SSE/NEON machines). Uses multiply then add, since
     /// a fused multiply-add is emulated, and very slow, where the hardware lacks it. Operands as in
-    /// <see cref="Avx512{T, TColumns, TRows}"/>.
+    /// <see cref="Avx512{T, TColumns, TRows}"/>; the bytes to fetch are ignored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Portable<T, TColumns, TRows>(
-        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate)
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate, byte* fetch,
+        long fetchBytes)
         where T : unmanaged, INumber<T>
         where TColumns : struct, IColumnVectors
         where TRows : struct, IRowCount
