@@ -287,7 +287,7 @@ public sealed class TrainRun
         return 0;
     }
 
-    // The plot draws with SkiaSharp's native library; where it cannot load, training goes on without a plot.
+    // Where the plot cannot be written (a full disk, a read-only folder), training goes on without it.
     private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
     {
         try
