@@ -42,7 +42,7 @@ foreach (string path in packages.Order())
     {
         Expect(isTool, "Nabla.Cli: not a .NET tool package");
         string settings = new StreamReader(zip.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open()).ReadToEnd();
-        Expect(settings.Contains("CommandName=\"nabla\""), $"Nabla.Cli: the command is not nabla: {settings}");
+        Expect(settings.Contains("Name=\"nabla\""), $"Nabla.Cli: the command is not nabla: {settings}");
         Expect(!entries.Any(e => e.Contains("/runtimes/") || e.EndsWith(".so") || e.EndsWith(".dylib")), "Nabla.Cli: carries native libraries");
         Expect(size < 10_000_000, $"Nabla.Cli: {size / 1e6:F1} MB, over 10 MB");
         continue;
