@@ -8,20 +8,24 @@
 # restores into its own NuGet cache, with Nabla* mapped to the fresh packages only, so neither a
 # stale cached Nabla nor one from a feed can stand in for what was just packed.
 #
-#   tests/Package/check.sh            # prints "package check: passed" last, or exits non-zero
+#   tests/Package/check.sh             # prints "package check: passed" last, or exits non-zero
+#   tests/Package/check.sh --no-build  # packs what `dotnet build/test Nabla.slnx -c Release` built (.ci/run)
 set -euo pipefail
+pack_options=()
+if [ "${1-}" = "--no-build" ]; then pack_options=(--no-build); fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d -t nabla-package-check.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-export NUGET_PACKAGES="$work/nuget-cache"
 packages="$work/packages"
 step() { echo "--- package check: $*"; }
 
 step "dotnet pack"
-dotnet pack "$root/Nabla.slnx" -c Release -o "$packages" -v quiet -nologo
+dotnet pack "$root/Nabla.slnx" -c Release -o "$packages" -v quiet -nologo "${pack_options[@]}"
 version="$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$root/Directory.Build.props")"
 ls -l "$packages"
+# From here on, a cache of its own (the pack above restored the repository as usual).
+export NUGET_PACKAGES="$work/nuget-cache"
 
 # Everything the throwaway projects restore: Nabla* from the folder just packed, the rest from nuget.org.
 cat > "$work/nuget.config" <<CONFIG
