@@ -2,7 +2,8 @@
 //   dotnet run InspectPackages.cs -- PACKAGE_FOLDER VERSION
 // Every library package: licence, readme, description, tags, repository, the assembly with its XML
 // documentation, and a symbol package with its .pdb. The tool: a .NET tool named nabla, no native
-// libraries, under 10 MB. The core package: under 5 MB. Prints each package's size.
+// libraries, at most 3 MB more than the libraries it carries (Nabla, Nabla.Vision, Nabla.Text: their
+// embedded data may grow). The core package: under 5 MB. Prints each package's size.
 using System.IO.Compression;
 using System.Xml.Linq;
 
@@ -19,6 +20,8 @@ foreach (string id in new[] { "Nabla", "Nabla.Vision", "Nabla.Text", "Nabla.Cli"
 {
     Expect(File.Exists(Path.Combine(folder, $"{id}.{version}.nupkg")), $"{id}.{version}.nupkg is missing");
 }
+long SizeOf(string id) => File.Exists(Path.Combine(folder, $"{id}.{version}.nupkg")) ? new FileInfo(Path.Combine(folder, $"{id}.{version}.nupkg")).Length : 0;
+long toolLimit = SizeOf("Nabla") + SizeOf("Nabla.Vision") + SizeOf("Nabla.Text") + 3_000_000;
 Console.WriteLine($"{"package",-36} {"size",12}");
 foreach (string path in packages.Order())
 {
@@ -44,7 +47,7 @@ foreach (string path in packages.Order())
         string settings = new StreamReader(zip.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open()).ReadToEnd();
         Expect(settings.Contains("Name=\"nabla\""), $"Nabla.Cli: the command is not nabla: {settings}");
         Expect(!entries.Any(e => e.Contains("/runtimes/") || e.EndsWith(".so") || e.EndsWith(".dylib")), "Nabla.Cli: carries native libraries");
-        Expect(size < 10_000_000, $"Nabla.Cli: {size / 1e6:F1} MB, over 10 MB");
+        Expect(size < toolLimit, $"Nabla.Cli: {size / 1e6:F1} MB, more than 3 MB over the libraries it carries ({toolLimit / 1e6:F1} MB)");
         continue;
     }
     Expect(!isTool, $"{id}: a library packed as a tool");

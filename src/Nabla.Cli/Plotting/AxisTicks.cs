@@ -18,8 +18,7 @@ internal static class AxisTicks
         double step = NiceStep((max - min) / Math.Max(count, 1));
         if (integersOnly)
         {
-            step = Math.Max(1, Math.Round(step));
-            if (step == 3) { step = 2; }
+            step = Math.Max(1, Math.Round(step));   // 2.5 rounds to 2 (to even), the rest are whole already
         }
         int decimals = DecimalsOf(step);
         var ticks = new List<(double, string)>();

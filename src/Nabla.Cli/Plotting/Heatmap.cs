@@ -2,8 +2,9 @@ namespace Nabla.Cli.Plotting;
 
 /// <summary>
 /// A matrix drawn as coloured cells with a colour bar, like d2l's <c>show_heatmaps</c> of attention
-/// weights (matplotlib's "Reds": white for the smallest value, dark red for the largest). Row 0 is at
-/// the top; rows and columns are labelled with their indices, or with the labels given (tokens).
+/// weights (by default matplotlib's "Reds": white for the smallest value, dark red for the largest;
+/// or <see cref="Viridis"/>). Row 0 is at the top; rows and columns are labelled with their indices,
+/// or with the labels given (tokens).
 /// </summary>
 /// <example>
 /// <code>
@@ -14,8 +15,16 @@ public sealed class Heatmap
 {
     private const int TitleSize = 16, LabelSize = 14, TickSize = 12, TickLength = 4, BarWidth = 14;
 
-    // matplotlib's Reds colour map, sampled at 0, ¼, ½, ¾ and 1.
-    private static readonly Rgb[] Reds = [Rgb.FromHex("fff5f0"), Rgb.FromHex("fcaa8e"), Rgb.FromHex("f44f39"), Rgb.FromHex("b11218"), Rgb.FromHex("67000d")];
+    /// <summary>matplotlib's "Reds" colour map (d2l's heat maps), sampled at 0, ¼, ½, ¾ and 1.</summary>
+    public static IReadOnlyList<Rgb> Reds { get; } =
+        [Rgb.FromHex("fff5f0"), Rgb.FromHex("fcaa8e"), Rgb.FromHex("f44f39"), Rgb.FromHex("b11218"), Rgb.FromHex("67000d")];
+
+    /// <summary>matplotlib's "viridis" colour map, sampled at 0, ⅛, …, 1.</summary>
+    public static IReadOnlyList<Rgb> Viridis { get; } =
+    [
+        Rgb.FromHex("440154"), Rgb.FromHex("46327e"), Rgb.FromHex("365c8d"), Rgb.FromHex("277f8e"), Rgb.FromHex("1fa187"),
+        Rgb.FromHex("4ac16d"), Rgb.FromHex("a0da39"), Rgb.FromHex("d0e11c"), Rgb.FromHex("fde725"),
+    ];
 
     private readonly double[,] values;
 
@@ -52,15 +61,32 @@ public sealed class Heatmap
     /// <summary>The value drawn darkest; the matrix's largest finite value when null.</summary>
     public double? Maximum { get; set; }
 
+    /// <summary>The colour map: evenly spaced colours from the smallest value to the largest (<see cref="Reds"/> unless set).</summary>
+    public IReadOnlyList<Rgb> Colormap
+    {
+        get => colormap;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Count < 2)
+            {
+                throw new ArgumentException($"Heatmap.Colormap: needs at least 2 colours, got {value.Count}.", nameof(value));
+            }
+            colormap = value;
+        }
+    }
+
+    private IReadOnlyList<Rgb> colormap = Reds;
+
     /// <summary>Side of a cell in pixels; when 0, chosen so that the map is about 360 pixels across (4 to 40 per cell).</summary>
     public int CellSize { get; set; }
 
-    /// <summary>The colour of <paramref name="fraction"/> (0 to 1) along the colour map.</summary>
-    public static Rgb ColorAt(double fraction)
+    /// <summary>The colour of <paramref name="fraction"/> (0 to 1) along <see cref="Colormap"/>.</summary>
+    public Rgb ColorAt(double fraction)
     {
-        double position = Math.Clamp(double.IsNaN(fraction) ? 0 : fraction, 0, 1) * (Reds.Length - 1);
-        int lower = Math.Min((int)position, Reds.Length - 2);
-        return Rgb.Lerp(Reds[lower], Reds[lower + 1], position - lower);
+        double position = Math.Clamp(double.IsNaN(fraction) ? 0 : fraction, 0, 1) * (colormap.Count - 1);
+        int lower = Math.Min((int)position, colormap.Count - 2);
+        return Rgb.Lerp(colormap[lower], colormap[lower + 1], position - lower);
     }
 
     /// <summary>Draws the heat map.</summary>

@@ -139,18 +139,26 @@ public sealed class PlottingTests : IDisposable
         // The cells are found through the frame: the first pure-black run on the middle row of the first cell.
         (int left, int top) = FirstCell(canvas);
         Rgb Cell(int row, int column) => canvas[left + column * 20 + 10, top + row * 20 + 10];
-        Assert.Equal(Heatmap.ColorAt(0), Cell(2, 0));
-        Assert.Equal(Heatmap.ColorAt(1), Cell(2, 1));
-        Assert.Equal(Heatmap.ColorAt(0.5), Cell(1, 0));
-        Assert.Equal(Rgb.FromHex("fff5f0"), Heatmap.ColorAt(0));
-        Assert.Equal(Rgb.FromHex("67000d"), Heatmap.ColorAt(1));
+        Assert.Equal(Rgb.FromHex("fff5f0"), Cell(2, 0));   // 0.0
+        Assert.Equal(Rgb.FromHex("67000d"), Cell(2, 1));   // 1.0
+        Assert.Equal(map.ColorAt(0.5), Cell(1, 0));
+        Assert.Equal(Rgb.FromHex("f44f39"), map.ColorAt(0.5));
+        Assert.Equal(Rgb.Lerp(Rgb.FromHex("fff5f0"), Rgb.FromHex("fcaa8e"), 0.4), map.ColorAt(0.1));   // 0.1 is 0.4 of the way to the ¼ stop
+
+        // Viridis over a fixed range [0, 1] (attention weights), as the seq2seq figure may want.
+        var viridis = new Heatmap(new double[,] { { 0.0, 1.0 } }) { CellSize = 20, Colormap = Heatmap.Viridis, Minimum = 0, Maximum = 1 };
+        Canvas drawn = viridis.Render();
+        (int vLeft, int vTop) = FirstCell(drawn);
+        Assert.Equal(Rgb.FromHex("440154"), drawn[vLeft + 10, vTop + 10]);
+        Assert.Equal(Rgb.FromHex("fde725"), drawn[vLeft + 30, vTop + 10]);
+        Assert.Throws<ArgumentException>(() => viridis.Colormap = [Rgb.Black]);
 
         var wrongLabels = new Heatmap(weights) { RowLabels = ["a"] };
         Assert.Contains("1 row labels for 3 rows", Assert.Throws<ArgumentException>(() => wrongLabels.Render()).Message);
         // A constant matrix (uniform attention) is drawn in the map's middle colour.
         Canvas constant = new Heatmap(new double[,] { { 0.25, 0.25 } }) { CellSize = 20 }.Render();
         (left, top) = FirstCell(constant);
-        Assert.Equal(Heatmap.ColorAt(0.5), constant[left + 10, top + 10]);
+        Assert.Equal(map.ColorAt(0.5), constant[left + 10, top + 10]);
     }
 
     [Fact]
