@@ -17,6 +17,10 @@ public partial class Tensor
 
     internal Node? gradFn;
     bool requiresGrad;
+
+    // The tensor this one is a view of (the first of a chain of views), null for one that is not a
+    // view: in-place writes through a view of a leaf that requires grad are refused like writes to the leaf.
+    Tensor? viewBase;
     Node? gradAccumulator;
 
     /// <summary>True for tensors made from C# scalars (<c>x * 2.0</c>): they take part in type

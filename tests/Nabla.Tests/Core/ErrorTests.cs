@@ -103,8 +103,16 @@ public class ErrorTests
     public void Index_out_of_bounds_names_dim_and_size()
     {
         var e = Assert.Throws<ShapeException>(() => Tensor.Zeros(2, 3)[0, 3]);
-        Assert.Contains("out of bounds for dim 0 with size 3", e.Message);
+        Assert.Contains("out of bounds for dim 1 with size 3", e.Message);
         Assert.Throws<ShapeException>(() => Tensor.Zeros(4).Gather(0, Tensor.From(new long[] { 4 })));
+    }
+
+    [Fact]
+    public void Index_out_of_bounds_shows_the_index_as_written()
+    {
+        Assert.Contains("index -4 is out of bounds for dim 0 with size 3", Assert.Throws<ShapeException>(() => Tensor.Zeros(3)[-4]).Message);
+        Assert.Contains("index ^4 is out of bounds for dim 0 with size 3", Assert.Throws<ShapeException>(() => Tensor.Zeros(3)[^4]).Message);
+        Assert.Contains("index 3 is out of bounds for dim 1 with size 3", Assert.Throws<ShapeException>(() => Tensor.Zeros(2, 3)[0, 3]).Message);
     }
 
     [Fact]
