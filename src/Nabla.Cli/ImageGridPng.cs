@@ -6,7 +6,8 @@ namespace Nabla.Cli;
 /// <summary>
 /// Draws an <see cref="ImageGrid"/> as a PNG with SkiaSharp: white background, each image enlarged
 /// without smoothing, its predicted class under it and its true class below that; a wrong
-/// prediction gets a red frame and a red caption.
+/// prediction gets a red frame and a red caption. Written as PNG, or as JPEG or WebP when the
+/// file's extension says so.
 /// </summary>
 public static class ImageGridPng
 {
@@ -16,10 +17,26 @@ public static class ImageGridPng
     /// <summary>Width of the frame around a wrongly classified image.</summary>
     public const int FrameWidth = 2;
 
-    /// <summary>Writes <paramref name="grid"/> to <paramref name="path"/> (its directory is created).</summary>
+    /// <summary>The encoding of an image file, from its extension: <c>.png</c>, <c>.jpg</c>/<c>.jpeg</c> or <c>.webp</c>.</summary>
+    /// <exception cref="ArgumentException">Another extension, or none.</exception>
+    public static SKEncodedImageFormat FormatOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".png" => SKEncodedImageFormat.Png,
+            ".jpg" or ".jpeg" => SKEncodedImageFormat.Jpeg,
+            ".webp" => SKEncodedImageFormat.Webp,
+            _ => throw new ArgumentException($"--grid {path}: name the file .png, .jpg or .webp, the formats the grid is written in."),
+        };
+    }
+
+    /// <summary>Writes <paramref name="grid"/> to <paramref name="path"/> (its directory is created), in the format of its extension.</summary>
+    /// <exception cref="ArgumentException">The extension is not one of <see cref="FormatOf"/>'s.</exception>
     public static void Save(ImageGrid grid, string path)
     {
         ArgumentNullException.ThrowIfNull(grid);
+        SKEncodedImageFormat format = FormatOf(path);
         using var bitmap = new SKBitmap(grid.Width, grid.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using (var canvas = new SKCanvas(bitmap))
         {
@@ -51,9 +68,11 @@ public static class ImageGridPng
         {
             Directory.CreateDirectory(directory);
         }
-        using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        // Quality applies to JPEG and WebP; PNG is lossless whatever it says.
+        using SKData encoded = bitmap.Encode(format, 90)
+            ?? throw new IOException($"--grid {path}: SkiaSharp could not encode the grid as {format}.");
         using FileStream file = File.Create(path);
-        png.SaveTo(file);
+        encoded.SaveTo(file);
     }
 
     private static SKImage GrayImage(ReadOnlySpan<byte> pixels, int width, int height)

@@ -68,6 +68,10 @@ public sealed class TrainRun
             saved = CheckpointStore.Read(runDirectory);
             CheckResumable(spec, saved.Value.State, runDirectory);
         }
+        else if (settings.Checkpoint is not null)
+        {
+            CheckpointGuard.RefuseOverwrite(settings.Checkpoint, settings.Overwrite);
+        }
         // Fine-tuning: the pretrained run fixes the architecture (width) and, unless --resize, the image size.
         (Serialization.CheckpointData Data, RunState State)? pretrained = null;
         if (saved is null && settings.FineTune is { } source)
@@ -99,18 +103,26 @@ public sealed class TrainRun
         string? lrSchedule = saved is null ? settings.LrSchedule : saved.Value.State.LrSchedule;
 
         string optimizerName = saved?.State.Optimizer ?? settings.Optimizer ?? "sgd";
-        int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? spec.BatchSize;
         long seed = saved?.State.Seed ?? settings.Seed ?? 0;
-        int epochs = settings.Epochs ?? spec.Epochs;
         double lr = settings.LearningRate ?? (optimizerName == "sgd" ? spec.LearningRate : OptimizerFactory.DefaultLearningRate(optimizerName)!.Value);
 
         string? dataOption = settings.Data ?? saved?.State.Data;
         int limit = saved?.State.Limit ?? settings.Limit;
         MnistData trainData = ClassSelection.Apply(DataSource.Load(train: true, dataOption, limit), classes);
         MnistData testData = ClassSelection.Apply(DataSource.Load(train: false, dataOption, limit), classes);
+        DataSource.RequireImages(trainData, "training");
+        DataSource.RequireImages(testData, "test");
         if (trainData.IsEmbeddedSample && dataOption is null)
         {
             log.WriteLine(DataSource.SampleNotice);
+        }
+        // The course's recipe is for 60,000 images; on the sample (a tenth) a model may have its own, said so here.
+        SampleRecipe? sampleRecipe = trainData.IsEmbeddedSample && limit == 0 ? spec.SampleRecipe : null;
+        int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? sampleRecipe?.BatchSize ?? spec.BatchSize;
+        int epochs = settings.Epochs ?? SavedScheduleLength(saved?.State) ?? sampleRecipe?.Epochs ?? spec.Epochs;
+        if (sampleRecipe is not null && saved is null && (settings.Epochs is null || settings.BatchSize is null))
+        {
+            log.WriteLine(sampleRecipe.Describe(spec));
         }
 
         if (settings.Width is not null && !spec.HasWidth)
@@ -196,7 +208,7 @@ public sealed class TrainRun
         LRScheduler? scheduler = lrSchedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: Math.Max(1, epochs)) : null;
         if (scheduler is not null && state.SchedulerState.Count > 0)
         {
-            scheduler.LoadStateDict(state.SchedulerState);
+            LoadSchedule(scheduler, state.SchedulerState, epochs, runDirectory);
         }
 
         log.WriteLine(
@@ -224,7 +236,22 @@ public sealed class TrainRun
 
         var trainer = new Trainer(model, optimizer);
         int batchesThisRun = 0;
-        bool StopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        var divergence = new Divergence();
+        bool StopRequested() => divergence.Check(state.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool written = false;
+        // Between epochs the loader's and the augmentation's generators are where the next epoch starts;
+        // within one they stay as the epoch in progress found them, so that it is drawn again the same way.
+        string SaveCheckpoint(bool betweenEpochs)
+        {
+            if (betweenEpochs)
+            {
+                state.LoaderState = trainLoader.GetState();
+                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
+            }
+            state.DefaultGeneratorState = Generator.Default.GetState();
+            written = true;
+            return CheckpointStore.Save(runDirectory, model, optimizer, state);
+        }
         string plotPath = Path.Combine(runDirectory, "curves.png");
         while (state.CompletedEpochs < epochs)
         {
@@ -235,10 +262,14 @@ public sealed class TrainRun
                 state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
             }
             bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
+            if (divergence.Diverged)
+            {
+                // The weights are not finite any more: the checkpoint on disk (if any) stays the last good one.
+                throw new TrainingDivergedException(divergence.Describe(epoch, trainLoader.Count, written || saved is not null ? CheckpointStore.PathIn(runDirectory) : null));
+            }
             if (!finished)
             {
-                state.DefaultGeneratorState = Generator.Default.GetState();
-                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                string path = SaveCheckpoint(betweenEpochs: false);
                 log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                 return InterruptedExitCode;
@@ -257,10 +288,7 @@ public sealed class TrainRun
             TryPlot(state.History, plotPath, spec.Name);
             if (settings.Checkpoint is not null || stop.Requested)
             {
-                state.LoaderState = trainLoader.GetState();
-                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
-                state.DefaultGeneratorState = Generator.Default.GetState();
-                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                string path = SaveCheckpoint(betweenEpochs: true);
                 if (stop.Requested)
                 {
                     log.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
@@ -277,7 +305,8 @@ public sealed class TrainRun
         }
         if (settings.Checkpoint is not null)
         {
-            log.WriteLine($"Checkpoint: {CheckpointStore.PathIn(runDirectory)}");
+            // With nothing left to train (--epochs 0, or a finished run resumed) the checkpoint is still written: the initial or restored state.
+            log.WriteLine($"Checkpoint: {(written ? CheckpointStore.PathIn(runDirectory) : SaveCheckpoint(betweenEpochs: state.Partial.Batches == 0))}");
         }
         if (settings.Json)
         {
@@ -329,6 +358,30 @@ public sealed class TrainRun
                 (before.Count > 0 ? $"choose a module before it: {string.Join(", ", before)}." : $"choose a path into {names[0]} that stops before it, such as {names[0]}.0."));
         }
         FineTuning.FreezeUntil(model, freezeUntil);
+    }
+
+    // A resumed cosine schedule runs to the end it was started with unless --epochs says otherwise (and is refused).
+    private static int? SavedScheduleLength(RunState? saved) =>
+        saved?.SchedulerState.TryGetValue("T_max", out string? tMax) == true && int.TryParse(tMax, CultureInfo.InvariantCulture, out int length) ? length : null;
+
+    // A cosine schedule anneals to 0 over the epochs it was started with; past them PyTorch's rate climbs
+    // back up, so a resumed run may not change its length.
+    private static void LoadSchedule(LRScheduler scheduler, Dictionary<string, string> schedulerState, int epochs, string runDirectory)
+    {
+        try
+        {
+            scheduler.LoadStateDict(schedulerState);
+        }
+        catch (Exception exception) when (exception is FormatException or KeyNotFoundException or InvalidCastException or System.Text.Json.JsonException)
+        {
+            throw new InvalidDataException($"{CheckpointStore.PathIn(runDirectory)}: the schedule's state (metadata 'scheduler.…') cannot be restored: {exception.Message}", exception);
+        }
+        if (scheduler is CosineAnnealingLR cosine && cosine.TMax != epochs)
+        {
+            throw new ArgumentException($"--epochs {epochs}: the run in {runDirectory} anneals its learning rate to 0 over {cosine.TMax} epochs (--lr-schedule cosine) " +
+                $"and cannot be resumed to another length, past which the rate would climb back up; resume it with --epochs {cosine.TMax}, " +
+                $"or start a new run with --epochs {epochs} --lr-schedule cosine.");
+        }
     }
 
     private void CheckResumable(ModelSpec spec, RunState saved, string runDirectory)
@@ -414,13 +467,16 @@ public sealed class TrainRun
         {
             ["model"] = model,
             ["epochs"] = history.Count,
-            ["train_loss"] = last?.TrainLoss,
-            ["train_acc"] = last?.TrainAccuracy,
-            ["test_acc"] = last?.TestAccuracy,
+            ["train_loss"] = Finite(last?.TrainLoss),
+            ["train_acc"] = Finite(last?.TrainAccuracy),
+            ["test_acc"] = Finite(last?.TestAccuracy),
             ["median_epoch_s"] = double.IsNaN(median) ? null : Math.Round(median, 4),
             ["samples_per_s"] = totalSeconds > 0 ? Math.Round(samples / totalSeconds, 1) : null,
             ["plot"] = plot is null ? null : Path.GetFullPath(plot),
         };
         return JsonSerializer.Serialize(result);
     }
+
+    // JSON has no NaN: a figure that is not a number is null.
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 }
