@@ -66,7 +66,7 @@ public sealed class TrainRun
         if (settings.Resume)
         {
             saved = CheckpointStore.Read(runDirectory);
-            CheckResumable(spec, saved.Value.State, runDirectory);
+            ResumeRules.CheckResumable(settings, spec, saved.Value.State, runDirectory);
         }
         else if (settings.Checkpoint is not null)
         {
@@ -119,7 +119,7 @@ public sealed class TrainRun
         // The course's recipe is for 60,000 images; on the sample (a tenth) a model may have its own, said so here.
         SampleRecipe? sampleRecipe = trainData.IsEmbeddedSample && limit == 0 ? spec.SampleRecipe : null;
         int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? sampleRecipe?.BatchSize ?? spec.BatchSize;
-        int epochs = settings.Epochs ?? SavedScheduleLength(saved?.State) ?? sampleRecipe?.Epochs ?? spec.Epochs;
+        int epochs = settings.Epochs ?? ResumeRules.SavedScheduleLength(saved?.State) ?? sampleRecipe?.Epochs ?? spec.Epochs;
         if (sampleRecipe is not null && saved is null && (settings.Epochs is null || settings.BatchSize is null))
         {
             log.WriteLine(sampleRecipe.Describe(spec));
@@ -208,7 +208,7 @@ public sealed class TrainRun
         LRScheduler? scheduler = lrSchedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: Math.Max(1, epochs)) : null;
         if (scheduler is not null && state.SchedulerState.Count > 0)
         {
-            LoadSchedule(scheduler, state.SchedulerState, epochs, runDirectory);
+            ResumeRules.LoadSchedule(scheduler, state.SchedulerState, epochs, runDirectory);
         }
 
         log.WriteLine(
@@ -358,57 +358,6 @@ public sealed class TrainRun
                 (before.Count > 0 ? $"choose a module before it: {string.Join(", ", before)}." : $"choose a path into {names[0]} that stops before it, such as {names[0]}.0."));
         }
         FineTuning.FreezeUntil(model, freezeUntil);
-    }
-
-    // A resumed cosine schedule runs to the end it was started with unless --epochs says otherwise (and is refused).
-    private static int? SavedScheduleLength(RunState? saved) =>
-        saved?.SchedulerState.TryGetValue("T_max", out string? tMax) == true && int.TryParse(tMax, CultureInfo.InvariantCulture, out int length) ? length : null;
-
-    // A cosine schedule anneals to 0 over the epochs it was started with; past them PyTorch's rate climbs
-    // back up, so a resumed run may not change its length.
-    private static void LoadSchedule(LRScheduler scheduler, Dictionary<string, string> schedulerState, int epochs, string runDirectory)
-    {
-        try
-        {
-            scheduler.LoadStateDict(schedulerState);
-        }
-        catch (Exception exception) when (exception is FormatException or KeyNotFoundException or InvalidCastException or System.Text.Json.JsonException)
-        {
-            throw new InvalidDataException($"{CheckpointStore.PathIn(runDirectory)}: the schedule's state (metadata 'scheduler.…') cannot be restored: {exception.Message}", exception);
-        }
-        if (scheduler is CosineAnnealingLR cosine && cosine.TMax != epochs)
-        {
-            throw new ArgumentException($"--epochs {epochs}: the run in {runDirectory} anneals its learning rate to 0 over {cosine.TMax} epochs (--lr-schedule cosine) " +
-                $"and cannot be resumed to another length, past which the rate would climb back up; resume it with --epochs {cosine.TMax}, " +
-                $"or start a new run with --epochs {epochs} --lr-schedule cosine.");
-        }
-    }
-
-    private void CheckResumable(ModelSpec spec, RunState saved, string runDirectory)
-    {
-        void Check(bool conflict, string what)
-        {
-            if (conflict)
-            {
-                throw new ArgumentException($"--resume: the checkpoint in {runDirectory} was trained with {what}; leave the option out to resume it.");
-            }
-        }
-        Check(saved.Model != spec.Name, $"model '{saved.Model}', not '{spec.Name}'");
-        Check(settings.Optimizer is not null && settings.Optimizer != saved.Optimizer, $"--optimizer {saved.Optimizer}");
-        Check(settings.BatchSize is not null && settings.BatchSize != saved.BatchSize, $"--batch-size {saved.BatchSize}");
-        Check(settings.Seed is not null && settings.Seed != saved.Seed, $"--seed {saved.Seed}");
-        Check(settings.Limit != 0 && settings.Limit != saved.Limit, $"--limit {saved.Limit}");
-        Check(settings.Width is not null && settings.Width != saved.Width, saved.Width is { } w ? $"--width {w.ToString(CultureInfo.InvariantCulture)}" : "no width multiplier");
-        Check(settings.Resize is not null && settings.Resize != saved.InputSize, $"--resize {saved.InputSize}");
-        Check(settings.Augment && !saved.Augment, "no --augment");
-        Check(settings.Aux && !saved.Aux, "no --aux");
-        Check(settings.Classes is not null && (saved.Classes is null || !settings.Classes.SequenceEqual(saved.Classes)),
-            saved.Classes is null ? "all ten classes" : $"--classes {ClassSelection.Format(saved.Classes)}");
-        Check(settings.FineTune is not null && settings.FineTune != saved.FineTunedFrom, saved.FineTunedFrom is null ? "no --finetune" : $"--finetune {saved.FineTunedFrom}");
-        Check(settings.FreezeUntil is not null && settings.FreezeUntil != saved.FreezeUntil, saved.FreezeUntil is null ? "no --freeze-until" : $"--freeze-until {saved.FreezeUntil}");
-        Check(settings.LrSchedule is not null && settings.LrSchedule != saved.LrSchedule, saved.LrSchedule is null ? "a constant learning rate" : $"--lr-schedule {saved.LrSchedule}");
-        Check(settings.LrBackbone is not null && settings.LrBackbone != saved.LrBackbone,
-            saved.LrBackbone is { } rate ? $"--lr-backbone {rate.ToString(CultureInfo.InvariantCulture)}" : "no --lr-backbone");
     }
 
     private bool TrainEpochWithProgress(Trainer trainer, IEnumerable<(Tensor Image, Tensor Label)> loader, int batchCount, int epoch, int epochs, Func<bool> stopRequested)
