@@ -16,10 +16,14 @@ public sealed record SampleRecipe(int Epochs, int BatchSize)
     public string Describe(ModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        int sampleSteps = Epochs * (FashionMnist.SampleTrainCount / BatchSize);
-        int courseSteps = spec.Epochs * (60_000 / spec.BatchSize);
-        return $"On the sample {spec.Name} trains {Epochs} epochs of batch {BatchSize} ({sampleSteps:N0} steps), " +
-            $"not the course's {spec.Epochs} epochs of batch {spec.BatchSize}, which make {courseSteps:N0} steps on the full 60,000 images " +
-            $"but only {spec.Epochs * (FashionMnist.SampleTrainCount / spec.BatchSize):N0} here; --epochs and --batch-size choose.";
+        return $"On the sample {spec.Name} trains {Epochs} epochs of batch {BatchSize} ({Steps(Epochs, BatchSize, FashionMnist.SampleTrainCount):N0} steps), " +
+            $"not the course's {spec.Epochs} epochs of batch {spec.BatchSize}, which make {Steps(spec.Epochs, spec.BatchSize, FullTrainCount):N0} steps on the full " +
+            $"{FullTrainCount:N0} images but only {Steps(spec.Epochs, spec.BatchSize, FashionMnist.SampleTrainCount):N0} here; --epochs and --batch-size choose.";
     }
+
+    /// <summary>Training images of the full Fashion-MNIST.</summary>
+    public const int FullTrainCount = 60_000;
+
+    // Optimizer steps of a run: the last, smaller batch of an epoch is a step too.
+    private static int Steps(int epochs, int batchSize, int images) => epochs * ((images + batchSize - 1) / batchSize);
 }

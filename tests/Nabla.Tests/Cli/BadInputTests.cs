@@ -277,7 +277,7 @@ public sealed class BadInputTests() : CliTestBase("nabla-bad-input")
         var (exitCode, stdout, stderr) = Run("train", "lenet", "--data", "sample", "--epochs", "1");
 
         Assert.True(exitCode == 0, stderr);
-        Assert.Contains("On the sample lenet trains 30 epochs of batch 64 (2,790 steps), not the course's 10 epochs of batch 256, which make 2,340 steps on the full 60,000 images but only 230 here", stdout);
+        Assert.Contains("On the sample lenet trains 30 epochs of batch 64 (2,820 steps), not the course's 10 epochs of batch 256, which make 2,350 steps on the full 60,000 images but only 240 here", stdout);
         Assert.Contains("1 epoch, batch 64, SGD lr 0.9", stdout);
         Assert.Equal(30, ModelCatalog.Get("lenet").SampleRecipe!.Epochs);
         Assert.Null(ModelCatalog.Get("mlp").SampleRecipe);
