@@ -177,7 +177,7 @@ public partial class Tensor
 
     static DType CheckFloat(DType dtype, string op) => dtype.IsFloatingPoint()
         ? dtype
-        : throw new DTypeException($"{op}: expected a floating-point dtype, got {dtype.TorchName()}.");
+        : throw new DTypeException($"{op}: expected a floating-point dtype, got {dtype}.");
 
     /// <summary>A 1-D tensor over <paramref name="data"/> — shares its memory, no copy.</summary>
     public static Tensor From<T>(T[] data) where T : unmanaged => OfStorage(Storage.Wrap(data), [data.Length]);

@@ -153,7 +153,7 @@ public partial class Tensor
         if (!result.shape.AsSpan().SequenceEqual(shape))
             throw new ShapeException($"{op}: the result has shape {result.Shape} but the in-place target has shape {Shape}.");
         if (result.DType.Category() > DType.Category())
-            throw new DTypeException($"{op}: the result type {result.DType.TorchName()} cannot be stored in the {DType.TorchName()} tensor being modified in place.");
+            throw new DTypeException($"{op}: the result type {result.DType} cannot be stored in the {DType} tensor being modified in place.");
         WriteFrom(result);
         if (record) gradFn = result.gradFn;
         return this;

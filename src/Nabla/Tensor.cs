@@ -109,7 +109,7 @@ public partial class Tensor
             if (gradFn != null && !value)
                 throw new AutogradException($"RequiresGrad: can only change the flag of leaf tensors; this one was produced by {gradFn.Name}. Use Detach() instead.");
             if (value && !DType.IsFloatingPoint())
-                throw new DTypeException($"RequiresGrad: only floating-point tensors can require gradients, got {DType.TorchName()}.");
+                throw new DTypeException($"RequiresGrad: only floating-point tensors can require gradients, got {DType}.");
             requiresGrad = value;
         }
     }

@@ -104,7 +104,7 @@ public partial class Tensor
                     }
                     else
                     {
-                        if (idx.DType.Category() != 1) throw new DTypeException($"Index: index tensors must be integer or bool, got {idx.DType.TorchName()}.");
+                        if (idx.DType.Category() != 1) throw new DTypeException($"Index: index tensors must be integer or bool, got {idx.DType}.");
                         tensorDims.Add(dim);
                         tensorIndices.Add(idx.ToDTypeIfNeeded(DType.Int64));
                         dim++;

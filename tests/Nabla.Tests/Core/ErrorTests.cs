@@ -30,7 +30,8 @@ public class ErrorTests
     {
         var e = Assert.Throws<DTypeException>(() => Tensor.Arange(5).Mean());
         Assert.Contains("Mean", e.Message);
-        Assert.Contains("torch.int64", e.Message);
+        // The dtype as a C# user writes it (DType.Int64), not PyTorch's torch.int64.
+        Assert.Equal("Mean: expects a floating-point tensor, got Int64; convert with Float() first.", e.Message);
         Assert.Throws<DTypeException>(() => Tensor.Arange(3).RequiresGrad_());
         Assert.Throws<DTypeException>(() => Tensor.Zeros(3).Gather(0, Tensor.Zeros([3], DType.Int32)));
     }
