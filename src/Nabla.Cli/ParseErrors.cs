@@ -21,6 +21,13 @@ public static class ParseErrors
             stderr.WriteLine($"nabla: {Message(error)}");
         }
         Command command = parse.CommandResult.Command;
+        foreach (string token in parse.UnmatchedTokens.Where(t => t.StartsWith("--", StringComparison.Ordinal)))
+        {
+            if (Closest(token, command.Options.Where(o => !o.Hidden).Select(o => o.Name)) is { } suggestion)
+            {
+                stderr.WriteLine($"nabla: did you mean {suggestion}?");
+            }
+        }
         string path = CommandPath(parse.CommandResult);
         stderr.WriteLine($"Usage: {path}{string.Concat(command.Arguments.Where(a => !a.Hidden).Select(a => $" <{a.Name}>"))}" +
             (command.Subcommands.Count > 0 ? " [command]" : "") + " [options]");
@@ -58,6 +65,43 @@ public static class ParseErrors
         var t when t == typeof(bool) => "true or false",
         var t => $"a value of the kind {t.Name}",
     };
+
+    // The option name nearest to a mistyped one: at most two edits away (--epoch, --batchsize), else none.
+    private static string? Closest(string token, IEnumerable<string> names)
+    {
+        string? best = null;
+        int bestDistance = 3;
+        foreach (string name in names)
+        {
+            int distance = EditDistance(token, name);
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (name, distance);
+            }
+        }
+        return best;
+    }
+
+    // Levenshtein distance: insertions, deletions and substitutions.
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
 
     private static string CommandPath(CommandResult result)
     {

@@ -252,6 +252,7 @@ public sealed class BadInputTests() : CliTestBase("nabla-bad-input")
             ],
             stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r')));
         Assert.DoesNotContain("System.", stderr);
+        Assert.Contains("nabla: did you mean --epochs?", Run("train", "lenet", "--epoch", "3").Stderr);
         var unknown = Run("trian", "lenet");
         Assert.Contains("Commands: train, eval, predict, generate, models, summary.", unknown.Stderr);
     }
