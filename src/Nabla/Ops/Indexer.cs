@@ -31,6 +31,10 @@ public partial class Tensor
             view.Copy_(value);
             return;
         }
+        // The scatter below is not recorded: refuse rather than leave a graph whose gradients ignore the write.
+        if (Node.ShouldRecord(this, value))
+            throw new AutogradException($"Index: assigning through index tensors or masks to a tensor of shape {Shape} that takes part in autograd is not differentiable here; " +
+                "assign under Autograd.NoGrad(), or build the result out of place (Where, MaskedFill, Scatter).");
         // Advanced assignment: scatter rows into a copy with the indexed dims moved to the front
         // and merged, then write the copy back through the view.
         using var _ = GradMode.Set(false);

@@ -102,6 +102,20 @@ public class InPlaceRuleTests
     }
 
     [Fact]
+    public void Assigning_through_a_mask_into_a_graph_is_refused_instead_of_losing_the_gradient()
+    {
+        var w = Tensor.Ones([3], requiresGrad: true);
+        var x = w * 2;
+        var mask = Tensor.From(new[] { true, false, true });
+
+        Assert.Contains("not differentiable", Assert.Throws<AutogradException>(() => x[mask] = Tensor.Full([], 5)).Message);
+        Assert.Throws<AutogradException>(() => Tensor.Zeros(3)[mask] = w[..2]);
+        var y = Tensor.Zeros(3);
+        y[mask] = Tensor.Full([], 5);
+        Assert.Equal(new float[] { 5, 0, 5 }, y.ToArray<float>());
+    }
+
+    [Fact]
     public void Init_functions_still_initialise_parameters_that_require_grad()
     {
         var linear = new Linear(4, 3);
