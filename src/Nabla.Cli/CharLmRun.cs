@@ -102,7 +102,7 @@ public sealed class CharLmRun
             // After the same draws as a fresh run (seed, data, initial weights), the saved state replaces them.
             var metadata = new CheckpointMetadata(saved.Metadata, CheckpointStore.PathIn(runDirectory), "a resumable charlm checkpoint");
             model.LoadStateDict(saved.Model, strict: true);
-            CheckpointStore.LoadOptimizer(saved, optimizer);
+            CheckpointStore.LoadOptimizer(saved, optimizer, CheckpointStore.PathIn(runDirectory));
             data.Generator.SetState(metadata.GeneratorState("rng.data"));
             Generator.Default.SetState(metadata.GeneratorState("rng.default"));
             Perplexities.AddRange(metadata.Json<List<double>>("perplexity"));

@@ -45,7 +45,7 @@ public sealed class CheckpointMetadata(IReadOnlyDictionary<string, string> metad
         string text = Get(key);
         try
         {
-            return JsonSerializer.Deserialize<T>(text, options) ?? throw Malformed(key, $"JSON ({typeof(T).Name.ToLowerInvariant()}), not null");
+            return JsonSerializer.Deserialize<T>(text, options) ?? throw Malformed(key, "a JSON value other than null");
         }
         catch (JsonException exception)
         {
@@ -76,7 +76,16 @@ public sealed class CheckpointMetadata(IReadOnlyDictionary<string, string> metad
         return new InvalidDataException($"{path}: metadata '{key}' is '{shown}', not {expected}.");
     }
 
-    // System.Text.Json's messages end with "Path: $ | LineNumber: 0 | BytePositionInLine: 3." after the first sentence.
-    private static string FirstSentence(string message) =>
-        message.IndexOf(" Path:", StringComparison.Ordinal) is int at and > 0 ? message[..at].TrimEnd('.') : message.TrimEnd('.');
+    /// <summary>A parser's message without the position System.Text.Json appends ("Path: $ | LineNumber: 0 | BytePositionInLine: 3.").</summary>
+    internal static string FirstSentence(string message)
+    {
+        foreach (string tail in new[] { " Path:", " LineNumber:" })
+        {
+            if (message.IndexOf(tail, StringComparison.Ordinal) is int at and > 0)
+            {
+                message = message[..at];
+            }
+        }
+        return message.TrimEnd().TrimEnd('.');
+    }
 }

@@ -142,8 +142,11 @@ public static class CheckpointStore
     public static void LoadModel(CheckpointData data, Module model) => model.LoadStateDict(data.Model, strict: true);
 
     /// <summary>Copies the checkpoint's optimizer state into <paramref name="optimizer"/>.</summary>
+    /// <param name="data">The checkpoint.</param>
+    /// <param name="optimizer">The optimizer to restore.</param>
+    /// <param name="path">The checkpoint's file, for messages.</param>
     /// <exception cref="InvalidDataException">The saved state is malformed or does not fit the optimizer.</exception>
-    public static void LoadOptimizer(CheckpointData data, Optimizer optimizer)
+    public static void LoadOptimizer(CheckpointData data, Optimizer optimizer, string path)
     {
         try
         {
@@ -151,7 +154,8 @@ public static class CheckpointStore
         }
         catch (Exception exception) when (exception is JsonException or FormatException or KeyNotFoundException or InvalidCastException or ArgumentException)
         {
-            throw new InvalidDataException($"the checkpoint's optimizer state (metadata 'optimizer.…') cannot be restored: {exception.Message}", exception);
+            throw new InvalidDataException(
+                $"{path}: the optimizer's state (metadata '{OptimizerValuePrefix}…') cannot be restored ({CheckpointMetadata.FirstSentence(exception.Message)}).", exception);
         }
     }
 

@@ -183,7 +183,7 @@ public sealed class TrainRun
         if (saved is { } checkpoint)
         {
             CheckpointStore.LoadModel(checkpoint.Data, model);
-            CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer);
+            CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer, CheckpointStore.PathIn(runDirectory));
             state = checkpoint.State;
             trainLoader.SetState(state.LoaderState);
             if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)

@@ -140,7 +140,8 @@ public sealed class BadInputTests() : CliTestBase("nabla-bad-input")
         { "batch_size", "0", "metadata 'batch_size' is '0', not a whole number, at least 1" },
         { "rng.loader", "AAAA", "metadata 'rng.loader' holds 3 bytes; a random generator's state has 32" },
         { "rng.default", "not base64!", "metadata 'rng.default' is 'not base64!', not a random generator's state" },
-        { "optimizer.param_groups.0.lr", "[oops", "optimizer state" },
+        { "history", "null", "metadata 'history' is 'null', not a JSON value other than null" },
+        { "optimizer.param_groups.0.lr", "[oops", "checkpoint.safetensors: the optimizer's state (metadata 'optimizer.…') cannot be restored (" },
     };
 
     [Theory]
