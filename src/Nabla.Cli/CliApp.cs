@@ -18,7 +18,8 @@ public static class CliApp
         stop ??= new StopSignal();
         Command root = BuildCommand(stdout, stderr, stop);
         var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null };
-        return root.Parse(args).Invoke(configuration);
+        ParseResult parse = root.Parse(args);
+        return parse.Errors.Count > 0 ? ParseErrors.Report(parse, stderr) : parse.Invoke(configuration);
     }
 
     /// <summary>Builds the command tree; the actions write to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
@@ -72,8 +73,8 @@ public static class CliApp
     private static Command TrainCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
         var model = ModelArgument(withCharLm: true);
-        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10; charlm 100, d2l trains 500)." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default: the model's, 256 or 128 for the CNN zoo)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10, or 30 for lenet on the embedded sample; charlm 500, as d2l)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default: the model's, 256 or 128 for the CNN zoo, 64 for lenet on the embedded sample)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the course's for the model; see `nabla models`)." };
         var width = new Option<double?>("--width") { Description = "Width multiplier of the CNN zoo's channel counts (default: the model's, 1 or 0.25 for vgg11); e.g. 0.25 to train in minutes." };
         var resize = new Option<int?>("--resize") { Description = "Side of the images the model is trained on; Fashion-MNIST's 28×28 are resized bilinearly (default: the model's, 224 or 96 for the zoo)." };
@@ -85,6 +86,7 @@ public static class CliApp
         var data = DataOption();
         var seed = new Option<long?>("--seed") { Description = "Seed of the initial weights, the shuffling and dropout (default 0)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for a checkpoint after every epoch and the plot (default: no checkpoints, plot in runs/MODEL)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run in --checkpoint DIR even though DIR holds a checkpoint, replacing it (without --resume or --overwrite that is refused)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/MODEL) up to --epochs, with its recipe, bit for bit as if never stopped." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var limit = LimitOption();
@@ -112,7 +114,7 @@ public static class CliApp
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
-            model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
+            model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
             classes, fineTune, freezeUntil, lrBackbone, aux,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
@@ -131,6 +133,11 @@ public static class CliApp
         command.SetAction(parse =>
         {
             bool charLm = IsCharLm(parse.GetValue(model));
+            if (parse.GetValue(resume) && parse.GetValue(overwrite))
+            {
+                stderr.WriteLine("nabla: --resume continues the checkpoint and --overwrite replaces it: give one of them.");
+                return 1;
+            }
             // Options of the other kind of model are errors rather than silently ignored.
             foreach (Option option in charLm ? imageOnly : charLmOnly)
             {
@@ -160,6 +167,7 @@ public static class CliApp
                     MaxTokens = parse.GetValue(maxTokens) ?? defaults.MaxTokens,
                     Checkpoint = parse.GetValue(checkpoint),
                     Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
                     Json = parse.GetValue(json),
                 };
                 TextWriter charLmLog = charLmSettings.Json ? stderr : stdout;
@@ -187,6 +195,7 @@ public static class CliApp
                     Seed = parse.GetValue(seed),
                     Checkpoint = parse.GetValue(checkpoint),
                     Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
                     Json = parse.GetValue(json),
                     Limit = parse.GetValue(limit),
                     StopAfterBatches = parse.GetValue(stopAfter),
@@ -228,12 +237,13 @@ public static class CliApp
         var model = ModelArgument();
         var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the trained model's checkpoint.", Required = true };
         var image = new Option<string?>("--image") { Description = "A PNG or JPEG image; converted to 28×28 grayscale." };
-        var top = new Option<int>("--top") { Description = "How many classes to print.", DefaultValueFactory = _ => 3 };
-        var grid = new Option<string?>("--grid") { Description = "Instead of --image: classify the first --count test images and write them as a PNG grid with predicted and true labels, wrong predictions in red." };
+        var top = new Option<int?>("--top") { Description = "How many classes to print (default 3)." };
+        var grid = new Option<string?>("--grid") { Description = "Instead of --image: classify the first --count test images and write them as a PNG image grid with predicted and true labels, wrong predictions in red." };
         var count = new Option<int?>("--count") { Description = "With --grid: how many test images (default 32)." };
         var data = DataOption();
         var command = new Command("predict", "Classify an image, or a grid of test images, with a trained model.") { model, checkpoint, image, top, grid, count, data };
         Require(count, value => value >= 1, "--count must be at least 1.");
+        Require(top, value => value >= 1, "--top must be at least 1.");
         command.SetAction(parse => Guarded(stderr, () =>
         {
             string? imagePath = parse.GetValue(image), gridPath = parse.GetValue(grid);
@@ -243,7 +253,7 @@ public static class CliApp
             }
             return gridPath is not null
                 ? Inference.PredictGrid(parse.GetValue(model)!, parse.GetValue(checkpoint)!, gridPath, parse.GetValue(count) ?? 32, parse.GetValue(data), stdout)
-                : Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, imagePath!, parse.GetValue(top), stdout);
+                : Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, imagePath!, parse.GetValue(top) ?? 3, stdout);
         }));
         return command;
     }
@@ -333,7 +343,8 @@ public static class CliApp
         {
             return action();
         }
-        catch (Exception exception) when (exception is ArgumentException or IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is ArgumentException or IOException or InvalidDataException or FormatException or UnauthorizedAccessException
+            or TrainingDivergedException)
         {
             stderr.WriteLine($"nabla: {exception.Message}");
             return 1;

@@ -18,10 +18,26 @@ public static class ImageGridPng
 
     private const int CaptionSize = ImageGrid.LineHeight - 3;
 
+    /// <summary>
+    /// Checks that <paramref name="path"/> names a PNG file, the one format the grid is written in
+    /// (the managed plotting code has no lossy encoder), so that a <c>.jpg</c> never holds PNG bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another extension, or none.</exception>
+    public static void RequirePng(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!string.Equals(Path.GetExtension(path), ".png", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--grid {path}: name the file .png; the grid is written as PNG only.");
+        }
+    }
+
     /// <summary>Writes <paramref name="grid"/> to <paramref name="path"/> (its directory is created).</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in <c>.png</c>.</exception>
     public static void Save(ImageGrid grid, string path)
     {
         ArgumentNullException.ThrowIfNull(grid);
+        RequirePng(path);
         var canvas = new Canvas(grid.Width, grid.Height, Rgb.White);
         int side = grid.ImageColumns * grid.Scale, height = grid.ImageRows * grid.Scale;
         foreach (ImageGrid.Cell cell in grid.Cells)
