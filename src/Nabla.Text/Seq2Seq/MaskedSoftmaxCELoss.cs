@@ -16,7 +16,7 @@ public sealed class MaskedSoftmaxCELoss : Module
             throw new ShapeException($"MaskedSoftmaxCELoss: expects pred [N, T, V], label [N, T] and validLen [N], got {pred.Shape}, {label.Shape} and {validLen.Shape}.");
         int n = pred.Size(0), steps = pred.Size(1);
         var unweighted = Functional.CrossEntropy(pred.Reshape(n * steps, -1), label.Reshape(-1), reduction: Reduction.None).Reshape(n, steps);
-        var weights = Tensor.Arange(steps).Unsqueeze(0).Lt(validLen.Unsqueeze(1)).To(pred.DType); // sequence_mask(ones_like(label), valid_len)
+        var weights = Functional.SequenceMask(Tensor.Ones([n, steps], pred.DType), validLen);
         return (unweighted * weights).Mean(1);
     }
 }
