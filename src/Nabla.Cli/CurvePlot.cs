@@ -65,7 +65,31 @@ public static class CurvePlot
         plot.SavePng(path, 640, 420);
     }
 
-    private static void CreateDirectoryOf(string path)
+    /// <summary>Writes a training loss per epoch as a PNG (d2l's loss figure of §9.7).</summary>
+    /// <param name="losses">The loss of each finished epoch, from epoch 1.</param>
+    /// <param name="path">The PNG to write (its directory is created).</param>
+    /// <param name="title">The figure's title.</param>
+    public static void SaveLoss(IReadOnlyList<double> losses, string path, string title)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        var epochs = new double[losses.Count];
+        for (int i = 0; i < epochs.Length; i++)
+        {
+            epochs[i] = i + 1;
+        }
+        var plot = new Plot();
+        UseEmbeddedFontIfNoSystemFont(plot);
+        plot.Add.Scatter(epochs, losses.ToArray()).LegendText = "train loss";
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Right);
+        CreateDirectoryOf(path);
+        plot.SavePng(path, 640, 420);
+    }
+
+    internal static void CreateDirectoryOf(string path)
     {
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
@@ -120,7 +144,7 @@ public static class CurvePlot
     // SkiaSharp's NoDependencies build reads fonts from /usr/share/fonts; a bare image (a Debian
     // container with only the .NET SDK) has none, and the plot would come out without any text.
     // Then the embedded DejaVu Sans is used for every label.
-    private static void UseEmbeddedFontIfNoSystemFont(Plot plot)
+    internal static void UseEmbeddedFontIfNoSystemFont(Plot plot)
     {
         if (HasSystemFont())
         {
