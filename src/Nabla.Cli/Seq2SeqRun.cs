@@ -53,6 +53,11 @@ public sealed class Seq2SeqRun
         Seq2SeqCheckpoint.Saved? saved = null;
         if (settings.Resume)
         {
+            string path = CheckpointStore.PathIn(runDirectory);
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"--resume: no checkpoint in {runDirectory} (expected {path}).", path);
+            }
             saved = Seq2SeqCheckpoint.Read(runDirectory);
             settings = saved.Settings with
             {

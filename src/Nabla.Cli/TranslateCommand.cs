@@ -56,7 +56,7 @@ public static class TranslateCommand
         if (source.Truncated)
         {
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"note: the sentence has {tokens.Length} tokens; the model reads {steps} with <eos>, so it was cut to: {string.Join(' ', tokens.Take(steps))}"));
+                $"note: the sentence has {tokens.Length} tokens and <eos>, more than the {steps} the model reads; it was cut to: {string.Join(' ', tokens.Take(steps))}"));
         }
         Translation translation = beam == 1
             ? Translator.PredictSeq2Seq(model, source, saved.TgtVocab, steps)
