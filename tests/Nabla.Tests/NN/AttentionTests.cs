@@ -23,12 +23,21 @@ public class AttentionTests
 
     const double Rtol = 1e-5, Atol = 1e-5;
 
-    /// <summary>A fixture tensor, including the Bool masks that <see cref="Fixture.Tensor"/> does not read.</summary>
+    /// <summary>A fixture tensor, including what <see cref="Fixture.Tensor"/> does not read: Bool masks and "-inf" in float masks.</summary>
     internal static Tensor Load(JsonElement t)
     {
-        if (t.GetProperty("dtype").GetString() != "bool") return Fixture.Tensor(t);
         int[] shape = [.. t.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32())];
-        return Tensor.From(t.GetProperty("data").EnumerateArray().Select(e => e.GetBoolean()).ToArray(), shape);
+        var data = t.GetProperty("data").EnumerateArray();
+        static double Number(JsonElement e) => e.ValueKind == JsonValueKind.String
+            ? e.GetString() switch { "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity, _ => double.NaN }
+            : e.GetDouble();
+        return t.GetProperty("dtype").GetString() switch
+        {
+            "bool" => Tensor.From(data.Select(e => e.GetBoolean()).ToArray(), shape),
+            "float32" => Tensor.From(data.Select(e => (float)Number(e)).ToArray(), shape),
+            "float64" => Tensor.From(data.Select(Number).ToArray(), shape),
+            _ => Fixture.Tensor(t),
+        };
     }
 
     internal static Tensor? Optional(JsonElement c, string key) => c.TryGetProperty(key, out var t) && t.ValueKind != JsonValueKind.Null ? Load(t) : null;
