@@ -25,6 +25,9 @@ public static class Seq2SeqCheckpoint
         "bahdanau" => new EncoderDecoder(
             new Seq2SeqEncoder(srcVocabSize, settings.Embed, settings.Hidden, settings.Layers, settings.Dropout),
             new Seq2SeqAttentionDecoder(tgtVocabSize, settings.Embed, settings.Hidden, settings.Layers, settings.Dropout)),
+        "transformer" => new EncoderDecoder(
+            new TransformerSeq2SeqEncoder(srcVocabSize, settings.Hidden, settings.FfnHidden, settings.Heads, settings.Layers, settings.Dropout),
+            new TransformerSeq2SeqDecoder(tgtVocabSize, settings.Hidden, settings.FfnHidden, settings.Heads, settings.Layers, settings.Dropout)),
         _ => throw new ArgumentException($"--arch: unknown architecture '{settings.Arch}'. Architectures: {string.Join(", ", Seq2SeqSettings.Archs)}."),
     };
 
