@@ -72,7 +72,7 @@ public sealed class Seq2SeqCliTests() : CliTestBase("nabla-seq2seq")
     [Fact]
     public void Translate_prints_the_greedy_translation_and_writes_the_attention_heatmap()
     {
-        Assert.Equal(0, Run([.. Tiny("bahdanau"), "--checkpoint", directory]).ExitCode);
+        Assert.Equal(0, Run([.. Tiny("transformer"), "--checkpoint", directory]).ExitCode);
         string plot = Path.Combine(directory, "attention.png");
 
         var (exitCode, stdout, stderr) = Run("translate", "--checkpoint", directory, "I'm home.", "--attention-plot", plot);

@@ -145,6 +145,40 @@ public class Seq2SeqModelTests
         Assert.Equal(best.Score, full.Score, 4);
     }
 
+    [Fact]
+    public void Transformer_decoding_step_by_step_matches_one_causal_pass_and_ignores_the_source_padding()
+    {
+        Generator.ManualSeed(11);
+        var net = new EncoderDecoder(new TransformerSeq2SeqEncoder(9, 16, 32, 4, 2, dropout: 0.1), new TransformerSeq2SeqDecoder(10, 16, 32, 4, 2, dropout: 0.1));
+        net.Eval();
+        using var noGrad = Autograd.NoGrad();
+        var source = Tensor.From(new long[] { 4, 5, 6, 3, 1, 1 }, 1, 6);
+        var longer = Tensor.From(new long[] { 4, 5, 6, 3, 1, 1, 1, 1, 1 }, 1, 9);
+        var validLen = Tensor.From(new long[] { 4 });
+        var target = Tensor.From(new long[] { 2, 7, 8, 9, 4 }, 1, 5);
+
+        var (full, fullState) = net.Forward(source, target, validLen);
+        var (padded, _) = net.Forward(longer, target, validLen);
+        var state = net.Decoder.InitState(net.Encoder.Forward(source, validLen), validLen);
+        var steps = new List<Tensor>();
+        var weights = new List<Tensor>();
+        for (int t = 0; t < 5; t++)
+        {
+            (var logits, state) = net.Decoder.Forward(target[.., t..(t + 1)], state);
+            steps.Add(logits);
+            weights.Add(state.AttentionWeights!);
+        }
+
+        Fixture.AssertClose(full, Tensor.Cat(steps, 1), "step by step", 1e-4, 1e-5);
+        Fixture.AssertClose(full, padded, "more padding", 1e-4, 1e-5);
+        Fixture.AssertClose(fullState.AttentionWeights!, Tensor.Cat(weights, 1), "attention step by step", 1e-4, 1e-6);
+        Assert.Equal([1, 5, 6], fullState.AttentionWeights!.Shape.Dims);
+        Assert.All(fullState.AttentionWeights!.Sum(-1).ToArray<float>(), s => Assert.Equal(1, s, 4));
+        Assert.All(fullState.AttentionWeights![.., .., 4..].ToArray<float>(), w => Assert.Equal(0, w));
+        net.Train();
+        Assert.Null(net.Forward(source, target, validLen).State.AttentionWeights); // weights only in evaluation mode
+    }
+
     // log P(tokens, then end) under teacher forcing: Σ log softmax of each next token.
     static double LogProbability(EncoderDecoder net, SourceSentence source, int[] tokens, int end, int bos)
     {
