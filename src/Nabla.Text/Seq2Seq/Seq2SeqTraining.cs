@@ -35,9 +35,8 @@ public static class Seq2SeqTraining
     /// <param name="bos">Index of &lt;bos&gt; in the target vocabulary.</param>
     /// <param name="clipNorm">Largest global gradient norm (d2l: 1).</param>
     /// <param name="batchEnd">Called after each minibatch with its valid target tokens and the running loss; none when null.</param>
-    /// <param name="stop">Checked after each minibatch: when it returns true the epoch ends early.</param>
     public static double TrainEpoch(EncoderDecoder net, IEnumerable<Tensor[]> batches, Optimizer optimizer, int bos, double clipNorm = 1,
-        Action<long, double>? batchEnd = null, Func<bool>? stop = null)
+        Action<long, double>? batchEnd = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(batches);
@@ -61,7 +60,6 @@ public static class Seq2SeqTraining
             lossSum += l.Item<float>();
             tokens += count;
             batchEnd?.Invoke(count, lossSum / tokens);
-            if (stop?.Invoke() == true) break;
         }
         return tokens > 0 ? lossSum / tokens : double.NaN;
     }
