@@ -49,8 +49,8 @@ public sealed class Seq2SeqCliTests() : CliTestBase("nabla-seq2seq")
     public void Resume_after_a_stop_continues_bit_for_bit_as_a_run_that_never_stopped()
     {
         string straight = Path.Combine(directory, "straight"), resumed = Path.Combine(directory, "resumed");
-        Assert.Equal(0, Run([.. Tiny("bahdanau", 4), "--checkpoint", straight]).ExitCode);
-        var stopped = Run([.. Tiny("bahdanau", 4), "--checkpoint", resumed, "--stop-after-batches", "3"]);
+        Assert.Equal(0, Run([.. Tiny("gru", 4), "--checkpoint", straight]).ExitCode);
+        var stopped = Run([.. Tiny("gru", 4), "--checkpoint", resumed, "--stop-after-batches", "3"]);
         Assert.Equal(TrainRun.InterruptedExitCode, stopped.ExitCode);
         Assert.Contains("Stopped after epoch 2 of 4.", stopped.Stdout);
 
@@ -58,7 +58,7 @@ public sealed class Seq2SeqCliTests() : CliTestBase("nabla-seq2seq")
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains($"Resuming {resumed} after epoch 2.", stdout);
-        Assert.Contains("--arch bahdanau", stdout);
+        Assert.Contains("--arch gru", stdout);
         CheckpointData expected = Checkpoint.Load(CheckpointStore.PathIn(straight));
         CheckpointData actual = Checkpoint.Load(CheckpointStore.PathIn(resumed));
         Assert.Equal("4", actual.Metadata["epoch"]);
