@@ -156,4 +156,16 @@ public class TransformerTests
         Assert.Equal(2f, grad[0, 2, 0].Item<float>()); // summed over the batch
         Assert.Equal(0f, grad[0, 3..].Abs().Sum().Item<float>()); // rows past T get nothing
     }
+
+    [Fact]
+    public void Silu_matches_pytorch_and_passes_gradcheck()
+    {
+        var c = AttentionTests.Cases["silu_float64"];
+        var x = AttentionTests.Load(c.GetProperty("x")).RequiresGrad_();
+        var output = new SiLU().Call(x);
+        Fixture.AssertClose(AttentionTests.Load(c.GetProperty("output")), output, "silu", 1e-12, 1e-12);
+        output.Backward(AttentionTests.Load(c.GetProperty("grad_output")));
+        Fixture.AssertClose(AttentionTests.Load(c.GetProperty("grad_x")), x.Grad, "silu grad", 1e-12, 1e-12);
+        Assert.True(Autograd.GradCheck(t => Functional.Silu(t[0]), [Tensor.Randn([5], DType.Float64, new Generator(4), requiresGrad: true)]));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Backends.Cpu;
 
@@ -36,6 +37,9 @@ internal sealed class AttentionProblem
     public required float[] Value { get; init; }
     /// <inheritdoc cref="Query"/>
     public required int ValueOffset { get; init; }
+    /// <summary>A number no other problem has, so that a thread can tell whose keys its scratch holds.</summary>
+    public long Id { get; } = Interlocked.Increment(ref lastId);
+    private static long lastId;
     /// <summary>Additive mask: head b reads the row-major [L, S] block at <see cref="MaskOffsets"/>[b]; null for none.</summary>
     public float[]? Mask { get; init; }
     /// <inheritdoc cref="Mask"/>
@@ -56,7 +60,7 @@ internal sealed class AttentionProblem
 internal static unsafe class Attention
 {
     /// <summary>Queries per tile: 64 rows of scores and of the output accumulator, a few KiB each, stay in L1/L2.</summary>
-    private const int QueryBlock = 64;
+    private const int QueryBlock = 32;
 
     /// <summary>Keys per tile.</summary>
     private const int KeyBlock = 64;
@@ -66,6 +70,8 @@ internal static unsafe class Attention
 
     [ThreadStatic] private static float[]? keysTransposed;
     [ThreadStatic] private static float[]? valuesTransposed;
+    [ThreadStatic] private static long transposedProblem;
+    [ThreadStatic] private static int transposedHead;
     [ThreadStatic] private static float[]? scoreTile;
     [ThreadStatic] private static float[]? gradientTile;
     [ThreadStatic] private static float[]? accumulator;
@@ -105,7 +111,7 @@ internal static unsafe class Attention
         int seqL = p.Queries, seqS = p.Keys, e = p.HeadDim, ev = p.ValueDim;
         int tq = Math.Min(QueryBlock, seqL - i0);
         int keyEnd = p.Causal ? Math.Min(seqS, i0 + tq) : seqS;
-        var kt = Scratch(ref keysTransposed, e * keyEnd);
+        var kt = Scratch(ref keysTransposed, e * seqS);
         var s = Scratch(ref scoreTile, QueryBlock * KeyBlock);
         var acc = Scratch(ref accumulator, QueryBlock * ev);
         var stats = Scratch(ref rowStatistics, 2 * QueryBlock);
@@ -119,7 +125,12 @@ internal static unsafe class Attention
             float* v = vBase + p.ValueOffset + (long)b * seqS * ev;
             float* mask = maskBase == null ? null : maskBase + p.MaskOffsets![b] + (long)i0 * seqS;
             float* rowMax = statp, rowSum = statp + QueryBlock;
-            Transpose(k, keyEnd, e, ktp, keyEnd);
+            // Kᵀ once per head and thread: a thread's items are consecutive query blocks, mostly of one head.
+            if (transposedProblem != p.Id || transposedHead != b)
+            {
+                Transpose(k, seqS, e, ktp, seqS);
+                (transposedProblem, transposedHead) = (p.Id, b);
+            }
             new Span<float>(accp, tq * ev).Clear();
             new Span<float>(rowMax, tq).Fill(float.NegativeInfinity);
             new Span<float>(rowSum, tq).Clear();
@@ -127,12 +138,12 @@ internal static unsafe class Attention
             for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
             {
                 int tk = Math.Min(KeyBlock, keyEnd - j0);
-                Gemm.Sgemm(tq, tk, e, q, e, 1, ktp + j0, keyEnd, 1, sp, tk, accumulate: false);
+                Gemm.Sgemm(tq, tk, e, q, e, 1, ktp + j0, seqS, 1, sp, tk, accumulate: false);
                 for (int r = 0; r < tq; r++)
                 {
                     var row = new Span<float>(sp + r * tk, tk);
-                    Scores(row, p.Scale, mask == null ? null : mask + (long)r * seqS + j0, p.Causal ? i0 + r - j0 : int.MaxValue);
-                    float newMax = Math.Max(rowMax[r], TensorPrimitives.Max(row));
+                    float scoreMax = Scores(sp + r * tk, tk, p.Scale, mask == null ? null : mask + (long)r * seqS + j0, Visible(p.Causal, i0 + r - j0, tk));
+                    float newMax = Math.Max(rowMax[r], scoreMax);
                     if (float.IsNegativeInfinity(newMax))
                     {
                         row.Clear(); // every key so far is masked: nothing to add
@@ -172,23 +183,102 @@ internal static unsafe class Attention
         }
     }
 
+    /// <summary>Columns of a tile row that query may see: all <paramref name="columns"/>, or up to the causal diagonal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Visible(bool causal, int lastVisible, int columns) => causal ? Math.Clamp(lastVisible + 1, 0, columns) : columns;
+
+    /// <summary>Whether the row loops use 512-bit vectors (the AVX-512 path); otherwise TensorPrimitives.</summary>
+    private static readonly bool Wide = CpuFeatures.Active >= CpuIsa.Avx512 && Vector512.IsHardwareAccelerated && Exponential.Vectorized;
+
     /// <summary>
-    /// One row of a score tile: s·scale (+ the mask row), and −∞ from column <paramref name="lastVisible"/> + 1 on
-    /// (the causal diagonal; int.MaxValue for none).
+    /// One row of a score tile in place: s·scale (+ the mask row), −∞ from column <paramref name="visible"/> on (the causal
+    /// diagonal); returns the row's maximum. One pass over the row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scores(Span<float> row, float scale, float* maskRow, int lastVisible)
+    private static float Scores(float* row, int n, float scale, float* maskRow, int visible)
     {
-        TensorPrimitives.Multiply(row, scale, row);
-        if (maskRow != null)
+        if (!Wide)
         {
-            TensorPrimitives.Add(row, new ReadOnlySpan<float>(maskRow, row.Length), row);
+            var span = new Span<float>(row, n);
+            TensorPrimitives.Multiply(span, scale, span);
+            if (maskRow != null) TensorPrimitives.Add(span, new ReadOnlySpan<float>(maskRow, n), span);
+            span[visible..].Fill(float.NegativeInfinity);
+            return TensorPrimitives.Max(span);
         }
 
-        if (lastVisible < row.Length - 1)
+        var factor = Vector512.Create(scale);
+        var hidden = Vector512.Create(float.NegativeInfinity);
+        var max = hidden;
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
         {
-            row[Math.Max(lastVisible + 1, 0)..].Fill(float.NegativeInfinity);
+            var x = Vector512.Load(row + j) * factor;
+            if (maskRow != null) x += Vector512.Load(maskRow + j);
+            x = Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(j), Vector512.Create(visible)).AsSingle(), x, hidden);
+            x.Store(row + j);
+            max = Vector512.Max(max, x);
         }
+
+        var half = Vector256.Max(max.GetLower(), max.GetUpper());
+        var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
+        float result = MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
+        for (; j < n; j++)
+        {
+            float x = j < visible ? row[j] * scale + (maskRow != null ? maskRow[j] : 0) : float.NegativeInfinity;
+            row[j] = x;
+            result = MathF.Max(result, x);
+        }
+
+        return result;
+    }
+
+    /// <summary>One row of a score tile in place: P = e^(s·scale (+ mask) − lse), 0 from column <paramref name="visible"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Probabilities(float* row, int n, float scale, float* maskRow, int visible, float logSumExp)
+    {
+        if (!Wide)
+        {
+            Scores(row, n, scale, maskRow, visible);
+            var span = new Span<float>(row, n);
+            Exponential.ExpShifted(span, logSumExp, span);
+            return;
+        }
+
+        var factor = Vector512.Create(scale);
+        var shift = Vector512.Create(logSumExp);
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
+        {
+            var x = Vector512.Load(row + j) * factor - shift;
+            if (maskRow != null) x += Vector512.Load(maskRow + j);
+            var p = Exponential.Exp(x);
+            Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(j), Vector512.Create(visible)).AsSingle(), p, Vector512<float>.Zero).Store(row + j);
+        }
+
+        for (; j < n; j++)
+            row[j] = j < visible ? MathF.Exp(row[j] * scale + (maskRow != null ? maskRow[j] : 0) - logSumExp) : 0;
+    }
+
+    /// <summary>dS = P ⊙ (dP − D)·scale in place of dP, one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScoreGradients(float* gradient, float* probabilities, int n, float rowDot, float scale)
+    {
+        if (!Wide)
+        {
+            var span = new Span<float>(gradient, n);
+            TensorPrimitives.Subtract(span, rowDot, span);
+            TensorPrimitives.Multiply(span, new ReadOnlySpan<float>(probabilities, n), span);
+            TensorPrimitives.Multiply(span, scale, span);
+            return;
+        }
+
+        var d = Vector512.Create(rowDot);
+        var factor = Vector512.Create(scale);
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
+            ((Vector512.Load(gradient + j) - d) * Vector512.Load(probabilities + j) * factor).Store(gradient + j);
+        for (; j < n; j++)
+            gradient[j] = (gradient[j] - rowDot) * probabilities[j] * scale;
     }
 
     /// <summary>target[c·targetStride + r] = source[r·columns + c]: a rows × columns block transposed.</summary>
@@ -260,6 +350,7 @@ internal static unsafe class Attention
             float* mask = maskBase == null ? null : maskBase + p.MaskOffsets![b];
             Transpose(k, seqS, e, ktp, seqS);
             Transpose(v, seqS, ev, vtp, seqS);
+            transposedProblem = 0; // the forward's cached Kᵀ is overwritten
             new Span<float>(gq, seqL * e).Clear();
             new Span<float>(gk, seqS * e).Clear();
             new Span<float>(gv, seqS * ev).Clear();
@@ -280,9 +371,7 @@ internal static unsafe class Attention
                     Gemm.Sgemm(tq, tk, e, qi, e, 1, ktp + j0, seqS, 1, sp, tk, accumulate: false);
                     for (int r = 0; r < tq; r++)
                     {
-                        var row = new Span<float>(sp + r * tk, tk);
-                        Scores(row, p.Scale, mask == null ? null : mask + (long)(i0 + r) * seqS + j0, p.Causal ? i0 + r - j0 : int.MaxValue);
-                        Exponential.ExpShifted(row, lse[i0 + r], row); // P = e^(s − lse)
+                        Probabilities(sp + r * tk, tk, p.Scale, mask == null ? null : mask + (long)(i0 + r) * seqS + j0, Visible(p.Causal, i0 + r - j0, tk), lse[i0 + r]);
                     }
 
                     // dV_j += Pᵀ dO_i
@@ -291,10 +380,7 @@ internal static unsafe class Attention
                     Gemm.Sgemm(tq, tk, ev, goi, ev, 1, vtp + j0, seqS, 1, dsp, tk, accumulate: false);
                     for (int r = 0; r < tq; r++)
                     {
-                        var dsRow = new Span<float>(dsp + r * tk, tk);
-                        TensorPrimitives.Subtract(dsRow, dp[i0 + r], dsRow);
-                        TensorPrimitives.Multiply(dsRow, new ReadOnlySpan<float>(sp + r * tk, tk), dsRow);
-                        TensorPrimitives.Multiply(dsRow, p.Scale, dsRow);
+                        ScoreGradients(dsp + r * tk, sp + r * tk, tk, dp[i0 + r], p.Scale);
                     }
 
                     // dQ_i += dS K_j, dK_j += dSᵀ Q_i
