@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Nabla.NN;
+
+namespace Nabla.Distributed;
+
+/// <summary>
+/// Averages the gradients of a set of parameters over all ranks while backward runs (PyTorch's
+/// <c>Reducer</c>). The parameters are grouped into buckets of about <c>bucketBytes</c>, in reverse
+/// registration order, which is roughly the order in which backward completes their gradients. A
+/// post-accumulate-grad hook copies each finished gradient into its bucket; a full bucket is handed to
+/// a communication thread that all-reduces it while backward goes on with the layers below. At the
+/// end of backward (an engine callback) the remaining buckets are sent, all are awaited, and the
+/// averages are written back into the gradients.
+/// </summary>
+/// <remarks>
+/// Every rank sends the buckets in the same order (bucket 0, 1, …), whatever order its gradients
+/// arrive in: MPI matches collectives by order. A parameter that got no gradient on this rank (unused
+/// in this forward) contributes zeros and receives the average of the others.
+/// </remarks>
+internal sealed unsafe class GradientReducer : IDisposable
+{
+    sealed class Bucket(DType dtype, int length)
+    {
+        public readonly DType DType = dtype;
+        // Pinned (on the pinned-object heap): MPI reads and writes it while the GC may run.
+        public readonly Array Buffer = dtype == DType.Float64 ? GC.AllocateArray<double>(length, pinned: true) : GC.AllocateArray<float>(length, pinned: true);
+        public readonly int Length = length;
+        public readonly List<int> Members = [];
+        public int Pending;
+        public bool Launched;
+        public readonly ManualResetEventSlim Done = new(false);
+        public Exception? Error;
+
+        public void* Pointer => (void*)Marshal.UnsafeAddrOfPinnedArrayElement(Buffer, 0);
+    }
+
+    readonly MpiLibrary library;
+    readonly Parameter[] parameters;
+    readonly int[] bucketOf, offsetOf;
+    readonly bool[] ready;
+    readonly Bucket[] buckets;
+    readonly RemovableHandle[] hooks;
+    readonly BlockingCollection<Bucket> queue = new();
+    readonly Thread communicator;
+    int nextLaunch;
+    bool inBackward;
+    volatile bool finishing;
+
+    /// <summary>Whether backward passes start the all-reduce (false inside <c>NoSync</c>: gradients only accumulate).</summary>
+    public bool SyncEnabled { get; set; } = true;
+
+    /// <summary>The number of buckets (for tests and the bench's report).</summary>
+    public int BucketCount => buckets.Length;
+
+    /// <summary>Bytes all-reduced per synchronised backward.</summary>
+    public long BytesPerStep { get; }
+
+    public GradientReducer(MpiLibrary library, IReadOnlyList<Parameter> parameters, long bucketBytes)
+    {
+        this.library = library;
+        this.parameters = [.. parameters];
+        bucketOf = new int[parameters.Count];
+        offsetOf = new int[parameters.Count];
+        ready = new bool[parameters.Count];
+        var list = new List<Bucket>();
+        var members = new List<int>();
+        long bytes = 0;
+        DType? dtype = null;
+        void Close()
+        {
+            if (members.Count == 0) return;
+            int length = 0;
+            foreach (var p in members) length += (int)this.parameters[p].NumElements;
+            var bucket = new Bucket(dtype!.Value, length);
+            int offset = 0;
+            foreach (var p in members)
+            {
+                (bucketOf[p], offsetOf[p]) = (list.Count, offset);
+                offset += (int)this.parameters[p].NumElements;
+                bucket.Members.Add(p);
+            }
+            list.Add(bucket);
+            members.Clear();
+            bytes = 0;
+        }
+        for (int p = parameters.Count - 1; p >= 0; p--)
+        {
+            var parameter = parameters[p];
+            if (!parameter.DType.IsFloatingPoint())
+                throw new DTypeException($"DistributedDataParallel: parameter {p} is {parameter.DType.TorchName()}; only floating-point parameters have gradients to reduce.");
+            long size = parameter.NumElements * parameter.DType.ElementSize();
+            if (members.Count > 0 && (parameter.DType != dtype || bytes + size > bucketBytes)) Close();
+            dtype = parameter.DType;
+            members.Add(p);
+            bytes += size;
+            BytesPerStep += size;
+        }
+        Close();
+        buckets = [.. list];
+        Start();
+        hooks = new RemovableHandle[parameters.Count];
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            int index = p;
+            hooks[p] = parameters[p].RegisterPostAccumulateGradHook(_ => OnGradient(index));
+        }
+        communicator = new Thread(Communicate) { IsBackground = true, Name = "Nabla.Distributed gradient all-reduce" };
+        communicator.Start();
+    }
+
+    void OnGradient(int index)
+    {
+        if (!SyncEnabled) return;
+        if (!inBackward)
+        {
+            inBackward = true;
+            Engine.QueueCallback(Finish);
+        }
+        if (ready[index]) return; // a second accumulation in the same backward: the bucket already went
+        ready[index] = true;
+        var bucket = buckets[bucketOf[index]];
+        CopyIn(index, bucket);
+        if (--bucket.Pending == 0) LaunchReady();
+    }
+
+    void Start()
+    {
+        foreach (var bucket in buckets)
+        {
+            bucket.Pending = bucket.Members.Count;
+            bucket.Launched = false;
+            bucket.Error = null;
+            bucket.Done.Reset();
+        }
+        Array.Clear(ready);
+        nextLaunch = 0;
+    }
+
+    /// <summary>Sends, in bucket order, every bucket whose gradients are all in and whose predecessors have gone.</summary>
+    void LaunchReady()
+    {
+        while (nextLaunch < buckets.Length && buckets[nextLaunch].Pending == 0) Launch(buckets[nextLaunch++]);
+    }
+
+    void Launch(Bucket bucket)
+    {
+        bucket.Launched = true;
+        queue.Add(bucket);
+    }
+
+    /// <summary>End of backward: sends what is left (unused parameters as zeros), waits for all, writes the averages back.</summary>
+    void Finish()
+    {
+        inBackward = false;
+        finishing = true;
+        try
+        {
+            for (int p = 0; p < parameters.Length; p++)
+                if (!ready[p])
+                {
+                    ready[p] = true;
+                    var bucket = buckets[bucketOf[p]];
+                    CopyIn(p, bucket);
+                    bucket.Pending--;
+                }
+            LaunchReady();
+            foreach (var bucket in buckets)
+            {
+                bucket.Done.Wait();
+                if (bucket.Error is { } error) throw new DistributedException($"DistributedDataParallel: the gradient all-reduce failed: {error.Message}");
+            }
+            double scale = 1.0 / Distributed.WorldSize;
+            for (int p = 0; p < parameters.Length; p++) CopyOut(p, buckets[bucketOf[p]], scale);
+        }
+        finally
+        {
+            finishing = false;
+            Start();
+        }
+    }
+
+    void CopyIn(int index, Bucket bucket)
+    {
+        var parameter = parameters[index];
+        int count = (int)parameter.NumElements, offset = offsetOf[index];
+        if (parameter.PrivateGrad is not { } grad)
+        {
+            if (bucket.DType == DType.Float64) ((double[])bucket.Buffer).AsSpan(offset, count).Clear();
+            else ((float[])bucket.Buffer).AsSpan(offset, count).Clear();
+            return;
+        }
+        var source = grad.DType == bucket.DType ? grad.Contiguous() : grad.To(bucket.DType);
+        if (bucket.DType == DType.Float64) source.Span<double>().CopyTo(((double[])bucket.Buffer).AsSpan(offset, count));
+        else source.Span<float>().CopyTo(((float[])bucket.Buffer).AsSpan(offset, count));
+    }
+
+    void CopyOut(int index, Bucket bucket, double scale)
+    {
+        var parameter = parameters[index];
+        int count = (int)parameter.NumElements, offset = offsetOf[index];
+        if (parameter.PrivateGrad is not { } grad || !grad.IsContiguous || grad.DType != bucket.DType)
+        {
+            // No gradient here (or an odd one): the average becomes a new gradient.
+            var fresh = Tensor.Uninitialized(parameter.shape, bucket.DType, "DistributedDataParallel");
+            Scale(bucket, offset, count, scale, fresh);
+            if (parameter.PrivateGrad is { } odd) odd.WriteFrom(fresh);
+            else parameter.SetPrivateGrad(fresh);
+            return;
+        }
+        Scale(bucket, offset, count, scale, grad);
+        grad.BumpVersion();
+    }
+
+    static void Scale(Bucket bucket, int offset, int count, double scale, Tensor destination)
+    {
+        // grad ← (Σ over ranks of grad) / worldSize
+        if (bucket.DType == DType.Float64) TensorPrimitives.Multiply(((double[])bucket.Buffer).AsSpan(offset, count), scale, destination.Span<double>());
+        else TensorPrimitives.Multiply(((float[])bucket.Buffer).AsSpan(offset, count), (float)scale, destination.Span<float>());
+    }
+
+    void Communicate()
+    {
+        foreach (var bucket in queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                var request = Distributed.StartAllReduceSum(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel");
+                // While backward still computes, poll gently (this thread shares the core with it); once
+                // the training thread waits for the result, poll at full speed.
+                Distributed.Wait(library, request, "DistributedDataParallel", () => finishing);
+            }
+            catch (Exception error)
+            {
+                bucket.Error = error;
+            }
+            bucket.Done.Set();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var hook in hooks) hook.Remove();
+        queue.CompleteAdding();
+        communicator.Join();
+        foreach (var bucket in buckets) bucket.Done.Dispose();
+        queue.Dispose();
+    }
+}
