@@ -108,15 +108,16 @@ public static class CliApp
         var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35)." };
         var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
         var clip = new Option<double?>("--clip") { Description = "charlm: largest gradient norm (default 1)." };
+        var distributed = new Option<bool>("--distributed") { Description = "Train data-parallel over the processes of an MPI job: mpirun -np N ./nabla train MODEL --distributed; --batch-size is the global batch, rank 0 reports and checkpoints." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux,
+            classes, fineTune, freezeUntil, lrBackbone, aux, distributed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
@@ -190,8 +191,14 @@ public static class CliApp
                     Json = parse.GetValue(json),
                     Limit = parse.GetValue(limit),
                     StopAfterBatches = parse.GetValue(stopAfter),
+                    Distributed = parse.GetValue(distributed),
                 };
                 TextWriter log = settings.Json ? stderr : stdout;
+                if (settings.Distributed)
+                {
+                    return DistributedTraining.Run(settings, stderr, parallel =>
+                        new TrainRun(settings, CreateConsole(parallel.Output(log)), parallel.Output(log), parallel.Output(stdout), stop, parallel).Run());
+                }
                 return new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run();
             });
         });

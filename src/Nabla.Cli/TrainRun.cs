@@ -30,6 +30,7 @@ public sealed class TrainRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly DistributedTraining? parallel;
 
     /// <summary>A run of <paramref name="settings"/>.</summary>
     /// <param name="settings">The command's options.</param>
@@ -38,8 +39,10 @@ public sealed class TrainRun
     /// (written directly so that Spectre does not hard-wrap them at the terminal's width).</param>
     /// <param name="stdout">Where the JSON result goes.</param>
     /// <param name="stop">Set by Ctrl-C; checked after every batch.</param>
-    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
+    /// <param name="parallel">This process's part of a <c>--distributed</c> run, or null.</param>
+    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop, DistributedTraining? parallel = null)
     {
+        this.parallel = parallel;
         this.settings = settings;
         this.console = console;
         this.log = log;
@@ -143,8 +146,8 @@ public sealed class TrainRun
         Optimizer optimizer = OptimizerFactory.Create(optimizerName, groups, lr);
         // The group of the pretrained layers keeps its own rate when --lr changes the head's on --resume.
         ParamGroup? backboneGroup = lrBackbone is not null && groups.Count == 2 ? optimizer.ParamGroups[0] : null;
-        var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true,
-            generator: new Generator(seed));
+        var trainLoader = parallel?.TrainLoader(new FashionMnistDataset(trainData), batchSize, seed)
+            ?? new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true, generator: new Generator(seed));
         var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
         // The augmentation draws from its own generator (seed + 1: not the loader's stream), so that it
         // neither shifts the shuffling nor the dropout masks of a run without it.
@@ -214,6 +217,11 @@ public sealed class TrainRun
                 (lrBackbone is { } rate ? $"; backbone lr {rate.ToString(CultureInfo.InvariantCulture)}" : "") + ")") +
             (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
 
+        if (parallel is not null)
+        {
+            log.WriteLine(parallel.Describe(batchSize));
+        }
+
         if (spec.HasWidth)
         {
             // The zoo's models cost from a few MMACs to a GMAC per image: say how much, so that --width and --resize are found.
@@ -222,9 +230,12 @@ public sealed class TrainRun
                 $"{spec.Name}: {summary.TotalParameters / 1e6:F2} M parameters, {summary.TotalMultiplyAccumulates / 1e6:N1} M multiply-accumulates per image (forward); --width and --resize make it smaller."));
         }
 
-        var trainer = new Trainer(model, optimizer);
+        var trainer = new Trainer(parallel?.Wrap(model) ?? model, optimizer);
         int batchesThisRun = 0;
-        bool StopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool LocalStopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool StopRequested() => parallel?.AnyRank(LocalStopRequested()) ?? LocalStopRequested();
+        // Under --distributed only rank 0 writes the checkpoint (every rank holds the same weights).
+        string Save() => parallel is { IsRoot: false } ? CheckpointStore.PathIn(runDirectory) : CheckpointStore.Save(runDirectory, model, optimizer, state);
         string plotPath = Path.Combine(runDirectory, "curves.png");
         while (state.CompletedEpochs < epochs)
         {
@@ -234,16 +245,20 @@ public sealed class TrainRun
                 state.LoaderState = trainLoader.GetState();
                 state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
             }
+            parallel?.SetEpoch(epoch);
             bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
             if (!finished)
             {
                 state.DefaultGeneratorState = Generator.Default.GetState();
-                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                string path = Save();
                 log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                 return InterruptedExitCode;
             }
-            double testAccuracy = Trainer.Evaluate(model, testPreparation.Over(testLoader));
+            parallel?.CombineTotals(state.Partial);
+            // Under --distributed rank 0 evaluates (the ranks hold the same weights) and tells the others.
+            double testAccuracy = parallel is { IsRoot: false } ? 0 : Trainer.Evaluate(model, testPreparation.Over(testLoader));
+            testAccuracy = parallel?.FromRoot(testAccuracy) ?? testAccuracy;
             EpochMetrics metrics = Trainer.Summarize(epoch, state.Partial, testAccuracy);
             state.History.Add(metrics);
             state.CompletedEpochs = epoch;
@@ -260,7 +275,7 @@ public sealed class TrainRun
                 state.LoaderState = trainLoader.GetState();
                 state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
                 state.DefaultGeneratorState = Generator.Default.GetState();
-                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                string path = Save();
                 if (stop.Requested)
                 {
                     log.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
@@ -290,6 +305,10 @@ public sealed class TrainRun
     // The plot draws with SkiaSharp's native library; where it cannot load, training goes on without a plot.
     private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
     {
+        if (parallel is { IsRoot: false })
+        {
+            return false;
+        }
         try
         {
             CurvePlot.Save(history, path, $"{model} on Fashion-MNIST");
