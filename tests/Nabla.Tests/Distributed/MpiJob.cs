@@ -10,6 +10,9 @@ namespace Nabla.Tests.Distributed;
 /// </summary>
 internal static class MpiJob
 {
+    /// <summary>The xunit collection of the tests that start jobs: one job at a time, as each takes the machine's cores.</summary>
+    public const string Collection = "MPI jobs";
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed, bool TimedOut)
     {
         public string Output => $"exit code {ExitCode} after {Elapsed.TotalSeconds:F1} s{(TimedOut ? " (timed out)" : "")}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
@@ -68,4 +71,10 @@ internal static class MpiJob
         }
         return new Result(finished ? process.ExitCode : -1, stdout.Result, stderr.Result, clock.Elapsed, !finished);
     }
+}
+
+/// <summary>The tests that start MPI jobs run one after another.</summary>
+[CollectionDefinition(MpiJob.Collection, DisableParallelization = true)]
+public sealed class MpiJobCollection
+{
 }

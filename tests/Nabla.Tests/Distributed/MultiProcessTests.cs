@@ -4,6 +4,7 @@ namespace Nabla.Tests.Distributed;
 /// Real two-process jobs under mpiexec (tests/Nabla.DistributedWorker): collectives and
 /// DistributedDataParallel against single-process references, and the failure paths.
 /// </summary>
+[Collection(MpiJob.Collection)]
 public sealed class MultiProcessTests
 {
     const string Worker = "Nabla.DistributedWorker.dll";

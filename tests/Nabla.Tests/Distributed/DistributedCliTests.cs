@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace Nabla.Tests.Distributed;
+
+/// <summary><c>mpiexec -n N nabla train … --distributed</c>: one report, the same training for any N, resumable with another N.</summary>
+[Collection(MpiJob.Collection)]
+public sealed class DistributedCliTests : IDisposable
+{
+    const string Cli = "Nabla.Cli.dll";
+    static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+    readonly string directory = Path.Combine(Path.GetTempPath(), $"nabla-ddp-cli-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+    }
+
+    static MpiJob.Result Train(int processes, params string[] options)
+    {
+        string[] batch = options.Contains("--batch-size") ? [] : ["--batch-size", "128"];
+        var result = MpiJob.Run(processes, Cli, ["train", "mlp", "--distributed", "--data", "sample", "--limit", "1024", "--json", .. batch, .. options], Limit);
+        Assert.False(result.TimedOut, result.Output);
+        return result;
+    }
+
+    static JsonElement OnlyJsonLine(MpiJob.Result result)
+    {
+        Assert.True(result.ExitCode == 0, result.Output);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"one JSON line (rank 0's) expected:\n{result.Output}");
+        return JsonDocument.Parse(lines[0]).RootElement;
+    }
+
+    [Fact]
+    public void Two_processes_train_like_one_and_the_checkpoint_resumes_on_one()
+    {
+        string two = Path.Combine(directory, "two"), one = Path.Combine(directory, "one");
+        var onTwo = Train(2, "--epochs", "1", "--checkpoint", two);
+        var first = OnlyJsonLine(onTwo);
+        Assert.Contains("Distributed: 2 processes × batch 64 = 128", onTwo.Stderr);
+        var onOne = OnlyJsonLine(Train(1, "--epochs", "1", "--checkpoint", one));
+        // Same global batches in the same order: the same loss, up to the order of float sums.
+        Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), first.GetProperty("train_loss").GetDouble(), 5);
+        Assert.Equal(onOne.GetProperty("train_acc").GetDouble(), first.GetProperty("train_acc").GetDouble(), 6);
+        Assert.Equal(onOne.GetProperty("test_acc").GetDouble(), first.GetProperty("test_acc").GetDouble(), 6);
+
+        var resumed = Train(1, "--epochs", "2", "--checkpoint", two, "--resume");
+        Assert.Equal(2, OnlyJsonLine(resumed).GetProperty("epochs").GetInt32());
+        Assert.Contains("Resuming mlp", resumed.Stderr);
+    }
+
+    [Fact]
+    public void A_batch_that_does_not_divide_among_the_processes_is_one_clear_error()
+    {
+        var result = Train(2, "--epochs", "1", "--batch-size", "127");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("nabla: --distributed: the batch of 127 does not divide among 2 processes", result.Stderr);
+        Assert.Single(result.Stderr.Split('\n'), line => line.Contains("does not divide"));
+    }
+}
