@@ -109,15 +109,17 @@ public static class CliApp
         var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
         var clip = new Option<double?>("--clip") { Description = "charlm: largest gradient norm (default 1)." };
         var distributed = new Option<bool>("--distributed") { Description = "Train data-parallel over the processes of an MPI job: mpirun -np N ./nabla train MODEL --distributed; --batch-size is the global batch, rank 0 reports and checkpoints." };
+        var sync = new Option<string?>("--sync") { Description = "With --distributed: allreduce (every process averages the gradients, default) or ps (a synchronous parameter server on rank 0)." };
+        sync.AcceptOnlyFromAmong(DistributedTraining.SyncModes);
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux, distributed,
+            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
@@ -192,9 +194,10 @@ public static class CliApp
                     Limit = parse.GetValue(limit),
                     StopAfterBatches = parse.GetValue(stopAfter),
                     Distributed = parse.GetValue(distributed),
+                    Sync = parse.GetValue(sync),
                 };
                 TextWriter log = settings.Json ? stderr : stdout;
-                if (settings.Distributed)
+                if (settings.Distributed || settings.Sync is not null)
                 {
                     return DistributedTraining.Run(settings, stderr, parallel =>
                         new TrainRun(settings, CreateConsole(parallel.Output(log)), parallel.Output(log), parallel.Output(stdout), stop, parallel).Run());

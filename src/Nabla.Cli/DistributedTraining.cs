@@ -18,13 +18,20 @@ namespace Nabla.Cli;
 /// </summary>
 public sealed class DistributedTraining
 {
+    /// <summary>The values of <c>--sync</c>: all-reduce, or a synchronous parameter server on rank 0 (<see cref="GradientSync"/>).</summary>
+    public static readonly string[] SyncModes = ["allreduce", "ps"];
+
     private DistributedSampler? sampler;
 
-    private DistributedTraining(int rank, int worldSize)
+    private DistributedTraining(int rank, int worldSize, GradientSync sync)
     {
         Rank = rank;
         WorldSize = worldSize;
+        Sync = sync;
     }
+
+    /// <summary>How the gradients are combined.</summary>
+    public GradientSync Sync { get; }
 
     /// <summary>This process's rank.</summary>
     public int Rank { get; }
@@ -48,6 +55,11 @@ public sealed class DistributedTraining
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(train);
+        if (settings.Sync is not null && !settings.Distributed)
+        {
+            stderr.WriteLine("nabla: --sync applies to --distributed training.");
+            return 1;
+        }
         if (settings.Aux)
         {
             stderr.WriteLine("nabla: --aux does not combine with --distributed (the auxiliary heads' loss needs the unwrapped model).");
@@ -62,7 +74,7 @@ public sealed class DistributedTraining
             stderr.WriteLine($"nabla: --distributed: {exception.Message}");
             return 1;
         }
-        var session = new DistributedTraining(ProcessGroup.Rank, ProcessGroup.WorldSize);
+        var session = new DistributedTraining(ProcessGroup.Rank, ProcessGroup.WorldSize, settings.Sync == "ps" ? GradientSync.ParameterServer : GradientSync.AllReduce);
         int status;
         try
         {
@@ -108,10 +120,10 @@ public sealed class DistributedTraining
 
     /// <summary>The line that says how the run is split.</summary>
     public string Describe(int batchSize) => string.Create(CultureInfo.InvariantCulture,
-        $"Distributed: {WorldSize} process{(WorldSize == 1 ? "" : "es")} × batch {LocalBatchSize(batchSize)} = {batchSize}, gradients averaged by all-reduce ({ProcessGroup.Backend}); rank 0 reports.");
+        $"Distributed: {WorldSize} process{(WorldSize == 1 ? "" : "es")} × batch {LocalBatchSize(batchSize)} = {batchSize}, {(Sync == GradientSync.AllReduce ? "gradients averaged by all-reduce" : "synchronous parameter server on rank 0")} ({ProcessGroup.Backend}); rank 0 reports.");
 
     /// <summary>Wraps the model so that backward averages the gradients over the ranks (and rank 0's weights are everyone's).</summary>
-    public Module<Tensor, Tensor> Wrap(Module<Tensor, Tensor> model) => new DistributedDataParallel(model);
+    public Module<Tensor, Tensor> Wrap(Module<Tensor, Tensor> model) => new DistributedDataParallel(model, sync: Sync);
 
     /// <summary>Whether any rank asks to stop (Ctrl-C reaches the ranks at different batches, but they must stop at the same one).</summary>
     public bool AnyRank(bool stop)

@@ -17,12 +17,13 @@ static class Worker
         switch (scenario)
         {
             case "collectives": Collectives(); break;
-            case "ddp": DataParallel(); break;
+            case "ddp": DataParallel(GradientSync.AllReduce); break;
+            case "ps": DataParallel(GradientSync.ParameterServer); break;
             case "buffers": Buffers(); break;
             case "timeout": Timeout(); break;
             case "dies": Dies(); break;
             default:
-                Console.Error.WriteLine($"unknown scenario \"{scenario}\" (collectives, ddp, buffers, timeout, dies)");
+                Console.Error.WriteLine($"unknown scenario \"{scenario}\" (collectives, ddp, ps, buffers, timeout, dies)");
                 return 2;
         }
         Distributed.DestroyProcessGroup();
@@ -122,9 +123,9 @@ static class Worker
     /// <summary>
     /// N ranks with batch b per rank (DistributedSampler, DistributedDataParallel) against one process
     /// with batch N·b over the same epoch orders: two plain epochs, then one of gradient accumulation
-    /// (two micro-batches per step, the first inside NoSync) against batch 2·N·b.
+    /// (two micro-batches per step, the first inside NoSync) against batch 2·N·b; with all-reduce or a parameter server.
     /// </summary>
-    static void DataParallel()
+    static void DataParallel(GradientSync sync)
     {
         Distributed.Init(TimeSpan.FromSeconds(60));
         int rank = Distributed.Rank, n = Distributed.WorldSize;
@@ -136,7 +137,7 @@ static class Worker
         // Each rank starts from different weights: the wrapper must broadcast rank 0's.
         var model = SmallNet(100 + rank);
         // Buckets of 1 KB: several buckets, so that their order and overlap are exercised.
-        using var ddp = new DistributedDataParallel(model, bucketCapMB: 1.0 / 1024);
+        using var ddp = new DistributedDataParallel(model, bucketCapMB: 1.0 / 1024, sync: sync);
         Say($"buckets {ddp.BucketCount}, gradient bytes {ddp.GradientBytes}");
         var optimizer = new SGD(ddp.Parameters(), lr: 0.1, momentum: 0.9);
         var sampler = new DistributedSampler(samples, seed: seed);
@@ -161,7 +162,8 @@ static class Worker
             optimizer.Step();
         }
 
-        // Every rank holds the same parameters.
+        // Every rank holds the same parameters (the workers of a parameter server once they have pulled).
+        if (sync == GradientSync.ParameterServer) ddp.SyncParameters();
         foreach (var (name, p) in model.NamedParameters())
         {
             var (high, low) = (p.Detach().Clone(), p.Detach().Clone());
@@ -189,10 +191,10 @@ static class Worker
             var trained = model.StateDict();
             foreach (var (name, expected) in reference.StateDict())
                 worst = Math.Max(worst, (trained[name] - expected).Abs().Max().Item());
-            Say($"ddp max difference {worst:E2}");
+            Say($"{sync} max difference {worst:E2}");
             if (worst > 1e-5) throw new InvalidOperationException($"DistributedDataParallel differs from the single-process reference by {worst}");
         }
-        Say("ddp ok");
+        Say($"{sync} ok");
     }
 
     /// <summary>Batch-norm statistics: each rank's differ after a step on its own data; the next training forward starts from rank 0's.</summary>

@@ -166,6 +166,16 @@ public static unsafe partial class Distributed
         throw new DistributedException($"Distributed.{op}: MPI failed on rank {rank}: {library.Describe(code)} (code {code}).");
     }
 
+    /// <summary>Starts a sum of <paramref name="count"/> elements at <paramref name="data"/> onto rank 0, in place there, unchecked: the parameter server's gradient push.</summary>
+    internal static nint StartReduceSumToRoot(MpiLibrary library, void* data, int count, DType dtype, string op)
+    {
+        nint request;
+        void* send = rank == 0 ? (void*)library.InPlace : data;
+        lock (mpiLock)
+            Check(library, library.Ireduce(send, data, count, library.DataType(dtype), library.OpSum, 0, library.CommWorld, &request), op);
+        return request;
+    }
+
     /// <summary>Starts an in-place all-reduce (sum) of <paramref name="count"/> elements at <paramref name="data"/>, unchecked: the gradient reducer's buckets.</summary>
     internal static nint StartAllReduceSum(MpiLibrary library, void* data, int count, DType dtype, string op)
     {

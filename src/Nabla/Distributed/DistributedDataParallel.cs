@@ -45,6 +45,7 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
 {
     readonly GradientReducer reducer;
     readonly bool broadcastBuffers;
+    readonly Parameter[] parameters;
     readonly MpiLibrary library;
 
     /// <summary>The wrapped module (<c>ddp.module</c>): save its <c>StateDict()</c> for a checkpoint without the "module." prefix.</summary>
@@ -54,15 +55,18 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     /// <param name="module">The model; its parameters are overwritten with rank 0's.</param>
     /// <param name="bucketCapMB">The size of a gradient bucket in MiB (<c>bucket_cap_mb</c>, 25).</param>
     /// <param name="broadcastBuffers">Copy rank 0's buffers to all ranks before each training forward (<c>broadcast_buffers</c>).</param>
+    /// <param name="sync">All-reduce (default) or a synchronous parameter server on rank 0; see <see cref="GradientSync"/>.</param>
     /// <exception cref="InvalidOperationException"><see cref="Distributed.Init"/> has not been called.</exception>
     /// <exception cref="ShapeException">The ranks' modules have different parameter shapes.</exception>
-    public DistributedDataParallel(Module<Tensor, Tensor> module, double bucketCapMB = 25, bool broadcastBuffers = true)
+    public DistributedDataParallel(Module<Tensor, Tensor> module, double bucketCapMB = 25, bool broadcastBuffers = true, GradientSync sync = GradientSync.AllReduce)
     {
+        if (!Enum.IsDefined(sync)) throw new ArgumentOutOfRangeException(nameof(sync), sync, "DistributedDataParallel: unknown GradientSync.");
         ArgumentNullException.ThrowIfNull(module);
         if (!(bucketCapMB > 0)) throw new ArgumentOutOfRangeException(nameof(bucketCapMB), bucketCapMB, "DistributedDataParallel: bucketCapMB must be positive.");
         library = Distributed.Library("DistributedDataParallel");
         Module = module;
         this.broadcastBuffers = broadcastBuffers;
+        Sync = sync;
         var parameters = module.Parameters().Distinct(ReferenceEqualityComparer.Instance).Cast<Parameter>().ToList();
         // Same architecture everywhere: the count first (a differing count would misalign the broadcasts below).
         var count = Tensor.Scalar(parameters.Count, DType.Int64);
@@ -75,7 +79,23 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
             foreach (var p in parameters) Distributed.Broadcast(p, 0);
             foreach (var b in module.Buffers()) Distributed.Broadcast(b, 0);
         }
-        reducer = new GradientReducer(library, [.. parameters.Where(p => p.RequiresGrad)], (long)(bucketCapMB * 1024 * 1024));
+        this.parameters = [.. parameters];
+        reducer = new GradientReducer(library, [.. parameters.Where(p => p.RequiresGrad)], (long)(bucketCapMB * 1024 * 1024), sync);
+    }
+
+    /// <summary>How the gradients are combined.</summary>
+    public GradientSync Sync { get; }
+
+    /// <summary>
+    /// Copies rank 0's parameters to every rank: the workers' pull under <see cref="GradientSync.ParameterServer"/>,
+    /// done before each training forward; call it after the last step when the workers' parameters are read.
+    /// </summary>
+    public void SyncParameters()
+    {
+        reducer.ParametersStale = false;
+        if (Distributed.WorldSize == 1) return;
+        using (Autograd.NoGrad())
+            foreach (var p in parameters) Distributed.BroadcastUnchecked(library, p, 0);
     }
 
     /// <summary>The number of gradient buckets.</summary>
@@ -95,9 +115,15 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
         return new RemovableHandle(() => reducer.SyncEnabled = previous);
     }
 
-    /// <summary>Runs the wrapped module, first copying rank 0's buffers to all ranks when gradients will be reduced.</summary>
+    /// <summary>
+    /// Runs the wrapped module. When gradients will be reduced (grad mode on, outside <see cref="NoSync"/>), it first
+    /// copies rank 0's buffers to all ranks; with a parameter server, the first training forward after an update
+    /// first pulls the server's parameters.
+    /// </summary>
     public override Tensor Forward(Tensor input)
     {
+        // The pull comes before any training forward after an update, NoSync or not: the workers' own steps are not the server's.
+        if (reducer.ParametersStale && Autograd.IsGradEnabled) SyncParameters();
         if (broadcastBuffers && reducer.SyncEnabled && Autograd.IsGradEnabled && Distributed.WorldSize > 1)
             using (Autograd.NoGrad())
                 foreach (var buffer in Module.Buffers()) Distributed.BroadcastUnchecked(library, buffer, 0);

@@ -37,6 +37,7 @@ internal sealed unsafe class GradientReducer : IDisposable
     }
 
     readonly MpiLibrary library;
+    readonly GradientSync sync;
     readonly Parameter[] parameters;
     readonly int[] bucketOf, offsetOf;
     readonly bool[] ready;
@@ -51,15 +52,19 @@ internal sealed unsafe class GradientReducer : IDisposable
     /// <summary>Whether backward passes start the all-reduce (false inside <c>NoSync</c>: gradients only accumulate).</summary>
     public bool SyncEnabled { get; set; } = true;
 
+    /// <summary>With a parameter server: set by each reduction, until the workers pull the server's parameters.</summary>
+    public bool ParametersStale { get; set; }
+
     /// <summary>The number of buckets (for tests and the bench's report).</summary>
     public int BucketCount => buckets.Length;
 
     /// <summary>Bytes all-reduced per synchronised backward.</summary>
     public long BytesPerStep { get; }
 
-    public GradientReducer(MpiLibrary library, IReadOnlyList<Parameter> parameters, long bucketBytes)
+    public GradientReducer(MpiLibrary library, IReadOnlyList<Parameter> parameters, long bucketBytes, GradientSync sync)
     {
         this.library = library;
+        this.sync = sync;
         this.parameters = [.. parameters];
         bucketOf = new int[parameters.Count];
         offsetOf = new int[parameters.Count];
@@ -171,6 +176,9 @@ internal sealed unsafe class GradientReducer : IDisposable
                 bucket.Done.Wait();
                 if (bucket.Error is { } error) throw new DistributedException($"DistributedDataParallel: the gradient all-reduce failed: {error.Message}");
             }
+            // With a parameter server only the server (rank 0) received the sum; the workers keep their own gradients.
+            ParametersStale = sync == GradientSync.ParameterServer;
+            if (sync == GradientSync.ParameterServer && Distributed.Rank != 0) return;
             double scale = 1.0 / Distributed.WorldSize;
             for (int p = 0; p < parameters.Length; p++) CopyOut(p, buckets[bucketOf[p]], scale);
         }
@@ -226,7 +234,9 @@ internal sealed unsafe class GradientReducer : IDisposable
         {
             try
             {
-                var request = Distributed.StartAllReduceSum(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel");
+                var request = sync == GradientSync.AllReduce
+                    ? Distributed.StartAllReduceSum(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel")
+                    : Distributed.StartReduceSumToRoot(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel");
                 // While backward still computes, poll gently (this thread shares the core with it); once
                 // the training thread waits for the result, poll at full speed.
                 Distributed.Wait(library, request, "DistributedDataParallel", () => finishing);

@@ -32,7 +32,7 @@ public sealed class DistributedCliTests : IDisposable
     }
 
     [Fact]
-    public void Two_processes_train_like_one_and_the_checkpoint_resumes_on_one()
+    public void Two_processes_train_like_one_by_allreduce_or_parameter_server_and_the_checkpoint_resumes_on_one()
     {
         string two = Path.Combine(directory, "two"), one = Path.Combine(directory, "one");
         var onTwo = Train(2, "--epochs", "1", "--checkpoint", two);
@@ -43,6 +43,11 @@ public sealed class DistributedCliTests : IDisposable
         Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), first.GetProperty("train_loss").GetDouble(), 5);
         Assert.Equal(onOne.GetProperty("train_acc").GetDouble(), first.GetProperty("train_acc").GetDouble(), 6);
         Assert.Equal(onOne.GetProperty("test_acc").GetDouble(), first.GetProperty("test_acc").GetDouble(), 6);
+
+        // A parameter server on rank 0 makes the same updates.
+        var server = Train(2, "--epochs", "1", "--sync", "ps");
+        Assert.Contains("synchronous parameter server on rank 0", server.Stderr);
+        Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), OnlyJsonLine(server).GetProperty("train_loss").GetDouble(), 5);
 
         var resumed = Train(1, "--epochs", "2", "--checkpoint", two, "--resume");
         Assert.Equal(2, OnlyJsonLine(resumed).GetProperty("epochs").GetInt32());

@@ -39,14 +39,16 @@ public sealed class MultiProcessTests
         Assert.Contains("rank 0: collectives ok", result.Stdout);
     }
 
-    [Fact]
-    public void DistributedDataParallel_on_two_ranks_equals_one_process_with_the_doubled_batch()
+    [Theory]
+    [InlineData("ddp", "AllReduce")]
+    [InlineData("ps", "ParameterServer")]
+    public void DistributedDataParallel_on_two_ranks_equals_one_process_with_the_doubled_batch(string scenario, string sync)
     {
-        var result = RunWorker("ddp");
+        var result = RunWorker(scenario);
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Contains("rank 0: ddp max difference", result.Stdout);
-        Assert.Contains("rank 0: ddp ok", result.Stdout);
-        Assert.Contains("rank 1: ddp ok", result.Stdout);
+        Assert.Contains($"rank 0: {sync} max difference", result.Stdout);
+        Assert.Contains($"rank 0: {sync} ok", result.Stdout);
+        Assert.Contains($"rank 1: {sync} ok", result.Stdout);
         // 1 KB buckets over 4·9 + 4 + 144·4 + 4 floats: several buckets.
         Assert.Contains("rank 0: buckets 3, gradient bytes 2480", result.Stdout);
     }
