@@ -71,6 +71,10 @@ public static unsafe partial class Distributed
         Check(library, library.CommSetErrhandler(library.CommWorld, library.ErrorsReturn), "Init");
         Check(library, library.CommRank(library.CommWorld, &me), "Init");
         Check(library, library.CommSize(library.CommWorld, &size), "Init");
+        if (MpiLibrary.LauncherWorldSize() is { } launched && launched != size)
+            throw new DistributedException(
+                $"Distributed.Init: the launcher started {launched} processes but {library.Path} sees a world of {size}: the launcher (mpirun) and the library " +
+                "belong to different MPI installations; use the launcher of the same MPI (mpiexec.mpich for MPICH, mpirun.openmpi for Open MPI) or set NABLA_MPI_LIBRARY.");
         (mpi, rank, worldSize, broken, finalized) = (library, me, size, false, false);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }

@@ -116,9 +116,11 @@ internal sealed unsafe class MpiLibrary
     public static MpiLibrary Load()
     {
         string? configured = Environment.GetEnvironmentVariable("NABLA_MPI_LIBRARY");
-        string[] candidates = string.IsNullOrEmpty(configured)
-            ? ["libmpich.so.12", "libmpi.so.40", "libmpi.so.12", "libmpi.so"]
-            : [configured];
+        // The library must belong to the launcher that started the process (an MPICH process under Open MPI's
+        // mpirun would be a world of its own): Open MPI's launcher sets OMPI_* variables, Hydra (MPICH) PMI_*.
+        string[] candidates = !string.IsNullOrEmpty(configured) ? [configured]
+            : Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null ? ["libmpi.so.40", "libmpi.so"]
+            : ["libmpich.so.12", "libmpi.so.12", "libmpi.so.40", "libmpi.so"];
         // Debian's MPICH loads UCX, whose SIGSEGV/SIGFPE handlers would turn the first .NET
         // NullReferenceException or DivideByZeroException into an abort. UCX reads the variable
         // when it loads, through libc's environment, which Environment.SetEnvironmentVariable does
@@ -138,6 +140,14 @@ internal sealed unsafe class MpiLibrary
         var valueBytes = System.Text.Encoding.UTF8.GetBytes(value + "\0");
         fixed (byte* n = nameBytes, v = valueBytes)
             ((delegate* unmanaged<byte*, byte*, int, int>)setenv)(n, v, 1);
+    }
+
+    /// <summary>The number of processes the launcher says it started (Open MPI's or Hydra's variables), or null when unknown.</summary>
+    public static int? LauncherWorldSize()
+    {
+        foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE" })
+            if (int.TryParse(Environment.GetEnvironmentVariable(name), out int size)) return size;
+        return null;
     }
 
     /// <summary>The MPI data type of a dtype's elements (Bool travels as bytes).</summary>
