@@ -157,7 +157,9 @@ public static unsafe partial class Distributed
                     $"Distributed.{op}: rank {rank} of {worldSize} got no answer from the other ranks within {Timeout}; " +
                     "a rank may have died or be waiting in a different collective.");
             }
-            // Spins, then yields the core; sleeps a whole millisecond (which would add to every step) only when nobody waits for the result.
+            // Spins, then yields the core; sleeps a whole millisecond (which would add to every step) only when nobody waits
+            // for the result. Polling must go on without pause while a message moves: MPI copies a large message through
+            // shared memory a slice per call (tried: a 1 ms sleep between polls after 2 ms of waiting; see the commit).
             if (hurry is null || hurry()) spin.SpinOnce(sleep1Threshold: -1);
             else spin.SpinOnce();
         }
