@@ -19,11 +19,12 @@ static class Worker
             case "collectives": Collectives(); break;
             case "ddp": DataParallel(GradientSync.AllReduce); break;
             case "ps": DataParallel(GradientSync.ParameterServer); break;
+            case "shares": UnequalShares(); break;
             case "buffers": Buffers(); break;
             case "timeout": Timeout(); break;
             case "dies": Dies(); break;
             default:
-                Console.Error.WriteLine($"unknown scenario \"{scenario}\" (collectives, ddp, ps, buffers, timeout, dies)");
+                Console.Error.WriteLine($"unknown scenario \"{scenario}\" (collectives, ddp, ps, shares, buffers, timeout, dies)");
                 return 2;
         }
         Distributed.DestroyProcessGroup();
@@ -195,6 +196,61 @@ static class Worker
             if (worst > 1e-5) throw new InvalidOperationException($"DistributedDataParallel differs from the single-process reference by {worst}");
         }
         Say($"{sync} ok");
+    }
+
+    /// <summary>
+    /// Unequal shares of each global batch (rank r takes 2 + 4r samples), each rank's gradient weighted by its
+    /// share: the same parameters as one process with the whole global batch.
+    /// </summary>
+    static void UnequalShares()
+    {
+        Distributed.Init(TimeSpan.FromSeconds(60));
+        int rank = Distributed.Rank, n = Distributed.WorldSize;
+        const int samples = 48, seed = 4;
+        var shares = Enumerable.Range(0, n).Select(r => 2 + 4 * r).ToArray();
+        int global = shares.Sum();
+        var generator = new Generator(8);
+        var dataset = new TensorDataset(Tensor.Randn([samples, 1, 8, 8], generator: generator), Tensor.RandInt(0, 4, [samples], generator: generator));
+        var lossFunction = new CrossEntropyLoss();
+        var model = SmallNet(200);
+        using var ddp = new DistributedDataParallel(model) { GradientWeight = (double)shares[rank] / global };
+        var optimizer = new SGD(ddp.Parameters(), lr: 0.1);
+        var sampler = new DistributedSampler(samples, seed: seed);
+        sampler.SetBatchShares(shares);
+        var loader = new DataLoader<Tensor[]>(dataset, batchSize: shares[rank], sampler: sampler, prefetch: 0);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            sampler.SetEpoch(epoch);
+            foreach (var xy in loader)
+            {
+                optimizer.ZeroGrad();
+                lossFunction.Call(ddp.Call(xy[0]), xy[1]).Backward();
+                optimizer.Step();
+            }
+        }
+        if (rank == 0)
+        {
+            var reference = SmallNet(200);
+            var referenceOptimizer = new SGD(reference.Parameters(), lr: 0.1);
+            var order = new DistributedSampler(samples, numReplicas: 1, rank: 0, seed: seed);
+            for (int epoch = 0; epoch < 2; epoch++)
+            {
+                order.SetEpoch(epoch);
+                foreach (var xy in new DataLoader<Tensor[]>(dataset, batchSize: global, sampler: order, dropLast: true, prefetch: 0))
+                {
+                    referenceOptimizer.ZeroGrad();
+                    lossFunction.Call(reference.Call(xy[0]), xy[1]).Backward();
+                    referenceOptimizer.Step();
+                }
+            }
+            double worst = 0;
+            var trained = model.StateDict();
+            foreach (var (name, expected) in reference.StateDict())
+                worst = Math.Max(worst, (trained[name] - expected).Abs().Max().Item());
+            Say($"shares [{string.Join(", ", shares)}] max difference {worst:E2}");
+            if (worst > 1e-5) throw new InvalidOperationException($"unequal shares differ from the single-process reference by {worst}");
+        }
+        Say("shares ok");
     }
 
     /// <summary>Batch-norm statistics: each rank's differ after a step on its own data; the next training forward starts from rank 0's.</summary>

@@ -87,6 +87,23 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     public GradientSync Sync { get; }
 
     /// <summary>
+    /// The weight of this rank's gradient in the combined one, Σ over ranks of weight · gradient: 1 / <see cref="Distributed.WorldSize"/>
+    /// (the average) by default. Ranks given unequal shares of a global batch of B samples (b_r each, see
+    /// <see cref="DistributedSampler.SetBatchShares"/>) set b_r / B, so that the update equals the global batch's mean gradient.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The weight is negative or not finite.</exception>
+    public double GradientWeight
+    {
+        get => reducer.Weight;
+        set
+        {
+            if (!double.IsFinite(value) || value < 0)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "DistributedDataParallel.GradientWeight: must be a finite number ≥ 0.");
+            reducer.Weight = value;
+        }
+    }
+
+    /// <summary>
     /// Copies rank 0's parameters to every rank: the workers' pull under <see cref="GradientSync.ParameterServer"/>,
     /// done before each training forward; call it after the last step when the workers' parameters are read.
     /// </summary>

@@ -19,6 +19,7 @@ namespace Nabla.Distributed;
 public sealed class DistributedSampler : IReadOnlyCollection<int>
 {
     int epoch;
+    int[]? shares;
 
     /// <summary>A sampler over <paramref name="datasetLength"/> samples for one rank.</summary>
     /// <param name="datasetLength">The number of samples in the data set (<c>len(dataset)</c>).</param>
@@ -41,7 +42,6 @@ public sealed class DistributedSampler : IReadOnlyCollection<int>
         Shuffle = shuffle;
         Seed = seed;
         DropLast = dropLast;
-        Count = dropLast ? datasetLength / NumReplicas : (datasetLength + NumReplicas - 1) / NumReplicas;
     }
 
     /// <summary>The number of samples in the data set.</summary>
@@ -62,8 +62,29 @@ public sealed class DistributedSampler : IReadOnlyCollection<int>
     /// <summary>Whether the order is cut (rather than padded) to a multiple of <see cref="NumReplicas"/>.</summary>
     public bool DropLast { get; }
 
-    /// <summary>The number of indices this rank gets per epoch (<c>len(sampler)</c>); the same on every rank.</summary>
-    public int Count { get; }
+    /// <summary>The number of indices this rank gets per epoch (<c>len(sampler)</c>); the same on every rank unless shares are set.</summary>
+    public int Count => shares is { } s ? DatasetLength / s.Sum() * s[Rank]
+        : DropLast ? DatasetLength / NumReplicas : (DatasetLength + NumReplicas - 1) / NumReplicas;
+
+    /// <summary>The samples each rank takes from every global batch, when set by <see cref="SetBatchShares"/>; otherwise null.</summary>
+    public IReadOnlyList<int>? BatchShares => shares;
+
+    /// <summary>
+    /// Splits every global batch unevenly (for ranks of unequal speed): the epoch's order is cut into
+    /// global batches of Σ <paramref name="batchShares"/> samples (a last, smaller one is dropped), and
+    /// rank r takes <c>batchShares[r]</c> consecutive samples of each, after those of the ranks before it.
+    /// This rank's loader must then use batch size <c>batchShares[Rank]</c>, and its gradient count with weight
+    /// <c>batchShares[Rank] / Σ batchShares</c> (<see cref="DistributedDataParallel.GradientWeight"/>) for the
+    /// update to equal the global batch's.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not one share per replica, or a share below 1.</exception>
+    public void SetBatchShares(IReadOnlyList<int> batchShares)
+    {
+        ArgumentNullException.ThrowIfNull(batchShares);
+        if (batchShares.Count != NumReplicas || batchShares.Any(share => share < 1))
+            throw new ArgumentException($"DistributedSampler.SetBatchShares: one share of at least 1 per replica ({NumReplicas}) is needed, got [{string.Join(", ", batchShares)}].", nameof(batchShares));
+        shares = [.. batchShares];
+    }
 
     /// <summary>The epoch whose order <see cref="GetEnumerator"/> gives.</summary>
     public int Epoch => epoch;
@@ -77,6 +98,14 @@ public sealed class DistributedSampler : IReadOnlyCollection<int>
         var order = Shuffle
             ? Tensor.RandPerm(DatasetLength, new Generator(Seed + epoch), DType.Int32).ToArray<int>()
             : Enumerable.Range(0, DatasetLength).ToArray();
+        if (shares is { } split)
+        {
+            int global = split.Sum(), start = split.Take(Rank).Sum();
+            for (int step = 0; step < DatasetLength / global; step++)
+                for (int j = 0; j < split[Rank]; j++)
+                    yield return order[step * global + start + j];
+            yield break;
+        }
         for (int i = 0; i < Count; i++)
         {
             int position = Rank + i * NumReplicas;

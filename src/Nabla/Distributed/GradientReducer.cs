@@ -52,6 +52,9 @@ internal sealed unsafe class GradientReducer : IDisposable
     /// <summary>Whether backward passes start the all-reduce (false inside <c>NoSync</c>: gradients only accumulate).</summary>
     public bool SyncEnabled { get; set; } = true;
 
+    /// <summary>The factor of this rank's gradient in the sum over ranks (1 / world size: the average).</summary>
+    public double Weight { get; set; } = 1.0 / Distributed.WorldSize;
+
     /// <summary>With a parameter server: set by each reduction, until the workers pull the server's parameters.</summary>
     public bool ParametersStale { get; set; }
 
@@ -179,8 +182,7 @@ internal sealed unsafe class GradientReducer : IDisposable
             // With a parameter server only the server (rank 0) received the sum; the workers keep their own gradients.
             ParametersStale = sync == GradientSync.ParameterServer;
             if (sync == GradientSync.ParameterServer && Distributed.Rank != 0) return;
-            double scale = 1.0 / Distributed.WorldSize;
-            for (int p = 0; p < parameters.Length; p++) CopyOut(p, buckets[bucketOf[p]], scale);
+            for (int p = 0; p < parameters.Length; p++) CopyOut(p, buckets[bucketOf[p]]);
         }
         finally
         {
@@ -200,11 +202,12 @@ internal sealed unsafe class GradientReducer : IDisposable
             return;
         }
         var source = grad.DType == bucket.DType ? grad.Contiguous() : grad.To(bucket.DType);
-        if (bucket.DType == DType.Float64) source.Span<double>().CopyTo(((double[])bucket.Buffer).AsSpan(offset, count));
-        else source.Span<float>().CopyTo(((float[])bucket.Buffer).AsSpan(offset, count));
+        // Each rank adds its weighted gradient: Σ_r w_r·g_r, the average when w_r = 1/N.
+        if (bucket.DType == DType.Float64) TensorPrimitives.Multiply(source.Span<double>(), Weight, ((double[])bucket.Buffer).AsSpan(offset, count));
+        else TensorPrimitives.Multiply(source.Span<float>(), (float)Weight, ((float[])bucket.Buffer).AsSpan(offset, count));
     }
 
-    void CopyOut(int index, Bucket bucket, double scale)
+    void CopyOut(int index, Bucket bucket)
     {
         var parameter = parameters[index];
         int count = (int)parameter.NumElements, offset = offsetOf[index];
@@ -212,20 +215,19 @@ internal sealed unsafe class GradientReducer : IDisposable
         {
             // No gradient here (or an odd one): the average becomes a new gradient.
             var fresh = Tensor.Uninitialized(parameter.shape, bucket.DType, "DistributedDataParallel");
-            Scale(bucket, offset, count, scale, fresh);
+            CopyOut(bucket, offset, count, fresh);
             if (parameter.PrivateGrad is { } odd) odd.WriteFrom(fresh);
             else parameter.SetPrivateGrad(fresh);
             return;
         }
-        Scale(bucket, offset, count, scale, grad);
+        CopyOut(bucket, offset, count, grad);
         grad.BumpVersion();
     }
 
-    static void Scale(Bucket bucket, int offset, int count, double scale, Tensor destination)
+    static void CopyOut(Bucket bucket, int offset, int count, Tensor destination)
     {
-        // grad ← (Σ over ranks of grad) / worldSize
-        if (bucket.DType == DType.Float64) TensorPrimitives.Multiply(((double[])bucket.Buffer).AsSpan(offset, count), scale, destination.Span<double>());
-        else TensorPrimitives.Multiply(((float[])bucket.Buffer).AsSpan(offset, count), (float)scale, destination.Span<float>());
+        if (bucket.DType == DType.Float64) ((double[])bucket.Buffer).AsSpan(offset, count).CopyTo(destination.Span<double>());
+        else ((float[])bucket.Buffer).AsSpan(offset, count).CopyTo(destination.Span<float>());
     }
 
     void Communicate()

@@ -45,6 +45,21 @@ public sealed class DistributedSamplerTests
     }
 
     [Fact]
+    public void Batch_shares_give_each_rank_its_consecutive_slice_of_every_global_batch()
+    {
+        // Global batches of 1 + 3 = 4 from 0 … 9 without shuffle: [0 1 2 3] [4 5 6 7], the rest dropped.
+        var first = new DistributedSampler(10, 2, 0, shuffle: false);
+        var second = new DistributedSampler(10, 2, 1, shuffle: false);
+        first.SetBatchShares([1, 3]);
+        second.SetBatchShares([1, 3]);
+        Assert.Equal([0, 4], first.ToArray());
+        Assert.Equal([1, 2, 3, 5, 6, 7], second.ToArray());
+        Assert.Equal(6, second.Count);
+        Assert.Throws<ArgumentException>(() => first.SetBatchShares([4]));
+        Assert.Throws<ArgumentException>(() => first.SetBatchShares([0, 4]));
+    }
+
+    [Fact]
     public void A_rank_outside_the_replicas_is_rejected()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DistributedSampler(10, numReplicas: 2, rank: 2));

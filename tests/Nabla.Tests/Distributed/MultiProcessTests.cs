@@ -54,6 +54,15 @@ public sealed class MultiProcessTests
     }
 
     [Fact]
+    public void Unequal_batch_shares_with_weighted_gradients_equal_one_process_with_the_global_batch()
+    {
+        var result = RunWorker("shares");
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("rank 0: shares [2, 6] max difference", result.Stdout);
+        Assert.Contains("rank 1: shares ok", result.Stdout);
+    }
+
+    [Fact]
     public void DistributedDataParallel_broadcasts_rank_0_buffers_before_a_training_forward()
     {
         var result = RunWorker("buffers");
