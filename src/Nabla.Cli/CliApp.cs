@@ -111,15 +111,16 @@ public static class CliApp
         var distributed = new Option<bool>("--distributed") { Description = "Train data-parallel over the processes of an MPI job: mpirun -np N ./nabla train MODEL --distributed; --batch-size is the global batch, rank 0 reports and checkpoints." };
         var sync = new Option<string?>("--sync") { Description = "With --distributed: allreduce (every process averages the gradients, default) or ps (a synchronous parameter server on rank 0)." };
         sync.AcceptOnlyFromAmong(DistributedTraining.SyncModes);
+        var splitBySpeed = new Option<bool>("--split-by-speed") { Description = "With --distributed: time each process on a few batches and give it a share of each batch in proportion to its speed (gradients weighted so that the update is the whole batch's)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync,
+            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
@@ -195,9 +196,10 @@ public static class CliApp
                     StopAfterBatches = parse.GetValue(stopAfter),
                     Distributed = parse.GetValue(distributed),
                     Sync = parse.GetValue(sync),
+                    SplitBySpeed = parse.GetValue(splitBySpeed),
                 };
                 TextWriter log = settings.Json ? stderr : stdout;
-                if (settings.Distributed || settings.Sync is not null)
+                if (settings.Distributed || settings.Sync is not null || settings.SplitBySpeed)
                 {
                     return DistributedTraining.Run(settings, stderr, parallel =>
                         new TrainRun(settings, CreateConsole(parallel.Output(log)), parallel.Output(log), parallel.Output(stdout), stop, parallel).Run());

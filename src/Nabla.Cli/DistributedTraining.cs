@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Nabla.Data;
 using Nabla.Distributed;
@@ -21,14 +22,21 @@ public sealed class DistributedTraining
     /// <summary>The values of <c>--sync</c>: all-reduce, or a synchronous parameter server on rank 0 (<see cref="GradientSync"/>).</summary>
     public static readonly string[] SyncModes = ["allreduce", "ps"];
 
-    private DistributedSampler? sampler;
+    private const int WarmUpSteps = 2, TimedSteps = 4;
 
-    private DistributedTraining(int rank, int worldSize, GradientSync sync)
+    private DistributedSampler? sampler;
+    private DistributedDataParallel? wrapped;
+
+    private DistributedTraining(int rank, int worldSize, GradientSync sync, bool splitBySpeed)
     {
         Rank = rank;
         WorldSize = worldSize;
         Sync = sync;
+        SplitsBySpeed = splitBySpeed;
     }
+
+    /// <summary>Whether each process's share of the global batch follows its measured speed (<c>--split-by-speed</c>).</summary>
+    public bool SplitsBySpeed { get; }
 
     /// <summary>How the gradients are combined.</summary>
     public GradientSync Sync { get; }
@@ -55,9 +63,9 @@ public sealed class DistributedTraining
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(train);
-        if (settings.Sync is not null && !settings.Distributed)
+        if ((settings.Sync is not null || settings.SplitBySpeed) && !settings.Distributed)
         {
-            stderr.WriteLine("nabla: --sync applies to --distributed training.");
+            stderr.WriteLine($"nabla: {(settings.Sync is not null ? "--sync" : "--split-by-speed")} applies to --distributed training.");
             return 1;
         }
         if (settings.Aux)
@@ -74,7 +82,8 @@ public sealed class DistributedTraining
             stderr.WriteLine($"nabla: --distributed: {exception.Message}");
             return 1;
         }
-        var session = new DistributedTraining(ProcessGroup.Rank, ProcessGroup.WorldSize, settings.Sync == "ps" ? GradientSync.ParameterServer : GradientSync.AllReduce);
+        var session = new DistributedTraining(ProcessGroup.Rank, ProcessGroup.WorldSize,
+            settings.Sync == "ps" ? GradientSync.ParameterServer : GradientSync.AllReduce, settings.SplitBySpeed);
         int status;
         try
         {
@@ -123,7 +132,98 @@ public sealed class DistributedTraining
         $"Distributed: {WorldSize} process{(WorldSize == 1 ? "" : "es")} × batch {LocalBatchSize(batchSize)} = {batchSize}, {(Sync == GradientSync.AllReduce ? "gradients averaged by all-reduce" : "synchronous parameter server on rank 0")} ({ProcessGroup.Backend}); rank 0 reports.");
 
     /// <summary>Wraps the model so that backward averages the gradients over the ranks (and rank 0's weights are everyone's).</summary>
-    public Module<Tensor, Tensor> Wrap(Module<Tensor, Tensor> model) => new DistributedDataParallel(model, sync: Sync);
+    public Module<Tensor, Tensor> Wrap(Module<Tensor, Tensor> model) => wrapped = new DistributedDataParallel(model, sync: Sync);
+
+    /// <summary>
+    /// Under <c>--split-by-speed</c>: times a few forward and backward passes of each rank on its first batches
+    /// (without communicating or stepping; the batch-norm statistics are put back), gives each rank a share of
+    /// the global batch proportional to its speed, weights its gradient by its share, and returns the loader of
+    /// its share; global batches that would come out smaller than <paramref name="batchSize"/> (the epoch's
+    /// last) are dropped. Otherwise returns <paramref name="loader"/>.
+    /// </summary>
+    /// <param name="loader">This rank's loader of equal shares, from <see cref="TrainLoader"/>.</param>
+    /// <param name="step">Forward and backward of one batch, e.g. the trainer's loss and its Backward.</param>
+    /// <param name="batchSize">The global batch.</param>
+    /// <param name="log">Where rank 0 says how the batch was split.</param>
+    public DataLoader<(Tensor Image, Tensor Label)> SplitBySpeed(DataLoader<(Tensor Image, Tensor Label)> loader,
+        Action<Tensor, Tensor> step, int batchSize, TextWriter log)
+    {
+        if (!SplitsBySpeed || wrapped is null || sampler is null || loader.Dataset is not Dataset<(Tensor Image, Tensor Label)> dataset)
+        {
+            return loader;
+        }
+        if (batchSize < WorldSize)
+        {
+            throw new ArgumentException($"--split-by-speed: the batch of {batchSize} cannot give each of {WorldSize} processes a sample.");
+        }
+        double samplesPerSecond = MeasureSpeed(loader, step);
+        var speeds = Enumerable.Range(0, WorldSize).Select(_ => Tensor.Zeros([1], DType.Float64)).ToArray();
+        ProcessGroup.AllGather(speeds, Tensor.From(new[] { samplesPerSecond }));
+        double[] speed = [.. speeds.Select(t => t.Item<double>())];
+        int[] shares = Shares(speed, batchSize);
+        sampler.SetBatchShares(shares);
+        wrapped.GradientWeight = (double)shares[Rank] / batchSize;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Split by speed: shares {string.Join(" + ", shares)} = {batchSize} (measured {string.Join(", ", speed.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} samples/s; an epoch's last, smaller batch is dropped)."));
+        return new DataLoader<(Tensor Image, Tensor Label)>(dataset, shares[Rank], sampler: sampler);
+    }
+
+    /// <summary>
+    /// Shares of <paramref name="batchSize"/> proportional to <paramref name="speed"/>, at least 1 each, rounded by
+    /// largest remainder so that they add up to the batch.
+    /// </summary>
+    public static int[] Shares(IReadOnlyList<double> speed, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(speed);
+        int n = speed.Count;
+        double total = speed.Sum();
+        // One sample each first, the rest in proportion.
+        double[] exact = [.. speed.Select(v => (batchSize - n) * v / total)];
+        int[] shares = [.. exact.Select(v => 1 + (int)Math.Floor(v))];
+        foreach (int r in Enumerable.Range(0, n).OrderByDescending(r => exact[r] - Math.Floor(exact[r])).ThenBy(r => r).Take(batchSize - shares.Sum()))
+        {
+            shares[r]++;
+        }
+        return shares;
+    }
+
+    private double MeasureSpeed(DataLoader<(Tensor Image, Tensor Label)> loader, Action<Tensor, Tensor> step)
+    {
+        var buffers = wrapped!.Module.Buffers().Select(b => (Buffer: b, Saved: b.Clone())).ToList();
+        long samples = 0;
+        var clock = new Stopwatch();
+        using (wrapped.NoSync())
+        {
+            int index = 0;
+            foreach (var (images, labels) in loader)
+            {
+                if (index == WarmUpSteps)
+                {
+                    clock.Start();
+                }
+                step(images, labels);
+                if (index >= WarmUpSteps)
+                {
+                    samples += labels.Size(0);
+                }
+                if (++index == WarmUpSteps + TimedSteps)
+                {
+                    break;
+                }
+            }
+        }
+        clock.Stop();
+        wrapped.Module.ZeroGrad();
+        using (Autograd.NoGrad())
+        {
+            foreach (var (buffer, saved) in buffers)
+            {
+                buffer.Copy_(saved);
+            }
+        }
+        // Too few batches to time: equal speeds.
+        return samples > 0 && clock.Elapsed.TotalSeconds > 0 ? samples / clock.Elapsed.TotalSeconds : 1;
+    }
 
     /// <summary>Whether any rank asks to stop (Ctrl-C reaches the ranks at different batches, but they must stop at the same one).</summary>
     public bool AnyRank(bool stop)

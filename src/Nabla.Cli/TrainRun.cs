@@ -231,6 +231,10 @@ public sealed class TrainRun
         }
 
         var trainer = new Trainer(parallel?.Wrap(model) ?? model, optimizer);
+        if (parallel is not null)
+        {
+            trainLoader = parallel.SplitBySpeed(trainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(trainPreparation.Apply(images)), labels).Backward(), batchSize, log);
+        }
         int batchesThisRun = 0;
         bool LocalStopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
         bool StopRequested() => parallel?.AnyRank(LocalStopRequested()) ?? LocalStopRequested();

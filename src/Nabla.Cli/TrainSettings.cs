@@ -72,6 +72,9 @@ public sealed record TrainSettings
     /// <summary>With <see cref="Distributed"/>: "allreduce" (null: the default) or "ps", see <see cref="DistributedTraining.SyncModes"/>.</summary>
     public string? Sync { get; init; }
 
+    /// <summary>With <see cref="Distributed"/>: share each global batch among the processes in proportion to their measured speed.</summary>
+    public bool SplitBySpeed { get; init; }
+
     /// <summary>Stop after this many batches of the run, as if Ctrl-C had been pressed (0: never); for tests.</summary>
     public int StopAfterBatches { get; init; }
 }

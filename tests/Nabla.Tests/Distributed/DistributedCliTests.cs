@@ -32,7 +32,7 @@ public sealed class DistributedCliTests : IDisposable
     }
 
     [Fact]
-    public void Two_processes_train_like_one_by_allreduce_or_parameter_server_and_the_checkpoint_resumes_on_one()
+    public void Two_processes_train_like_one_by_allreduce_parameter_server_or_speed_shares_and_the_checkpoint_resumes_on_one()
     {
         string two = Path.Combine(directory, "two"), one = Path.Combine(directory, "one");
         var onTwo = Train(2, "--epochs", "1", "--checkpoint", two);
@@ -49,9 +49,22 @@ public sealed class DistributedCliTests : IDisposable
         Assert.Contains("synchronous parameter server on rank 0", server.Stderr);
         Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), OnlyJsonLine(server).GetProperty("train_loss").GetDouble(), 5);
 
+        // Shares of each batch by measured speed, gradients weighted by share: the same updates again.
+        var split = Train(2, "--epochs", "1", "--split-by-speed");
+        Assert.Matches(@"Split by speed: shares \d+ \+ \d+ = 128", split.Stderr);
+        Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), OnlyJsonLine(split).GetProperty("train_loss").GetDouble(), 5);
+
         var resumed = Train(1, "--epochs", "2", "--checkpoint", two, "--resume");
         Assert.Equal(2, OnlyJsonLine(resumed).GetProperty("epochs").GetInt32());
         Assert.Contains("Resuming mlp", resumed.Stderr);
+    }
+
+    [Fact]
+    public void Shares_follow_the_speeds_add_up_to_the_batch_and_give_everyone_a_sample()
+    {
+        Assert.Equal([192, 64], Nabla.Cli.DistributedTraining.Shares([3000.0, 1000.0], 256));
+        Assert.Equal([86, 85, 85], Nabla.Cli.DistributedTraining.Shares([1.0, 1.0, 1.0], 256));
+        Assert.Equal([3, 1], Nabla.Cli.DistributedTraining.Shares([1e6, 1.0], 4));
     }
 
     [Fact]
