@@ -17,7 +17,8 @@ namespace Nabla.Bench.Jobs;
 /// ratio = np2 / (2 · np1); the np2 figure also gives the gradient bytes all-reduced per step and the
 /// median time of a bare all-reduce of that size (allreduce_ms), which the README's cost model uses.
 /// The job starts itself under mpiexec (MPICH, tests/install-mpi.sh) with the hidden argument
-/// <c>ddp-worker</c>.
+/// <c>ddp-worker</c>. <c>NABLA_DDP_NOSYNC=1</c> runs the same steps inside <c>NoSync()</c> (no gradient
+/// communication): the machine's own scaling of two processes, against which to read the efficiency.
 /// </summary>
 internal sealed class DdpJob : IBenchJob
 {
@@ -57,6 +58,7 @@ internal sealed class DdpJob : IBenchJob
             start.ArgumentList.Add(a);
         start.Environment["NABLA_NUM_THREADS"] = "1";
         start.Environment["TERM"] = "dumb";
+        start.Environment["NABLA_DDP_NOSYNC"] = Environment.GetEnvironmentVariable("NABLA_DDP_NOSYNC") ?? "";
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
@@ -80,8 +82,10 @@ internal sealed class DdpJob : IBenchJob
         var lossFunction = new CrossEntropyLoss();
         var x = Tensor.Randn(256, 1, 28, 28);
         var y = Tensor.RandInt(0, 10, [256]);
+        bool local = Environment.GetEnvironmentVariable("NABLA_DDP_NOSYNC") == "1";
         void Chunk()
         {
+            using var scope = local ? model.NoSync() : null;
             for (int s = 0; s < steps; s++)
             {
                 var loss = lossFunction.Call(model.Call(x), y);

@@ -45,7 +45,9 @@ internal sealed unsafe class GradientReducer : IDisposable
     readonly RemovableHandle[] hooks;
     readonly BlockingCollection<Bucket> queue = new();
     readonly Thread communicator;
-    int nextLaunch;
+    int nextLaunch, queued;
+    // Buckets whose all-reduce the communication thread has started (MPI must see the same order of calls on every rank).
+    volatile int started;
     bool inBackward;
     volatile bool finishing;
 
@@ -144,18 +146,25 @@ internal sealed unsafe class GradientReducer : IDisposable
         }
         Array.Clear(ready);
         nextLaunch = 0;
+        queued = 0;
+        started = 0;
     }
 
-    /// <summary>Sends, in bucket order, every bucket whose gradients are all in and whose predecessors have gone.</summary>
+    /// <summary>
+    /// Hands to the communication thread, in bucket order, every bucket whose gradients are all in and whose
+    /// predecessors have gone, except the last bucket: it is complete only when backward ends, and then the
+    /// training thread, which waits anyway, sends it itself (a hand-over to another thread and back costs a
+    /// wake-up each, milliseconds on a busy machine; the only bucket of a small model never pays them).
+    /// </summary>
     void LaunchReady()
     {
-        while (nextLaunch < buckets.Length && buckets[nextLaunch].Pending == 0) Launch(buckets[nextLaunch++]);
-    }
-
-    void Launch(Bucket bucket)
-    {
-        bucket.Launched = true;
-        queue.Add(bucket);
+        while (nextLaunch < buckets.Length - 1 && buckets[nextLaunch].Pending == 0)
+        {
+            var bucket = buckets[nextLaunch++];
+            bucket.Launched = true;
+            queued++;
+            queue.Add(bucket);
+        }
     }
 
     /// <summary>End of backward: sends what is left (unused parameters as zeros), waits for all, writes the averages back.</summary>
@@ -174,8 +183,15 @@ internal sealed unsafe class GradientReducer : IDisposable
                     bucket.Pending--;
                 }
             LaunchReady();
+            // The buckets left are sent from here, after those the communication thread has (same order on every rank).
+            var spin = new SpinWait();
+            while (started < queued) spin.SpinOnce(sleep1Threshold: -1);
+            var own = new List<(Bucket Bucket, nint Request)>();
+            for (; nextLaunch < buckets.Length; nextLaunch++) own.Add((buckets[nextLaunch], Start(buckets[nextLaunch])));
+            foreach (var (_, request) in own) Distributed.Wait(library, request, "DistributedDataParallel");
             foreach (var bucket in buckets)
             {
+                if (!bucket.Launched) continue;
                 bucket.Done.Wait();
                 if (bucket.Error is { } error) throw new DistributedException($"DistributedDataParallel: the gradient all-reduce failed: {error.Message}");
             }
@@ -230,15 +246,25 @@ internal sealed unsafe class GradientReducer : IDisposable
         else ((float[])bucket.Buffer).AsSpan(offset, count).CopyTo(destination.Span<float>());
     }
 
+    nint Start(Bucket bucket) => sync == GradientSync.AllReduce
+        ? Distributed.StartAllReduceSum(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel")
+        : Distributed.StartReduceSumToRoot(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel");
+
     void Communicate()
     {
         foreach (var bucket in queue.GetConsumingEnumerable())
         {
             try
             {
-                var request = sync == GradientSync.AllReduce
-                    ? Distributed.StartAllReduceSum(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel")
-                    : Distributed.StartReduceSumToRoot(library, bucket.Pointer, bucket.Length, bucket.DType, "DistributedDataParallel");
+                nint request;
+                try
+                {
+                    request = Start(bucket);
+                }
+                finally
+                {
+                    started++;
+                }
                 // While backward still computes, poll gently (this thread shares the core with it); once
                 // the training thread waits for the result, poll at full speed.
                 Distributed.Wait(library, request, "DistributedDataParallel", () => finishing);
