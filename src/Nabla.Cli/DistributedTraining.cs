@@ -241,6 +241,23 @@ public sealed class DistributedTraining
         return shared.Item<double>();
     }
 
+    /// <summary>
+    /// After a resume in the middle of an epoch: the checkpoint's sums (already over all ranks) stay with rank 0, and the
+    /// other ranks start from zero, so that <see cref="CombineTotals"/> counts them once. The batch count stays everywhere.
+    /// </summary>
+    public void ResumeTotals(EpochTotals totals)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        if (IsRoot)
+        {
+            return;
+        }
+        totals.LossSum = 0;
+        totals.Samples = 0;
+        totals.Correct = 0;
+        totals.Seconds = 0;
+    }
+
     /// <summary>The epoch's sums over all ranks (loss, samples, correct), and the slowest rank's time.</summary>
     public void CombineTotals(EpochTotals totals)
     {

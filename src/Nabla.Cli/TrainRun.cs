@@ -176,6 +176,7 @@ public sealed class TrainRun
             CheckpointStore.LoadModel(checkpoint.Data, model);
             CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer);
             state = checkpoint.State;
+            parallel?.ResumeTotals(state.Partial);
             trainLoader.SetState(state.LoaderState);
             if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
             {
@@ -253,6 +254,7 @@ public sealed class TrainRun
             bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
             if (!finished)
             {
+                parallel?.CombineTotals(state.Partial);
                 state.DefaultGeneratorState = Generator.Default.GetState();
                 string path = Save();
                 log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");

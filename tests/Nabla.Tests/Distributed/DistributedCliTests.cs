@@ -54,6 +54,14 @@ public sealed class DistributedCliTests : IDisposable
         Assert.Matches(@"Split by speed: shares \d+ \+ \d+ = 128", split.Stderr);
         Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), OnlyJsonLine(split).GetProperty("train_loss").GetDouble(), 5);
 
+        // Stopped in the middle of the epoch on two processes, finished on one: the epoch's figures are the whole epoch's.
+        string stopped = Path.Combine(directory, "stopped");
+        var interrupted = Train(2, "--epochs", "1", "--checkpoint", stopped, "--stop-after-batches", "3");
+        Assert.True(interrupted.ExitCode == 130, interrupted.Output);
+        var finished = OnlyJsonLine(Train(1, "--epochs", "1", "--checkpoint", stopped, "--resume"));
+        Assert.Equal(onOne.GetProperty("train_loss").GetDouble(), finished.GetProperty("train_loss").GetDouble(), 5);
+        Assert.Equal(onOne.GetProperty("train_acc").GetDouble(), finished.GetProperty("train_acc").GetDouble(), 6);
+
         var resumed = Train(1, "--epochs", "2", "--checkpoint", two, "--resume");
         Assert.Equal(2, OnlyJsonLine(resumed).GetProperty("epochs").GetInt32());
         Assert.Contains("Resuming mlp", resumed.Stderr);
