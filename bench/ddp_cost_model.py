@@ -26,12 +26,12 @@ p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 p.add_argument("--mlp-step", type=float, default=0.0083, help="seconds per MLP step (batch 256) on one process")
 p.add_argument("--lenet-step", type=float, default=0.0646, help="seconds per LeNet step (batch 256) on one process")
 p.add_argument("--resnet-step", type=float, default=1.6, help="seconds per ResNet-18 step (batch 64, 96 px) on one process")
-p.add_argument("--loopback-gbs", type=float, default=3.0, help="measured loopback all-reduce bandwidth, GB/s")
+p.add_argument("--loopback-gbs", type=float, default=3.0, help="loopback all-reduce bandwidth, GB/s (MPICH, quiet machine: ../shared/MPI.md)")
 p.add_argument("--alpha-us", type=float, default=20.0, help="latency per message across machines, microseconds")
 args = p.parse_args()
 
 models = [("MLP", 814_120, args.mlp_step), ("LeNet", 246_824, args.lenet_step), ("ResNet-18", 11_175_370 * 4, args.resnet_step)]
-links = [("loopback (measured)", args.loopback_gbs * 1e9, 6e-6), ("100 Gb/s", 12.5e9, args.alpha_us * 1e-6),
+links = [(f"loopback, {args.loopback_gbs:g} GB/s", args.loopback_gbs * 1e9, 6e-6), ("100 Gb/s", 12.5e9, args.alpha_us * 1e-6),
          ("10 Gb/s", 1.25e9, args.alpha_us * 1e-6), ("1 Gb/s", 0.125e9, args.alpha_us * 1e-6)]
 
 def ring(n, size, bandwidth, alpha):
