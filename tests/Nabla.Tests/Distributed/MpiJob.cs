@@ -40,8 +40,8 @@ internal static class MpiJob
         return self != null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
     }
 
-    /// <summary>Runs <paramref name="program"/> (a .dll next to the tests) on <paramref name="processes"/> ranks.</summary>
-    public static Result Run(int processes, string program, IEnumerable<string> arguments, TimeSpan limit, IDictionary<string, string>? environment = null)
+    /// <summary>Runs <paramref name="program"/> (a .dll next to the tests) on <paramref name="processes"/> ranks, in <paramref name="workingDirectory"/> (default: the tests' directory).</summary>
+    public static Result Run(int processes, string program, IEnumerable<string> arguments, TimeSpan limit, string? workingDirectory = null)
     {
         var (launcher, options) = FindLauncher();
         var start = new ProcessStartInfo(launcher)
@@ -49,7 +49,7 @@ internal static class MpiJob
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         foreach (var option in options) start.ArgumentList.Add(option);
         foreach (var a in new[] { "-n", processes.ToString(), DotnetHost(), Path.Combine(AppContext.BaseDirectory, program) }) start.ArgumentList.Add(a);
@@ -58,7 +58,6 @@ internal static class MpiJob
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         // One thread per rank, as the ranks share the machine's cores.
         start.Environment["NABLA_NUM_THREADS"] = "1";
-        if (environment != null) foreach (var (key, value) in environment) start.Environment[key] = value;
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
