@@ -36,11 +36,11 @@ public static unsafe partial class Distributed
 
     /// <summary>This process's index in the group, 0 … <see cref="WorldSize"/> − 1 (<c>get_rank</c>).</summary>
     /// <exception cref="InvalidOperationException">The group is not initialised.</exception>
-    public static int Rank => Library("Rank") is not null ? rank : 0;
+    public static int Rank => IsInitialized ? rank : throw NotInitialized("Rank");
 
     /// <summary>The number of processes in the group (<c>get_world_size</c>).</summary>
     /// <exception cref="InvalidOperationException">The group is not initialised.</exception>
-    public static int WorldSize => Library("WorldSize") is not null ? worldSize : 0;
+    public static int WorldSize => IsInitialized ? worldSize : throw NotInitialized("WorldSize");
 
     /// <summary>The MPI library in use (its file name), once initialised.</summary>
     public static string? Backend => mpi?.Path;
@@ -123,10 +123,12 @@ public static unsafe partial class Distributed
         Wait(library, request, "Barrier");
     }
 
+    static InvalidOperationException NotInitialized(string op) =>
+        new($"Distributed.{op}: the default process group is not initialised; call Distributed.Init() first.");
+
     internal static MpiLibrary Library(string op)
     {
-        if (mpi is null || finalized)
-            throw new InvalidOperationException($"Distributed.{op}: the default process group is not initialised; call Distributed.Init() first.");
+        if (mpi is null || finalized) throw NotInitialized(op);
         if (broken) throw new DistributedException($"Distributed.{op}: an earlier collective failed; the process group is unusable.");
         return mpi;
     }
