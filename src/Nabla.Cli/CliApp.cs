@@ -113,6 +113,10 @@ public static class CliApp
         var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35); seq2seq: tokens per sentence with <eos> (default 10)." };
         var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
         var clip = new Option<double?>("--clip") { Description = "charlm and seq2seq: largest gradient norm (default 1)." };
+        var distributed = new Option<bool>("--distributed") { Description = "Train data-parallel over the processes of an MPI job: mpirun -np N ./nabla train MODEL --distributed; --batch-size is the global batch, rank 0 reports and checkpoints." };
+        var sync = new Option<string?>("--sync") { Description = "With --distributed: allreduce (every process averages the gradients, default) or ps (a synchronous parameter server on rank 0)." };
+        sync.AcceptOnlyFromAmong(DistributedTraining.SyncModes);
+        var splitBySpeed = new Option<bool>("--split-by-speed") { Description = "With --distributed: time each process on a few batches and give it a share of each batch in proportion to its speed (gradients weighted so that the update is the whole batch's)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
         var arch = new Option<string?>("--arch") { Description = $"seq2seq: the architecture, {string.Join(", ", Seq2SeqSettings.Archs)} (default gru); each with the course's recipe." };
@@ -129,10 +133,10 @@ public static class CliApp
         var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux,
+            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Option[] seq2seqOnly = [arch, pairs];
         Option[] notSeq2Seq = [.. imageOnly.Where(o => o != stopAfter), optimizer, cell, randomSampling, maxTokens];
@@ -240,8 +244,16 @@ public static class CliApp
                     Json = parse.GetValue(json),
                     Limit = parse.GetValue(limit),
                     StopAfterBatches = parse.GetValue(stopAfter),
+                    Distributed = parse.GetValue(distributed),
+                    Sync = parse.GetValue(sync),
+                    SplitBySpeed = parse.GetValue(splitBySpeed),
                 };
                 TextWriter log = settings.Json ? stderr : stdout;
+                if (settings.Distributed || settings.Sync is not null || settings.SplitBySpeed)
+                {
+                    return DistributedTraining.Run(settings, stderr, parallel =>
+                        new TrainRun(settings, CreateConsole(parallel.Output(log)), parallel.Output(log), parallel.Output(stdout), stop, parallel).Run());
+                }
                 return new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run();
             });
         });

@@ -30,6 +30,7 @@ public sealed class TrainRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly DistributedTraining? parallel;
 
     /// <summary>A run of <paramref name="settings"/>.</summary>
     /// <param name="settings">The command's options.</param>
@@ -38,8 +39,10 @@ public sealed class TrainRun
     /// (written directly so that Spectre does not hard-wrap them at the terminal's width).</param>
     /// <param name="stdout">Where the JSON result goes.</param>
     /// <param name="stop">Set by Ctrl-C; checked after every batch.</param>
-    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
+    /// <param name="parallel">This process's part of a <c>--distributed</c> run, or null.</param>
+    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop, DistributedTraining? parallel = null)
     {
+        this.parallel = parallel;
         this.settings = settings;
         this.console = console;
         this.log = log;
@@ -155,8 +158,8 @@ public sealed class TrainRun
         Optimizer optimizer = OptimizerFactory.Create(optimizerName, groups, lr);
         // The group of the pretrained layers keeps its own rate when --lr changes the head's on --resume.
         ParamGroup? backboneGroup = lrBackbone is not null && groups.Count == 2 ? optimizer.ParamGroups[0] : null;
-        var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true,
-            generator: new Generator(seed));
+        var trainLoader = parallel?.TrainLoader(new FashionMnistDataset(trainData), batchSize, seed)
+            ?? new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true, generator: new Generator(seed));
         var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
         // The augmentation draws from its own generator (seed + 1: not the loader's stream), so that it
         // neither shifts the shuffling nor the dropout masks of a run without it.
@@ -185,6 +188,7 @@ public sealed class TrainRun
             CheckpointStore.LoadModel(checkpoint.Data, model);
             CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer, CheckpointStore.PathIn(runDirectory));
             state = checkpoint.State;
+            parallel?.ResumeTotals(state.Partial);
             trainLoader.SetState(state.LoaderState);
             if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
             {
@@ -226,6 +230,11 @@ public sealed class TrainRun
                 (lrBackbone is { } rate ? $"; backbone lr {rate.ToString(CultureInfo.InvariantCulture)}" : "") + ")") +
             (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
 
+        if (parallel is not null)
+        {
+            log.WriteLine(parallel.Describe(batchSize));
+        }
+
         if (spec.HasWidth)
         {
             // The zoo's models cost from a few MMACs to a GMAC per image: say how much, so that --width and --resize are found.
@@ -234,13 +243,19 @@ public sealed class TrainRun
                 $"{spec.Name}: {summary.TotalParameters / 1e6:F2} M parameters, {summary.TotalMultiplyAccumulates / 1e6:N1} M multiply-accumulates per image (forward); --width and --resize make it smaller."));
         }
 
-        var trainer = new Trainer(model, optimizer);
+        var trainer = new Trainer(parallel?.Wrap(model) ?? model, optimizer);
+        if (parallel is not null)
+        {
+            trainLoader = parallel.SplitBySpeed(trainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(trainPreparation.Apply(images)), labels).Backward(), batchSize, log);
+        }
         int batchesThisRun = 0;
         var divergence = new Divergence();
-        bool StopRequested() => divergence.Check(state.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool LocalStopRequested() => divergence.Check(state.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool StopRequested() => parallel?.AnyRank(LocalStopRequested()) ?? LocalStopRequested();
         bool written = false;
         // Between epochs the loader's and the augmentation's generators are where the next epoch starts;
         // within one they stay as the epoch in progress found them, so that it is drawn again the same way.
+        // Under --distributed only rank 0 writes the checkpoint (every rank holds the same weights).
         string SaveCheckpoint(bool betweenEpochs)
         {
             if (betweenEpochs)
@@ -250,7 +265,7 @@ public sealed class TrainRun
             }
             state.DefaultGeneratorState = Generator.Default.GetState();
             written = true;
-            return CheckpointStore.Save(runDirectory, model, optimizer, state);
+            return parallel is { IsRoot: false } ? CheckpointStore.PathIn(runDirectory) : CheckpointStore.Save(runDirectory, model, optimizer, state);
         }
         string plotPath = Path.Combine(runDirectory, "curves.png");
         while (state.CompletedEpochs < epochs)
@@ -261,20 +276,26 @@ public sealed class TrainRun
                 state.LoaderState = trainLoader.GetState();
                 state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
             }
+            parallel?.SetEpoch(epoch);
             bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
-            if (divergence.Diverged)
+            // One rank's non-finite loss reaches every rank's weights through the averaged gradients: all stop together.
+            if (parallel?.AnyRank(divergence.Diverged) ?? divergence.Diverged)
             {
                 // The weights are not finite any more: the checkpoint on disk (if any) stays the last good one.
                 throw new TrainingDivergedException(divergence.Describe(epoch, trainLoader.Count, written || saved is not null ? CheckpointStore.PathIn(runDirectory) : null));
             }
             if (!finished)
             {
+                parallel?.CombineTotals(state.Partial);
                 string path = SaveCheckpoint(betweenEpochs: false);
                 log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                 return InterruptedExitCode;
             }
-            double testAccuracy = Trainer.Evaluate(model, testPreparation.Over(testLoader));
+            parallel?.CombineTotals(state.Partial);
+            // Under --distributed rank 0 evaluates (the ranks hold the same weights) and tells the others.
+            double testAccuracy = parallel is { IsRoot: false } ? 0 : Trainer.Evaluate(model, testPreparation.Over(testLoader));
+            testAccuracy = parallel?.FromRoot(testAccuracy) ?? testAccuracy;
             EpochMetrics metrics = Trainer.Summarize(epoch, state.Partial, testAccuracy);
             state.History.Add(metrics);
             state.CompletedEpochs = epoch;
@@ -319,6 +340,10 @@ public sealed class TrainRun
     // Where the plot cannot be written (a full disk, a read-only folder), training goes on without it.
     private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
     {
+        if (parallel is { IsRoot: false })
+        {
+            return false;
+        }
         try
         {
             CurvePlot.Save(history, path, $"{model} on Fashion-MNIST");
