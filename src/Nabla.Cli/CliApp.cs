@@ -36,6 +36,7 @@ public static class CliApp
         root.Add(GenerateCommand(stdout, stderr));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
+        root.Add(BertCommands.Embed(stdout, stderr));
         return root;
     }
 
@@ -115,6 +116,7 @@ public static class CliApp
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
             classes, fineTune, freezeUntil, lrBackbone, aux,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens,
+            BertCommands.Train(stdout, stderr, stop),
         };
         Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
