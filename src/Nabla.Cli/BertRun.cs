@@ -42,6 +42,9 @@ public sealed class BertRun
     /// <summary>The NSP loss of each finished step.</summary>
     public List<double> NspLosses { get; } = [];
 
+    /// <summary>Held-out MLM loss and NSP accuracy at each progress line of this process (step, loss, accuracy).</summary>
+    public List<(int Step, double MlmLoss, double NspAccuracy)> HeldOutHistory { get; } = [];
+
     /// <summary>The held-out measures, after a run that was not stopped.</summary>
     public BertEvaluation? Evaluation { get; private set; }
 
@@ -136,8 +139,14 @@ public sealed class BertRun
                 if (step % every == 0 || step == steps)
                 {
                     double seconds = watch.Elapsed.TotalSeconds;
+                    // The held-out measures on the way (eval mode, no dropout draws, so the run is the same with or without them).
+                    watch.Stop();
+                    BertEvaluation check = BertPretraining.Evaluate(model, heldOut);
+                    model.Train();
+                    watch.Start();
+                    HeldOutHistory.Add((step, check.MlmLoss, check.NspAccuracy));
                     WriteLine(FormattableString.Invariant(
-                        $"step {step.ToString(CultureInfo.InvariantCulture).PadLeft(steps.ToString(CultureInfo.InvariantCulture).Length)}/{steps}  MLM loss {MlmLosses[^1]:F3}  NSP loss {NspLosses[^1]:F3}  {pairs / seconds,7:N1} pairs/s  {positions / seconds,9:N0} tokens/s"));
+                        $"step {step.ToString(CultureInfo.InvariantCulture).PadLeft(steps.ToString(CultureInfo.InvariantCulture).Length)}/{steps}  MLM loss {MlmLosses[^1]:F3}  NSP loss {NspLosses[^1]:F3}  held out: MLM loss {check.MlmLoss:F3}, NSP accuracy {check.NspAccuracy,6:P1}  {pairs / seconds,7:N1} pairs/s  {positions / seconds,9:N0} tokens/s"));
                     if (settings.Checkpoint is not null) Save(runDirectory, model, train, corpus, optimizer);
                 }
                 stopped = stop.Requested || settings.StopAfterSteps > 0 && stepsThisRun >= settings.StopAfterSteps;
@@ -177,7 +186,7 @@ public sealed class BertRun
 
         string plotPath = Path.Combine(runDirectory, "losses.png");
         string? plot = null;
-        if (MlmLosses.Count > 0 && BertPlot.TrySave(MlmLosses, NspLosses, plotPath, $"BERT pre-training on {corpus.Name}", log))
+        if (MlmLosses.Count > 0 && BertPlot.TrySave(MlmLosses, NspLosses, plotPath, "BERT pre-training: MLM and NSP loss per step", log))
         {
             plot = plotPath;
             log.WriteLine($"Plot of the losses: {plotPath}");
