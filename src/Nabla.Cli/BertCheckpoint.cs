@@ -23,7 +23,7 @@ public static class BertCheckpoint
     /// <summary>Writes the run to <paramref name="directory"/> (created if needed).</summary>
     /// <returns>The file written.</returns>
     public static string Save(string directory, BertModel model, Vocab vocab, string tokenization, BertSettings settings,
-        IReadOnlyList<double> mlmLosses, IReadOnlyList<double> nspLosses, Optimizer? optimizer)
+        IReadOnlyList<double> mlmLosses, IReadOnlyList<double> nspLosses, Optimizer? optimizer, (int Epoch, int Batch) position = default)
     {
         Directory.CreateDirectory(directory);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -41,7 +41,10 @@ public static class BertCheckpoint
             ["lr"] = settings.LearningRate.ToString("R", CultureInfo.InvariantCulture),
             ["seed"] = Invariant(settings.Seed),
             ["data"] = settings.Data ?? "",
+            ["redraw"] = settings.Redraw ? "true" : "false",
             ["step"] = Invariant(mlmLosses.Count),
+            ["epoch"] = Invariant(position.Epoch),
+            ["batch_in_epoch"] = Invariant(position.Batch),
             ["mlm_loss"] = JsonSerializer.Serialize(mlmLosses),
             ["nsp_loss"] = JsonSerializer.Serialize(nspLosses),
             ["rng.default"] = Checkpoint.EncodeState(Generator.Default.GetState()),
@@ -76,8 +79,13 @@ public static class BertCheckpoint
             LearningRate = Double("lr"),
             Seed = long.Parse(Get("seed"), CultureInfo.InvariantCulture),
             Data = Get("data") is { Length: > 0 } data ? data : null,
+            Redraw = Get("redraw") == "true",
         };
     }
+
+    /// <summary>Where the next batch of a saved run comes from: its epoch and its batch within the epoch.</summary>
+    public static (int Epoch, int Batch) Position(IReadOnlyDictionary<string, string> metadata, string path) =>
+        (int.Parse(Require(metadata, "epoch", path), CultureInfo.InvariantCulture), int.Parse(Require(metadata, "batch_in_epoch", path), CultureInfo.InvariantCulture));
 
     /// <summary>The model of <paramref name="settings"/> over <paramref name="vocabSize"/> tokens, weights from <see cref="Generator.Default"/>.</summary>
     public static BertModel Build(BertSettings settings, int vocabSize) =>

@@ -20,13 +20,14 @@ public static class BertCommands
         var lr = new Option<double?>("--lr") { Description = $"Adam's learning rate (default {defaults.LearningRate})." };
         var data = new Option<string?>("--data") { Description = "A WikiText-2 directory (wiki.train.tokens, wiki.valid.tokens; d2l's corpus) or a plain English text file (paragraphs between blank lines). Default: The Time Machine, embedded." };
         var seed = new Option<long?>("--seed") { Description = "Seed of the weights, the pairs and masks, the batch order and dropout (default 0)." };
+        var redraw = new Option<bool>("--redraw") { Description = "Draw new sentence pairs and masks for every epoch after the first (RoBERTa's dynamic masking) instead of the course's one fixed set." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for the checkpoint (every tenth of the run and at the end) and the plot (default: no checkpoint, plot in runs/bert)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/bert) up to --steps, with its recipe." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var stopAfter = new Option<int>("--stop-after-steps") { Description = "Stop as if Ctrl-C were pressed after N steps (tests).", Hidden = true };
         var command = new Command("bert", BertRun.Description)
         {
-            steps, batchSize, maxLen, hidden, ffn, heads, blocks, dropout, lr, data, seed, checkpoint, resume, json, stopAfter,
+            steps, batchSize, maxLen, hidden, ffn, heads, blocks, dropout, lr, data, redraw, seed, checkpoint, resume, json, stopAfter,
         };
         AtLeast(steps, 0);
         AtLeast(batchSize, 1);
@@ -49,6 +50,7 @@ public static class BertCommands
                 Dropout = parse.GetValue(dropout) ?? defaults.Dropout,
                 LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
                 Data = parse.GetValue(data),
+                Redraw = parse.GetValue(redraw),
                 Seed = parse.GetValue(seed) ?? defaults.Seed,
                 Checkpoint = parse.GetValue(checkpoint),
                 Resume = parse.GetValue(resume),

@@ -100,13 +100,13 @@ public sealed class BertRun
             $"Corpus: {corpus.Name}: {train.Count:N0} training pairs ({corpus.Train.Count:N0} paragraphs), {heldOut.Count:N0} held-out pairs, vocabulary {train.Vocab.Count:N0} (min freq 5), {train.SkippedPairs + heldOut.SkippedPairs:N0} pairs longer than {settings.MaxLen} left out"));
         log.WriteLine(FormattableString.Invariant(
             $"Training {BertCheckpoint.ModelName}: {settings.Blocks} blocks of {settings.Hidden}, {settings.Heads} heads, FFN {settings.Ffn}, dropout {settings.Dropout}, max length {settings.MaxLen}; ") +
-            FormattableString.Invariant($"{settings.Steps} steps of {settings.BatchSize} pairs, Adam lr {settings.LearningRate}, seed {settings.Seed}"));
+            FormattableString.Invariant($"{settings.Steps} steps of {settings.BatchSize} pairs{(settings.Redraw ? ", new pairs and masks every epoch" : "")}, Adam lr {settings.LearningRate}, seed {settings.Seed}"));
 
         int steps = settings.Steps;
         int every = Math.Max(1, steps / 10);
-        int batchesPerEpoch = (train.Count + settings.BatchSize - 1) / settings.BatchSize;
         int[]? order = null;
-        int orderEpoch = -1;
+        BertPretrainingDataset epochData = train;
+        if (saved is not null) position = BertCheckpoint.Position(saved.Metadata, runDirectory);
         long positions = 0, pairs = 0;
         var watch = Stopwatch.StartNew();
         bool stopped = false;
@@ -116,15 +116,18 @@ public sealed class BertRun
             model.Train();
             for (int step = MlmLosses.Count + 1; step <= steps && !stopped; step++)
             {
-                // Step s (from 0) takes batch s mod E of epoch s div E, whose order is a permutation drawn from seed + 3 + epoch.
-                int epoch = (step - 1) / batchesPerEpoch, index = (step - 1) % batchesPerEpoch;
-                if (epoch != orderEpoch)
+                // Each epoch's order is a permutation drawn from seed + 3 + epoch; with --redraw, epoch e ≥ 1 has its own
+                // pairs and masks, drawn from seed + 1 + 1,000,003·e.
+                if (order is null)
                 {
-                    order = Tensor.RandPerm(train.Count, new Generator(settings.Seed + 3 + epoch)).To(DType.Int32).ToArray<int>();
-                    orderEpoch = epoch;
+                    if (settings.Redraw && position.Epoch > 0)
+                        epochData = new BertPretrainingDataset(corpus.Train, settings.MaxLen, new Generator(settings.Seed + 1 + 1_000_003L * position.Epoch), train.Vocab);
+                    order = Tensor.RandPerm(epochData.Count, new Generator(settings.Seed + 3 + position.Epoch)).To(DType.Int32).ToArray<int>();
                 }
-                int start = index * settings.BatchSize, count = Math.Min(settings.BatchSize, train.Count - start);
-                BertBatch batch = train.GetBatch(order.AsSpan(start, count));
+                int start = position.Batch * settings.BatchSize, count = Math.Min(settings.BatchSize, epochData.Count - start);
+                BertBatch batch = epochData.GetBatch(order.AsSpan(start, count));
+                position = start + count >= epochData.Count ? (position.Epoch + 1, 0) : (position.Epoch, position.Batch + 1);
+                if (position.Batch == 0) order = null;
                 var (mlm, nsp) = BertPretraining.BatchLoss(model, batch);
                 Tensor loss = mlm + nsp;
                 optimizer.ZeroGrad();
@@ -218,8 +221,8 @@ public sealed class BertRun
                 ["heldout_pairs"] = heldOut.Count,
                 ["vocab"] = train.Vocab.Count,
                 ["steps"] = MlmLosses.Count,
-                ["mlm_loss"] = Math.Round(MlmLosses[^1], 4),
-                ["nsp_loss"] = Math.Round(NspLosses[^1], 4),
+                ["mlm_loss"] = MlmLosses.Count > 0 ? Math.Round(MlmLosses[^1], 4) : null,
+                ["nsp_loss"] = NspLosses.Count > 0 ? Math.Round(NspLosses[^1], 4) : null,
                 ["heldout_mlm_loss"] = Math.Round(evaluation.MlmLoss, 4),
                 ["heldout_mlm_accuracy"] = Math.Round(evaluation.MlmAccuracy, 4),
                 ["frequency_baseline_mlm_loss"] = Math.Round(evaluation.FrequencyBaselineLoss ?? double.NaN, 4),
@@ -237,7 +240,10 @@ public sealed class BertRun
     }
 
     private string Save(string directory, BertModel model, BertPretrainingDataset train, BertTrainingCorpus corpus, Optimizer optimizer) =>
-        BertCheckpoint.Save(directory, model, train.Vocab, corpus.Tokenization, settings, MlmLosses, NspLosses, optimizer);
+        BertCheckpoint.Save(directory, model, train.Vocab, corpus.Tokenization, settings, MlmLosses, NspLosses, optimizer, position);
+
+    // The epoch and the batch within it that the next step takes.
+    private (int Epoch, int Batch) position;
 
     // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
     private IAnsiConsole? liveConsole;

@@ -36,6 +36,12 @@ public sealed record BertSettings
     /// <summary>Seed of the weights, the data (pairs, masks, order) and dropout.</summary>
     public long Seed { get; init; }
 
+    /// <summary>
+    /// Draw new sentence pairs and masks for every epoch after the first (RoBERTa's dynamic masking) instead of
+    /// d2l's one fixed set; on a small corpus the model then over-fits later.
+    /// </summary>
+    public bool Redraw { get; init; }
+
     /// <summary>A WikiText-2 directory or a plain-text file; null: the embedded Time Machine.</summary>
     public string? Data { get; init; }
 

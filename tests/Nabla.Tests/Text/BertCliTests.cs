@@ -61,6 +61,34 @@ public sealed class BertCliTests() : CliTestBase("nabla-bert")
     }
 
     [Fact]
+    public void Redraw_changes_the_pairs_after_the_first_epoch_and_resumes_across_epochs()
+    {
+        // Batch 256 at max length 32: the book's ~500 pairs give two batches an epoch, so step 3 is the first of epoch 2.
+        string[] run = ["train", "bert", "--hidden", "16", "--ffn", "32", "--blocks", "1", "--batch-size", "256", "--max-len", "32", "--seed", "3", "--steps", "3"];
+        string fixedSet = directory + "-fixed", straight = directory + "-straight";
+        try
+        {
+            Assert.Equal(0, Run([.. run, "--checkpoint", fixedSet]).ExitCode);
+            Assert.Equal(0, Run([.. run, "--redraw", "--checkpoint", straight]).ExitCode);
+            var first = Run([.. run, "--redraw", "--checkpoint", directory, "--stop-after-steps", "2"]);
+            Assert.Equal(TrainRun.InterruptedExitCode, first.ExitCode);
+            var rest = Run("train", "bert", "--steps", "3", "--checkpoint", directory, "--resume");
+            Assert.True(rest.ExitCode == 0, rest.Stderr);
+            Assert.Contains("new pairs and masks every epoch", rest.Stdout);
+            double[] Losses(string dir) => JsonSerializer.Deserialize<double[]>(Checkpoint.Load(CheckpointStore.PathIn(dir)).Metadata["mlm_loss"])!;
+            double[] once = Losses(fixedSet), redrawn = Losses(straight);
+            Assert.Equal(once[..2], redrawn[..2]); // the first epoch is the course's set either way
+            Assert.NotEqual(once[2], redrawn[2]);
+            Assert.Equal(redrawn, Losses(directory));
+        }
+        finally
+        {
+            foreach (string dir in new[] { fixedSet, straight })
+                if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void Embed_prints_the_cls_and_token_vectors_and_the_cosine_of_two_sentences()
     {
         Assert.Equal(0, Run([.. Tiny, "--steps", "1", "--checkpoint", directory]).ExitCode);
