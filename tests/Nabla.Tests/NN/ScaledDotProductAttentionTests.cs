@@ -74,8 +74,14 @@ public class ScaledDotProductAttentionTests
     }
 
     [Fact]
-    public void Fused_matches_composite_across_tiles() =>
+    public void Fused_matches_composite_across_tiles()
+    {
         AssertFusedMatchesComposite(1, [2, 2], 130, 70, 16, 8);
+        // More keys than one key block: the online softmax rescales the output as the row maximum grows.
+        AssertFusedMatchesComposite(11, [2], 40, 600, 8, 4);
+        AssertFusedMatchesComposite(12, [1], 300, 300, 4, 4, causal: true);
+        AssertFusedMatchesComposite(13, [1], 33, 520, 4, 4, g => Tensor.Randn([33, 520], DType.Float32, g) * 3);
+    }
 
     [Fact]
     public void Fused_matches_composite_causal_across_tiles()
