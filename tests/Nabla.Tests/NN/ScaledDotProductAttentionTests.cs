@@ -165,6 +165,43 @@ public class ScaledDotProductAttentionTests
     }
 
     [Fact]
+    public void Fused_dropout_matches_the_composite_with_the_same_decisions()
+    {
+        const double p = 0.3;
+        var g = new Generator(14);
+        var q = Tensor.Randn([2, 3, 70, 8], DType.Float32, g);
+        var k = Tensor.Randn([2, 3, 300, 8], DType.Float32, g);
+        var v = Tensor.Randn([2, 3, 300, 4], DType.Float32, g);
+        var upstream = Tensor.Randn([2, 3, 70, 4], DType.Float32, g);
+        ulong seed = new Generator(15).NextUInt64(); // the kernel's seed is the generator's next draw
+        var factors = new float[6 * 70 * 300];
+        for (int b = 0, n = 0; b < 6; b++)
+            for (int i = 0; i < 70; i++)
+                for (int j = 0; j < 300; j++)
+                    factors[n++] = Nabla.Backends.Cpu.Attention.Keeps(seed, b, i, j, (float)p) ? (float)(1 / (1 - p)) : 0;
+        double dropped = factors.Count(f => f == 0) / (double)factors.Length;
+        Assert.InRange(dropped, p - 0.01, p + 0.01);
+
+        var (qf, kf, vf) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var fused = F.ScaledDotProductAttention(qf, kf, vf, dropoutP: p, generator: new Generator(15));
+        fused.Backward(upstream);
+        var (qc, kc, vc) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var weights = (qc.MatMul(kc.MT) / Math.Sqrt(8)).Softmax(-1) * Tensor.From(factors, [2, 3, 70, 300]);
+        var composite = weights.MatMul(vc);
+        composite.Backward(upstream);
+        Fixture.AssertClose(composite, fused, "output", 1e-4, 1e-5);
+        Fixture.AssertClose(qc.Grad!, qf.Grad, "grad of query", 1e-4, 1e-4);
+        Fixture.AssertClose(kc.Grad!, kf.Grad, "grad of key", 1e-4, 1e-4);
+        Fixture.AssertClose(vc.Grad!, vf.Grad, "grad of value", 1e-4, 1e-4);
+
+        // Under createGraph the backward is the composite formula with the same decisions.
+        var (q2, k2, v2) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var again = F.ScaledDotProductAttention(q2, k2, v2, dropoutP: p, generator: new Generator(15));
+        var gradKey = Autograd.Grad([again], [k2], [upstream], createGraph: true)[0]!;
+        Fixture.AssertClose(kc.Grad!, gradKey, "grad of key under createGraph", 1e-4, 1e-4);
+    }
+
+    [Fact]
     public void Bad_arguments_name_the_op_and_shapes()
     {
         var q = Tensor.Zeros(2, 3, 4);
