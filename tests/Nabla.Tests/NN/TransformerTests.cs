@@ -80,6 +80,17 @@ public class TransformerTests
     }
 
     [Fact]
+    public void The_causal_mask_is_recognised_in_float_and_bool()
+    {
+        Assert.True(Transformer.IsCausalMask(Transformer.GenerateSquareSubsequentMask(5)));
+        Assert.True(Transformer.IsCausalMask(Transformer.GenerateSquareSubsequentMask(4, DType.Float64).Lt(0)));
+        Assert.False(Transformer.IsCausalMask(Transformer.GenerateSquareSubsequentMask(4).T));
+        Assert.False(Transformer.IsCausalMask(Tensor.Zeros(4, 4)));
+        Assert.False(Transformer.IsCausalMask(Tensor.Zeros(4, 5)));
+        Assert.False(Transformer.IsCausalMask(null));
+    }
+
+    [Fact]
     public void Encoder_layers_are_copies_of_the_given_layer()
     {
         var layer = new TransformerEncoderLayer(8, 2, 16);
@@ -155,5 +166,17 @@ public class TransformerTests
         var grad = encoding.PosEmbedding.Grad!;
         Assert.Equal(2f, grad[0, 2, 0].Item<float>()); // summed over the batch
         Assert.Equal(0f, grad[0, 3..].Abs().Sum().Item<float>()); // rows past T get nothing
+    }
+
+    [Fact]
+    public void Silu_matches_pytorch_and_passes_gradcheck()
+    {
+        var c = AttentionTests.Cases["silu_float64"];
+        var x = AttentionTests.Load(c.GetProperty("x")).RequiresGrad_();
+        var output = new SiLU().Call(x);
+        Fixture.AssertClose(AttentionTests.Load(c.GetProperty("output")), output, "silu", 1e-12, 1e-12);
+        output.Backward(AttentionTests.Load(c.GetProperty("grad_output")));
+        Fixture.AssertClose(AttentionTests.Load(c.GetProperty("grad_x")), x.Grad, "silu grad", 1e-12, 1e-12);
+        Assert.True(Autograd.GradCheck(t => Functional.Silu(t[0]), [Tensor.Randn([5], DType.Float64, new Generator(4), requiresGrad: true)]));
     }
 }
