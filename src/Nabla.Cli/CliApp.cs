@@ -38,6 +38,7 @@ public static class CliApp
         root.Add(TranslateCommand.Build(stdout, stderr, Guarded));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
+        root.Add(BertCommands.Embed(stdout, stderr));
         return root;
     }
 
@@ -135,6 +136,7 @@ public static class CliApp
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
             classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
+            BertCommands.Train(stdout, stderr, stop),
         };
         Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];

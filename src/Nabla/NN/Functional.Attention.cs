@@ -59,10 +59,10 @@ public static partial class Functional
     /// softmax(Q Kᵀ·scale + mask) V, with dropout on the weights when <paramref name="dropoutP"/> &gt; 0. A Bool
     /// <paramref name="attnMask"/> keeps the positions where it is true; a floating-point one is added to the
     /// scores; <paramref name="isCausal"/> lets query i see keys j ≤ i (top-left aligned when L ≠ S). A query
-    /// row that sees no key at all gives 0 (PyTorch ≥ 2.5; 1.13's composite would give NaN). float32 without
-    /// dropout runs one fused kernel (the [L, S] weights are never stored; the backward recomputes them tile by
-    /// tile); float64, dropout, broadcast batch dims, empty sizes and a mask that needs a gradient run the
-    /// composite of tensor ops.
+    /// row that sees no key at all gives 0 (PyTorch ≥ 2.5; 1.13's composite would give NaN). float32 runs one fused
+    /// kernel (the [L, S] weights are never stored; the backward recomputes them tile by tile; dropout decisions come
+    /// from a hash seeded by <paramref name="generator"/>, so they differ from the composite's draws); float64,
+    /// broadcast batch dims, empty sizes, dropoutP = 1 and a mask that needs a gradient run the composite of tensor ops.
     /// Shape: query [*, L, E], key [*, S, E], value [*, S, Ev], attnMask broadcastable to [*, L, S] → [*, L, Ev]
     /// (* = any number of batch dims, broadcast between the three).
     /// </summary>
@@ -80,7 +80,7 @@ public static partial class Functional
         const string op = "ScaledDotProductAttention";
         var (mask, factor) = CheckAttentionArguments(op, query, key, value, attnMask, dropoutP, isCausal, scale);
         var batch = query.Shape.Dims[..^2];
-        bool fused = query.DType == DType.Float32 && dropoutP == 0
+        bool fused = query.DType == DType.Float32 && dropoutP < 1
             && batch.AsSpan().SequenceEqual(key.Shape.Dims.AsSpan()[..^2]) && batch.AsSpan().SequenceEqual(value.Shape.Dims.AsSpan()[..^2])
             && query.Size(-2) > 0 && key.Size(-2) > 0 && query.Size(-1) > 0 && value.Size(-1) > 0
             && (mask is null || !mask.RequiresGrad);
@@ -89,7 +89,7 @@ public static partial class Functional
         var additive = mask is null ? null
             : mask.DType == DType.Bool ? Tensor.Zeros(mask.Shape.Dims).MaskedFill(mask.LogicalNot(), double.NegativeInfinity)
             : mask.To(DType.Float32);
-        return Tensor.FusedAttention(query, key, value, additive, isCausal, factor);
+        return Tensor.FusedAttention(query, key, value, additive, isCausal, factor, dropoutP, generator);
     }
 
     /// <summary>The composite path of <see cref="ScaledDotProductAttention"/> (tensor ops), for tests to compare the fused one with.</summary>

@@ -71,6 +71,19 @@ public sealed class Transformer : Module<(Tensor Src, Tensor Tgt), Tensor>
         return Tensor.Zeros([size, size], dtype).MaskedFill(Tensor.CausalMask(size, size).LogicalNot(), double.NegativeInfinity);
     }
 
+    /// <summary>
+    /// Whether <paramref name="mask"/> is the square causal mask: float with −∞ exactly above the diagonal and 0 elsewhere,
+    /// or Bool with true exactly above the diagonal (PyTorch 2's <c>_detect_is_causal_mask</c>). The encoder and decoder
+    /// stacks then pass the isCausal hint, so the fused causal kernel runs where it can.
+    /// </summary>
+    internal static bool IsCausalMask(Tensor? mask)
+    {
+        if (mask is null || mask.Rank != 2 || mask.Size(0) != mask.Size(1)) return false;
+        var masked = Tensor.CausalMask(mask.Size(0), mask.Size(1)).LogicalNot();
+        var expected = mask.DType == DType.Bool ? masked : Tensor.Zeros(mask.Shape.Dims, mask.DType).MaskedFill(masked, double.NegativeInfinity);
+        using (Autograd.NoGrad()) return mask.Eq(expected).All().Item<bool>();
+    }
+
     /// <inheritdoc/>
     public override Tensor Forward((Tensor Src, Tensor Tgt) input) => Forward(input.Src, input.Tgt);
 

@@ -37,7 +37,10 @@ public sealed class TransformerDecoder : Module<(Tensor Tgt, Tensor Memory), Ten
         Tensor? memoryKeyPaddingMask = null, bool tgtIsCausal = false, bool memoryIsCausal = false) =>
         CallWithHooks((tgt, memory), input => Forward(input.Item1, input.Item2, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal));
 
-    /// <summary>Runs every layer in turn, then the normalisation.</summary>
+    /// <summary>
+    /// Runs every layer in turn, then the normalisation. A <paramref name="tgtMask"/> that is the square causal mask sets
+    /// <paramref name="tgtIsCausal"/> (as PyTorch 2 detects it).
+    /// </summary>
     /// <param name="tgt">The target sequence.</param>
     /// <param name="memory">The encoder's output.</param>
     /// <param name="tgtMask">Self-attention mask [T, T], or null.</param>
@@ -50,6 +53,7 @@ public sealed class TransformerDecoder : Module<(Tensor Tgt, Tensor Memory), Ten
         Tensor? memoryKeyPaddingMask = null, bool tgtIsCausal = false, bool memoryIsCausal = false)
     {
         var output = tgt;
+        tgtIsCausal = tgtIsCausal || Transformer.IsCausalMask(tgtMask);
         foreach (TransformerDecoderLayer layer in Layers)
             output = layer.Call(output, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal);
         return Norm is null ? output : Norm.Call(output);

@@ -36,7 +36,10 @@ public sealed class TransformerEncoder : Module<Tensor, Tensor>
     public Tensor Call(Tensor src, Tensor? mask, Tensor? srcKeyPaddingMask = null, bool isCausal = false) =>
         CallWithHooks(src, x => Forward(x, mask, srcKeyPaddingMask, isCausal));
 
-    /// <summary>Runs every layer in turn, then the normalisation.</summary>
+    /// <summary>
+    /// Runs every layer in turn, then the normalisation. A <paramref name="mask"/> that is the square causal mask sets
+    /// <paramref name="isCausal"/> (as PyTorch 2 detects it), so the fused causal kernel runs where it can.
+    /// </summary>
     /// <param name="src">The sequence.</param>
     /// <param name="mask">Attention mask [S, S] or [N·nhead, S, S], or null.</param>
     /// <param name="srcKeyPaddingMask">Key padding mask [N, S], or null.</param>
@@ -44,6 +47,7 @@ public sealed class TransformerEncoder : Module<Tensor, Tensor>
     public Tensor Forward(Tensor src, Tensor? mask, Tensor? srcKeyPaddingMask = null, bool isCausal = false)
     {
         var output = src;
+        isCausal = isCausal || Transformer.IsCausalMask(mask);
         foreach (TransformerEncoderLayer layer in Layers)
             output = layer.Call(output, mask, srcKeyPaddingMask, isCausal);
         return Norm is null ? output : Norm.Call(output);

@@ -30,12 +30,14 @@ public partial class Tensor
     /// <summary>
     /// Fused softmax(Q Kᵀ·scale + mask) V for float32 query [*, L, E], key [*, S, E], value [*, S, Ev] with the
     /// same batch dims * and L, S, E, Ev &gt; 0; <paramref name="additiveMask"/> is null or a float32 tensor that
-    /// broadcasts to [*, L, S] and needs no gradient. The [L, S] weights are never stored: the backward
+    /// broadcasts to [*, L, S] and needs no gradient. With <paramref name="dropoutP"/> &gt; 0 each weight is dropped by a
+    /// counter-based hash seeded from <paramref name="generator"/> (<see cref="Attention.Keeps"/>). The [L, S] weights are never stored: the backward
     /// recomputes them tile by tile from each row's log-sum-exp (see <see cref="Attention"/>). Under
     /// <c>createGraph</c> the backward is the composite formula in tensor ops instead, so it is differentiable.
     /// Shape: → [*, L, Ev].
     /// </summary>
-    internal static Tensor FusedAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, bool isCausal, double scale)
+    internal static Tensor FusedAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, bool isCausal, double scale,
+        double dropoutP = 0, Generator? generator = null)
     {
         const string op = "ScaledDotProductAttention";
         int[] batchShape = query.shape[..^2];
@@ -51,6 +53,7 @@ public partial class Tensor
             Batch = batch, Queries = seqL, Keys = seqS, HeadDim = headDim, ValueDim = valueDim, Scale = (float)scale, Causal = isCausal,
             Query = q.Data<float>(), QueryOffset = q.offset, Key = k.Data<float>(), KeyOffset = k.offset, Value = v.Data<float>(), ValueOffset = v.offset,
             Mask = maskData, MaskOffsets = maskOffsets,
+            DropoutP = (float)dropoutP, DropoutSeed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0,
         };
         var result = Uninitialized([.. batchShape, seqL, valueDim], DType.Float32, op);
         var logSumExp = Uninitialized([batch, seqL], DType.Float32, op);
@@ -61,7 +64,11 @@ public partial class Tensor
             bool needQ = query.RequiresGrad, needK = key.RequiresGrad, needV = value.RequiresGrad;
             Node.Record(result, "ScaledDotProductFlashAttentionForCpuBackward0", [query, key, value], g =>
             {
-                if (GradMode.IsEnabled) return CompositeAttentionBackward(g, query, key, value, additiveMask, isCausal, scale, needQ, needK, needV);
+                if (GradMode.IsEnabled)
+                {
+                    var factors = dropoutP > 0 ? From(Attention.DropoutFactors(problem), [.. batchShape, seqL, seqS]) : null;
+                    return CompositeAttentionBackward(g, query, key, value, additiveMask, isCausal, scale, factors, needQ, needK, needV);
+                }
                 var gradOutput = g.ToDTypeIfNeeded(DType.Float32).Contiguous();
                 var gradQuery = Uninitialized(q.shape, DType.Float32, op);
                 var gradKey = Uninitialized(k.shape, DType.Float32, op);
@@ -100,19 +107,21 @@ public partial class Tensor
     }
 
     /// <summary>
-    /// The attention backward in tensor ops, from the weights P recomputed from the inputs: dV = Pᵀ G,
-    /// dS = P ⊙ (G Vᵀ − rowsum(P ⊙ G Vᵀ)), dQ = dS K·scale, dK = dSᵀ Q·scale.
+    /// The attention backward in tensor ops, from the weights P recomputed from the inputs and the dropout factors Z
+    /// (null: none): dV = (P ⊙ Z)ᵀ G, dP = G Vᵀ ⊙ Z, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS K·scale, dK = dSᵀ Q·scale.
     /// </summary>
     static Tensor?[] CompositeAttentionBackward(Tensor g, Tensor query, Tensor key, Tensor value, Tensor? additiveMask, bool isCausal,
-        double scale, bool needQ, bool needK, bool needV)
+        double scale, Tensor? dropoutFactors, bool needQ, bool needK, bool needV)
     {
         var weights = AttentionWeights(query, key, additiveMask, isCausal, scale);
+        var kept = dropoutFactors is null ? weights : weights * dropoutFactors;
         var gradWeights = g.MatMul(value.MT);
+        if (dropoutFactors is not null) gradWeights = gradWeights * dropoutFactors;
         var gradScores = weights * (gradWeights - (gradWeights * weights).Sum(-1, keepDim: true)) * scale;
         return [
             needQ ? gradScores.MatMul(key) : null,
             needK ? gradScores.MT.MatMul(query) : null,
-            needV ? weights.MT.MatMul(g) : null,
+            needV ? kept.MT.MatMul(g) : null,
         ];
     }
 }

@@ -74,8 +74,14 @@ public class ScaledDotProductAttentionTests
     }
 
     [Fact]
-    public void Fused_matches_composite_across_tiles() =>
+    public void Fused_matches_composite_across_tiles()
+    {
         AssertFusedMatchesComposite(1, [2, 2], 130, 70, 16, 8);
+        // More keys than one key block: the online softmax rescales the output as the row maximum grows.
+        AssertFusedMatchesComposite(11, [2], 40, 600, 8, 4);
+        AssertFusedMatchesComposite(12, [1], 300, 300, 4, 4, causal: true);
+        AssertFusedMatchesComposite(13, [1], 33, 520, 4, 4, g => Tensor.Randn([33, 520], DType.Float32, g) * 3);
+    }
 
     [Fact]
     public void Fused_matches_composite_causal_across_tiles()
@@ -156,6 +162,43 @@ public class ScaledDotProductAttentionTests
         Fixture.AssertClose(Tensor.Ones([2, 5, 1]), plain, "weights sum to 1", 1e-6, 1e-6);
         Assert.Equal(first.ToArray<float>(), second.ToArray<float>());
         Assert.NotEqual(plain.ToArray<float>(), first.ToArray<float>());
+    }
+
+    [Fact]
+    public void Fused_dropout_matches_the_composite_with_the_same_decisions()
+    {
+        const double p = 0.3;
+        var g = new Generator(14);
+        var q = Tensor.Randn([2, 3, 70, 8], DType.Float32, g);
+        var k = Tensor.Randn([2, 3, 300, 8], DType.Float32, g);
+        var v = Tensor.Randn([2, 3, 300, 4], DType.Float32, g);
+        var upstream = Tensor.Randn([2, 3, 70, 4], DType.Float32, g);
+        ulong seed = new Generator(15).NextUInt64(); // the kernel's seed is the generator's next draw
+        var factors = new float[6 * 70 * 300];
+        for (int b = 0, n = 0; b < 6; b++)
+            for (int i = 0; i < 70; i++)
+                for (int j = 0; j < 300; j++)
+                    factors[n++] = Nabla.Backends.Cpu.Attention.Keeps(seed, b, i, j, (float)p) ? (float)(1 / (1 - p)) : 0;
+        double dropped = factors.Count(f => f == 0) / (double)factors.Length;
+        Assert.InRange(dropped, p - 0.01, p + 0.01);
+
+        var (qf, kf, vf) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var fused = F.ScaledDotProductAttention(qf, kf, vf, dropoutP: p, generator: new Generator(15));
+        fused.Backward(upstream);
+        var (qc, kc, vc) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var weights = (qc.MatMul(kc.MT) / Math.Sqrt(8)).Softmax(-1) * Tensor.From(factors, [2, 3, 70, 300]);
+        var composite = weights.MatMul(vc);
+        composite.Backward(upstream);
+        Fixture.AssertClose(composite, fused, "output", 1e-4, 1e-5);
+        Fixture.AssertClose(qc.Grad!, qf.Grad, "grad of query", 1e-4, 1e-4);
+        Fixture.AssertClose(kc.Grad!, kf.Grad, "grad of key", 1e-4, 1e-4);
+        Fixture.AssertClose(vc.Grad!, vf.Grad, "grad of value", 1e-4, 1e-4);
+
+        // Under createGraph the backward is the composite formula with the same decisions.
+        var (q2, k2, v2) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var again = F.ScaledDotProductAttention(q2, k2, v2, dropoutP: p, generator: new Generator(15));
+        var gradKey = Autograd.Grad([again], [k2], [upstream], createGraph: true)[0]!;
+        Fixture.AssertClose(kc.Grad!, gradKey, "grad of key under createGraph", 1e-4, 1e-4);
     }
 
     [Fact]

@@ -80,6 +80,17 @@ public class TransformerTests
     }
 
     [Fact]
+    public void The_causal_mask_is_recognised_in_float_and_bool()
+    {
+        Assert.True(Transformer.IsCausalMask(Transformer.GenerateSquareSubsequentMask(5)));
+        Assert.True(Transformer.IsCausalMask(Transformer.GenerateSquareSubsequentMask(4, DType.Float64).Lt(0)));
+        Assert.False(Transformer.IsCausalMask(Transformer.GenerateSquareSubsequentMask(4).T));
+        Assert.False(Transformer.IsCausalMask(Tensor.Zeros(4, 4)));
+        Assert.False(Transformer.IsCausalMask(Tensor.Zeros(4, 5)));
+        Assert.False(Transformer.IsCausalMask(null));
+    }
+
+    [Fact]
     public void Encoder_layers_are_copies_of_the_given_layer()
     {
         var layer = new TransformerEncoderLayer(8, 2, 16);
