@@ -50,10 +50,21 @@ public partial class Tensor
         var (maskData, maskOffsets) = MaskBlocks(additiveMask, batchShape, seqL, seqS);
         var problem = new AttentionProblem
         {
-            Batch = batch, Queries = seqL, Keys = seqS, HeadDim = headDim, ValueDim = valueDim, Scale = (float)scale, Causal = isCausal,
-            Heads = heads, Query = Heads(query.Detach(), heads), Key = Heads(key.Detach(), heads), Value = Heads(value.Detach(), heads),
-            Mask = maskData, MaskOffsets = maskOffsets,
-            DropoutP = (float)dropoutP, DropoutSeed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0,
+            Batch = batch,
+            Queries = seqL,
+            Keys = seqS,
+            HeadDim = headDim,
+            ValueDim = valueDim,
+            Scale = (float)scale,
+            Causal = isCausal,
+            Heads = heads,
+            Query = Heads(query.Detach(), heads),
+            Key = Heads(key.Detach(), heads),
+            Value = Heads(value.Detach(), heads),
+            Mask = maskData,
+            MaskOffsets = maskOffsets,
+            DropoutP = (float)dropoutP,
+            DropoutSeed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0,
         };
         var result = HeadsLayout(batchShape, seqL, valueDim, op);
         var logSumExp = Uninitialized([batch, seqL], DType.Float32, op);
