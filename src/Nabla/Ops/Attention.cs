@@ -44,20 +44,31 @@ public partial class Tensor
         int seqL = query.shape[^2], seqS = key.shape[^2], headDim = query.shape[^1], valueDim = value.shape[^1];
         int batch = 1;
         foreach (int d in batchShape) batch *= d;
-        var q = query.Detach().Contiguous();
-        var k = key.Detach().Contiguous();
-        var v = value.Detach().Contiguous();
+        // 4-D [N, H, L, E] operands are read in place when their rows are contiguous (the heads of a projection, [N, L, H, E]
+        // transposed), and the output and gradients are written in that layout: no copies in or out of multi-head attention.
+        int heads = query.Rank == 4 ? query.shape[1] : 1;
         var (maskData, maskOffsets) = MaskBlocks(additiveMask, batchShape, seqL, seqS);
         var problem = new AttentionProblem
         {
-            Batch = batch, Queries = seqL, Keys = seqS, HeadDim = headDim, ValueDim = valueDim, Scale = (float)scale, Causal = isCausal,
-            Query = q.Data<float>(), QueryOffset = q.offset, Key = k.Data<float>(), KeyOffset = k.offset, Value = v.Data<float>(), ValueOffset = v.offset,
-            Mask = maskData, MaskOffsets = maskOffsets,
-            DropoutP = (float)dropoutP, DropoutSeed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0,
+            Batch = batch,
+            Queries = seqL,
+            Keys = seqS,
+            HeadDim = headDim,
+            ValueDim = valueDim,
+            Scale = (float)scale,
+            Causal = isCausal,
+            Heads = heads,
+            Query = Heads(query.Detach(), heads),
+            Key = Heads(key.Detach(), heads),
+            Value = Heads(value.Detach(), heads),
+            Mask = maskData,
+            MaskOffsets = maskOffsets,
+            DropoutP = (float)dropoutP,
+            DropoutSeed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0,
         };
-        var result = Uninitialized([.. batchShape, seqL, valueDim], DType.Float32, op);
+        var result = HeadsLayout(batchShape, seqL, valueDim, op);
         var logSumExp = Uninitialized([batch, seqL], DType.Float32, op);
-        Attention.Forward(problem, result.Data<float>(), result.offset, logSumExp.Data<float>());
+        Attention.Forward(problem, Heads(result, heads), logSumExp.Data<float>());
 
         if (Node.ShouldRecord([query, key, value]))
         {
@@ -69,16 +80,37 @@ public partial class Tensor
                     var factors = dropoutP > 0 ? From(Attention.DropoutFactors(problem), [.. batchShape, seqL, seqS]) : null;
                     return CompositeAttentionBackward(g, query, key, value, additiveMask, isCausal, scale, factors, needQ, needK, needV);
                 }
-                var gradOutput = g.ToDTypeIfNeeded(DType.Float32).Contiguous();
-                var gradQuery = Uninitialized(q.shape, DType.Float32, op);
-                var gradKey = Uninitialized(k.shape, DType.Float32, op);
-                var gradValue = Uninitialized(v.shape, DType.Float32, op);
-                Attention.Backward(problem, result.Data<float>(), result.offset, gradOutput.Data<float>(), gradOutput.offset, logSumExp.Data<float>(),
-                    gradQuery.Data<float>(), gradKey.Data<float>(), gradValue.Data<float>());
+                var gradQuery = HeadsLayout(batchShape, seqL, headDim, op);
+                var gradKey = HeadsLayout(batchShape, seqS, headDim, op);
+                var gradValue = HeadsLayout(batchShape, seqS, valueDim, op);
+                Attention.Backward(problem, Heads(result, heads), Heads(g.ToDTypeIfNeeded(DType.Float32), heads), logSumExp.Data<float>(),
+                    Heads(gradQuery, heads), Heads(gradKey, heads), Heads(gradValue, heads));
                 return [needQ ? gradQuery : null, needK ? gradKey : null, needV ? gradValue : null];
             }, query, key, value, result);
         }
         return result;
+    }
+
+    /// <summary>
+    /// A new float32 tensor of shape [*, rows, columns]; for 4-D [N, H, rows, columns] its memory is [N, rows, H, columns]
+    /// (the tensor a transposed view of it), the layout in which multi-head attention merges the heads without a copy.
+    /// </summary>
+    static Tensor HeadsLayout(int[] batchShape, int rows, int columns, string op) =>
+        batchShape.Length == 2
+            ? Uninitialized([batchShape[0], rows, batchShape[1], columns], DType.Float32, op).Transpose(1, 2)
+            : Uninitialized([.. batchShape, rows, columns], DType.Float32, op);
+
+    /// <summary>
+    /// Where each head's rows of <paramref name="tensor"/> [*, rows, columns] lie: read in place when 4-D [N, H, rows, columns]
+    /// with contiguous rows (any batch, head and row strides), otherwise from a contiguous copy.
+    /// </summary>
+    static HeadBuffer Heads(Tensor tensor, int heads)
+    {
+        if (tensor.Rank == 4 && tensor.strides[3] == 1 && tensor.shape[1] == heads)
+            return new HeadBuffer(tensor.Data<float>(), tensor.offset, tensor.strides[0], tensor.strides[1], tensor.strides[2]);
+        var c = tensor.Contiguous();
+        long rowSize = (long)c.shape[^2] * c.shape[^1];
+        return new HeadBuffer(c.Data<float>(), c.offset, rowSize * heads, rowSize, c.shape[^1]);
     }
 
     /// <summary>

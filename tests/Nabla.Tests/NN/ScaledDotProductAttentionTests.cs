@@ -202,6 +202,32 @@ public class ScaledDotProductAttentionTests
     }
 
     [Fact]
+    public void Heads_read_in_place_from_a_packed_projection_give_the_same_values_and_gradients()
+    {
+        // q, k, v as the heads of one [N, L, 3·H·E] projection, [N, H, L, E] views with row stride 3·H·E, against copies.
+        var g = new Generator(16);
+        var packed = Tensor.Randn([2, 70, 3 * 4 * 8], DType.Float32, g);
+        var upstream = Tensor.Randn([2, 4, 70, 8], DType.Float32, g);
+        (Tensor Output, Tensor Grad) Run(bool copy)
+        {
+            var source = packed.Clone().RequiresGrad_();
+            Tensor Part(int i)
+            {
+                var heads = source.Narrow(-1, i * 32, 32).View(2, 70, 4, 8).Transpose(1, 2);
+                return copy ? heads.Contiguous() : heads;
+            }
+            var output = F.ScaledDotProductAttention(Part(0), Part(1), Part(2), isCausal: true, dropoutP: 0.2, generator: new Generator(17));
+            output.Backward(upstream);
+            return (output, source.Grad!);
+        }
+        var (inPlace, inPlaceGrad) = Run(copy: false);
+        var (copied, copiedGrad) = Run(copy: true);
+        Assert.Equal(copied.Contiguous().ToArray<float>(), inPlace.Contiguous().ToArray<float>());
+        Assert.Equal(copiedGrad.ToArray<float>(), inPlaceGrad.ToArray<float>());
+        Assert.Equal(new[] { 2, 4, 70, 8 }, inPlace.Shape.ToArray());
+    }
+
+    [Fact]
     public void Bad_arguments_name_the_op_and_shapes()
     {
         var q = Tensor.Zeros(2, 3, 4);

@@ -5,9 +5,20 @@ using System.Runtime.Intrinsics;
 namespace Nabla.Backends.Cpu;
 
 /// <summary>
+/// Where the rows of each head of one operand lie: head b (of <see cref="AttentionProblem.Heads"/> per batch entry) starts at
+/// Offset + (b / heads)·BatchStride + (b % heads)·HeadStride, and its rows are RowStride apart, each contiguous. So Q, K and
+/// V may be read straight from a [N, L, H, E] projection (heads interleaved) and outputs written in that layout.
+/// </summary>
+internal readonly record struct HeadBuffer(float[] Data, int Offset, long BatchStride, long HeadStride, long RowStride)
+{
+    /// <summary>Where head <paramref name="b"/> starts.</summary>
+    public long Start(int b, int heads) => Offset + (b / heads) * BatchStride + (b % heads) * HeadStride;
+}
+
+/// <summary>
 /// One attention problem for <see cref="Attention"/>: <see cref="Batch"/> independent heads, each with
-/// queries Q [L, E], keys K [S, E], values V [S, Ev] (row-major, contiguous, head after head from the
-/// given offsets), an optional additive float mask, a causal flag and the score scale.
+/// queries Q [L, E], keys K [S, E], values V [S, Ev] (rows laid out as their <see cref="HeadBuffer"/> says),
+/// an optional additive float mask, a causal flag, the score scale and dropout.
 /// </summary>
 internal sealed class AttentionProblem
 {
@@ -25,18 +36,14 @@ internal sealed class AttentionProblem
     public required float Scale { get; init; }
     /// <summary>Key j is seen by query i only when j ≤ i (top-left aligned, as PyTorch's <c>is_causal</c>).</summary>
     public required bool Causal { get; init; }
-    /// <summary>Q, K, V and their offsets.</summary>
-    public required float[] Query { get; init; }
+    /// <summary>Heads per batch entry, for the <see cref="HeadBuffer"/> layouts (1 when the heads are just a batch).</summary>
+    public int Heads { get; init; } = 1;
+    /// <summary>Q, K and V.</summary>
+    public required HeadBuffer Query { get; init; }
     /// <inheritdoc cref="Query"/>
-    public required int QueryOffset { get; init; }
+    public required HeadBuffer Key { get; init; }
     /// <inheritdoc cref="Query"/>
-    public required float[] Key { get; init; }
-    /// <inheritdoc cref="Query"/>
-    public required int KeyOffset { get; init; }
-    /// <inheritdoc cref="Query"/>
-    public required float[] Value { get; init; }
-    /// <inheritdoc cref="Query"/>
-    public required int ValueOffset { get; init; }
+    public required HeadBuffer Value { get; init; }
     /// <summary>Probability of dropping an attention weight (0: no dropout); the kept ones are scaled by 1/(1 − p).</summary>
     public float DropoutP { get; init; }
     /// <summary>The seed of the dropout decisions: weight (b, i, j) is kept when <see cref="Attention.Keeps"/> says so.</summary>
@@ -98,10 +105,8 @@ internal static unsafe class Attention
         return buffer;
     }
 
-    /// <summary>
-    /// output [Batch, L, Ev] (at <paramref name="outputOffset"/>) and logSumExp [Batch, L] (from 0) of <paramref name="problem"/>.
-    /// </summary>
-    public static void Forward(AttentionProblem problem, float[] output, int outputOffset, float[] logSumExp)
+    /// <summary>The output (L rows of Ev per head, laid out as <paramref name="output"/> says) and logSumExp [Batch, L] (from 0) of <paramref name="problem"/>.</summary>
+    public static void Forward(AttentionProblem problem, HeadBuffer output, float[] logSumExp)
     {
         int blocks = (problem.Queries + QueryBlock - 1) / QueryBlock;
         int items = problem.Batch * blocks;
@@ -111,13 +116,13 @@ internal static unsafe class Attention
         {
             for (int item = begin; item < end; item++)
             {
-                ForwardBlock(problem, item / blocks, item % blocks * QueryBlock, output, outputOffset, logSumExp);
+                ForwardBlock(problem, item / blocks, item % blocks * QueryBlock, output, logSumExp);
             }
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock(AttentionProblem p, int b, int i0, float[] output, int outputOffset, float[] logSumExp)
+    private static void ForwardBlock(AttentionProblem p, int b, int i0, HeadBuffer output, float[] logSumExp)
     {
         int seqL = p.Queries, seqS = p.Keys, e = p.HeadDim, ev = p.ValueDim;
         int tq = Math.Min(QueryBlock, seqL - i0);
@@ -127,19 +132,20 @@ internal static unsafe class Attention
         var acc = Scratch(ref accumulator, QueryBlock * ev);
         var stats = Scratch(ref rowStatistics, 2 * QueryBlock);
 
-        fixed (float* qBase = p.Query, kBase = p.Key, vBase = p.Value, oBase = output, lseBase = logSumExp)
+        fixed (float* qBase = p.Query.Data, kBase = p.Key.Data, vBase = p.Value.Data, oBase = output.Data, lseBase = logSumExp)
         fixed (float* ktp = kt, sp = s, accp = acc, statp = stats)
         fixed (float* maskBase = p.Mask)
         {
-            float* q = qBase + p.QueryOffset + ((long)b * seqL + i0) * e;
-            float* k = kBase + p.KeyOffset + (long)b * seqS * e;
-            float* v = vBase + p.ValueOffset + (long)b * seqS * ev;
+            long ldq = p.Query.RowStride, ldk = p.Key.RowStride, ldv = p.Value.RowStride, ldo = output.RowStride;
+            float* q = qBase + p.Query.Start(b, p.Heads) + i0 * ldq;
+            float* k = kBase + p.Key.Start(b, p.Heads);
+            float* v = vBase + p.Value.Start(b, p.Heads);
             float* mask = maskBase == null ? null : maskBase + p.MaskOffsets![b] + (long)i0 * seqS;
             float* rowMax = statp, rowSum = statp + QueryBlock;
             // Kᵀ once per head and thread: a thread's items are consecutive query blocks, mostly of one head.
             if (transposedProblem != p.Id || transposedHead != b)
             {
-                Transpose(k, seqS, e, ktp, seqS);
+                Transpose(k, seqS, e, ldk, ktp, seqS);
                 (transposedProblem, transposedHead) = (p.Id, b);
             }
             new Span<float>(accp, tq * ev).Clear();
@@ -149,7 +155,7 @@ internal static unsafe class Attention
             for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
             {
                 int tk = Math.Min(KeyBlock, keyEnd - j0);
-                Gemm.Sgemm(tq, tk, e, q, e, 1, ktp + j0, seqS, 1, sp, tk, accumulate: false);
+                Gemm.Sgemm(tq, tk, e, q, ldq, 1, ktp + j0, seqS, 1, sp, tk, accumulate: false);
                 for (int r = 0; r < tq; r++)
                 {
                     var row = new Span<float>(sp + r * tk, tk);
@@ -173,14 +179,14 @@ internal static unsafe class Attention
                     }
                 }
 
-                Gemm.Sgemm(tq, ev, tk, sp, tk, 1, v + (long)j0 * ev, ev, 1, accp, ev, accumulate: true);
+                Gemm.Sgemm(tq, ev, tk, sp, tk, 1, v + j0 * ldv, ldv, 1, accp, ev, accumulate: true);
             }
 
-            float* o = oBase + outputOffset + ((long)b * seqL + i0) * ev;
+            float* o = oBase + output.Start(b, p.Heads) + i0 * ldo;
             float* lse = lseBase + (long)b * seqL + i0;
             for (int r = 0; r < tq; r++)
             {
-                var target = new Span<float>(o + r * ev, ev);
+                var target = new Span<float>(o + r * ldo, ev);
                 if (rowSum[r] > 0)
                 {
                     TensorPrimitives.Multiply(new ReadOnlySpan<float>(accp + r * ev, ev), 1f / rowSum[r], target);
@@ -360,8 +366,8 @@ internal static unsafe class Attention
         return factors;
     }
 
-    /// <summary>target[c·targetStride + r] = source[r·columns + c]: a rows × columns block transposed.</summary>
-    private static void Transpose(float* source, int rows, int columns, float* target, int targetStride)
+    /// <summary>target[c·targetStride + r] = source[r·sourceStride + c]: a rows × columns block transposed.</summary>
+    private static void Transpose(float* source, int rows, int columns, long sourceStride, float* target, int targetStride)
     {
         const int Tile = 16;
         for (int r0 = 0; r0 < rows; r0 += Tile)
@@ -374,7 +380,7 @@ internal static unsafe class Attention
                 {
                     for (int c = c0; c < c1; c++)
                     {
-                        target[(long)c * targetStride + r] = source[(long)r * columns + c];
+                        target[(long)c * targetStride + r] = source[r * sourceStride + c];
                     }
                 }
             }
@@ -382,12 +388,12 @@ internal static unsafe class Attention
     }
 
     /// <summary>
-    /// Gradients of Q, K and V (each shaped as its input, from offset 0) from the output's gradient
-    /// <paramref name="gradOutput"/> [Batch, L, Ev], the forward's <paramref name="output"/> and <paramref name="logSumExp"/>.
+    /// Gradients of Q, K and V (written in the layouts given) from the output's gradient <paramref name="gradOutput"/>,
+    /// the forward's <paramref name="output"/> and <paramref name="logSumExp"/>.
     /// </summary>
     public static void Backward(
-        AttentionProblem problem, float[] output, int outputOffset, float[] gradOutput, int gradOutputOffset, float[] logSumExp,
-        float[] gradQuery, float[] gradKey, float[] gradValue)
+        AttentionProblem problem, HeadBuffer output, HeadBuffer gradOutput, float[] logSumExp,
+        HeadBuffer gradQuery, HeadBuffer gradKey, HeadBuffer gradValue)
     {
         long workPerHead = (long)problem.Queries * problem.Keys * (problem.HeadDim + problem.ValueDim) * 2;
         int minChunk = (int)Math.Clamp(MinChunkWork / Math.Max(workPerHead, 1), 1, Math.Max(problem.Batch, 1));
@@ -395,15 +401,15 @@ internal static unsafe class Attention
         {
             for (int b = begin; b < end; b++)
             {
-                BackwardHead(problem, b, output, outputOffset, gradOutput, gradOutputOffset, logSumExp, gradQuery, gradKey, gradValue);
+                BackwardHead(problem, b, output, gradOutput, logSumExp, gradQuery, gradKey, gradValue);
             }
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardHead(
-        AttentionProblem p, int b, float[] output, int outputOffset, float[] gradOutput, int gradOutputOffset, float[] logSumExp,
-        float[] gradQuery, float[] gradKey, float[] gradValue)
+        AttentionProblem p, int b, HeadBuffer output, HeadBuffer gradOutput, float[] logSumExp,
+        HeadBuffer gradQuery, HeadBuffer gradKey, HeadBuffer gradValue)
     {
         int seqL = p.Queries, seqS = p.Keys, e = p.HeadDim, ev = p.ValueDim;
         var kt = Scratch(ref keysTransposed, e * seqS);
@@ -412,42 +418,45 @@ internal static unsafe class Attention
         var ds = Scratch(ref gradientTile, QueryBlock * KeyBlock);
         var rowDots = Scratch(ref rowStatistics, Math.Max(seqL, 2 * QueryBlock));
 
-        fixed (float* qBase = p.Query, kBase = p.Key, vBase = p.Value, oBase = output, goBase = gradOutput, lseBase = logSumExp)
-        fixed (float* gqBase = gradQuery, gkBase = gradKey, gvBase = gradValue)
+        fixed (float* qBase = p.Query.Data, kBase = p.Key.Data, vBase = p.Value.Data, oBase = output.Data, goBase = gradOutput.Data, lseBase = logSumExp)
+        fixed (float* gqBase = gradQuery.Data, gkBase = gradKey.Data, gvBase = gradValue.Data)
         fixed (float* ktp = kt, vtp = vt, sp = s, dsp = ds, dp = rowDots)
         fixed (float* maskBase = p.Mask)
         {
-            float* q = qBase + p.QueryOffset + (long)b * seqL * e;
-            float* k = kBase + p.KeyOffset + (long)b * seqS * e;
-            float* v = vBase + p.ValueOffset + (long)b * seqS * ev;
-            float* o = oBase + outputOffset + (long)b * seqL * ev;
-            float* go = goBase + gradOutputOffset + (long)b * seqL * ev;
+            int heads = p.Heads;
+            long ldq = p.Query.RowStride, ldk = p.Key.RowStride, ldv = p.Value.RowStride, ldo = output.RowStride, ldgo = gradOutput.RowStride;
+            long ldgq = gradQuery.RowStride, ldgk = gradKey.RowStride, ldgv = gradValue.RowStride;
+            float* q = qBase + p.Query.Start(b, heads);
+            float* k = kBase + p.Key.Start(b, heads);
+            float* v = vBase + p.Value.Start(b, heads);
+            float* o = oBase + output.Start(b, heads);
+            float* go = goBase + gradOutput.Start(b, heads);
             float* lse = lseBase + (long)b * seqL;
-            float* gq = gqBase + (long)b * seqL * e;
-            float* gk = gkBase + (long)b * seqS * e;
-            float* gv = gvBase + (long)b * seqS * ev;
+            float* gq = gqBase + gradQuery.Start(b, heads);
+            float* gk = gkBase + gradKey.Start(b, heads);
+            float* gv = gvBase + gradValue.Start(b, heads);
             float* mask = maskBase == null ? null : maskBase + p.MaskOffsets![b];
-            Transpose(k, seqS, e, ktp, seqS);
-            Transpose(v, seqS, ev, vtp, seqS);
+            Transpose(k, seqS, e, ldk, ktp, seqS);
+            Transpose(v, seqS, ev, ldv, vtp, seqS);
             transposedProblem = 0; // the forward's cached Kᵀ is overwritten
-            new Span<float>(gq, seqL * e).Clear();
-            new Span<float>(gk, seqS * e).Clear();
-            new Span<float>(gv, seqS * ev).Clear();
+            for (int i = 0; i < seqL; i++) new Span<float>(gq + i * ldgq, e).Clear();
+            for (int j = 0; j < seqS; j++) new Span<float>(gk + j * ldgk, e).Clear();
+            for (int j = 0; j < seqS; j++) new Span<float>(gv + j * ldgv, ev).Clear();
             for (int i = 0; i < seqL; i++)
             {
-                dp[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(go + (long)i * ev, ev), new ReadOnlySpan<float>(o + (long)i * ev, ev)); // D = rowsum(dO ⊙ O)
+                dp[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(go + i * ldgo, ev), new ReadOnlySpan<float>(o + i * ldo, ev)); // D = rowsum(dO ⊙ O)
             }
 
             for (int i0 = 0; i0 < seqL; i0 += QueryBlock)
             {
                 int tq = Math.Min(QueryBlock, seqL - i0);
                 int keyEnd = p.Causal ? Math.Min(seqS, i0 + tq) : seqS;
-                float* qi = q + (long)i0 * e;
-                float* goi = go + (long)i0 * ev;
+                float* qi = q + i0 * ldq;
+                float* goi = go + i0 * ldgo;
                 for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
                 {
                     int tk = Math.Min(KeyBlock, keyEnd - j0);
-                    Gemm.Sgemm(tq, tk, e, qi, e, 1, ktp + j0, seqS, 1, sp, tk, accumulate: false);
+                    Gemm.Sgemm(tq, tk, e, qi, ldq, 1, ktp + j0, seqS, 1, sp, tk, accumulate: false);
                     for (int r = 0; r < tq; r++)
                     {
                         Probabilities(sp + r * tk, tk, p.Scale, mask == null ? null : mask + (long)(i0 + r) * seqS + j0, Visible(p.Causal, i0 + r - j0, tk), lse[i0 + r]);
@@ -462,9 +471,9 @@ internal static unsafe class Attention
                         for (int r = 0; r < tq; r++) Drop(dsp + r * tk, tk, p, b, i0 + r, j0);
                     }
 
-                    Gemm.Sgemm(tk, ev, tq, kept, 1, tk, goi, ev, 1, gv + (long)j0 * ev, ev, accumulate: true);
+                    Gemm.Sgemm(tk, ev, tq, kept, 1, tk, goi, ldgo, 1, gv + j0 * ldgv, ldgv, accumulate: true);
                     // dP = (dO_i V_jᵀ) ⊙ Z, then dS = P ⊙ (dP − D)·scale in place
-                    Gemm.Sgemm(tq, tk, ev, goi, ev, 1, vtp + j0, seqS, 1, dsp, tk, accumulate: false);
+                    Gemm.Sgemm(tq, tk, ev, goi, ldgo, 1, vtp + j0, seqS, 1, dsp, tk, accumulate: false);
                     for (int r = 0; r < tq; r++)
                     {
                         if (p.DropoutP > 0) Drop(dsp + r * tk, tk, p, b, i0 + r, j0);
@@ -472,8 +481,8 @@ internal static unsafe class Attention
                     }
 
                     // dQ_i += dS K_j, dK_j += dSᵀ Q_i
-                    Gemm.Sgemm(tq, e, tk, dsp, tk, 1, k + (long)j0 * e, e, 1, gq + (long)i0 * e, e, accumulate: true);
-                    Gemm.Sgemm(tk, e, tq, dsp, 1, tk, qi, e, 1, gk + (long)j0 * e, e, accumulate: true);
+                    Gemm.Sgemm(tq, e, tk, dsp, tk, 1, k + j0 * ldk, ldk, 1, gq + i0 * ldgq, ldgq, accumulate: true);
+                    Gemm.Sgemm(tk, e, tq, dsp, 1, tk, qi, ldq, 1, gk + j0 * ldgk, ldgk, accumulate: true);
                 }
             }
         }
