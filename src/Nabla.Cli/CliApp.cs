@@ -36,6 +36,7 @@ public static class CliApp
         root.Add(GenerateCommand(stdout, stderr));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
+        GanCommands.AddTo(root, stdout, stderr, stop);
         return root;
     }
 

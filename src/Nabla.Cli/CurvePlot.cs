@@ -65,6 +65,29 @@ public static class CurvePlot
         plot.SavePng(path, 640, 420);
     }
 
+    /// <summary>Writes several curves against one x axis as a PNG (a GAN's losses over the training steps).</summary>
+    /// <param name="curves">Each curve's legend, x values and y values (as many of each).</param>
+    /// <param name="path">The PNG to write (its directory is created).</param>
+    /// <param name="title">The figure's title.</param>
+    /// <param name="xLabel">The x axis's label.</param>
+    public static void SaveLines(IReadOnlyList<(string Label, double[] X, double[] Y)> curves, string path, string title, string xLabel)
+    {
+        ArgumentNullException.ThrowIfNull(curves);
+        var plot = new Plot();
+        UseEmbeddedFontIfNoSystemFont(plot);
+        foreach (var (label, x, y) in curves)
+        {
+            var scatter = plot.Add.Scatter(x, y);
+            scatter.LegendText = label;
+            scatter.MarkerSize = 0;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.ShowLegend(Edge.Right);
+        CreateDirectoryOf(path);
+        plot.SavePng(path, 640, 420);
+    }
+
     private static void CreateDirectoryOf(string path)
     {
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
