@@ -28,9 +28,10 @@ public static class GanCheckpoint
     /// <param name="Curve">The running losses: (step, D, G, Wasserstein or NaN) every few steps.</param>
     /// <param name="CriticStepsTaken">Critic steps so far.</param>
     /// <param name="NoiseState">State of the noise generator.</param>
-    /// <param name="ShuffleState">State of the shuffling generator.</param>
+    /// <param name="ShuffleState">State of the shuffling generator before the permutation of the epoch under way.</param>
+    /// <param name="Partial">The sums of the epoch under way (no steps when the run stopped between epochs).</param>
     public sealed record State(GanRecipe Recipe, GanSettings Settings, List<GanEpoch> History, List<double[]> Curve, long CriticStepsTaken,
-        byte[] NoiseState, byte[] ShuffleState);
+        byte[] NoiseState, byte[] ShuffleState, GanPartial Partial);
 
     /// <summary>Writes the run to <paramref name="directory"/> (created if needed), atomically.</summary>
     /// <returns>The file written.</returns>
@@ -61,8 +62,9 @@ public static class GanCheckpoint
             ["critic_steps_taken"] = Invariant(state.CriticStepsTaken),
             ["rng.noise"] = Checkpoint.EncodeState(state.NoiseState),
             ["rng.shuffle"] = Checkpoint.EncodeState(state.ShuffleState),
-            ["history"] = JsonSerializer.Serialize(state.History),
+            ["history"] = JsonSerializer.Serialize(state.History, CurveJson),
             ["curve"] = JsonSerializer.Serialize(state.Curve, CurveJson),
+            ["partial_epoch"] = JsonSerializer.Serialize(state.Partial, CurveJson),
         };
         var optimizerTensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (prefix, optimizer) in new[] { (GeneratorPrefix, (Optimizer)trainer.GeneratorOptimizer), (DiscriminatorPrefix, trainer.DiscriminatorOptimizer) })
@@ -110,7 +112,7 @@ public static class GanCheckpoint
             LatentDim = Int("latent_dim"), Features = Int("features"), NumClasses = Int("num_classes"), LearningRate = Double("lr"),
             Beta1 = Double("beta1"), Beta2 = Double("beta2"), CriticSteps = Int("critic_steps"), GradientPenaltyWeight = Double("gp_weight"),
         };
-        var history = JsonSerializer.Deserialize<List<GanEpoch>>(Get("history")) ?? [];
+        var history = JsonSerializer.Deserialize<List<GanEpoch>>(Get("history"), CurveJson) ?? [];
         var settings = new GanSettings
         {
             Kind = kind, Epochs = history.Count, BatchSize = Int("batch_size"), LearningRate = recipe.LearningRate, Features = recipe.Features,
@@ -118,7 +120,8 @@ public static class GanCheckpoint
         };
         var state = new State(recipe, settings, history, JsonSerializer.Deserialize<List<double[]>>(Get("curve"), CurveJson) ?? [],
             long.Parse(Get("critic_steps_taken"), CultureInfo.InvariantCulture),
-            Checkpoint.DecodeState(Get("rng.noise"), "rng.noise"), Checkpoint.DecodeState(Get("rng.shuffle"), "rng.shuffle"));
+            Checkpoint.DecodeState(Get("rng.noise"), "rng.noise"), Checkpoint.DecodeState(Get("rng.shuffle"), "rng.shuffle"),
+            JsonSerializer.Deserialize<GanPartial>(Get("partial_epoch"), CurveJson) ?? new GanPartial());
         return (data, state);
     }
 
@@ -142,7 +145,7 @@ public static class GanCheckpoint
         }
     }
 
-    // NaN marks the Wasserstein column of the kinds without one.
+    // NaN marks a loss not measured (the generator's in a WGAN-GP epoch without a generator step, the Wasserstein column of the other kinds).
     private static readonly JsonSerializerOptions CurveJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private static Dictionary<string, Tensor> Section(Dictionary<string, Tensor> tensors, string prefix) =>

@@ -35,13 +35,13 @@ public static class GanCommands
         var kind = new Option<string>("--kind") { Description = $"Which GAN: {string.Join(", ", GanKinds.Names)}.", DefaultValueFactory = _ => "dcgan" };
         kind.AcceptOnlyFromAmong([.. GanKinds.Names]);
         var defaults = new GanSettings();
-        var epochs = new Option<int>("--epochs") { Description = $"Total epochs (default {defaults.Epochs}).", DefaultValueFactory = _ => defaults.Epochs };
-        var batchSize = new Option<int>("--batch-size") { Description = $"Real images per step (default {defaults.BatchSize}).", DefaultValueFactory = _ => defaults.BatchSize };
+        var epochs = new Option<int>("--epochs") { Description = $"Total epochs.", DefaultValueFactory = _ => defaults.Epochs };
+        var batchSize = new Option<int>("--batch-size") { Description = $"Real images per step.", DefaultValueFactory = _ => defaults.BatchSize };
         var lr = new Option<double?>("--lr") { Description = "Adam's learning rate of both networks (default: dcgan and cgan 2e-4, wgan-gp 1e-4)." };
         var features = new Option<int?>("--features") { Description = "Channel multiplier f of both networks (default 64, d2l's; 32 trains about 3× faster)." };
         var data = new Option<string?>("--data") { Description = "Fashion-MNIST directory, or 'sample' for the embedded sample (default: as `nabla train`)." };
         var limit = new Option<int>("--limit") { Description = "Use only the first N training images.", Hidden = true };
-        var seed = new Option<long>("--seed") { Description = "Seed of the weights, the noise and the shuffling (default 0).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the weights, the noise and the shuffling.", DefaultValueFactory = _ => 0 };
         var checkpoint = CheckpointOption(required: false);
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint up to --epochs, with its recipe." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
@@ -77,9 +77,9 @@ public static class GanCommands
     private static Command EvalCommand(TextWriter stdout, TextWriter stderr)
     {
         var checkpoint = CheckpointOption(required: true);
-        var count = new Option<int>("--count") { Description = "Images to generate (default 10,000).", DefaultValueFactory = _ => 10_000 };
+        var count = new Option<int>("--count") { Description = "Images to generate.", DefaultValueFactory = _ => 10_000 };
         var data = new Option<string?>("--data") { Description = "Fashion-MNIST directory, or 'sample' (default: the training run's)." };
-        var seed = new Option<long>("--seed") { Description = "Seed of the noise (default 0).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the figures." };
         var command = new Command(Name, "Measure a trained GAN: Fréchet distance of a Fashion-MNIST classifier's features against the test images, class histogram, cgan class accuracy.")
         {
@@ -93,10 +93,10 @@ public static class GanCommands
     private static Command SampleCommand(TextWriter stdout, TextWriter stderr)
     {
         var checkpoint = CheckpointOption(required: true);
-        var count = new Option<int>("--count") { Description = "Images to generate (default 64).", DefaultValueFactory = _ => 64 };
+        var count = new Option<int>("--count") { Description = "Images to generate.", DefaultValueFactory = _ => 64 };
         var classIndex = new Option<int?>("--class") { Description = "cgan: the class to draw (0-9); default: rows of every class." };
         var grid = new Option<string>("--grid") { Description = "The PNG to write.", Required = true };
-        var seed = new Option<long>("--seed") { Description = "Seed of the noise (default 0).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 0 };
         var command = new Command(Name, "Draw images from a GAN trained by `nabla train gan` and write them as a PNG grid.") { checkpoint, count, classIndex, grid, seed };
         command.SetAction(parse => Guarded(stderr, () =>
             GanTools.Sample(parse.GetValue(checkpoint)!, parse.GetValue(count), parse.GetValue(classIndex), parse.GetValue(grid)!, parse.GetValue(seed), stdout)));

@@ -21,8 +21,8 @@ public sealed class GanRun
     /// <summary>Images per class (per row) in the conditional GAN's grid.</summary>
     public const int GridColumnsPerClass = 8;
 
-    // The curve gets one point (running mean of the losses) per this many steps.
-    private const int CurveEvery = 10;
+    // The curve gets about this many points (means of the losses over a window of steps) per epoch.
+    private const int CurvePointsPerEpoch = 20;
 
     private GanSettings settings;
     private readonly IAnsiConsole console;
@@ -98,62 +98,56 @@ public sealed class GanRun
 
         var (fixedNoise, fixedLabels) = FixedNoise(recipe, settings.Seed);
         int count = images.Size(0), steps = 0;
+        epochShuffleState = shuffle.GetState();
+        int curveEvery = Math.Max(1, count / settings.BatchSize / CurvePointsPerEpoch);
         bool stopped = false;
         var watch = Stopwatch.StartNew();
         int imagesSeen = 0;
         string samplesPath = Path.Combine(runDirectory, "samples.png"), plotPath = Path.Combine(runDirectory, "losses.png");
+        // The running sums of the epoch under way, saved when a run stops inside it.
+        var partial = savedState?.Partial ?? new GanPartial();
         void TrainAll(Action<int, double, double, double?>? batchEnd)
         {
             for (int epoch = History.Count + 1; epoch <= epochs && !stopped; epoch++)
             {
                 var epochWatch = Stopwatch.StartNew();
+                // The state before this epoch's permutation is what a checkpoint keeps: resuming draws the same order again.
+                epochShuffleState = shuffle.GetState();
                 var order = Tensor.RandPerm(count, shuffle);
-                double dSum = 0, gSum = 0, wSum = 0, windowD = 0, windowG = 0, windowW = 0;
-                int dSteps = 0, gSteps = 0, window = 0, windowG0 = 0;
                 // Only full batches: batch norm and the critic's penalty see the same batch size at every step.
-                for (int start = 0; start + settings.BatchSize <= count; start += settings.BatchSize)
+                for (int start = partial.Steps * settings.BatchSize; start + settings.BatchSize <= count; start += settings.BatchSize)
                 {
                     var index = order.Narrow(0, start, settings.BatchSize);
                     GanStepLosses losses = trainer.Step(images.IndexSelect(0, index), recipe.IsConditional ? labels.IndexSelect(0, index) : null);
-                    dSum += losses.DiscriminatorLoss;
-                    wSum += losses.Wasserstein ?? 0;
-                    dSteps++;
-                    windowD += losses.DiscriminatorLoss;
-                    windowW += losses.Wasserstein ?? 0;
-                    window++;
-                    if (losses.GeneratorLoss is { } g)
-                    {
-                        gSum += g;
-                        gSteps++;
-                        windowG += g;
-                        windowG0++;
-                    }
+                    partial.Add(losses);
                     steps++;
                     imagesSeen += settings.BatchSize;
-                    if (window == CurveEvery)
+                    if (partial.Window == curveEvery)
                     {
-                        Curve.Add([trainer.CriticStepsTaken, windowD / window, windowG0 > 0 ? windowG / windowG0 : double.NaN,
-                            recipe.Kind == GanKind.WganGp ? windowW / window : double.NaN]);
-                        windowD = windowG = windowW = 0;
-                        window = windowG0 = 0;
+                        Curve.Add(partial.TakeWindow(trainer.CriticStepsTaken, recipe.Kind == GanKind.WganGp));
                     }
-                    batchEnd?.Invoke(epoch, dSum / dSteps, gSteps > 0 ? gSum / gSteps : double.NaN, recipe.Kind == GanKind.WganGp ? wSum / dSteps : null);
+                    batchEnd?.Invoke(epoch, partial.DiscriminatorSum / partial.Steps, partial.GeneratorSteps > 0 ? partial.GeneratorSum / partial.GeneratorSteps : double.NaN,
+                        recipe.Kind == GanKind.WganGp ? partial.WassersteinSum / partial.Steps : null);
                     if (stop.Requested || settings.StopAfterBatches > 0 && steps >= settings.StopAfterBatches)
                     {
-                        // The epoch is dropped: a resumed run repeats it from the checkpoint of the last finished one.
+                        partial.Seconds += epochWatch.Elapsed.TotalSeconds;
                         stopped = true;
                         stop.Request();
                         return;
                     }
                 }
-                History.Add(new GanEpoch(epoch, dSum / Math.Max(dSteps, 1), gSteps > 0 ? gSum / gSteps : double.NaN,
-                    recipe.Kind == GanKind.WganGp ? wSum / Math.Max(dSteps, 1) : null, epochWatch.Elapsed.TotalSeconds, dSteps * settings.BatchSize));
+                partial.Seconds += epochWatch.Elapsed.TotalSeconds;
+                History.Add(new GanEpoch(epoch, partial.DiscriminatorSum / Math.Max(partial.Steps, 1),
+                    partial.GeneratorSteps > 0 ? partial.GeneratorSum / partial.GeneratorSteps : double.NaN,
+                    recipe.Kind == GanKind.WganGp ? partial.WassersteinSum / Math.Max(partial.Steps, 1) : null, partial.Seconds, partial.Steps * settings.BatchSize));
+                partial.StartEpoch();
+                epochShuffleState = shuffle.GetState();
                 SaveSamples(trainer, recipe, fixedNoise, fixedLabels, samplesPath, Path.Combine(runDirectory, FormattableString.Invariant($"samples-epoch{epoch:D3}.png")));
                 TryPlot(recipe, plotPath);
                 WriteLine(EpochLine(History[^1], epochs, recipe));
                 if (settings.Checkpoint is not null)
                 {
-                    Save(runDirectory, trainer, recipe, shuffle);
+                    Save(runDirectory, trainer, recipe, partial);
                 }
             }
         }
@@ -197,7 +191,7 @@ public sealed class GanRun
         }
         if (settings.Checkpoint is not null || stopped)
         {
-            string path = Save(runDirectory, trainer, recipe, shuffle);
+            string path = Save(runDirectory, trainer, recipe, partial);
             log.WriteLine($"Checkpoint: {path}");
             log.WriteLine($"Sample with: ./nabla sample gan --checkpoint {runDirectory} --count 64 --grid samples.png; measure with: ./nabla eval gan --checkpoint {runDirectory}");
         }
@@ -251,9 +245,12 @@ public sealed class GanRun
             $"epoch {number}/{epochs}  {(recipe.Kind == GanKind.WganGp ? "critic" : "D")} loss {epoch.DiscriminatorLoss,8:F4}  G loss {epoch.GeneratorLoss,8:F4}{wasserstein}  {epoch.Seconds:F1} s  ({epoch.Images / epoch.Seconds:N0} images/s)");
     }
 
-    private string Save(string directory, GanTrainer trainer, GanRecipe recipe, Generator shuffle) =>
+    // The shuffling generator as it was before the permutation of the epoch under way (or of the next one).
+    private byte[] epochShuffleState = [];
+
+    private string Save(string directory, GanTrainer trainer, GanRecipe recipe, GanPartial partial) =>
         GanCheckpoint.Save(directory, trainer, new GanCheckpoint.State(recipe, settings with { Epochs = History.Count }, History, Curve,
-            trainer.CriticStepsTaken, trainer.Noise.GetState(), shuffle.GetState()));
+            trainer.CriticStepsTaken, trainer.Noise.GetState(), epochShuffleState, partial));
 
     private void SaveSamples(GanTrainer trainer, GanRecipe recipe, Tensor noise, Tensor? labels, string latest, string perEpoch)
     {
