@@ -6,7 +6,7 @@ using Nabla.Bench.Jobs;
 // Figures go to stdout, one JSON object per line; everything else goes to stderr.
 // --profile: the CNN zoo's jobs (alexnet, vgg11, nin, googlenet, densenet) and resnet also print a table of
 // forward and backward time per leaf module on stderr (see ModuleProfiler).
-IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
+IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new DcganJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
     ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet()];
 
 BenchOptions.Profile = args.Contains("--profile");
