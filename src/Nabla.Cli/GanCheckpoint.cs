@@ -109,14 +109,26 @@ public static class GanCheckpoint
         }
         var recipe = GanRecipe.For(kind) with
         {
-            LatentDim = Int("latent_dim"), Features = Int("features"), NumClasses = Int("num_classes"), LearningRate = Double("lr"),
-            Beta1 = Double("beta1"), Beta2 = Double("beta2"), CriticSteps = Int("critic_steps"), GradientPenaltyWeight = Double("gp_weight"),
+            LatentDim = Int("latent_dim"),
+            Features = Int("features"),
+            NumClasses = Int("num_classes"),
+            LearningRate = Double("lr"),
+            Beta1 = Double("beta1"),
+            Beta2 = Double("beta2"),
+            CriticSteps = Int("critic_steps"),
+            GradientPenaltyWeight = Double("gp_weight"),
         };
         var history = JsonSerializer.Deserialize<List<GanEpoch>>(Get("history"), CurveJson) ?? [];
         var settings = new GanSettings
         {
-            Kind = kind, Epochs = history.Count, BatchSize = Int("batch_size"), LearningRate = recipe.LearningRate, Features = recipe.Features,
-            Seed = long.Parse(Get("seed"), CultureInfo.InvariantCulture), Data = Get("data") is { Length: > 0 } d ? d : null, Limit = Int("limit"),
+            Kind = kind,
+            Epochs = history.Count,
+            BatchSize = Int("batch_size"),
+            LearningRate = recipe.LearningRate,
+            Features = recipe.Features,
+            Seed = long.Parse(Get("seed"), CultureInfo.InvariantCulture),
+            Data = Get("data") is { Length: > 0 } d ? d : null,
+            Limit = Int("limit"),
         };
         var state = new State(recipe, settings, history, JsonSerializer.Deserialize<List<double[]>>(Get("curve"), CurveJson) ?? [],
             long.Parse(Get("critic_steps_taken"), CultureInfo.InvariantCulture),

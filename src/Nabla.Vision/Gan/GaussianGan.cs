@@ -19,7 +19,12 @@ public static class GaussianGan
     /// <summary>d2l's recipe: latent dimension 2, generator lr 0.005, discriminator lr 0.05, Adam's default betas.</summary>
     public static GanRecipe Recipe { get; } = new()
     {
-        Kind = GanKind.Dcgan, LatentDim = 2, LearningRate = 0.005, DiscriminatorLearningRate = 0.05, Beta1 = 0.9, Beta2 = 0.999,
+        Kind = GanKind.Dcgan,
+        LatentDim = 2,
+        LearningRate = 0.005,
+        DiscriminatorLearningRate = 0.05,
+        Beta1 = 0.9,
+        Beta2 = 0.999,
     };
 
     /// <summary><paramref name="count"/> real points X·A + b. Shape: [count, 2].</summary>

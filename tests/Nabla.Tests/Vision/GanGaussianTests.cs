@@ -34,7 +34,7 @@ public class GanGaussianTests
     {
         // 1-D: d² = (μ₁ − μ₂)² + σ₁² + σ₂² − 2σ₁σ₂ = (μ₁ − μ₂)² + (σ₁ − σ₂)²; here for diagonal 2-D samples with exact moments.
         var a = Tensor.From(new double[] { -1, -1, 1, 1, -1, 1, 1, -1 }, 4, 2);          // mean 0, covariance 4/3·I
-        var b = Tensor.From(new double[] { 1, 2, 5, 2, 3, 0, 3, 4 },  4, 2);             // mean (3, 2), covariance 8/3·I
+        var b = Tensor.From(new double[] { 1, 2, 5, 2, 3, 0, 3, 4 }, 4, 2);             // mean (3, 2), covariance 8/3·I
         double expected = 9 + 4 + 2 * Math.Pow(Math.Sqrt(4.0 / 3) - Math.Sqrt(8.0 / 3), 2);
         Assert.Equal(expected, FrechetDistance.Compute(a, b), 10);
         Assert.Equal(0, FrechetDistance.Compute(b, b), 10);
