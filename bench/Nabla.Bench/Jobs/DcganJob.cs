@@ -24,12 +24,27 @@ internal sealed class DcganJob : IBenchJob
         var weights = new Generator(0);
         var trainer = new GanTrainer(recipe, recipe.CreateGenerator(weights), recipe.CreateDiscriminator(weights), new Generator(1));
         Tensor images = Tensor.Rand([BatchSize, 1, Dcgan.ImageSize, Dcgan.ImageSize], generator: new Generator(2)) * 2 - 1;
+        using ModuleProfiler? generatorProfiler = BenchOptions.Profile ? new ModuleProfiler(trainer.Generator) : null;
+        using ModuleProfiler? discriminatorProfiler = BenchOptions.Profile ? new ModuleProfiler(trainer.Discriminator) : null;
         int step = 0;
         double seconds = Timing.MedianSeconds(() =>
         {
+            if (step == Warmups)
+            {
+                generatorProfiler?.Reset();
+                discriminatorProfiler?.Reset();
+            }
             GanStepLosses losses = trainer.Step(images);
             Console.Error.WriteLine($"dcgan iteration {++step}/{iterations + Warmups}: D loss {losses.DiscriminatorLoss:F4}, G loss {losses.GeneratorLoss:F4}");
         }, Warmups, iterations, 1);
+        if (generatorProfiler is not null && discriminatorProfiler is not null)
+        {
+            // The discriminator runs three times per iteration (real, detached fake, fake for G's loss), the generator once.
+            Console.Error.WriteLine($"dcgan generator: time per leaf module and iteration (mean of {iterations})");
+            Console.Error.WriteLine(generatorProfiler.Table(iterations, seconds));
+            Console.Error.WriteLine($"dcgan discriminator: time per leaf module and iteration (mean of {iterations})");
+            Console.Error.WriteLine(discriminatorProfiler.Table(iterations, seconds));
+        }
         yield return new Figure($"dcgan-32px-b{BatchSize}", ("images_per_s", BatchSize / seconds));
     }
 }
