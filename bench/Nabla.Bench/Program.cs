@@ -7,7 +7,8 @@ using Nabla.Bench.Jobs;
 // --profile: the CNN zoo's jobs (alexnet, vgg11, nin, googlenet, densenet) and resnet also print a table of
 // forward and backward time per leaf module on stderr (see ModuleProfiler).
 IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new DcganJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
-    ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet()];
+    ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet(),
+    new AttentionJob(), new TransformerJob()];
 
 BenchOptions.Profile = args.Contains("--profile");
 string[] names = [.. args.Where(a => a != "--profile")];

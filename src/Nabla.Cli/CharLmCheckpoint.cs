@@ -70,33 +70,51 @@ public static class CharLmCheckpoint
     private const string OptimizerValuePrefix = "optimizer.";
 
     /// <summary>The settings a checkpoint was trained with (its recipe; <see cref="CharLmSettings.Epochs"/> = epochs finished).</summary>
-    /// <exception cref="InvalidDataException">A setting is missing.</exception>
+    /// <exception cref="InvalidDataException">A setting is missing or malformed.</exception>
     public static CharLmSettings Settings(IReadOnlyDictionary<string, string> metadata, string path)
     {
-        string Get(string key) => metadata.TryGetValue(key, out string? value) ? value
-            : throw new InvalidDataException($"{path}: not a resumable charlm checkpoint (metadata '{key}' is missing).");
-        int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
-        double Double(string key) => double.Parse(Get(key), CultureInfo.InvariantCulture);
+        var m = new CheckpointMetadata(metadata, path, "a resumable charlm checkpoint");
+        string cell = m.Get("cell");
+        if (!Cells.Contains(cell))
+        {
+            throw new InvalidDataException($"{path}: metadata 'cell' is '{cell}', not one of {string.Join(", ", Cells)}.");
+        }
         return new CharLmSettings
         {
-            Cell = Get("cell"),
-            Layers = Int("layers"),
-            Hidden = Int("hidden"),
-            Steps = Int("steps"),
-            BatchSize = Int("batch_size"),
-            RandomSampling = Get("random_sampling") == "true",
-            Optimizer = Get("optimizer"),
-            LearningRate = Double("lr"),
-            Clip = Double("clip"),
-            Seed = long.Parse(Get("seed"), CultureInfo.InvariantCulture),
-            MaxTokens = Int("max_tokens"),
-            Epochs = Int("epoch"),
+            Cell = cell,
+            Layers = m.Int("layers", min: 1),
+            Hidden = m.Int("hidden", min: 1),
+            Steps = m.Int("steps", min: 1),
+            BatchSize = m.Int("batch_size", min: 1),
+            RandomSampling = m.Get("random_sampling") == "true",
+            Optimizer = m.Get("optimizer"),
+            LearningRate = m.Double("lr", positive: true),
+            Clip = m.Double("clip", positive: true),
+            Seed = m.Long("seed"),
+            MaxTokens = m.Int("max_tokens", min: 0),
+            Epochs = m.Int("epoch", min: 0),
         };
+    }
+
+    /// <summary>The error when <paramref name="path"/> holds a checkpoint of another model (an image model's) or of none.</summary>
+    /// <exception cref="InvalidDataException">It is not a charlm checkpoint.</exception>
+    public static void CheckIsCharLm(IReadOnlyDictionary<string, string> metadata, string path, string directory, string command)
+    {
+        string? model = metadata.TryGetValue("model", out string? name) ? name : null;
+        if (model == CharLmRun.ModelName)
+        {
+            return;
+        }
+        throw new InvalidDataException(model is null
+            ? $"{command}: {path} is not a charlm checkpoint (it names no model)."
+            : ModelCatalog.Find(model) is not null
+                ? $"{command}: {path} holds a '{model}' image model, not {CharLmRun.ModelName}; use it with `nabla eval {model} --checkpoint {directory}` or `nabla train {model} --checkpoint {directory} --resume`."
+                : $"{command}: {path} holds a '{model}' model, not {CharLmRun.ModelName}.");
     }
 
     /// <summary>Rebuilds the model and vocabulary saved in <paramref name="directory"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no checkpoint.</exception>
-    /// <exception cref="InvalidDataException">The checkpoint is not a charlm checkpoint.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is not a charlm checkpoint, or its metadata is malformed.</exception>
     public static (RNNModel Model, Vocab Vocab, IReadOnlyDictionary<string, string> Metadata) Load(string directory)
     {
         string path = CheckpointStore.PathIn(directory);
@@ -105,26 +123,28 @@ public static class CharLmCheckpoint
             throw new FileNotFoundException($"No checkpoint in {directory} (expected {path}).", path);
         }
         CheckpointData data = Checkpoint.Load(path);
-        var m = data.Metadata;
-        string Get(string key) => m.TryGetValue(key, out string? value) ? value
-            : throw new InvalidDataException($"{path}: not a charlm checkpoint (metadata '{key}' is missing).");
-        if (Get("model") != CharLmRun.ModelName)
-        {
-            throw new InvalidDataException($"{path}: holds a '{m["model"]}' model, not {CharLmRun.ModelName}.");
-        }
-        string[] tokens = JsonSerializer.Deserialize<string[]>(Get("vocab")) ?? [];
+        CheckIsCharLm(data.Metadata, path, directory, "generate");
+        var m = new CheckpointMetadata(data.Metadata, path, "a charlm checkpoint");
+        string[] tokens = m.Json<string[]>("vocab");
         if (tokens.Length < 2 || tokens[0] != Vocab.UnkToken)
         {
             throw new InvalidDataException($"{path}: the vocabulary must start with {Vocab.UnkToken}.");
         }
+        if (tokens.Distinct().Count() != tokens.Length)
+        {
+            throw new InvalidDataException($"{path}: the vocabulary (metadata 'vocab') holds a token twice.");
+        }
         // Each token once: the counts tie, and the stable sort keeps the saved order, so every index is as saved.
         var vocab = new Vocab(tokens[1..]);
-        int hidden = int.Parse(Get("hidden"), CultureInfo.InvariantCulture);
-        int layers = int.Parse(Get("layers"), CultureInfo.InvariantCulture);
-        RNNModel model = Build(Get("cell"), vocab.Count, hidden, layers);
+        string cell = m.Get("cell");
+        if (!Cells.Contains(cell))
+        {
+            throw new InvalidDataException($"{path}: metadata 'cell' is '{cell}', not one of {string.Join(", ", Cells)}.");
+        }
+        RNNModel model = Build(cell, vocab.Count, m.Int("hidden", min: 1), m.Int("layers", min: 1));
         model.LoadStateDict(data.Model, strict: true);
         model.Eval();
-        return (model, vocab, m);
+        return (model, vocab, data.Metadata);
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -64,6 +64,7 @@ public sealed class CharLmRun
                 throw new FileNotFoundException($"--resume: no checkpoint in {runDirectory} (expected {path}).", path);
             }
             saved = Checkpoint.Load(path);
+            CharLmCheckpoint.CheckIsCharLm(saved.Metadata, path, runDirectory, "--resume");
             if (!saved.Metadata.ContainsKey("rng.data"))
             {
                 throw new InvalidDataException($"--resume: {path} holds no training state (written by `nabla train charlm` before --resume existed).");
@@ -76,6 +77,10 @@ public sealed class CharLmRun
                 Json = settings.Json,
             };
         }
+        else if (settings.Checkpoint is not null)
+        {
+            CheckpointGuard.RefuseOverwrite(settings.Checkpoint, settings.Overwrite);
+        }
         // Weights from the default generator, minibatch offsets from their own (seed + 1), as TrainRun's loader.
         Generator.ManualSeed(settings.Seed);
         var (data, vocab) = TimeMachine.LoadData(settings.BatchSize, settings.Steps, settings.RandomSampling, settings.MaxTokens, new Generator(settings.Seed + 1));
@@ -83,17 +88,24 @@ public sealed class CharLmRun
         {
             throw new ArgumentException($"--steps {settings.Steps}: the corpus has only {data.Corpus.Count} characters.");
         }
+        int maxBatchSize = MaxBatchSize(data.Corpus.Count, settings.Steps, settings.RandomSampling);
+        if (settings.BatchSize > maxBatchSize)
+        {
+            throw new ArgumentException($"--batch-size {settings.BatchSize}: {data.Corpus.Count:N0} characters in subsequences of {settings.Steps} steps " +
+                $"make batches of at most {maxBatchSize} (an epoch would have no batch).");
+        }
         RNNModel model = CharLmCheckpoint.Build(settings.Cell, vocab.Count, settings.Hidden, settings.Layers);
         Optimizer optimizer = OptimizerFactory.Create(settings.Optimizer, model.Parameters(), settings.LearningRate);
         int epochs = settings.Epochs;
         if (saved is not null)
         {
             // After the same draws as a fresh run (seed, data, initial weights), the saved state replaces them.
+            var metadata = new CheckpointMetadata(saved.Metadata, CheckpointStore.PathIn(runDirectory), "a resumable charlm checkpoint");
             model.LoadStateDict(saved.Model, strict: true);
-            CheckpointStore.LoadOptimizer(saved, optimizer);
-            data.Generator.SetState(Checkpoint.DecodeState(saved.Metadata["rng.data"], "rng.data"));
-            Generator.Default.SetState(Checkpoint.DecodeState(saved.Metadata["rng.default"], "rng.default"));
-            Perplexities.AddRange(JsonSerializer.Deserialize<List<double>>(saved.Metadata["perplexity"]) ?? []);
+            CheckpointStore.LoadOptimizer(saved, optimizer, CheckpointStore.PathIn(runDirectory));
+            data.Generator.SetState(metadata.GeneratorState("rng.data"));
+            Generator.Default.SetState(metadata.GeneratorState("rng.default"));
+            Perplexities.AddRange(metadata.Json<List<double>>("perplexity"));
             log.WriteLine(FormattableString.Invariant($"Resuming {runDirectory} after epoch {Perplexities.Count}."));
         }
         log.WriteLine(
@@ -110,11 +122,25 @@ public sealed class CharLmRun
         {
             for (int epoch = Perplexities.Count + 1; epoch <= epochs && !stopped; epoch++)
             {
+                int batch = 0, divergedAt = 0;
                 double perplexity = LanguageModel.TrainEpoch(model, data, optimizer, settings.Clip, (count, running) =>
                 {
                     tokens += count;
+                    batch++;
+                    if (divergedAt == 0 && !double.IsFinite(running))
+                    {
+                        divergedAt = batch;
+                    }
                     batchEnd?.Invoke(epoch, running, tokens);
                 });
+                if (divergedAt > 0 || !double.IsFinite(perplexity))
+                {
+                    // The weights are not finite any more: the checkpoint of the last epoch stays the last good one.
+                    bool kept = settings.Checkpoint is not null && File.Exists(CheckpointStore.PathIn(runDirectory));
+                    throw new TrainingDivergedException(
+                        $"training diverged in epoch {epoch}{(divergedAt > 0 ? $", batch {divergedAt} of {batch}" : "")}: the perplexity is {(double.IsNaN(perplexity) ? "NaN" : "infinite")}; try a lower --lr. " +
+                        (kept ? $"{CheckpointStore.PathIn(runDirectory)} is left as it was, the last good state." : "No checkpoint was written."));
+                }
                 Perplexities.Add(perplexity);
                 if (settings.Checkpoint is not null)
                 {
@@ -199,6 +225,15 @@ public sealed class CharLmRun
         return 0;
     }
 
+    /// <summary>
+    /// The largest batch that leaves every epoch at least one batch, whatever offset the epoch draws:
+    /// sequential partitioning starts up to <paramref name="steps"/> characters in and splits the rest
+    /// into batch-size rows of whole subsequences; random partitioning starts up to steps − 1 in and
+    /// needs a batch of whole subsequences.
+    /// </summary>
+    public static int MaxBatchSize(int corpusLength, int steps, bool randomSampling) =>
+        randomSampling ? (corpusLength - steps) / steps : (corpusLength - steps - 1) / steps;
+
     private string SaveCheckpoint(string directory, RNNModel model, Vocab vocab, Optimizer optimizer, SeqDataLoader data) =>
         CharLmCheckpoint.Save(directory, model, vocab, settings with { Epochs = Perplexities.Count }, Perplexities, optimizer, data.Generator.GetState());
 
@@ -224,7 +259,7 @@ public sealed class CharLmRun
             CurvePlot.SavePerplexity(Perplexities, path, $"{ModelName} ({settings.Cell.ToUpperInvariant()}) on The Time Machine");
             return true;
         }
-        catch (Exception exception) when (exception is DllNotFoundException or TypeInitializationException or IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             log.WriteLine($"No plot: {exception.GetBaseException().Message}");
             return false;

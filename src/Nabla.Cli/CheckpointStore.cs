@@ -75,6 +75,7 @@ public static class CheckpointStore
 
     /// <summary>Reads only the run's description from <paramref name="directory"/>'s checkpoint (no weights restored).</summary>
     /// <exception cref="FileNotFoundException">There is no checkpoint.</exception>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of an image model, or a metadata value is malformed.</exception>
     public static (CheckpointData Data, RunState State) Read(string directory)
     {
         string path = PathIn(directory);
@@ -83,38 +84,45 @@ public static class CheckpointStore
             throw new FileNotFoundException($"No checkpoint in {directory} (expected {path}).", path);
         }
         CheckpointData data = Checkpoint.Load(path);
-        var m = data.Metadata;
-        string Get(string key) => m.TryGetValue(key, out string? value) ? value
-            : throw new InvalidDataException($"{path}: not a nabla training checkpoint (metadata '{key}' is missing).");
+        var metadata = new CheckpointMetadata(data.Metadata, path, "a nabla training checkpoint");
+        if (metadata.Optional("model") == CharLmRun.ModelName)
+        {
+            throw new InvalidDataException($"{path} holds the character language model ({CharLmRun.ModelName}), not an image model; " +
+                $"use it with `nabla generate {CharLmRun.ModelName} --checkpoint {directory}` or `nabla train {CharLmRun.ModelName} --checkpoint {directory} --resume`.");
+        }
         var state = new RunState
         {
-            Model = Get("model"),
-            Optimizer = Get("optimizer"),
-            BatchSize = int.Parse(Get("batch_size"), CultureInfo.InvariantCulture),
-            Seed = long.Parse(Get("seed"), CultureInfo.InvariantCulture),
-            Data = Get("data") is { Length: > 0 } dataOption ? dataOption : null,
-            Limit = int.Parse(Get("limit"), CultureInfo.InvariantCulture),
+            Model = metadata.Get("model"),
+            Optimizer = metadata.Get("optimizer"),
+            BatchSize = metadata.Int("batch_size", min: 1),
+            Seed = metadata.Long("seed"),
+            Data = metadata.Get("data") is { Length: > 0 } dataOption ? dataOption : null,
+            Limit = metadata.Int("limit", min: 0),
             // Checkpoints from before the zoo lack these: 28-pixel models, no width, no augmentation.
-            Width = m.TryGetValue("width", out string? width) && width.Length > 0 ? double.Parse(width, CultureInfo.InvariantCulture) : null,
-            InputSize = m.TryGetValue("input_size", out string? inputSize) ? int.Parse(inputSize, CultureInfo.InvariantCulture) : 28,
-            Augment = m.TryGetValue("augment", out string? augment) && augment == "true",
+            Width = metadata.Optional("width") is { Length: > 0 } ? metadata.Double("width", positive: true) : null,
+            InputSize = metadata.Optional("input_size") is null ? 28 : metadata.Int("input_size", min: 1),
+            Augment = metadata.Optional("augment") == "true",
             // Checkpoints from before fine-tuning lack these: all ten classes, trained from scratch.
-            Classes = m.TryGetValue("classes", out string? classes) && classes.Length > 0 ? ParseClasses(classes, path) : null,
-            Aux = m.TryGetValue("aux", out string? aux) && aux == "true",
-            FineTunedFrom = m.TryGetValue("finetuned_from", out string? from) && from.Length > 0 ? from : null,
-            FreezeUntil = m.TryGetValue("freeze_until", out string? freeze) && freeze.Length > 0 ? freeze : null,
-            LrBackbone = m.TryGetValue("lr_backbone", out string? lrBackbone) && lrBackbone.Length > 0 ? double.Parse(lrBackbone, CultureInfo.InvariantCulture) : null,
+            Classes = metadata.Optional("classes") is { Length: > 0 } classes ? ParseClasses(classes, path) : null,
+            Aux = metadata.Optional("aux") == "true",
+            FineTunedFrom = metadata.Optional("finetuned_from") is { Length: > 0 } from ? from : null,
+            FreezeUntil = metadata.Optional("freeze_until") is { Length: > 0 } freeze ? freeze : null,
+            LrBackbone = metadata.Optional("lr_backbone") is { Length: > 0 } ? metadata.Double("lr_backbone", positive: false) : null,
             // Checkpoints from before schedules lack this: a constant rate.
-            LrSchedule = m.TryGetValue("lr_schedule", out string? schedule) && schedule.Length > 0 ? schedule : null,
-            SchedulerState = m.Where(kv => kv.Key.StartsWith(SchedulerValuePrefix, StringComparison.Ordinal))
+            LrSchedule = metadata.Optional("lr_schedule") is { Length: > 0 } schedule ? schedule : null,
+            SchedulerState = data.Metadata.Where(kv => kv.Key.StartsWith(SchedulerValuePrefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[SchedulerValuePrefix.Length..], kv => kv.Value, StringComparer.Ordinal),
-            AugmentState = m.TryGetValue("rng.augment", out string? augmentState) ? Checkpoint.DecodeState(augmentState, "rng.augment") : [],
-            CompletedEpochs = int.Parse(Get("epoch"), CultureInfo.InvariantCulture),
-            Partial = JsonSerializer.Deserialize<EpochTotals>(Get("partial_epoch"), JsonOptions) ?? new EpochTotals(),
-            LoaderState = Checkpoint.DecodeState(Get("rng.loader"), "rng.loader"),
-            DefaultGeneratorState = Checkpoint.DecodeState(Get("rng.default"), "rng.default"),
+            AugmentState = metadata.Optional("rng.augment") is { Length: > 0 } ? metadata.GeneratorState("rng.augment") : [],
+            CompletedEpochs = metadata.Int("epoch", min: 0),
+            Partial = metadata.Json<EpochTotals>("partial_epoch", JsonOptions),
+            LoaderState = metadata.GeneratorState("rng.loader"),
+            DefaultGeneratorState = metadata.GeneratorState("rng.default"),
         };
-        state.History.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(Get("history"), JsonOptions) ?? []);
+        state.History.AddRange(metadata.Json<List<EpochMetrics>>("history", JsonOptions));
+        if (state.History.Count != state.CompletedEpochs)
+        {
+            throw new InvalidDataException($"{path}: metadata 'epoch' is {state.CompletedEpochs} but 'history' holds {state.History.Count} epochs.");
+        }
         return (data, state);
     }
 
@@ -134,7 +142,24 @@ public static class CheckpointStore
     public static void LoadModel(CheckpointData data, Module model) => model.LoadStateDict(data.Model, strict: true);
 
     /// <summary>Copies the checkpoint's optimizer state into <paramref name="optimizer"/>.</summary>
-    public static void LoadOptimizer(CheckpointData data, Optimizer optimizer)
+    /// <param name="data">The checkpoint.</param>
+    /// <param name="optimizer">The optimizer to restore.</param>
+    /// <param name="path">The checkpoint's file, for messages.</param>
+    /// <exception cref="InvalidDataException">The saved state is malformed or does not fit the optimizer.</exception>
+    public static void LoadOptimizer(CheckpointData data, Optimizer optimizer, string path)
+    {
+        try
+        {
+            LoadOptimizerState(data, optimizer);
+        }
+        catch (Exception exception) when (exception is JsonException or FormatException or KeyNotFoundException or InvalidCastException or ArgumentException)
+        {
+            throw new InvalidDataException(
+                $"{path}: the optimizer's state (metadata '{OptimizerValuePrefix}…') cannot be restored ({CheckpointMetadata.FirstSentence(exception.Message)}).", exception);
+        }
+    }
+
+    private static void LoadOptimizerState(CheckpointData data, Optimizer optimizer)
     {
         var stateDict = new OptimizerStateDict();
         foreach (var (key, tensor) in data.Optimizer)

@@ -18,14 +18,15 @@ public static class CliApp
         stop ??= new StopSignal();
         Command root = BuildCommand(stdout, stderr, stop);
         var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null };
-        return root.Parse(args).Invoke(configuration);
+        ParseResult parse = root.Parse(args);
+        return parse.Errors.Count > 0 ? ParseErrors.Report(parse, stderr) : parse.Invoke(configuration);
     }
 
     /// <summary>Builds the command tree; the actions write to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
     public static Command BuildCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
         // A plain Command named "nabla" rather than RootCommand, whose name is the assembly's (Nabla.Cli).
-        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models and character language model with Nabla (deep learning in pure C#).")
+        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models, character language model and translation models with Nabla (deep learning in pure C#).")
         {
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
@@ -34,6 +35,7 @@ public static class CliApp
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
         root.Add(GenerateCommand(stdout, stderr));
+        root.Add(TranslateCommand.Build(stdout, stderr, Guarded));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
         GanCommands.AddTo(root, stdout, stderr, stop);
@@ -43,12 +45,12 @@ public static class CliApp
     // The image models of the catalog; with withCharLm, also the character language model (train only).
     private static Argument<string> ModelArgument(bool withCharLm = false)
     {
-        string names = withCharLm ? $"{ModelCatalog.Names}, {CharLmRun.ModelName}" : ModelCatalog.Names;
+        string names = withCharLm ? $"{ModelCatalog.Names}, {CharLmRun.ModelName}, {Seq2SeqRun.ModelName}" : ModelCatalog.Names;
         var model = new Argument<string>("model") { Description = $"The model: {names}." };
         model.Validators.Add(result =>
         {
             string? name = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-            if (ModelCatalog.Find(name) is null && !(withCharLm && IsCharLm(name)))
+            if (ModelCatalog.Find(name) is null && !(withCharLm && (IsCharLm(name) || IsSeq2Seq(name))))
             {
                 result.AddError($"Unknown model '{name}'. Models: {names}.");
             }
@@ -57,6 +59,8 @@ public static class CliApp
     }
 
     private static bool IsCharLm(string? name) => string.Equals(name, CharLmRun.ModelName, StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsSeq2Seq(string? name) => string.Equals(name, Seq2SeqRun.ModelName, StringComparison.OrdinalIgnoreCase);
 
     private static Option<string?> DataOption() => new("--data")
     {
@@ -73,8 +77,8 @@ public static class CliApp
     private static Command TrainCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
         var model = ModelArgument(withCharLm: true);
-        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10; charlm 100, d2l trains 500)." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default: the model's, 256 or 128 for the CNN zoo)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Total epochs (default: the model's, 10, or 30 for lenet on the embedded sample; charlm 500, as d2l)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Samples per batch (default: the model's, 256 or 128 for the CNN zoo, 64 for lenet on the embedded sample)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the course's for the model; see `nabla models`)." };
         var width = new Option<double?>("--width") { Description = "Width multiplier of the CNN zoo's channel counts (default: the model's, 1 or 0.25 for vgg11); e.g. 0.25 to train in minutes." };
         var resize = new Option<int?>("--resize") { Description = "Side of the images the model is trained on; Fashion-MNIST's 28×28 are resized bilinearly (default: the model's, 224 or 96 for the zoo)." };
@@ -86,6 +90,7 @@ public static class CliApp
         var data = DataOption();
         var seed = new Option<long?>("--seed") { Description = "Seed of the initial weights, the shuffling and dropout (default 0)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for a checkpoint after every epoch and the plot (default: no checkpoints, plot in runs/MODEL)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run in --checkpoint DIR even though DIR holds a checkpoint, replacing it (without --resume or --overwrite that is refused)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/MODEL) up to --epochs, with its recipe, bit for bit as if never stopped." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var limit = LimitOption();
@@ -104,21 +109,34 @@ public static class CliApp
                 result.AddError($"--cell: unknown cell '{result.Tokens[0].Value}'. Cells: {string.Join(", ", CharLmCheckpoint.Cells)}.");
             }
         });
-        var layers = new Option<int?>("--layers") { Description = "charlm: stacked recurrent layers (default 1)." };
-        var hidden = new Option<int?>("--hidden") { Description = "charlm: hidden units per layer (default 256)." };
-        var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35)." };
+        var layers = new Option<int?>("--layers") { Description = "charlm: stacked recurrent layers (default 1); seq2seq: GRU layers or Transformer blocks (default 2)." };
+        var hidden = new Option<int?>("--hidden") { Description = "charlm: hidden units per layer (default 256); seq2seq: hidden units or d_model (default 32)." };
+        var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35); seq2seq: tokens per sentence with <eos> (default 10)." };
         var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
-        var clip = new Option<double?>("--clip") { Description = "charlm: largest gradient norm (default 1)." };
+        var clip = new Option<double?>("--clip") { Description = "charlm and seq2seq: largest gradient norm (default 1)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
-        var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
+        var arch = new Option<string?>("--arch") { Description = $"seq2seq: the architecture, {string.Join(", ", Seq2SeqSettings.Archs)} (default gru); each with the course's recipe." };
+        arch.AcceptOnlyFromAmong([.. Seq2SeqSettings.Archs]);
+        var pairs = new Option<string?>("--pairs") { Description = "seq2seq: pairs of fra-eng to use from the start of the file, N or all (default the course's 600)." };
+        pairs.Validators.Add(result =>
         {
-            model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, json, limit, stopAfter,
+            if (result.Tokens.Count == 1 && Seq2SeqPairs(result.Tokens[0].Value) is null)
+            {
+                result.AddError($"--pairs must be a positive number or 'all', got '{result.Tokens[0].Value}'.");
+            }
+        });
+
+        var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng.")
+        {
+            model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
             classes, fineTune, freezeUntil, lrBackbone, aux,
-            cell, layers, hidden, steps, randomSampling, clip, maxTokens,
+            cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
         };
         Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
+        Option[] seq2seqOnly = [arch, pairs];
+        Option[] notSeq2Seq = [.. imageOnly.Where(o => o != stopAfter), optimizer, cell, randomSampling, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
         Require(steps, value => value >= 1, "--steps must be at least 1.");
@@ -132,14 +150,44 @@ public static class CliApp
         command.SetAction(parse =>
         {
             bool charLm = IsCharLm(parse.GetValue(model));
+            if (parse.GetValue(resume) && parse.GetValue(overwrite))
+            {
+                stderr.WriteLine("nabla: --resume continues the checkpoint and --overwrite replaces it: give one of them.");
+                return 1;
+            }
+            bool seq2seq = IsSeq2Seq(parse.GetValue(model));
             // Options of the other kind of model are errors rather than silently ignored.
-            foreach (Option option in charLm ? imageOnly : charLmOnly)
+            foreach (Option option in seq2seq ? notSeq2Seq : charLm ? [.. imageOnly, .. seq2seqOnly] : [.. charLmOnly, .. seq2seqOnly])
             {
                 if (parse.GetResult(option) is { Implicit: false })
                 {
-                    stderr.WriteLine(charLm ? $"nabla: {option.Name} does not apply to charlm." : $"nabla: {option.Name} applies to charlm only.");
+                    stderr.WriteLine(seq2seq || charLm ? $"nabla: {option.Name} does not apply to {(seq2seq ? Seq2SeqRun.ModelName : CharLmRun.ModelName)}."
+                        : seq2seqOnly.Contains(option) ? $"nabla: {option.Name} applies to seq2seq only." : $"nabla: {option.Name} applies to charlm{(option == clip || option == layers || option == hidden || option == steps ? " and seq2seq" : "")} only.");
                     return 1;
                 }
+            }
+            if (seq2seq)
+            {
+                var recipe = Seq2SeqSettings.ForArch(parse.GetValue(arch) ?? "gru");
+                var seq2seqSettings = recipe with
+                {
+                    Layers = parse.GetValue(layers) ?? recipe.Layers,
+                    Hidden = parse.GetValue(hidden) ?? recipe.Hidden,
+                    Steps = parse.GetValue(steps) ?? recipe.Steps,
+                    BatchSize = parse.GetValue(batchSize) ?? recipe.BatchSize,
+                    Epochs = parse.GetValue(epochs) ?? recipe.Epochs,
+                    LearningRate = parse.GetValue(lr) ?? recipe.LearningRate,
+                    Clip = parse.GetValue(clip) ?? recipe.Clip,
+                    Pairs = parse.GetValue(pairs) is { } pairCount ? Seq2SeqPairs(pairCount)!.Value : recipe.Pairs,
+                    Seed = parse.GetValue(seed) ?? recipe.Seed,
+                    Checkpoint = parse.GetValue(checkpoint),
+                    Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
+                    Json = parse.GetValue(json),
+                    StopAfterBatches = parse.GetValue(stopAfter),
+                };
+                TextWriter seq2seqLog = seq2seqSettings.Json ? stderr : stdout;
+                return Guarded(stderr, () => new Seq2SeqRun(seq2seqSettings, CreateConsole(seq2seqLog), seq2seqLog, stdout, stop).Run());
             }
             if (charLm)
             {
@@ -161,6 +209,7 @@ public static class CliApp
                     MaxTokens = parse.GetValue(maxTokens) ?? defaults.MaxTokens,
                     Checkpoint = parse.GetValue(checkpoint),
                     Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
                     Json = parse.GetValue(json),
                 };
                 TextWriter charLmLog = charLmSettings.Json ? stderr : stdout;
@@ -188,6 +237,7 @@ public static class CliApp
                     Seed = parse.GetValue(seed),
                     Checkpoint = parse.GetValue(checkpoint),
                     Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
                     Json = parse.GetValue(json),
                     Limit = parse.GetValue(limit),
                     StopAfterBatches = parse.GetValue(stopAfter),
@@ -198,6 +248,11 @@ public static class CliApp
         });
         return command;
     }
+
+    // --pairs: a positive count, or all (0).
+    private static int? Seq2SeqPairs(string text) =>
+        string.Equals(text, "all", StringComparison.OrdinalIgnoreCase) ? 0
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0 ? count : null;
 
     // Range checks on the option's token: a value that is not a number is already reported by the parser.
     private static void Require<T>(Option<T?> option, Func<double, bool> valid, string message) where T : struct
@@ -229,12 +284,13 @@ public static class CliApp
         var model = ModelArgument();
         var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the trained model's checkpoint.", Required = true };
         var image = new Option<string?>("--image") { Description = "A PNG or JPEG image; converted to 28×28 grayscale." };
-        var top = new Option<int>("--top") { Description = "How many classes to print.", DefaultValueFactory = _ => 3 };
-        var grid = new Option<string?>("--grid") { Description = "Instead of --image: classify the first --count test images and write them as a PNG grid with predicted and true labels, wrong predictions in red." };
+        var top = new Option<int?>("--top") { Description = "How many classes to print (default 3)." };
+        var grid = new Option<string?>("--grid") { Description = "Instead of --image: classify the first --count test images and write them as a PNG image grid with predicted and true labels, wrong predictions in red." };
         var count = new Option<int?>("--count") { Description = "With --grid: how many test images (default 32)." };
         var data = DataOption();
         var command = new Command("predict", "Classify an image, or a grid of test images, with a trained model.") { model, checkpoint, image, top, grid, count, data };
         Require(count, value => value >= 1, "--count must be at least 1.");
+        Require(top, value => value >= 1, "--top must be at least 1.");
         command.SetAction(parse => Guarded(stderr, () =>
         {
             string? imagePath = parse.GetValue(image), gridPath = parse.GetValue(grid);
@@ -244,7 +300,7 @@ public static class CliApp
             }
             return gridPath is not null
                 ? Inference.PredictGrid(parse.GetValue(model)!, parse.GetValue(checkpoint)!, gridPath, parse.GetValue(count) ?? 32, parse.GetValue(data), stdout)
-                : Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, imagePath!, parse.GetValue(top), stdout);
+                : Inference.Predict(parse.GetValue(model)!, parse.GetValue(checkpoint)!, imagePath!, parse.GetValue(top) ?? 3, stdout);
         }));
         return command;
     }
@@ -287,6 +343,7 @@ public static class CliApp
             var charLm = new CharLmSettings();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{CharLmRun.ModelName,-12} {CharLmRun.Description}  (epochs {charLm.Epochs}, batch {charLm.BatchSize} × {charLm.Steps} steps, SGD lr {charLm.LearningRate}, {charLm.Cell} {charLm.Hidden})"));
+            stdout.WriteLine($"{Seq2SeqRun.ModelName,-12} {Seq2SeqRun.Description}  (--arch gru|bahdanau|transformer, the course's recipe each)");
             return 0;
         });
         return command;
@@ -334,7 +391,8 @@ public static class CliApp
         {
             return action();
         }
-        catch (Exception exception) when (exception is ArgumentException or IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is ArgumentException or IOException or InvalidDataException or FormatException or UnauthorizedAccessException
+            or TrainingDivergedException)
         {
             stderr.WriteLine($"nabla: {exception.Message}");
             return 1;

@@ -35,6 +35,17 @@ public static class DataSource
         return limit > 0 && limit < data.Count ? Take(data, limit) : data;
     }
 
+    /// <summary>Refuses a split without images (an empty IDX file, or classes absent from it): training on it would average over nothing.</summary>
+    /// <exception cref="InvalidDataException">The split is empty.</exception>
+    public static void RequireImages(MnistData data, string split)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count == 0)
+        {
+            throw new InvalidDataException($"The {split} set has no images ({data.Source}).");
+        }
+    }
+
     /// <summary>The first <paramref name="count"/> images of <paramref name="data"/>.</summary>
     public static MnistData Take(MnistData data, int count)
     {

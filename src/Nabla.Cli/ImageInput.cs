@@ -8,6 +8,9 @@ public static class ImageInput
     /// <summary>Side of a Fashion-MNIST image.</summary>
     public const int Size = 28;
 
+    /// <summary>The largest image file read (64 MiB): a photo is far smaller, and a device such as /dev/zero never ends.</summary>
+    public const int MaxFileBytes = 64 << 20;
+
     /// <summary>
     /// Reads a PNG, JPEG, BMP, GIF, … file as grayscale, shrinks it to 28×28 by averaging the
     /// source pixels that fall in each target pixel, and scales it to [0, 1]. Fashion-MNIST shows
@@ -17,10 +20,11 @@ public static class ImageInput
     /// <param name="path">The image file.</param>
     /// <param name="inverted">Whether the image was inverted.</param>
     /// <returns>A Float32 tensor <c>[1, 1, 28, 28]</c>.</returns>
-    /// <exception cref="InvalidDataException">The file is not an image StbImageSharp can decode.</exception>
+    /// <exception cref="InvalidDataException">The file is not an image StbImageSharp can decode, or is larger than <see cref="MaxFileBytes"/>.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file (or it is a directory).</exception>
     public static Tensor Load(string path, out bool inverted)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadBounded(path);
         ImageResult image;
         try
         {
@@ -28,7 +32,7 @@ public static class ImageInput
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: not a readable image ({exception.Message}).", exception);
+            throw new InvalidDataException($"{path}: not a readable image ({Printable(exception.Message)}).", exception);
         }
         float[] pixels = Resize(image.Data, image.Width, image.Height, Size, Size);
         inverted = BorderMean(pixels, Size, Size) > 127.5f;
@@ -37,6 +41,41 @@ public static class ImageInput
             pixels[i] = (inverted ? 255f - pixels[i] : pixels[i]) / 255f;
         }
         return Tensor.From(pixels, 1, 1, Size, Size);
+    }
+
+    /// <summary>The bytes of <paramref name="path"/>, read up to <see cref="MaxFileBytes"/>: a longer file or an endless device is refused.</summary>
+    public static byte[] ReadBounded(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new FileNotFoundException($"--image {path} is a directory; give an image file.", path);
+        }
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"--image {path}: no such file.", path);
+        }
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (buffer.Length + read > MaxFileBytes)
+            {
+                throw new InvalidDataException($"--image {path}: larger than {MaxFileBytes >> 20} MiB, not an image nabla reads.");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    // StbImageSharp's message for a truncated or corrupt file is the bytes it stopped at (a chunk name,
+    // NULs in a truncated PNG); keep its sentences ("unknown image type") and say what a fragment means.
+    private static string Printable(string message)
+    {
+        string printable = new string([.. message.Where(c => !char.IsControl(c))]).Trim();
+        return printable.Contains(' ', StringComparison.Ordinal) ? printable : "corrupt or truncated";
     }
 
     /// <summary>Box-filter resize of an 8-bit grayscale image (the nearest pixel when enlarging).</summary>

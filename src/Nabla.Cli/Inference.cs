@@ -36,6 +36,7 @@ public static class Inference
     {
         Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out RunState state);
         MnistData test = ClassSelection.Apply(DataSource.Load(train: false, dataDirectory, limit), state.Classes);
+        DataSource.RequireImages(test, "test");
         var loader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(test), batchSize: 1024);
         double accuracy = Trainer.Evaluate(model, new BatchPreparation(state.InputSize).Over(loader));
         if (json)
@@ -74,12 +75,14 @@ public static class Inference
 
     /// <summary>
     /// <c>nabla predict --grid</c>: classifies the first <paramref name="count"/> test images (of the
-    /// run's classes) and writes them as a PNG grid with predicted and true labels.
+    /// run's classes) and writes them as an image grid with predicted and true labels.
     /// </summary>
     public static int PredictGrid(string modelName, string checkpointDirectory, string gridPath, int count, string? dataDirectory, TextWriter stdout)
     {
+        ImageGridPng.RequirePng(gridPath);
         Module<Tensor, Tensor> model = LoadModel(modelName, checkpointDirectory, out RunState state);
         MnistData test = ClassSelection.Apply(DataSource.Load(train: false, dataDirectory), state.Classes);
+        DataSource.RequireImages(test, "test");
         count = Math.Min(count, test.Count);
         var (images, labels) = new FashionMnistDataset(DataSource.Take(test, count)).AsTensors();
         ImageGrid grid = Classify(model, images, labels, state.InputSize, ClassSelection.Names(state.Classes));

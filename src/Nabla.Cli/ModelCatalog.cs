@@ -15,7 +15,10 @@ public static class ModelCatalog
         new("softmax", "softmax regression: Flatten, Linear(784, 10)", 0.1, 10, 256, o => SoftmaxRegression.Create(classes: o.NumClasses)) { Head = ["1"] },
         new("mlp", "MLP 784-256-10 with ReLU, Xavier init", 0.1, 10, 256, o => Mlp.Create(classes: o.NumClasses)) { Head = ["3"] },
         new("mlp-dropout", "MLP 784-256-256-10 with ReLU and dropout 0.2 / 0.5", 0.5, 10, 256, o => Mlp.CreateWithDropout(classes: o.NumClasses)) { Head = ["7"] },
-        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, o => LeNet.Create(numClasses: o.NumClasses)) { Head = ["11"] },
+        new("lenet", "LeNet-5: sigmoid + average pooling, Xavier init", 0.9, 10, 256, o => LeNet.Create(numClasses: o.NumClasses))
+        {
+            Head = ["11"], SampleRecipe = new SampleRecipe(Epochs: 30, BatchSize: 64),
+        },
         new("lenet-bn", "LeNet-5 with batch normalisation after each conv/linear layer", 1.0, 10, 256, o => LeNet.CreateBatchNorm(numClasses: o.NumClasses)) { Head = ["15"] },
         new("alexnet", "AlexNet (d2l 8.1): 5 convolutions, 3 linear layers with dropout", 0.01, 10, 128, o => Xavier(new AlexNet(numClasses: o.NumClasses, width: o.Width)))
         {

@@ -12,6 +12,12 @@ namespace Nabla.Cli;
 /// <see cref="Generator.Default"/>; models without a width multiplier ignore the width.</param>
 public sealed record ModelSpec(string Name, string Description, double LearningRate, int Epochs, int BatchSize, Func<ModelOptions, Module<Tensor, Tensor>> Create)
 {
+    /// <summary>
+    /// The default recipe on the embedded sample, where the course's (made for 60,000 images) would
+    /// take a tenth of its steps and stop before the model learns; null: the course's recipe everywhere.
+    /// </summary>
+    public SampleRecipe? SampleRecipe { get; init; }
+
     /// <summary>The side of the square images the model is trained on; Fashion-MNIST's 28×28 are resized to it.</summary>
     public int InputSize { get; init; } = 28;
 

@@ -66,7 +66,11 @@ public sealed class TrainRun
         if (settings.Resume)
         {
             saved = CheckpointStore.Read(runDirectory);
-            CheckResumable(spec, saved.Value.State, runDirectory);
+            ResumeRules.CheckResumable(settings, spec, saved.Value.State, runDirectory);
+        }
+        else if (settings.Checkpoint is not null)
+        {
+            CheckpointGuard.RefuseOverwrite(settings.Checkpoint, settings.Overwrite);
         }
         // Fine-tuning: the pretrained run fixes the architecture (width) and, unless --resize, the image size.
         (Serialization.CheckpointData Data, RunState State)? pretrained = null;
@@ -99,18 +103,26 @@ public sealed class TrainRun
         string? lrSchedule = saved is null ? settings.LrSchedule : saved.Value.State.LrSchedule;
 
         string optimizerName = saved?.State.Optimizer ?? settings.Optimizer ?? "sgd";
-        int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? spec.BatchSize;
         long seed = saved?.State.Seed ?? settings.Seed ?? 0;
-        int epochs = settings.Epochs ?? spec.Epochs;
         double lr = settings.LearningRate ?? (optimizerName == "sgd" ? spec.LearningRate : OptimizerFactory.DefaultLearningRate(optimizerName)!.Value);
 
         string? dataOption = settings.Data ?? saved?.State.Data;
         int limit = saved?.State.Limit ?? settings.Limit;
         MnistData trainData = ClassSelection.Apply(DataSource.Load(train: true, dataOption, limit), classes);
         MnistData testData = ClassSelection.Apply(DataSource.Load(train: false, dataOption, limit), classes);
+        DataSource.RequireImages(trainData, "training");
+        DataSource.RequireImages(testData, "test");
         if (trainData.IsEmbeddedSample && dataOption is null)
         {
             log.WriteLine(DataSource.SampleNotice);
+        }
+        // The course's recipe is for 60,000 images; on the sample (a tenth) a model may have its own, said so here.
+        SampleRecipe? sampleRecipe = trainData.IsEmbeddedSample && limit == 0 ? spec.SampleRecipe : null;
+        int batchSize = saved?.State.BatchSize ?? settings.BatchSize ?? sampleRecipe?.BatchSize ?? spec.BatchSize;
+        int epochs = settings.Epochs ?? ResumeRules.SavedScheduleLength(saved?.State) ?? sampleRecipe?.Epochs ?? spec.Epochs;
+        if (sampleRecipe is not null && saved is null && (settings.Epochs is null || settings.BatchSize is null))
+        {
+            log.WriteLine(sampleRecipe.Describe(spec));
         }
 
         if (settings.Width is not null && !spec.HasWidth)
@@ -171,7 +183,7 @@ public sealed class TrainRun
         if (saved is { } checkpoint)
         {
             CheckpointStore.LoadModel(checkpoint.Data, model);
-            CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer);
+            CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer, CheckpointStore.PathIn(runDirectory));
             state = checkpoint.State;
             trainLoader.SetState(state.LoaderState);
             if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
@@ -196,7 +208,7 @@ public sealed class TrainRun
         LRScheduler? scheduler = lrSchedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: Math.Max(1, epochs)) : null;
         if (scheduler is not null && state.SchedulerState.Count > 0)
         {
-            scheduler.LoadStateDict(state.SchedulerState);
+            ResumeRules.LoadSchedule(scheduler, state.SchedulerState, epochs, runDirectory);
         }
 
         log.WriteLine(
@@ -224,7 +236,22 @@ public sealed class TrainRun
 
         var trainer = new Trainer(model, optimizer);
         int batchesThisRun = 0;
-        bool StopRequested() => stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        var divergence = new Divergence();
+        bool StopRequested() => divergence.Check(state.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool written = false;
+        // Between epochs the loader's and the augmentation's generators are where the next epoch starts;
+        // within one they stay as the epoch in progress found them, so that it is drawn again the same way.
+        string SaveCheckpoint(bool betweenEpochs)
+        {
+            if (betweenEpochs)
+            {
+                state.LoaderState = trainLoader.GetState();
+                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
+            }
+            state.DefaultGeneratorState = Generator.Default.GetState();
+            written = true;
+            return CheckpointStore.Save(runDirectory, model, optimizer, state);
+        }
         string plotPath = Path.Combine(runDirectory, "curves.png");
         while (state.CompletedEpochs < epochs)
         {
@@ -235,10 +262,14 @@ public sealed class TrainRun
                 state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
             }
             bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
+            if (divergence.Diverged)
+            {
+                // The weights are not finite any more: the checkpoint on disk (if any) stays the last good one.
+                throw new TrainingDivergedException(divergence.Describe(epoch, trainLoader.Count, written || saved is not null ? CheckpointStore.PathIn(runDirectory) : null));
+            }
             if (!finished)
             {
-                state.DefaultGeneratorState = Generator.Default.GetState();
-                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                string path = SaveCheckpoint(betweenEpochs: false);
                 log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
                 return InterruptedExitCode;
@@ -257,10 +288,7 @@ public sealed class TrainRun
             TryPlot(state.History, plotPath, spec.Name);
             if (settings.Checkpoint is not null || stop.Requested)
             {
-                state.LoaderState = trainLoader.GetState();
-                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
-                state.DefaultGeneratorState = Generator.Default.GetState();
-                string path = CheckpointStore.Save(runDirectory, model, optimizer, state);
+                string path = SaveCheckpoint(betweenEpochs: true);
                 if (stop.Requested)
                 {
                     log.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
@@ -277,7 +305,8 @@ public sealed class TrainRun
         }
         if (settings.Checkpoint is not null)
         {
-            log.WriteLine($"Checkpoint: {CheckpointStore.PathIn(runDirectory)}");
+            // With nothing left to train (--epochs 0, or a finished run resumed) the checkpoint is still written: the initial or restored state.
+            log.WriteLine($"Checkpoint: {(written ? CheckpointStore.PathIn(runDirectory) : SaveCheckpoint(betweenEpochs: state.Partial.Batches == 0))}");
         }
         if (settings.Json)
         {
@@ -287,7 +316,7 @@ public sealed class TrainRun
         return 0;
     }
 
-    // The plot draws with SkiaSharp's native library; where it cannot load, training goes on without a plot.
+    // Where the plot cannot be written (a full disk, a read-only folder), training goes on without it.
     private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
     {
         try
@@ -295,7 +324,7 @@ public sealed class TrainRun
             CurvePlot.Save(history, path, $"{model} on Fashion-MNIST");
             return true;
         }
-        catch (Exception exception) when (exception is DllNotFoundException or TypeInitializationException or IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             if (!plotWarned)
             {
@@ -329,33 +358,6 @@ public sealed class TrainRun
                 (before.Count > 0 ? $"choose a module before it: {string.Join(", ", before)}." : $"choose a path into {names[0]} that stops before it, such as {names[0]}.0."));
         }
         FineTuning.FreezeUntil(model, freezeUntil);
-    }
-
-    private void CheckResumable(ModelSpec spec, RunState saved, string runDirectory)
-    {
-        void Check(bool conflict, string what)
-        {
-            if (conflict)
-            {
-                throw new ArgumentException($"--resume: the checkpoint in {runDirectory} was trained with {what}; leave the option out to resume it.");
-            }
-        }
-        Check(saved.Model != spec.Name, $"model '{saved.Model}', not '{spec.Name}'");
-        Check(settings.Optimizer is not null && settings.Optimizer != saved.Optimizer, $"--optimizer {saved.Optimizer}");
-        Check(settings.BatchSize is not null && settings.BatchSize != saved.BatchSize, $"--batch-size {saved.BatchSize}");
-        Check(settings.Seed is not null && settings.Seed != saved.Seed, $"--seed {saved.Seed}");
-        Check(settings.Limit != 0 && settings.Limit != saved.Limit, $"--limit {saved.Limit}");
-        Check(settings.Width is not null && settings.Width != saved.Width, saved.Width is { } w ? $"--width {w.ToString(CultureInfo.InvariantCulture)}" : "no width multiplier");
-        Check(settings.Resize is not null && settings.Resize != saved.InputSize, $"--resize {saved.InputSize}");
-        Check(settings.Augment && !saved.Augment, "no --augment");
-        Check(settings.Aux && !saved.Aux, "no --aux");
-        Check(settings.Classes is not null && (saved.Classes is null || !settings.Classes.SequenceEqual(saved.Classes)),
-            saved.Classes is null ? "all ten classes" : $"--classes {ClassSelection.Format(saved.Classes)}");
-        Check(settings.FineTune is not null && settings.FineTune != saved.FineTunedFrom, saved.FineTunedFrom is null ? "no --finetune" : $"--finetune {saved.FineTunedFrom}");
-        Check(settings.FreezeUntil is not null && settings.FreezeUntil != saved.FreezeUntil, saved.FreezeUntil is null ? "no --freeze-until" : $"--freeze-until {saved.FreezeUntil}");
-        Check(settings.LrSchedule is not null && settings.LrSchedule != saved.LrSchedule, saved.LrSchedule is null ? "a constant learning rate" : $"--lr-schedule {saved.LrSchedule}");
-        Check(settings.LrBackbone is not null && settings.LrBackbone != saved.LrBackbone,
-            saved.LrBackbone is { } rate ? $"--lr-backbone {rate.ToString(CultureInfo.InvariantCulture)}" : "no --lr-backbone");
     }
 
     private bool TrainEpochWithProgress(Trainer trainer, IEnumerable<(Tensor Image, Tensor Label)> loader, int batchCount, int epoch, int epochs, Func<bool> stopRequested)
@@ -414,13 +416,16 @@ public sealed class TrainRun
         {
             ["model"] = model,
             ["epochs"] = history.Count,
-            ["train_loss"] = last?.TrainLoss,
-            ["train_acc"] = last?.TrainAccuracy,
-            ["test_acc"] = last?.TestAccuracy,
+            ["train_loss"] = Finite(last?.TrainLoss),
+            ["train_acc"] = Finite(last?.TrainAccuracy),
+            ["test_acc"] = Finite(last?.TestAccuracy),
             ["median_epoch_s"] = double.IsNaN(median) ? null : Math.Round(median, 4),
             ["samples_per_s"] = totalSeconds > 0 ? Math.Round(samples / totalSeconds, 1) : null,
             ["plot"] = plot is null ? null : Path.GetFullPath(plot),
         };
         return JsonSerializer.Serialize(result);
     }
+
+    // JSON has no NaN: a figure that is not a number is null.
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 }

@@ -30,6 +30,9 @@ public sealed record TrainSettings
     /// <summary>Continue from the checkpoint in <see cref="Checkpoint"/>.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>Start afresh in <c>Checkpoint</c> even though it holds a checkpoint, replacing it (without this, that is refused).</summary>
+    public bool Overwrite { get; init; }
+
     /// <summary>Print one JSON line with the results on stdout; everything else goes to stderr.</summary>
     public bool Json { get; init; }
 

@@ -5,7 +5,7 @@ namespace Nabla.Vision;
 /// <c>show_images(X, rows, cols, titles=[true + '\n' + pred ...])</c>: where each image goes, its
 /// pixels as bytes, its predicted and true class names and whether the prediction is wrong. It
 /// only computes the layout; a renderer draws it (<c>nabla predict --grid</c> writes it as a PNG
-/// with SkiaSharp, wrong predictions framed and captioned in red).
+/// with Nabla.Cli.ImageGridPng, wrong predictions framed and captioned in red).
 /// </summary>
 /// <remarks>
 /// Each cell is <see cref="CellWidth"/> × <see cref="CellHeight"/> pixels: a margin of

@@ -152,8 +152,8 @@ public partial class Tensor
         var values = Uninitialized(shape, CheckFloat(DType, "Uniform_"));
         if (DType == DType.Float32) g.FillUniform(values.Span<float>(), (float)low, (float)high);
         else g.FillUniform(values.Span<double>(), low, high);
-        using (GradMode.Set(false)) WriteFrom(values);
-        return this;
+        // The new value depends on nothing: a tensor that had a history loses it (its gradient is zero).
+        return InPlace("Uniform_", values, static (_, drawn) => drawn);
     }
 
     /// <summary>Fills this tensor in place with N(mean, std²) values (<c>normal_</c>).</summary>
@@ -163,16 +163,13 @@ public partial class Tensor
         var values = Uninitialized(shape, CheckFloat(DType, "Normal_"));
         if (DType == DType.Float32) g.FillNormal(values.Span<float>(), (float)mean, (float)std);
         else g.FillNormal(values.Span<double>(), mean, std);
-        using (GradMode.Set(false)) WriteFrom(values);
-        return this;
+        return InPlace("Normal_", values, static (_, drawn) => drawn);
     }
 
     /// <summary>Fills this tensor in place with one value (<c>fill_</c>).</summary>
     public Tensor Fill_(double value)
     {
-        var source = Full([], value, DType);
-        using (GradMode.Set(false)) WriteFrom(source.Expand(shape));
-        return this;
+        return InPlace("Fill_", Full([], value, DType), (_, filler) => filler.Expand(shape));
     }
 
     /// <summary>Fills this tensor with zeros in place (<c>zero_</c>).</summary>
@@ -180,7 +177,7 @@ public partial class Tensor
 
     static DType CheckFloat(DType dtype, string op) => dtype.IsFloatingPoint()
         ? dtype
-        : throw new DTypeException($"{op}: expected a floating-point dtype, got {dtype.TorchName()}.");
+        : throw new DTypeException($"{op}: expected a floating-point dtype, got {dtype}.");
 
     /// <summary>A 1-D tensor over <paramref name="data"/> — shares its memory, no copy.</summary>
     public static Tensor From<T>(T[] data) where T : unmanaged => OfStorage(Storage.Wrap(data), [data.Length]);

@@ -147,17 +147,30 @@ public partial class Tensor
     /// </summary>
     internal Tensor InPlace(string op, Tensor other, Func<Tensor, Tensor, Tensor> compute)
     {
+        CheckInPlaceAllowed(op);
         bool record = Node.ShouldRecord(this, other);
-        if (record && IsLeaf && RequiresGrad)
-            throw new AutogradException($"{op}: a leaf tensor that requires grad (shape {Shape}) cannot be modified in place; wrap the update in Autograd.NoGrad().");
         var result = compute(record ? Clone() : this, other);
         if (!result.shape.AsSpan().SequenceEqual(shape))
             throw new ShapeException($"{op}: the result has shape {result.Shape} but the in-place target has shape {Shape}.");
         if (result.DType.Category() > DType.Category())
-            throw new DTypeException($"{op}: the result type {result.DType.TorchName()} cannot be stored in the {DType.TorchName()} tensor being modified in place.");
+            throw new DTypeException($"{op}: the result type {result.DType} cannot be stored in the {DType} tensor being modified in place.");
         WriteFrom(result);
         if (record) gradFn = result.gradFn;
         return this;
+    }
+
+    /// <summary>
+    /// PyTorch's rule for every in-place write: outside no-grad mode, neither a leaf that requires
+    /// grad nor a view of one may be changed in place, since its gradient would then belong to a
+    /// value it no longer holds. Under <see cref="Autograd.NoGrad"/> (initialisation, optimizer steps) it may.
+    /// </summary>
+    internal void CheckInPlaceAllowed(string op)
+    {
+        if (!GradMode.IsEnabled) return;
+        if (IsLeaf && requiresGrad)
+            throw new AutogradException($"{op}: a leaf tensor that requires grad (shape {Shape}) cannot be modified in place; wrap the update in Autograd.NoGrad().");
+        if (viewBase is { IsLeaf: true, requiresGrad: true })
+            throw new AutogradException($"{op}: this tensor (shape {Shape}) is a view of a leaf tensor that requires grad (shape {viewBase.Shape}) and cannot be modified in place; wrap the update in Autograd.NoGrad().");
     }
 
     /// <summary>Overwrites this tensor's elements with <paramref name="source"/> (same shape), converting the dtype, and bumps the version.</summary>

@@ -17,6 +17,10 @@ public partial class Tensor
 
     internal Node? gradFn;
     bool requiresGrad;
+
+    // The tensor this one is a view of (the first of a chain of views), null for one that is not a
+    // view: in-place writes through a view of a leaf that requires grad are refused like writes to the leaf.
+    Tensor? viewBase;
     Node? gradAccumulator;
 
     /// <summary>True for tensors made from C# scalars (<c>x * 2.0</c>): they take part in type
@@ -105,7 +109,7 @@ public partial class Tensor
             if (gradFn != null && !value)
                 throw new AutogradException($"RequiresGrad: can only change the flag of leaf tensors; this one was produced by {gradFn.Name}. Use Detach() instead.");
             if (value && !DType.IsFloatingPoint())
-                throw new DTypeException($"RequiresGrad: only floating-point tensors can require gradients, got {DType.TorchName()}.");
+                throw new DTypeException($"RequiresGrad: only floating-point tensors can require gradients, got {DType}.");
             requiresGrad = value;
         }
     }

@@ -15,6 +15,13 @@ public readonly struct TensorIndex
     internal int Step { get; }
     internal Tensor? Indices { get; }
 
+    /// <summary>The index as the caller wrote it, for messages: <c>-4</c> for the integer −4, <c>^4</c> for the C# index.</summary>
+    internal string Written => Kind == Kinds.Integer && (WrittenAsInteger || !Position.IsFromEnd)
+        ? (Position.IsFromEnd ? -Position.Value : Position.Value).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : Position.ToString();
+
+    bool WrittenAsInteger { get; init; }
+
     TensorIndex(Kinds kind, Index position = default, System.Range range = default, int step = 1, Tensor? indices = null)
     {
         Kind = kind;
@@ -37,7 +44,8 @@ public readonly struct TensorIndex
             end is int e ? (e < 0 ? Index.FromEnd(-e) : Index.FromStart(e)) : Index.End), step: step);
 
     /// <summary>An integer position (negative counts from the end).</summary>
-    public static implicit operator TensorIndex(int index) => new(Kinds.Integer, index < 0 ? Index.FromEnd(-index) : Index.FromStart(index));
+    public static implicit operator TensorIndex(int index) =>
+        new(Kinds.Integer, index < 0 ? Index.FromEnd(-index) : Index.FromStart(index)) { WrittenAsInteger = true };
     /// <summary>A C# index such as <c>^1</c>.</summary>
     public static implicit operator TensorIndex(Index index) => new(Kinds.Integer, index);
     /// <summary>A C# range such as <c>1..^1</c> or <c>..</c>.</summary>

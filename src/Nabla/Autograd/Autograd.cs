@@ -92,7 +92,7 @@ public static class Autograd
     {
         foreach (var input in inputs)
             if (input.RequiresGrad && input.DType != DType.Float64)
-                throw new DTypeException($"GradCheck: inputs that require grad must be torch.float64 for accurate finite differences, got {input.DType.TorchName()}.");
+                throw new DTypeException($"GradCheck: inputs that require grad must be Float64 for accurate finite differences, got {input.DType}.");
         Tensor output;
         using (EnableGrad()) output = f(inputs);
         var outputValues = output.ToArray<double>();

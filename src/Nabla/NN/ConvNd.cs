@@ -38,7 +38,7 @@ public abstract class ConvNd : Module<Tensor, Tensor>
             throw new ArgumentException($"{op}: paddingMode must be \"zeros\", \"reflect\", \"replicate\" or \"circular\", got \"{paddingMode}\".", nameof(paddingMode));
         if (transposed && paddingMode != "zeros")
             throw new ArgumentException($"{op}: only \"zeros\" padding mode is supported, got \"{paddingMode}\".", nameof(paddingMode));
-        if (!dtype.IsFloatingPoint()) throw new DTypeException($"{op}: parameters must be floating-point, got {dtype.TorchName()}.");
+        if (!dtype.IsFloatingPoint()) throw new DTypeException($"{op}: parameters must be floating-point, got {dtype}.");
         InChannels = inChannels;
         OutChannels = outChannels;
         Groups = groups;

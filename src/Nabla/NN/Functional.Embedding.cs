@@ -14,7 +14,7 @@ public static partial class Functional
         const string op = "Embedding";
         if (weight.Rank != 2) throw new ShapeException($"{op}: weight must be 2-D [num_embeddings, embedding_dim], got shape {weight.Shape}.");
         if (!input.DType.IsInteger())
-            throw new DTypeException($"{op}: indices must be an integer tensor (torch.int64), got {input.DType.TorchName()} (shape {input.Shape}).");
+            throw new DTypeException($"{op}: indices must be an integer tensor (Int64), got {input.DType} (shape {input.Shape}).");
         var indices = input.To(DType.Int64);
         var rows = weight.IndexSelect(0, indices.Reshape(-1)).Reshape([.. input.Shape, weight.Size(1)]);
         if (paddingIdx is not int padding) return rows;

@@ -125,7 +125,7 @@ public static partial class Functional
         CheckReduction(op, reduction);
         if (input.Rank == 0) throw new ShapeException($"{op}: input must have a class dim, got a scalar.");
         if (target.DType != DType.Int64)
-            throw new DTypeException($"{op}: class-index targets must be torch.int64, got {target.DType.TorchName()} (shape {target.Shape}).");
+            throw new DTypeException($"{op}: class-index targets must be Int64, got {target.DType} (shape {target.Shape}).");
         int classDim = input.Rank == 1 ? 0 : 1;
         int[] expected = [.. input.Shape.Where((_, i) => i != classDim)];
         if (!target.Shape.SequenceEqual(expected))

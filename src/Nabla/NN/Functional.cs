@@ -27,6 +27,6 @@ public static partial class Functional
     static void CheckFloating(string op, string argument, Tensor tensor)
     {
         if (!tensor.DType.IsFloatingPoint())
-            throw new DTypeException($"{op}: {argument} must be a floating-point tensor, got {tensor.DType.TorchName()} (shape {tensor.Shape}).");
+            throw new DTypeException($"{op}: {argument} must be a floating-point tensor, got {tensor.DType} (shape {tensor.Shape}).");
     }
 }

@@ -305,7 +305,7 @@ public abstract partial class Module
     /// </summary>
     public Module To(DType dtype)
     {
-        if (!dtype.IsFloatingPoint()) throw new DTypeException($"To: modules can only be converted to a floating-point dtype, got {dtype.TorchName()}.");
+        if (!dtype.IsFloatingPoint()) throw new DTypeException($"To: modules can only be converted to a floating-point dtype, got {dtype}.");
         foreach (var module in Modules()) module.ConvertOwn(t => t.DType.IsFloatingPoint() ? t.Detach().To(dtype) : t);
         return this;
     }

@@ -113,7 +113,7 @@ public abstract class RNNBase<TState> : Module<Tensor, (Tensor Output, TState St
     private protected (Tensor Output, Tensor H, Tensor? C) Run(Tensor input, Tensor? h0, Tensor? c0)
     {
         string op = GetType().Name;
-        if (!input.DType.IsFloatingPoint()) throw new DTypeException($"{op}: input must be floating point, got {input.DType.TorchName()}.");
+        if (!input.DType.IsFloatingPoint()) throw new DTypeException($"{op}: input must be floating point, got {input.DType}.");
         bool batched = input.Rank == 3;
         if (input.Rank is not (2 or 3) || input.Size(-1) != InputSize)
             throw new ShapeException($"{op}: input must be [T, N, {InputSize}]{(BatchFirst ? " (batchFirst: [N, T, " + InputSize + "])" : "")} or unbatched [T, {InputSize}], got {input.Shape}.");

@@ -145,7 +145,7 @@ public partial class Tensor
     /// <summary>−this (<c>torch.neg</c>).</summary>
     public Tensor Neg()
     {
-        if (DType == DType.Bool) throw new DTypeException("Neg: negation is not defined for torch.bool tensors; use LogicalNot().");
+        if (DType == DType.Bool) throw new DTypeException("Neg: negation is not defined for Bool tensors; use LogicalNot().");
         var result = Arithmetic<RowOps.Subtract>("Neg", Scalar(0, DType), this, DType);
         if (Node.ShouldRecord(this)) Node.Record(result, "NegBackward0", [this], g => [-g]);
         return result;
@@ -242,7 +242,7 @@ public partial class Tensor
     static void CheckNotBool(string op, Tensor a, Tensor b)
     {
         if (a.DType == DType.Bool && b.DType == DType.Bool)
-            throw new DTypeException($"{op}: subtraction of two torch.bool tensors is not supported; use LogicalXor().");
+            throw new DTypeException($"{op}: subtraction of two Bool tensors is not supported; use LogicalXor().");
     }
 
     // ---------------------------------------------------------------- in place (PyTorch's trailing underscore)

@@ -249,8 +249,8 @@ public partial class Tensor
         string Tuple(int[] values) => spatial == 1 ? $"({values[0]},)" : $"({string.Join(", ", values)})";
 
         if (!input.DType.IsFloatingPoint() || input.DType != weight.DType || (bias != null && bias.DType != input.DType))
-            throw new DTypeException($"{op}: input ({input.DType.TorchName()}), weight ({weight.DType.TorchName()})" +
-                (bias is null ? "" : $" and bias ({bias.DType.TorchName()})") + " must be the same floating-point dtype (torch.float32 or torch.float64).");
+            throw new DTypeException($"{op}: input ({input.DType}), weight ({weight.DType})" +
+                (bias is null ? "" : $" and bias ({bias.DType})") + " must be the same floating-point dtype (Float32 or Float64).");
         if (input.Rank != spatial + 1 && input.Rank != spatial + 2)
             throw new ShapeException($"{op}: expects a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, got shape {input.Shape}.");
         if (weight.Rank != spatial + 2)

@@ -24,12 +24,17 @@ public partial class Tensor
 
     void IndexPut(TensorIndex[] indices, Tensor value)
     {
+        CheckInPlaceAllowed("Index");
         var (view, tensorDims, tensorIndices) = BasicIndex(indices);
         if (tensorIndices.Count == 0)
         {
             view.Copy_(value);
             return;
         }
+        // The scatter below is not recorded: refuse rather than leave a graph whose gradients ignore the write.
+        if (Node.ShouldRecord(this, value))
+            throw new AutogradException($"Index: assigning through index tensors or masks to a tensor of shape {Shape} that takes part in autograd is not differentiable here; " +
+                "assign under Autograd.NoGrad(), or build the result out of place (Where, MaskedFill, Scatter).");
         // Advanced assignment: scatter rows into a copy with the indexed dims moved to the front
         // and merged, then write the copy back through the view.
         using var _ = GradMode.Set(false);
@@ -57,6 +62,7 @@ public partial class Tensor
         if (consumed > Rank) throw new ShapeException($"Index: too many indices ({consumed}) for a tensor of shape {Shape}.");
         var t = this;
         int dim = 0;
+        int sourceDim = 0; // the dim of this tensor that the index applies to, for messages
         var tensorDims = new List<int>();
         var tensorIndices = new List<Tensor>();
         bool sawEllipsis = false;
@@ -68,13 +74,15 @@ public partial class Tensor
                     int size = t.shape[dim];
                     int position = ix.Position.IsFromEnd ? size - ix.Position.Value : ix.Position.Value;
                     if (position < 0 || position >= size)
-                        throw new ShapeException($"Index: index {(ix.Position.IsFromEnd ? "^" + ix.Position.Value : position.ToString())} is out of bounds for dim {dim} with size {size} (shape {Shape}).");
+                        throw new ShapeException($"Index: index {ix.Written} is out of bounds for dim {sourceDim} with size {size} (shape {Shape}).");
                     t = t.Select(dim, position);
+                    sourceDim++;
                     break;
                 case TensorIndex.Kinds.Slice:
                     var (start, length) = ClampedRange(ix.Range, t.shape[dim]);
                     t = t.Slice(dim, start, start + length, ix.Step);
                     dim++;
+                    sourceDim++;
                     break;
                 case TensorIndex.Kinds.NewAxis:
                     t = t.Unsqueeze(dim);
@@ -84,6 +92,7 @@ public partial class Tensor
                     if (sawEllipsis) throw new ShapeException("Index: only one Ellipsis is allowed.");
                     sawEllipsis = true;
                     dim += Rank - consumed;
+                    sourceDim += Rank - consumed;
                     break;
                 case TensorIndex.Kinds.Tensor:
                     var idx = ix.Indices!;
@@ -95,13 +104,15 @@ public partial class Tensor
                         var nonzero = idx.Nonzero();
                         for (int k = 0; k < idx.Rank; k++) { tensorDims.Add(dim + k); tensorIndices.Add(nonzero.Select(1, k)); }
                         dim += idx.Rank;
+                        sourceDim += idx.Rank;
                     }
                     else
                     {
-                        if (idx.DType.Category() != 1) throw new DTypeException($"Index: index tensors must be integer or bool, got {idx.DType.TorchName()}.");
+                        if (idx.DType.Category() != 1) throw new DTypeException($"Index: index tensors must be integer or bool, got {idx.DType}.");
                         tensorDims.Add(dim);
                         tensorIndices.Add(idx.ToDTypeIfNeeded(DType.Int64));
                         dim++;
+                        sourceDim++;
                     }
                     break;
             }

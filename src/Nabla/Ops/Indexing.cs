@@ -171,7 +171,7 @@ public partial class Tensor
     static void CheckIndexTensor(string op, Tensor index)
     {
         if (index.DType != DType.Int64)
-            throw new DTypeException($"{op}: index must be a torch.int64 tensor, got {index.DType.TorchName()}.");
+            throw new DTypeException($"{op}: index must be a Int64 tensor, got {index.DType}.");
     }
 
     /// <summary>x where condition is true, else y, with broadcasting (<c>torch.where</c>).</summary>
@@ -218,7 +218,7 @@ public partial class Tensor
     /// <summary>A copy with <paramref name="value"/> where mask is true (<c>masked_fill</c>); mask broadcasts.</summary>
     public Tensor MaskedFill(Tensor mask, double value)
     {
-        if (mask.DType != DType.Bool) throw new DTypeException($"MaskedFill: mask must be torch.bool, got {mask.DType.TorchName()}.");
+        if (mask.DType != DType.Bool) throw new DTypeException($"MaskedFill: mask must be Bool, got {mask.DType}.");
         var broadcast = Shape.Broadcast(shape, mask.shape, "MaskedFill");
         if (!broadcast.AsSpan().SequenceEqual(shape))
             throw new ShapeException($"MaskedFill: mask of shape {mask.Shape} cannot be broadcast to the input shape {Shape}.");
@@ -231,7 +231,7 @@ public partial class Tensor
     /// <summary>The elements where mask is true, as a 1-D tensor (<c>masked_select</c>, <c>x[mask]</c>).</summary>
     public Tensor MaskedSelect(Tensor mask)
     {
-        if (mask.DType != DType.Bool) throw new DTypeException($"MaskedSelect: mask must be torch.bool, got {mask.DType.TorchName()}.");
+        if (mask.DType != DType.Bool) throw new DTypeException($"MaskedSelect: mask must be Bool, got {mask.DType}.");
         var shape = Shape.Broadcast(this.shape, mask.shape, "MaskedSelect");
         var flatMask = mask.Expand(shape).ToArray<bool>();
         var positions = new List<long>();

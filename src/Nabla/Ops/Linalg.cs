@@ -14,7 +14,7 @@ public static class Linalg
         if (a.Rank < 2 || a.Shape[-1] != a.Shape[-2])
             throw new ShapeException($"{op}: expects a square matrix or a batch of them [..., n, n], got shape {a.Shape}.");
         if (!a.DType.IsFloatingPoint())
-            throw new DTypeException($"{op}: expects a floating-point tensor, got {a.DType.TorchName()}.");
+            throw new DTypeException($"{op}: expects a floating-point tensor, got {a.DType}.");
         int n = a.Shape[-1];
         int batch = 1;
         for (int i = 0; i < a.Rank - 2; i++) batch *= a.Shape[i];

@@ -103,7 +103,7 @@ public partial class Tensor
             throw new ShapeException($"{op}: shapes {a.Shape} and {b.Shape} cannot be multiplied ({k} ≠ {k2}).");
         var batch = Shape.Broadcast(a.shape[..^2], b.shape[..^2], op);
         var dtype = DTypes.Promote(a.DType, b.DType);
-        if (dtype == DType.Bool) throw new DTypeException($"{op}: not defined for torch.bool tensors.");
+        if (dtype == DType.Bool) throw new DTypeException($"{op}: not defined for Bool tensors.");
         var computeType = dtype.IsFloatingPoint() ? dtype : DType.Float64;
         var x = a.ToDTypeIfNeeded(computeType).Expand([.. batch, n, k]);
         var y = b.ToDTypeIfNeeded(computeType).Expand([.. batch, k, m]);

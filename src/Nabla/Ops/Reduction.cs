@@ -64,7 +64,7 @@ public partial class Tensor
             case DType.Float64: Reduction.Sum(data.Span<double>(), outer, reduce, inner, result.Span<double>()); break;
             case DType.Int64: Reduction.Sum(data.Span<long>(), outer, reduce, inner, result.Span<long>()); break;
             case DType.Int32: Reduction.Sum(data.Span<int>(), outer, reduce, inner, result.Span<int>()); break;
-            default: throw new DTypeException($"Sum: cannot accumulate in {outType.TorchName()}.");
+            default: throw new DTypeException($"Sum: cannot accumulate in {outType}.");
         }
         if (Node.ShouldRecord(this))
         {
@@ -104,7 +104,7 @@ public partial class Tensor
     public Tensor Mean(int[]? dims = null, bool keepDim = false)
     {
         if (!DType.IsFloatingPoint())
-            throw new DTypeException($"Mean: expects a floating-point tensor, got {DType.TorchName()}; convert with Float() first.");
+            throw new DTypeException($"Mean: expects a floating-point tensor, got {DType}; convert with Float() first.");
         var reduced = ReducedDims(dims, "Mean");
         long count = 1;
         for (int i = 0; i < Rank; i++) if (reduced[i]) count *= shape[i];

@@ -78,7 +78,7 @@ public partial class Tensor
     static (Tensor X, bool Unbatched) CheckResample(string op, Tensor input, Pair2d outputSize)
     {
         if (!input.DType.IsFloatingPoint())
-            throw new DTypeException($"{op}: expects a torch.float32 or torch.float64 input, got {input.DType.TorchName()}.");
+            throw new DTypeException($"{op}: expects a Float32 or Float64 input, got {input.DType}.");
         if (input.Rank != 3 && input.Rank != 4)
             throw new ShapeException($"{op}: expects a 3-D (unbatched) or 4-D (batched) input, got shape {input.Shape}.");
         if (input.shape[^1] < 1 || input.shape[^2] < 1)

@@ -4,7 +4,7 @@ namespace Nabla;
 // back to the input's layout: reshape it, permute it back, or embed it into zeros.
 public partial class Tensor
 {
-    Tensor ViewOf(int[] newShape, int[] newStrides, int newOffset) => new(storage, newShape, newStrides, newOffset);
+    Tensor ViewOf(int[] newShape, int[] newStrides, int newOffset) => new(storage, newShape, newStrides, newOffset) { viewBase = viewBase ?? this };
 
     /// <summary>The same data with a new shape; one dim may be −1 (inferred). The strides must allow it
     /// without a copy (<c>view</c>), else use <see cref="Reshape"/>.</summary>

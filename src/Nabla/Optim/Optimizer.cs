@@ -65,7 +65,7 @@ public abstract class Optimizer
         foreach (var p in group.Params)
         {
             if (!p.IsLeaf) throw new ArgumentException($"{Name}: can't optimize a non-leaf tensor (produced by {p.GradFn!.Name}); optimize the leaf it was computed from.");
-            if (!p.DType.IsFloatingPoint()) throw new DTypeException($"{Name}: parameters must be floating-point, got a {p.DType.TorchName()} tensor of shape {p.Shape}.");
+            if (!p.DType.IsFloatingPoint()) throw new DTypeException($"{Name}: parameters must be floating-point, got a {p.DType} tensor of shape {p.Shape}.");
         }
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var p in paramGroups.SelectMany(g => g.Params)) seen.Add(p);

@@ -101,7 +101,8 @@ public static class SafeTensors
     /// Writes tensors and optional metadata to a file atomically: the bytes go to a temporary file
     /// in the same directory, are flushed to disk, and the temporary file is then renamed over
     /// <paramref name="path"/>. A crash or exception leaves either the old file or the new one,
-    /// never a torn one.
+    /// never a torn one. Temporary files that an earlier writer killed mid-write left behind
+    /// (<c>.NAME.GUID.tmp</c> beside the file, no longer held open by anyone) are removed first.
     /// </summary>
     /// <param name="path">Path of the file; replaced if it exists.</param>
     /// <param name="entries">The tensors; names must be unique.</param>
@@ -114,6 +115,7 @@ public static class SafeTensors
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"SafeTensors.WriteFile: '{path}' has no directory.", nameof(path));
         // Same directory: a rename within one file system is atomic; across file systems it is a copy.
+        RemoveStaleTemporaries(directory, Path.GetFileName(fullPath));
         string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -502,6 +504,29 @@ public static class SafeTensors
         byte[] leftBytes = Encoding.UTF8.GetBytes(left);
         byte[] rightBytes = Encoding.UTF8.GetBytes(right);
         return leftBytes.AsSpan().SequenceCompareTo(rightBytes);
+    }
+
+    // A writer holds its temporary file open with FileShare.None, which .NET enforces between processes
+    // with an advisory lock (flock on Unix): a temporary that can be opened the same way has no writer left.
+    private static void RemoveStaleTemporaries(string directory, string fileName)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+        foreach (string temporary in Directory.EnumerateFiles(directory, $".{fileName}.*.tmp"))
+        {
+            try
+            {
+                using (new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.DeleteOnClose))
+                {
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // Still being written by another process, or not ours to remove: leave it.
+            }
+        }
     }
 
     private static void TryDelete(string path)

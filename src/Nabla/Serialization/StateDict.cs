@@ -100,7 +100,7 @@ public static class StateDict
             {
                 if (strict)
                 {
-                    throw new InvalidDataException($"{what}: missing key '{name}' (expected shape {tensor.Shape}, {tensor.DType.TorchName()}).");
+                    throw new InvalidDataException($"{what}: missing key '{name}' (expected shape {tensor.Shape}, {tensor.DType}).");
                 }
                 continue;
             }
@@ -110,7 +110,7 @@ public static class StateDict
             }
             if (other.DType != tensor.DType)
             {
-                throw new InvalidDataException($"{what}: dtype mismatch for '{name}': {other.DType.TorchName()} in the file, {tensor.DType.TorchName()} expected.");
+                throw new InvalidDataException($"{what}: dtype mismatch for '{name}': {other.DType} in the file, {tensor.DType} expected.");
             }
         }
         if (strict)

@@ -30,7 +30,8 @@ public class ErrorTests
     {
         var e = Assert.Throws<DTypeException>(() => Tensor.Arange(5).Mean());
         Assert.Contains("Mean", e.Message);
-        Assert.Contains("torch.int64", e.Message);
+        // The dtype as a C# user writes it (DType.Int64), not PyTorch's torch.int64.
+        Assert.Equal("Mean: expects a floating-point tensor, got Int64; convert with Float() first.", e.Message);
         Assert.Throws<DTypeException>(() => Tensor.Arange(3).RequiresGrad_());
         Assert.Throws<DTypeException>(() => Tensor.Zeros(3).Gather(0, Tensor.Zeros([3], DType.Int32)));
     }
@@ -103,8 +104,16 @@ public class ErrorTests
     public void Index_out_of_bounds_names_dim_and_size()
     {
         var e = Assert.Throws<ShapeException>(() => Tensor.Zeros(2, 3)[0, 3]);
-        Assert.Contains("out of bounds for dim 0 with size 3", e.Message);
+        Assert.Contains("out of bounds for dim 1 with size 3", e.Message);
         Assert.Throws<ShapeException>(() => Tensor.Zeros(4).Gather(0, Tensor.From(new long[] { 4 })));
+    }
+
+    [Fact]
+    public void Index_out_of_bounds_shows_the_index_as_written()
+    {
+        Assert.Contains("index -4 is out of bounds for dim 0 with size 3", Assert.Throws<ShapeException>(() => Tensor.Zeros(3)[-4]).Message);
+        Assert.Contains("index ^4 is out of bounds for dim 0 with size 3", Assert.Throws<ShapeException>(() => Tensor.Zeros(3)[^4]).Message);
+        Assert.Contains("index 3 is out of bounds for dim 1 with size 3", Assert.Throws<ShapeException>(() => Tensor.Zeros(2, 3)[0, 3]).Message);
     }
 
     [Fact]

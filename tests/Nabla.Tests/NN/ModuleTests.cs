@@ -91,6 +91,9 @@ public class ModuleTests
         var result = model.LoadStateDict(state, strict: false);
         Assert.Equal(["2.bias"], result.MissingKeys);
         Assert.Equal(["3.weight"], result.UnexpectedKeys);
+        Assert.Equal("IncompatibleKeys(MissingKeys: [2.bias], UnexpectedKeys: [3.weight])", result.ToString());
+        Assert.False(result.AllMatched);
+        Assert.Equal("<All keys matched successfully>", model.LoadStateDict(model.StateDict()).ToString());
     }
 
     [Fact]

@@ -157,7 +157,7 @@ public class ConvolutionOpTests
         var w = Tensor.Zeros(3, 2, 3, 3);
         Assert.Equal("Conv2d: bias must have shape [3] (one value per output channel of weight [3, 2, 3, 3]), got [2].",
             Assert.Throws<ShapeException>(() => Tensor.Conv2d(x, w, Tensor.Zeros(2))).Message);
-        Assert.Equal("Conv2d: input (torch.float64), weight (torch.float32) must be the same floating-point dtype (torch.float32 or torch.float64).",
+        Assert.Equal("Conv2d: input (Float64), weight (Float32) must be the same floating-point dtype (Float32 or Float64).",
             Assert.Throws<DTypeException>(() => Tensor.Conv2d(x.Double(), w)).Message);
         Assert.Equal("Conv2d: expects a 3-D (unbatched) or 4-D (batched) input, got shape [2, 5, 5, 1, 1].",
             Assert.Throws<ShapeException>(() => Tensor.Conv2d(Tensor.Zeros(2, 5, 5, 1, 1), w)).Message);

@@ -104,7 +104,7 @@ public class PoolingOpTests
             Assert.Throws<ArgumentException>(() => x.AvgPool2d(3, padding: 2)).Message);
         Assert.Equal("AdaptiveAvgPool2d: expects a 3-D (unbatched) or 4-D (batched) input, got shape [3, 3].",
             Assert.Throws<ShapeException>(() => Tensor.Zeros(3, 3).AdaptiveAvgPool2d(1)).Message);
-        Assert.Equal("MaxPool2d: expects a torch.float32 or torch.float64 input, got torch.int64.",
+        Assert.Equal("MaxPool2d: expects a Float32 or Float64 input, got Int64.",
             Assert.Throws<DTypeException>(() => Tensor.Zeros([1, 1, 4, 4], DType.Int64).MaxPool2d(2)).Message);
         Assert.StartsWith("AvgPool2d: divisorOverride must be positive, got 0.", Assert.Throws<ArgumentException>(() => x.AvgPool2d(2, divisorOverride: 0)).Message);
         Assert.StartsWith("Interpolate: give exactly one of size and scaleFactor.", Assert.Throws<ArgumentException>(() => Functional.Interpolate(x)).Message);

@@ -154,6 +154,35 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void WriteFile_removes_temporaries_left_by_a_killed_writer_but_not_one_being_written()
+    {
+        string directory = Directory.CreateTempSubdirectory("nabla-st-").FullName;
+        try
+        {
+            string path = Path.Combine(directory, "model.safetensors");
+            string stale = Path.Combine(directory, $".model.safetensors.{Guid.NewGuid():N}.tmp");
+            string inFlight = Path.Combine(directory, $".model.safetensors.{Guid.NewGuid():N}.tmp");
+            string other = Path.Combine(directory, $".other.safetensors.{Guid.NewGuid():N}.tmp");
+            File.WriteAllText(stale, "half a checkpoint");
+            File.WriteAllText(other, "another file's temporary");
+            // A writer holds its temporary open exclusively, as WriteFile does.
+            using (var writer = new FileStream(inFlight, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                SafeTensors.WriteFile(path, GoldenEntries(), GoldenMetadata);
+
+                Assert.False(File.Exists(stale), "the stale temporary is removed");
+                Assert.True(File.Exists(inFlight), "the temporary being written stays");
+                Assert.True(File.Exists(other), "another file's temporary stays");
+            }
+            Assert.Equal(File.ReadAllBytes(GoldenPath), File.ReadAllBytes(path));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WriteFile_that_fails_midway_keeps_the_old_file_and_removes_the_temporary()
     {
         string directory = Directory.CreateTempSubdirectory("nabla-st-").FullName;
