@@ -299,7 +299,8 @@ public sealed class GanRun
         var curves = new List<(string, double[], double[])>
         {
             (recipe.Kind == GanKind.WganGp ? "critic loss" : "D loss", x, Curve.Select(p => p[1]).ToArray()),
-            ("G loss", x, Curve.Select(p => p[2]).ToArray()),
+            // Windows without a generator step (WGAN-GP's critic steps) have no G loss: left out rather than drawn as gaps.
+            ("G loss", Curve.Where(p => !double.IsNaN(p[2])).Select(p => p[0]).ToArray(), Curve.Where(p => !double.IsNaN(p[2])).Select(p => p[2]).ToArray()),
         };
         if (recipe.Kind == GanKind.WganGp) curves.Add(("Wasserstein estimate", x, Curve.Select(p => p[3]).ToArray()));
         try
