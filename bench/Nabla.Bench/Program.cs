@@ -9,7 +9,7 @@ using Nabla.Bench.Jobs;
 // A rank of the ddp job, started by that job under mpiexec.
 if (args.Length > 0 && args[0] == DdpJob.WorkerArgument) return DdpJob.Worker(args);
 
-IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
+IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new DcganJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
     ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet(),
     new AttentionJob(), new TransformerJob(), new DdpJob(), new BertJob()];
 

@@ -39,6 +39,7 @@ public static class CliApp
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
         root.Add(BertCommands.Embed(stdout, stderr));
+        GanCommands.AddTo(root, stdout, stderr, stop);
         return root;
     }
 
@@ -131,7 +132,7 @@ public static class CliApp
             }
         });
 
-        var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng.")
+        var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng; `train bert` (BERT pre-training) and `train gan` (DCGAN, WGAN-GP, cGAN) are commands of their own, with their own options.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
             classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed,

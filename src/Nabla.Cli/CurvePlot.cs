@@ -33,6 +33,22 @@ public static class CurvePlot
         chart.Save(path);
     }
 
+    /// <summary>Writes several curves against one x axis as a PNG (a GAN's losses over the training steps).</summary>
+    /// <param name="curves">Each curve's legend, x values and y values (as many of each).</param>
+    /// <param name="path">The PNG to write (its directory is created).</param>
+    /// <param name="title">The figure's title.</param>
+    /// <param name="xLabel">The x axis's label.</param>
+    public static void SaveLines(IReadOnlyList<(string Label, double[] X, double[] Y)> curves, string path, string title, string xLabel)
+    {
+        ArgumentNullException.ThrowIfNull(curves);
+        var chart = new LineChart { Title = title, XLabel = xLabel, IntegerXTicks = true };
+        foreach (var (label, x, y) in curves)
+        {
+            chart.Add(label, x, y);
+        }
+        chart.Save(path);
+    }
+
     /// <summary>Writes a training loss per epoch as a PNG (d2l's loss figure of §9.7).</summary>
     /// <param name="losses">The loss of each finished epoch, from epoch 1.</param>
     /// <param name="path">The PNG to write (its directory is created).</param>

@@ -24,6 +24,11 @@ public static class ModelCatalog
         {
             InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0, Head = ["classifier.6"],
         },
+        new("alexnet-lrn", "AlexNet as in the paper: local response normalisation after the first two convolutions", 0.01, 10, 128,
+            o => Xavier(AlexNet.Original(numClasses: o.NumClasses, width: o.Width)))
+        {
+            InputSize = 224, MinInputSize = 67, DefaultWidth = 1.0, Head = ["classifier.6"],
+        },
         new("vgg11", "VGG-11 (d2l 8.2): 8 convolutions in 5 blocks, 3 linear layers", 0.05, 10, 128, o => Xavier(VGG.VGG11(numClasses: o.NumClasses, width: o.Width)))
         {
             InputSize = 224, MinInputSize = 32, DefaultWidth = 0.25, Head = ["classifier.6"],

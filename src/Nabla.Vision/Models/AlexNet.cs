@@ -49,6 +49,28 @@ public sealed class AlexNet : Module<Tensor, Tensor>
             new Conv2d(c3, c2, 3, padding: 1), new ReLU(), new MaxPool2d(3, stride: 2));
     }
 
+    /// <summary>
+    /// The course's AlexNet with the paper's local response normalisation (Krizhevsky et al. 2012, §3.3–3.4): a
+    /// <see cref="LocalResponseNorm"/>(5, α = 10⁻⁴, β = 0.75, k = 2) after the ReLU of the first and of the second convolution,
+    /// before their max-pools, as the paper (and d2l's discussion of the original) places them; otherwise as the constructor's.
+    /// The paper's overlapping 3×3 stride-2 pooling is the course's already. Shape: [N, inChannels, 224, 224] → [N, numClasses].
+    /// </summary>
+    /// <param name="inChannels">Input channels (1 for Fashion-MNIST).</param>
+    /// <param name="numClasses">Number of outputs.</param>
+    /// <param name="width">Multiplies every channel and hidden-unit count (1 = the paper's widths).</param>
+    /// <param name="dropout">Dropout probability in the classifier.</param>
+    public static AlexNet Original(int inChannels = 1, int numClasses = 10, double width = 1.0, double dropout = 0.5)
+    {
+        int c1 = ModelWidth.Scale(96, width), c2 = ModelWidth.Scale(256, width), c3 = ModelWidth.Scale(384, width);
+        var features = new Sequential(
+            new Conv2d(inChannels, c1, 11, stride: 4, padding: 1), new ReLU(), new LocalResponseNorm(5, 1e-4, 0.75, 2), new MaxPool2d(3, stride: 2),
+            new Conv2d(c1, c2, 5, padding: 2), new ReLU(), new LocalResponseNorm(5, 1e-4, 0.75, 2), new MaxPool2d(3, stride: 2),
+            new Conv2d(c2, c3, 3, padding: 1), new ReLU(),
+            new Conv2d(c3, c3, 3, padding: 1), new ReLU(),
+            new Conv2d(c3, c2, 3, padding: 1), new ReLU(), new MaxPool2d(3, stride: 2));
+        return new AlexNet(features, new AdaptiveAvgPool2d(5), CourseClassifier(numClasses, width, dropout));
+    }
+
     static Sequential CourseClassifier(int numClasses, double width, double dropout)
     {
         int c = ModelWidth.Scale(256, width), hidden = ModelWidth.Scale(4096, width);

@@ -12,8 +12,8 @@ public sealed class AvgPool1d : Module<Tensor, Tensor>
     /// <summary>Step between windows (the kernel size unless given).</summary>
     public int Stride { get; }
 
-    /// <summary>Implicit zero padding on each side.</summary>
-    public int Padding { get; }
+    /// <summary>Implicit zero padding on each side, or "same".</summary>
+    public ConvPadding Padding { get; }
 
     /// <summary>Whether the output size is rounded up.</summary>
     public bool CeilMode { get; }
@@ -22,7 +22,7 @@ public sealed class AvgPool1d : Module<Tensor, Tensor>
     public bool CountIncludePad { get; }
 
     /// <summary>A 1-D average-pooling layer; <paramref name="stride"/> defaults to <paramref name="kernelSize"/>.</summary>
-    public AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
+    public AvgPool1d(int kernelSize, int? stride = null, ConvPadding padding = default, bool ceilMode = false, bool countIncludePad = true)
     {
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
@@ -35,5 +35,5 @@ public sealed class AvgPool1d : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Functional.AvgPool1d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"kernel_size={FormatTuple([KernelSize])}, stride={FormatTuple([Stride])}, padding={FormatTuple([Padding])}";
+    protected override string ExtraRepr() => $"kernel_size={FormatTuple([KernelSize])}, stride={FormatTuple([Stride])}, padding={Padding.Mode ?? FormatTuple([Padding.Size.W])}";
 }

@@ -13,8 +13,8 @@ public sealed class AvgPool2d : Module<Tensor, Tensor>
     /// <summary>Step between windows (the kernel size unless given).</summary>
     public Pair2d Stride { get; }
 
-    /// <summary>Implicit zero padding on each side.</summary>
-    public Pair2d Padding { get; }
+    /// <summary>Implicit zero padding on each side, or "same".</summary>
+    public ConvPadding Padding { get; }
 
     /// <summary>Whether the output size is rounded up.</summary>
     public bool CeilMode { get; }
@@ -28,11 +28,11 @@ public sealed class AvgPool2d : Module<Tensor, Tensor>
     /// <summary>An average-pooling layer.</summary>
     /// <param name="kernelSize">Window size: one int or (height, width).</param>
     /// <param name="stride">Step between windows; defaults to <paramref name="kernelSize"/>.</param>
-    /// <param name="padding">Implicit zero padding, at most half the kernel.</param>
+    /// <param name="padding">Implicit zero padding, at most half the kernel; or "same": output ⌈size / stride⌉, TensorFlow's padding (see <see cref="Functional.SamePadding"/>).</param>
     /// <param name="ceilMode">Round the output size up.</param>
     /// <param name="countIncludePad">Divide by the window size including padding (default), else by the input pixels in it.</param>
     /// <param name="divisorOverride">Divide every window by this instead.</param>
-    public AvgPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
+    public AvgPool2d(Pair2d kernelSize, Pair2d? stride = null, ConvPadding padding = default, bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
     {
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
@@ -46,5 +46,5 @@ public sealed class AvgPool2d : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Functional.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad, DivisorOverride);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"kernel_size={KernelSize.IntOrTuple}, stride={Stride.IntOrTuple}, padding={Padding.IntOrTuple}";
+    protected override string ExtraRepr() => $"kernel_size={KernelSize.IntOrTuple}, stride={Stride.IntOrTuple}, padding={Padding.Mode ?? Padding.Size.IntOrTuple}";
 }

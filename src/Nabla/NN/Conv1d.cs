@@ -24,7 +24,7 @@ public sealed class Conv1d : ConvNd
     /// <param name="outChannels">Channels of the output (number of filters).</param>
     /// <param name="kernelSize">Kernel length.</param>
     /// <param name="stride">Step between windows.</param>
-    /// <param name="padding">Zeros on each side (one int), or "same" (stride 1) or "valid".</param>
+    /// <param name="padding">Zeros on each side (one int), or "same" (output ⌈L / stride⌉, TensorFlow's rule for any stride) or "valid".</param>
     /// <param name="dilation">Spacing between kernel elements.</param>
     /// <param name="groups">Independent channel groups; inChannels and outChannels must be divisible by it.</param>
     /// <param name="bias">Whether to learn an additive bias.</param>
@@ -42,14 +42,15 @@ public sealed class Conv1d : ConvNd
         if (dilation < 1) throw new ArgumentException($"Conv1d: dilation must be positive, got {dilation}.", nameof(dilation));
         if (padding.Mode is null && padding.Size.H != padding.Size.W)
             throw new ArgumentException($"Conv1d: padding must be one number, \"same\" or \"valid\", got {padding}.", nameof(padding));
-        CheckPadding("Conv1d", padding, stride == 1);
+        CheckPadding("Conv1d", padding);
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         if (PaddingMode == "zeros") return Functional.Conv1d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
-        var padded = PadByMode(input, [PaddingAlong(Padding, Padding.Size.W, KernelSize, Dilation)]);
+        if (input.Rank is not (2 or 3)) return Functional.Conv1d(input, Weight, Bias, Stride, Padding, Dilation, Groups); // reports the bad rank
+        var padded = PadByMode(input, [PaddingAlong(Padding, Padding.Size.W, input.Size(-1), KernelSize, Stride, Dilation)]);
         return Functional.Conv1d(padded, Weight, Bias, Stride, 0, Dilation, Groups);
     }
 

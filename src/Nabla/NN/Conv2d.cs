@@ -24,7 +24,7 @@ public sealed class Conv2d : ConvNd
     /// <param name="outChannels">Channels of the output (number of filters).</param>
     /// <param name="kernelSize">Kernel size: one int or (height, width).</param>
     /// <param name="stride">Step between windows; 1 by default.</param>
-    /// <param name="padding">Zeros on each side (int or pair), or "same" (stride 1) or "valid"; 0 by default.</param>
+    /// <param name="padding">Zeros on each side (int or pair), or "same" (output ⌈H / stride⌉ × ⌈W / stride⌉, TensorFlow's rule for any stride) or "valid"; 0 by default.</param>
     /// <param name="dilation">Spacing between kernel elements; 1 by default.</param>
     /// <param name="groups">Independent channel groups; inChannels and outChannels must be divisible by it.</param>
     /// <param name="bias">Whether to learn an additive bias.</param>
@@ -40,16 +40,17 @@ public sealed class Conv2d : ConvNd
         Dilation = dilation ?? 1;
         if (Stride.H < 1 || Stride.W < 1) throw new ArgumentException($"Conv2d: stride must be positive, got {Stride}.", nameof(stride));
         if (Dilation.H < 1 || Dilation.W < 1) throw new ArgumentException($"Conv2d: dilation must be positive, got {Dilation}.", nameof(dilation));
-        CheckPadding("Conv2d", padding, Stride == new Pair2d(1, 1));
+        CheckPadding("Conv2d", padding);
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
         if (PaddingMode == "zeros") return Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+        if (input.Rank is not (3 or 4)) return Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups); // reports the bad rank
         var padded = PadByMode(input, [
-            PaddingAlong(Padding, Padding.Size.H, KernelSize.H, Dilation.H),
-            PaddingAlong(Padding, Padding.Size.W, KernelSize.W, Dilation.W)]);
+            PaddingAlong(Padding, Padding.Size.H, input.Size(-2), KernelSize.H, Stride.H, Dilation.H),
+            PaddingAlong(Padding, Padding.Size.W, input.Size(-1), KernelSize.W, Stride.W, Dilation.W)]);
         return Functional.Conv2d(padded, Weight, Bias, Stride, 0, Dilation, Groups);
     }
 

@@ -82,23 +82,20 @@ public abstract class ConvNd : Module<Tensor, Tensor>
     }
 
     /// <summary>Checks a string padding when the layer is built, as PyTorch does, rather than at the first forward.</summary>
-    private protected static void CheckPadding(string op, ConvPadding padding, bool unitStride)
+    private protected static void CheckPadding(string op, ConvPadding padding)
     {
         if (padding.Mode is not (null or "same" or "valid"))
             throw new ArgumentException($"{op}: padding must be a size, \"same\" or \"valid\", got \"{padding.Mode}\".", nameof(padding));
-        if (padding.Mode == "same" && !unitStride)
-            throw new ArgumentException($"{op}: padding=\"same\" is not supported for strided convolutions.", nameof(padding));
         if (padding.Mode is null && (padding.Size.H < 0 || padding.Size.W < 0))
             throw new ArgumentException($"{op}: padding must be non-negative, got {padding.Size}.", nameof(padding));
     }
 
     /// <summary>Zeros (or mode values) before and after along one spatial dim for <paramref name="padding"/>.</summary>
-    private protected static (int Before, int After) PaddingAlong(ConvPadding padding, int explicitSize, int kernel, int dilation)
+    private protected static (int Before, int After) PaddingAlong(ConvPadding padding, int explicitSize, int input, int kernel, int stride, int dilation)
     {
         if (padding.Mode == "valid") return (0, 0);
         if (padding.Mode != "same") return (explicitSize, explicitSize);
-        int total = dilation * (kernel - 1);
-        return (total / 2, total - total / 2);
+        return Functional.SamePadding(input, kernel, stride, dilation);
     }
 
     /// <summary>

@@ -3,7 +3,8 @@ namespace Nabla.NN;
 /// <summary>
 /// The padding argument of the convolution functions and layers: a number of zeros per side —
 /// one int for every dim, or (height, width) — or PyTorch's strings <c>"valid"</c> (no padding) and
-/// <c>"same"</c> (output as large as the input; stride 1 only). Converts implicitly from
+/// <c>"same"</c> (output ⌈input / stride⌉ along each dim: as large as the input at stride 1, as PyTorch; for larger strides
+/// TensorFlow's rule, which PyTorch refuses, see <see cref="Functional.SamePadding"/>). Converts implicitly from
 /// <c>int</c>, <c>(int, int)</c> and <c>string</c>, so <c>padding: 1</c>, <c>padding: (1, 2)</c> and
 /// <c>padding: "same"</c> all read as in PyTorch. The default is no padding.
 /// </summary>

@@ -116,4 +116,33 @@ public static partial class Functional
         if (bias != null) normalized = normalized + bias;
         return normalized;
     }
+    /// <summary>
+    /// Local response normalisation across channels (<c>F.local_response_norm</c>, Krizhevsky et al. 2012, §3.3):
+    /// b_c = a_c / (k + α/n · Σ a_{c'}²)^β, the sum over the channels c − ⌊n/2⌋ … c + ⌊(n − 1)/2⌋ that exist, n = <paramref name="size"/>
+    /// (PyTorch divides by n whatever the number of channels in the window). Built from differentiable ops: the squares, zero-padded
+    /// along the channels, are averaged by a (n × 1) pooling window.
+    /// Shape: [N, C, *] (at least one dim after C) → same shape.
+    /// </summary>
+    /// <param name="input">The input, channels in dim 1.</param>
+    /// <param name="size">Channels in each window, n.</param>
+    /// <param name="alpha">Scale α.</param>
+    /// <param name="beta">Exponent β.</param>
+    /// <param name="k">Additive constant k.</param>
+    /// <exception cref="ShapeException">The input has fewer than 3 dims.</exception>
+    /// <exception cref="ArgumentException">The size is not positive.</exception>
+    public static Tensor LocalResponseNorm(Tensor input, int size, double alpha = 1e-4, double beta = 0.75, double k = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < 3)
+            throw new ShapeException($"LocalResponseNorm: input must have at least 3 dims [N, C, *], got {input.Shape}.");
+        if (size < 1)
+            throw new ArgumentException($"LocalResponseNorm: size must be positive, got {size}.", nameof(size));
+        int batch = input.Size(0), channels = input.Size(1);
+        int rest = (int)(input.Shape.NumElements / ((long)batch * channels));
+        // [N, 1, C, rest]: the channel window is a (size × 1) window of a one-channel image.
+        var squares = input.Pow(2).Contiguous().View(batch, 1, channels, rest);
+        var padded = PadSides(squares, 2, size / 2, (size - 1) / 2, 0);
+        var mean = padded.AvgPool2d((size, 1), 1, 0).View(input.Shape.ToArray());
+        return input / (mean * alpha + k).Pow(beta);
+    }
 }

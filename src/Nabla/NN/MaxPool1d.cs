@@ -12,8 +12,8 @@ public sealed class MaxPool1d : Module<Tensor, Tensor>
     /// <summary>Step between windows (the kernel size unless given).</summary>
     public int Stride { get; }
 
-    /// <summary>Implicit −∞ padding on each side.</summary>
-    public int Padding { get; }
+    /// <summary>Implicit −∞ padding on each side, or "same".</summary>
+    public ConvPadding Padding { get; }
 
     /// <summary>Spacing between window elements.</summary>
     public int Dilation { get; }
@@ -22,7 +22,7 @@ public sealed class MaxPool1d : Module<Tensor, Tensor>
     public bool CeilMode { get; }
 
     /// <summary>A 1-D max-pooling layer; <paramref name="stride"/> defaults to <paramref name="kernelSize"/>.</summary>
-    public MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+    public MaxPool1d(int kernelSize, int? stride = null, ConvPadding padding = default, int dilation = 1, bool ceilMode = false)
     {
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
@@ -35,5 +35,5 @@ public sealed class MaxPool1d : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Functional.MaxPool1d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     /// <inheritdoc/>
-    protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={FormatBool(CeilMode)}";
+    protected override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding.Mode ?? Padding.Size.W.ToString(System.Globalization.CultureInfo.InvariantCulture)}, dilation={Dilation}, ceil_mode={FormatBool(CeilMode)}";
 }

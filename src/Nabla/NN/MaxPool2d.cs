@@ -14,8 +14,8 @@ public sealed class MaxPool2d : Module<Tensor, Tensor>
     /// <summary>Step between windows (the kernel size unless given).</summary>
     public Pair2d Stride { get; }
 
-    /// <summary>Implicit −∞ padding on each side.</summary>
-    public Pair2d Padding { get; }
+    /// <summary>Implicit −∞ padding on each side, or "same".</summary>
+    public ConvPadding Padding { get; }
 
     /// <summary>Spacing between window elements.</summary>
     public Pair2d Dilation { get; }
@@ -26,10 +26,10 @@ public sealed class MaxPool2d : Module<Tensor, Tensor>
     /// <summary>A max-pooling layer.</summary>
     /// <param name="kernelSize">Window size: one int or (height, width).</param>
     /// <param name="stride">Step between windows; defaults to <paramref name="kernelSize"/>.</param>
-    /// <param name="padding">Implicit −∞ padding, at most half the kernel.</param>
+    /// <param name="padding">Implicit −∞ padding, at most half the kernel; or "same": output ⌈size / stride⌉, TensorFlow's padding (see <see cref="Functional.SamePadding"/>).</param>
     /// <param name="dilation">Spacing between window elements.</param>
     /// <param name="ceilMode">Round the output size up, so that a partial window at the end counts.</param>
-    public MaxPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, Pair2d? dilation = null, bool ceilMode = false)
+    public MaxPool2d(Pair2d kernelSize, Pair2d? stride = null, ConvPadding padding = default, Pair2d? dilation = null, bool ceilMode = false)
     {
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
@@ -43,9 +43,10 @@ public sealed class MaxPool2d : Module<Tensor, Tensor>
 
     /// <summary>The pooled values and the flat in-plane index (h·W + w) of each maximum, as <c>return_indices=True</c> gives them.</summary>
     public (Tensor Values, Tensor Indices) ForwardWithIndices(Tensor input) =>
-        Functional.MaxPool2dWithIndices(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+        Functional.MaxPool2dWithIndices(input, KernelSize, Stride,
+            Padding.Mode is null ? Padding.Size : throw new InvalidOperationException("MaxPool2d: indices are not available with padding=\"same\"."), Dilation, CeilMode);
 
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
-        $"kernel_size={KernelSize.IntOrTuple}, stride={Stride.IntOrTuple}, padding={Padding.IntOrTuple}, dilation={Dilation.IntOrTuple}, ceil_mode={FormatBool(CeilMode)}";
+        $"kernel_size={KernelSize.IntOrTuple}, stride={Stride.IntOrTuple}, padding={Padding.Mode ?? Padding.Size.IntOrTuple}, dilation={Dilation.IntOrTuple}, ceil_mode={FormatBool(CeilMode)}";
 }

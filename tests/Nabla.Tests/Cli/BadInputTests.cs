@@ -250,7 +250,8 @@ public sealed class BadInputTests() : CliTestBase("nabla-bad-input")
             [
                 "nabla: --epochs: 'ten' is not a whole number.",
                 "nabla: --lr: 'fast' is not a number.",
-                "Usage: nabla train <model> [options]",
+                "Usage: nabla train <model> [command] [options]",
+                "Commands: bert, gan.",
                 "Run `nabla train --help` for the options.",
             ],
             stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r')));

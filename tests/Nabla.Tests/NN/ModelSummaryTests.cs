@@ -70,4 +70,28 @@ public class ModelSummaryTests
         Assert.Equal("conv1", summary.Rows[0].Name);
         Assert.Equal([1, 10], summary.OutputShape);
     }
+    [Fact]
+    public void Summary_gives_each_layers_receptive_field_and_jump_as_the_course_computes_them()
+    {
+        // LeNet: conv 5 → r 5, j 1; pool 2/2 → r 5 + 1·1 = 6, j 2; conv 5 → 6 + 4·2 = 14; pool 2/2 → 14 + 1·2 = 16, j 4; Flatten: none.
+        var summary = ModelSummary.Summary(LeNet(), 1, 1, 28, 28);
+        Assert.Equal(new double?[] { 5, 5, 6, 14, 14, 16, null }, summary.Rows.Take(7).Select(r => r.ReceptiveField?.Size[0]));
+        Assert.Equal(new double?[] { 1, 1, 2, 2, 2, 4, null }, summary.Rows.Take(7).Select(r => r.ReceptiveField?.Jump[1]));
+
+        // The course's AlexNet: 11/4 → 11, 4; pool 3/2 → 19, 8; conv 5 → 51; pool → 67, 16; three conv 3 → 99, 131, 163; pool → 195, 32.
+        var alexnet = ModelSummary.Summary(new AlexNet(width: 1.0 / 32), 1, 1, 224, 224);
+        var convsAndPools = alexnet.Rows.Where(r => r.Type is "Conv2d" or "MaxPool2d" or "AdaptiveAvgPool2d").Select(r => (r.ReceptiveField!.Size[0], r.ReceptiveField.Jump[0]));
+        Assert.Equal([(11.0, 4.0), (19, 8), (51, 8), (67, 16), (99, 16), (131, 16), (163, 16), (195, 32), (195, 32)], convsAndPools);
+
+        // Rectangular, dilated and transposed: 3×1 dilation 2 → 5×1; a stride-2 transposed conv halves the jump.
+        var mixed = ModelSummary.Summary(new Sequential(new Conv2d(1, 1, (3, 1), stride: 2, dilation: 2), new ConvTranspose2d(1, 1, 4, stride: 2, padding: 1)), 1, 1, 9, 9);
+        Assert.Equal("5×1", mixed.Rows[0].ReceptiveField!.FormatSize());
+        Assert.Equal("2", mixed.Rows[0].ReceptiveField!.FormatJump());
+        Assert.Equal("8×4", mixed.Rows[1].ReceptiveField!.FormatSize()); // 5 + 3·1 = 8, 1 + 3·1 = 4
+        Assert.Equal("1", mixed.Rows[1].ReceptiveField!.FormatJump());
+        var text = mixed.ToString();
+        Assert.Contains("RF", text, StringComparison.Ordinal);
+        Assert.Contains("Jump", text, StringComparison.Ordinal);
+        Assert.Contains("5×1", text, StringComparison.Ordinal);
+    }
 }
