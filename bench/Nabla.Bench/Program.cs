@@ -6,8 +6,12 @@ using Nabla.Bench.Jobs;
 // Figures go to stdout, one JSON object per line; everything else goes to stderr.
 // --profile: the CNN zoo's jobs (alexnet, vgg11, nin, googlenet, densenet) and resnet also print a table of
 // forward and backward time per leaf module on stderr (see ModuleProfiler).
+// A rank of the ddp job, started by that job under mpiexec.
+if (args.Length > 0 && args[0] == DdpJob.WorkerArgument) return DdpJob.Worker(args);
+
 IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
-    ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet()];
+    ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet(),
+    new AttentionJob(), new TransformerJob(), new DdpJob()];
 
 BenchOptions.Profile = args.Contains("--profile");
 string[] names = [.. args.Where(a => a != "--profile")];

@@ -26,7 +26,7 @@ public static class CliApp
     public static Command BuildCommand(TextWriter stdout, TextWriter stderr, StopSignal stop)
     {
         // A plain Command named "nabla" rather than RootCommand, whose name is the assembly's (Nabla.Cli).
-        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models and character language model with Nabla (deep learning in pure C#).")
+        var root = new Command("nabla", "Train and run the course's Fashion-MNIST models, character language model and translation models with Nabla (deep learning in pure C#).")
         {
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
@@ -35,6 +35,7 @@ public static class CliApp
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
         root.Add(GenerateCommand(stdout, stderr));
+        root.Add(TranslateCommand.Build(stdout, stderr, Guarded));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
         return root;
@@ -43,12 +44,12 @@ public static class CliApp
     // The image models of the catalog; with withCharLm, also the character language model (train only).
     private static Argument<string> ModelArgument(bool withCharLm = false)
     {
-        string names = withCharLm ? $"{ModelCatalog.Names}, {CharLmRun.ModelName}" : ModelCatalog.Names;
+        string names = withCharLm ? $"{ModelCatalog.Names}, {CharLmRun.ModelName}, {Seq2SeqRun.ModelName}" : ModelCatalog.Names;
         var model = new Argument<string>("model") { Description = $"The model: {names}." };
         model.Validators.Add(result =>
         {
             string? name = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-            if (ModelCatalog.Find(name) is null && !(withCharLm && IsCharLm(name)))
+            if (ModelCatalog.Find(name) is null && !(withCharLm && (IsCharLm(name) || IsSeq2Seq(name))))
             {
                 result.AddError($"Unknown model '{name}'. Models: {names}.");
             }
@@ -57,6 +58,8 @@ public static class CliApp
     }
 
     private static bool IsCharLm(string? name) => string.Equals(name, CharLmRun.ModelName, StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsSeq2Seq(string? name) => string.Equals(name, Seq2SeqRun.ModelName, StringComparison.OrdinalIgnoreCase);
 
     private static Option<string?> DataOption() => new("--data")
     {
@@ -105,21 +108,38 @@ public static class CliApp
                 result.AddError($"--cell: unknown cell '{result.Tokens[0].Value}'. Cells: {string.Join(", ", CharLmCheckpoint.Cells)}.");
             }
         });
-        var layers = new Option<int?>("--layers") { Description = "charlm: stacked recurrent layers (default 1)." };
-        var hidden = new Option<int?>("--hidden") { Description = "charlm: hidden units per layer (default 256)." };
-        var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35)." };
+        var layers = new Option<int?>("--layers") { Description = "charlm: stacked recurrent layers (default 1); seq2seq: GRU layers or Transformer blocks (default 2)." };
+        var hidden = new Option<int?>("--hidden") { Description = "charlm: hidden units per layer (default 256); seq2seq: hidden units or d_model (default 32)." };
+        var steps = new Option<int?>("--steps") { Description = "charlm: time steps per subsequence (default 35); seq2seq: tokens per sentence with <eos> (default 10)." };
         var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
-        var clip = new Option<double?>("--clip") { Description = "charlm: largest gradient norm (default 1)." };
+        var clip = new Option<double?>("--clip") { Description = "charlm and seq2seq: largest gradient norm (default 1)." };
+        var distributed = new Option<bool>("--distributed") { Description = "Train data-parallel over the processes of an MPI job: mpirun -np N ./nabla train MODEL --distributed; --batch-size is the global batch, rank 0 reports and checkpoints." };
+        var sync = new Option<string?>("--sync") { Description = "With --distributed: allreduce (every process averages the gradients, default) or ps (a synchronous parameter server on rank 0)." };
+        sync.AcceptOnlyFromAmong(DistributedTraining.SyncModes);
+        var splitBySpeed = new Option<bool>("--split-by-speed") { Description = "With --distributed: time each process on a few batches and give it a share of each batch in proportion to its speed (gradients weighted so that the update is the whole batch's)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
-        var command = new Command("train", "Train a model on Fashion-MNIST, or the character language model (charlm) on The Time Machine.")
+        var arch = new Option<string?>("--arch") { Description = $"seq2seq: the architecture, {string.Join(", ", Seq2SeqSettings.Archs)} (default gru); each with the course's recipe." };
+        arch.AcceptOnlyFromAmong([.. Seq2SeqSettings.Archs]);
+        var pairs = new Option<string?>("--pairs") { Description = "seq2seq: pairs of fra-eng to use from the start of the file, N or all (default the course's 600)." };
+        pairs.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && Seq2SeqPairs(result.Tokens[0].Value) is null)
+            {
+                result.AddError($"--pairs must be a positive number or 'all', got '{result.Tokens[0].Value}'.");
+            }
+        });
+
+        var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux,
-            cell, layers, hidden, steps, randomSampling, clip, maxTokens,
+            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed,
+            cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
+        Option[] seq2seqOnly = [arch, pairs];
+        Option[] notSeq2Seq = [.. imageOnly.Where(o => o != stopAfter), optimizer, cell, randomSampling, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
         Require(steps, value => value >= 1, "--steps must be at least 1.");
@@ -138,14 +158,39 @@ public static class CliApp
                 stderr.WriteLine("nabla: --resume continues the checkpoint and --overwrite replaces it: give one of them.");
                 return 1;
             }
+            bool seq2seq = IsSeq2Seq(parse.GetValue(model));
             // Options of the other kind of model are errors rather than silently ignored.
-            foreach (Option option in charLm ? imageOnly : charLmOnly)
+            foreach (Option option in seq2seq ? notSeq2Seq : charLm ? [.. imageOnly, .. seq2seqOnly] : [.. charLmOnly, .. seq2seqOnly])
             {
                 if (parse.GetResult(option) is { Implicit: false })
                 {
-                    stderr.WriteLine(charLm ? $"nabla: {option.Name} does not apply to charlm." : $"nabla: {option.Name} applies to charlm only.");
+                    stderr.WriteLine(seq2seq || charLm ? $"nabla: {option.Name} does not apply to {(seq2seq ? Seq2SeqRun.ModelName : CharLmRun.ModelName)}."
+                        : seq2seqOnly.Contains(option) ? $"nabla: {option.Name} applies to seq2seq only." : $"nabla: {option.Name} applies to charlm{(option == clip || option == layers || option == hidden || option == steps ? " and seq2seq" : "")} only.");
                     return 1;
                 }
+            }
+            if (seq2seq)
+            {
+                var recipe = Seq2SeqSettings.ForArch(parse.GetValue(arch) ?? "gru");
+                var seq2seqSettings = recipe with
+                {
+                    Layers = parse.GetValue(layers) ?? recipe.Layers,
+                    Hidden = parse.GetValue(hidden) ?? recipe.Hidden,
+                    Steps = parse.GetValue(steps) ?? recipe.Steps,
+                    BatchSize = parse.GetValue(batchSize) ?? recipe.BatchSize,
+                    Epochs = parse.GetValue(epochs) ?? recipe.Epochs,
+                    LearningRate = parse.GetValue(lr) ?? recipe.LearningRate,
+                    Clip = parse.GetValue(clip) ?? recipe.Clip,
+                    Pairs = parse.GetValue(pairs) is { } pairCount ? Seq2SeqPairs(pairCount)!.Value : recipe.Pairs,
+                    Seed = parse.GetValue(seed) ?? recipe.Seed,
+                    Checkpoint = parse.GetValue(checkpoint),
+                    Resume = parse.GetValue(resume),
+                    Overwrite = parse.GetValue(overwrite),
+                    Json = parse.GetValue(json),
+                    StopAfterBatches = parse.GetValue(stopAfter),
+                };
+                TextWriter seq2seqLog = seq2seqSettings.Json ? stderr : stdout;
+                return Guarded(stderr, () => new Seq2SeqRun(seq2seqSettings, CreateConsole(seq2seqLog), seq2seqLog, stdout, stop).Run());
             }
             if (charLm)
             {
@@ -199,13 +244,26 @@ public static class CliApp
                     Json = parse.GetValue(json),
                     Limit = parse.GetValue(limit),
                     StopAfterBatches = parse.GetValue(stopAfter),
+                    Distributed = parse.GetValue(distributed),
+                    Sync = parse.GetValue(sync),
+                    SplitBySpeed = parse.GetValue(splitBySpeed),
                 };
                 TextWriter log = settings.Json ? stderr : stdout;
+                if (settings.Distributed || settings.Sync is not null || settings.SplitBySpeed)
+                {
+                    return DistributedTraining.Run(settings, stderr, parallel =>
+                        new TrainRun(settings, CreateConsole(parallel.Output(log)), parallel.Output(log), parallel.Output(stdout), stop, parallel).Run());
+                }
                 return new TrainRun(settings, CreateConsole(log), log, stdout, stop).Run();
             });
         });
         return command;
     }
+
+    // --pairs: a positive count, or all (0).
+    private static int? Seq2SeqPairs(string text) =>
+        string.Equals(text, "all", StringComparison.OrdinalIgnoreCase) ? 0
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0 ? count : null;
 
     // Range checks on the option's token: a value that is not a number is already reported by the parser.
     private static void Require<T>(Option<T?> option, Func<double, bool> valid, string message) where T : struct
@@ -296,6 +354,7 @@ public static class CliApp
             var charLm = new CharLmSettings();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{CharLmRun.ModelName,-12} {CharLmRun.Description}  (epochs {charLm.Epochs}, batch {charLm.BatchSize} × {charLm.Steps} steps, SGD lr {charLm.LearningRate}, {charLm.Cell} {charLm.Hidden})"));
+            stdout.WriteLine($"{Seq2SeqRun.ModelName,-12} {Seq2SeqRun.Description}  (--arch gru|bahdanau|transformer, the course's recipe each)");
             return 0;
         });
         return command;

@@ -32,4 +32,16 @@ public static class CurvePlot
         chart.Add("train perplexity", [.. Enumerable.Range(1, perplexities.Count).Select(epoch => (double)epoch)], perplexities);
         chart.Save(path);
     }
+
+    /// <summary>Writes a training loss per epoch as a PNG (d2l's loss figure of §9.7).</summary>
+    /// <param name="losses">The loss of each finished epoch, from epoch 1.</param>
+    /// <param name="path">The PNG to write (its directory is created).</param>
+    /// <param name="title">The figure's title.</param>
+    public static void SaveLoss(IReadOnlyList<double> losses, string path, string title)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        var chart = new LineChart { Title = title, XLabel = "epoch", YLabel = "loss", IntegerXTicks = true };
+        chart.Add("train loss", [.. Enumerable.Range(1, losses.Count).Select(epoch => (double)epoch)], losses);
+        chart.Save(path);
+    }
 }

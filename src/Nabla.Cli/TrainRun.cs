@@ -31,6 +31,7 @@ public sealed class TrainRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly DistributedTraining? parallel;
 
     /// <summary>A run of <paramref name="settings"/>.</summary>
     /// <param name="settings">The command's options.</param>
@@ -39,8 +40,10 @@ public sealed class TrainRun
     /// (written directly so that Spectre does not hard-wrap them at the terminal's width).</param>
     /// <param name="stdout">Where the JSON result goes.</param>
     /// <param name="stop">Set by Ctrl-C; checked after every batch.</param>
-    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
+    /// <param name="parallel">This process's part of a <c>--distributed</c> run, or null.</param>
+    public TrainRun(TrainSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop, DistributedTraining? parallel = null)
     {
+        this.parallel = parallel;
         this.settings = settings;
         this.console = console;
         this.log = log;
@@ -65,7 +68,8 @@ public sealed class TrainRun
         Recipe recipe = ResolveRecipe(spec, runDirectory, saved, pretrained);
         Session session = Build(recipe);
         WriteHeader(recipe, session);
-        if (TrainEpochs(recipe, session) is { } interrupted)
+        (Trainer trainer, session) = CreateTrainer(recipe, session);
+        if (TrainEpochs(recipe, session, trainer) is { } interrupted)
         {
             return interrupted;
         }
@@ -193,8 +197,8 @@ public sealed class TrainRun
         Optimizer optimizer = OptimizerFactory.Create(recipe.OptimizerName, groups, recipe.Lr);
         // The group of the pretrained layers keeps its own rate when --lr changes the head's on --resume.
         ParamGroup? backboneGroup = recipe.LrBackbone is not null && groups.Count == 2 ? optimizer.ParamGroups[0] : null;
-        var trainLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(recipe.TrainData), recipe.BatchSize, shuffle: true,
-            generator: new Generator(recipe.Seed));
+        var trainLoader = parallel?.TrainLoader(new FashionMnistDataset(recipe.TrainData), recipe.BatchSize, recipe.Seed)
+            ?? new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(recipe.TrainData), recipe.BatchSize, shuffle: true, generator: new Generator(recipe.Seed));
         var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(recipe.TestData), EvaluationBatchSize);
         // The augmentation draws from its own generator (seed + 1: not the loader's stream), so that it
         // neither shifts the shuffling nor the dropout masks of a run without it.
@@ -239,6 +243,7 @@ public sealed class TrainRun
         CheckpointStore.LoadModel(checkpoint.Data, model);
         CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer, CheckpointStore.PathIn(runDirectory));
         state = checkpoint.State;
+        parallel?.ResumeTotals(state.Partial);
         trainLoader.SetState(state.LoaderState);
         if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
         {
@@ -278,6 +283,11 @@ public sealed class TrainRun
                 (recipe.LrBackbone is { } rate ? $"; backbone lr {rate.ToString(CultureInfo.InvariantCulture)}" : "") + ")") +
             (recipe.Saved is null ? "" : $", from epoch {run.CompletedEpochs + 1}{(run.Partial.Batches > 0 ? $" batch {run.Partial.Batches + 1}" : "")}"));
 
+        if (parallel is not null)
+        {
+            log.WriteLine(parallel.Describe(recipe.BatchSize));
+        }
+
         if (spec.HasWidth)
         {
             // The zoo's models cost from a few MMACs to a GMAC per image: say how much, so that --width and --resize are found.
@@ -291,6 +301,7 @@ public sealed class TrainRun
 
     // Between epochs the loader's and the augmentation's generators are where the next epoch starts;
     // within one they stay as the epoch in progress found them, so that it is drawn again the same way.
+    // Under --distributed only rank 0 writes the checkpoint (every rank holds the same weights).
     private string SaveCheckpoint(Recipe recipe, Session session, bool betweenEpochs)
     {
         RunState run = state!;
@@ -301,46 +312,65 @@ public sealed class TrainRun
         }
         run.DefaultGeneratorState = Generator.Default.GetState();
         checkpointWritten = true;
-        return CheckpointStore.Save(recipe.RunDirectory, session.Model, session.Optimizer, run);
+        return parallel is { IsRoot: false } ? CheckpointStore.PathIn(recipe.RunDirectory) : CheckpointStore.Save(recipe.RunDirectory, session.Model, session.Optimizer, run);
     }
 
     private static string PlotPathIn(Recipe recipe) => Path.Combine(recipe.RunDirectory, "curves.png");
 
+    // Under --distributed the trainer runs the wrapped model, and each process's share of a batch follows its timed speed.
+    private (Trainer Trainer, Session Session) CreateTrainer(Recipe recipe, Session session)
+    {
+        var trainer = new Trainer(parallel?.Wrap(session.Model) ?? session.Model, session.Optimizer);
+        if (parallel is not null)
+        {
+            var split = parallel.SplitBySpeed(session.TrainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(session.TrainPreparation.Apply(images)), labels).Backward(), recipe.BatchSize, log);
+            session = session with { TrainLoader = split };
+        }
+        return (trainer, session);
+    }
+
     // The epochs left: train, evaluate, step the schedule, print, plot, checkpoint. Returns the exit status of a
     // run stopped by Ctrl-C (or --stop-after), null when every epoch finished.
-    private int? TrainEpochs(Recipe recipe, Session session)
+    private int? TrainEpochs(Recipe recipe, Session session, Trainer trainer)
     {
         RunState run = state!;
         ModelSpec spec = recipe.Spec;
         int epochs = recipe.Epochs;
-        var trainer = new Trainer(session.Model, session.Optimizer);
+        DataLoader<(Tensor Image, Tensor Label)> trainLoader = session.TrainLoader;
         int batchesThisRun = 0;
         var divergence = new Divergence();
-        bool StopRequested() => divergence.Check(run.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool LocalStopRequested() => divergence.Check(run.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool StopRequested() => parallel?.AnyRank(LocalStopRequested()) ?? LocalStopRequested();
         string plotPath = PlotPathIn(recipe);
         while (run.CompletedEpochs < epochs)
         {
             int epoch = run.CompletedEpochs + 1;
             if (run.Partial.Batches == 0)
             {
-                run.LoaderState = session.TrainLoader.GetState();
+                run.LoaderState = trainLoader.GetState();
                 run.AugmentState = session.TrainPreparation.Generator?.GetState() ?? [];
             }
-            bool finished = TrainEpochWithProgress(trainer, session.TrainPreparation.Over(session.TrainLoader), session.TrainLoader.Count, epoch, epochs, StopRequested);
-            if (divergence.Diverged)
+            parallel?.SetEpoch(epoch);
+            bool finished = TrainEpochWithProgress(trainer, session.TrainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
+            // One rank's non-finite loss reaches every rank's weights through the averaged gradients: all stop together.
+            if (parallel?.AnyRank(divergence.Diverged) ?? divergence.Diverged)
             {
                 // The weights are not finite any more: the checkpoint on disk (if any) stays the last good one.
-                throw new TrainingDivergedException(divergence.Describe(epoch, session.TrainLoader.Count,
+                throw new TrainingDivergedException(divergence.Describe(epoch, trainLoader.Count,
                     checkpointWritten || recipe.Saved is not null ? CheckpointStore.PathIn(recipe.RunDirectory) : null));
             }
             if (!finished)
             {
+                parallel?.CombineTotals(run.Partial);
                 string path = SaveCheckpoint(recipe, session, betweenEpochs: false);
-                log.WriteLine($"Stopped in epoch {epoch} after batch {run.Partial.Batches} of {session.TrainLoader.Count}; checkpoint saved to {path}.");
+                log.WriteLine($"Stopped in epoch {epoch} after batch {run.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {recipe.RunDirectory} --resume");
                 return InterruptedExitCode;
             }
-            double testAccuracy = Trainer.Evaluate(session.Model, session.TestPreparation.Over(session.TestLoader));
+            parallel?.CombineTotals(run.Partial);
+            // Under --distributed rank 0 evaluates (the ranks hold the same weights) and tells the others.
+            double testAccuracy = parallel is { IsRoot: false } ? 0 : Trainer.Evaluate(session.Model, session.TestPreparation.Over(session.TestLoader));
+            testAccuracy = parallel?.FromRoot(testAccuracy) ?? testAccuracy;
             EpochMetrics metrics = Trainer.Summarize(epoch, run.Partial, testAccuracy);
             run.History.Add(metrics);
             run.CompletedEpochs = epoch;
@@ -391,6 +421,10 @@ public sealed class TrainRun
     // Where the plot cannot be written (a full disk, a read-only folder), training goes on without it.
     private bool TryPlot(IReadOnlyList<EpochMetrics> history, string path, string model)
     {
+        if (parallel is { IsRoot: false })
+        {
+            return false;
+        }
         try
         {
             CurvePlot.Save(history, path, $"{model} on Fashion-MNIST");

@@ -69,6 +69,15 @@ public sealed record TrainSettings
     /// <summary>GoogLeNet's auxiliary classifiers: loss = main + 0.3 × each auxiliary loss.</summary>
     public bool Aux { get; init; }
 
+    /// <summary>Train data-parallel over the processes of an MPI job (<c>mpirun -np N ./nabla train … --distributed</c>); see <see cref="DistributedTraining"/>.</summary>
+    public bool Distributed { get; init; }
+
+    /// <summary>With <see cref="Distributed"/>: "allreduce" (null: the default) or "ps", see <see cref="DistributedTraining.SyncModes"/>.</summary>
+    public string? Sync { get; init; }
+
+    /// <summary>With <see cref="Distributed"/>: share each global batch among the processes in proportion to their measured speed.</summary>
+    public bool SplitBySpeed { get; init; }
+
     /// <summary>Stop after this many batches of the run, as if Ctrl-C had been pressed (0: never); for tests.</summary>
     public int StopAfterBatches { get; init; }
 }

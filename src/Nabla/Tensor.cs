@@ -202,6 +202,24 @@ public partial class Tensor
     }
 
     /// <summary>
+    /// Registers <paramref name="hook"/>, called with this leaf during backward right after its gradient
+    /// has been accumulated into <see cref="Grad"/> (<c>register_post_accumulate_grad_hook</c>): the
+    /// moment a parameter's gradient for this backward is complete, which is when data-parallel
+    /// training starts sending it. Returns a handle that unregisters the hook.
+    /// </summary>
+    /// <exception cref="AutogradException">This tensor is not a leaf that requires grad.</exception>
+    public NN.RemovableHandle RegisterPostAccumulateGradHook(Action<Tensor> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        if (gradFn != null || !requiresGrad)
+            throw new AutogradException("RegisterPostAccumulateGradHook: only leaf tensors that require grad accumulate gradients; " +
+                (gradFn != null ? $"this one was produced by {gradFn.Name}." : "this one does not require grad."));
+        var hooks = GradNode!.PostAccumulateGradHooks ??= [];
+        hooks.Add(hook);
+        return new NN.RemovableHandle(() => hooks.Remove(hook));
+    }
+
+    /// <summary>
     /// Computes the gradient of this tensor with respect to the graph leaves and accumulates it in
     /// their <see cref="Grad"/>. A non-scalar tensor needs <paramref name="gradient"/> (the
     /// vector in the vector-Jacobian product).

@@ -26,17 +26,44 @@ internal static class Engine
     [ThreadStatic]
     static bool retainsGraph;
 
+    /// <summary>
+    /// Queues <paramref name="callback"/> to run when the outermost backward running on this thread
+    /// ends (<c>Variable._execution_engine.queue_callback</c>): what a hook uses to finish work it
+    /// started, such as waiting for gradient all-reduces. Callbacks are dropped if the backward fails.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No backward is running on this thread.</exception>
+    internal static void QueueCallback(Action callback)
+    {
+        if (depth == 0) throw new InvalidOperationException("QueueCallback: no backward is running on this thread.");
+        (callbacks ??= []).Add(callback);
+    }
+
+    [ThreadStatic]
+    static int depth;
+
+    [ThreadStatic]
+    static List<Action>? callbacks;
+
     static Tensor?[]? Run(Tensor[] outputs, Tensor[]? gradOutputs, bool retainGraph, bool createGraph, Tensor[]? inputs, bool allowUnused)
     {
         bool outer = retainsGraph;
         retainsGraph = retainGraph;
+        depth++;
+        bool completed = false;
         try
         {
-            return RunRetaining(outputs, gradOutputs, retainGraph, createGraph, inputs, allowUnused);
+            var result = RunRetaining(outputs, gradOutputs, retainGraph, createGraph, inputs, allowUnused);
+            completed = true;
+            return result;
         }
         finally
         {
             retainsGraph = outer;
+            if (--depth == 0 && callbacks is { } queued)
+            {
+                callbacks = null;
+                for (int i = 0; completed && i < queued.Count; i++) queued[i]();
+            }
         }
     }
 
@@ -62,7 +89,12 @@ internal static class Engine
             grad = Deliver(node, grad, createGraph, capture, buffers);
             if (node.Leaf is { } leaf)
             {
-                if (capture == null) Accumulate(leaf, grad, createGraph, buffers);
+                if (capture == null)
+                {
+                    Accumulate(leaf, grad, createGraph, buffers);
+                    if (node.PostAccumulateGradHooks != null)
+                        foreach (var hook in node.PostAccumulateGradHooks.ToArray()) hook(leaf);
+                }
                 buffers.Release(grad);
                 continue;
             }

@@ -24,6 +24,8 @@ public sealed class Node
     internal int[]? SavedVersions;
     internal readonly Tensor? Leaf;
     internal List<Func<Tensor, Tensor?>>? Hooks;
+    /// <summary>On a leaf's AccumulateGrad node: called with the leaf once its gradient has been accumulated.</summary>
+    internal List<Action<Tensor>>? PostAccumulateGradHooks;
     internal Tensor? RetainTarget;
     /// <summary>Where the engine adds this node's backward time (the <see cref="BackwardTimer"/> current when it was recorded), or null.</summary>
     internal readonly BackwardTimer? Timer;

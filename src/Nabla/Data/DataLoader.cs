@@ -29,10 +29,11 @@ public sealed class DataLoader<T> : DataLoader<T, T>
     /// <param name="collate">Turns a list of samples into a batch; <see cref="Collate.Default{T}"/> when null (<c>collate_fn</c>).</param>
     /// <param name="generator">Draws the shuffled orders; see <see cref="DataLoader{TSample, TBatch}.Generator"/>.</param>
     /// <param name="prefetch">Batches prepared ahead on a background thread; 0 loads each batch on the consuming thread.</param>
-    /// <exception cref="ArgumentException">An argument is out of range, or <typeparamref name="T"/> has no default collation and no collate function is given.</exception>
+    /// <param name="sampler">The indices of an epoch, in order (<c>sampler</c>), e.g. a <c>DistributedSampler</c>; excludes <paramref name="shuffle"/>.</param>
+    /// <exception cref="ArgumentException">An argument is out of range, <paramref name="shuffle"/> is set with a sampler, or <typeparamref name="T"/> has no default collation and no collate function is given.</exception>
     public DataLoader(Dataset<T> dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false,
-        Func<IReadOnlyList<T>, T>? collate = null, Generator? generator = null, int prefetch = DefaultPrefetch)
-        : base(dataset, collate ?? Collate.Default<T>(), batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: collate is null)
+        Func<IReadOnlyList<T>, T>? collate = null, Generator? generator = null, int prefetch = DefaultPrefetch, IReadOnlyCollection<int>? sampler = null)
+        : base(dataset, collate ?? Collate.Default<T>(), batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: collate is null, sampler)
     {
     }
 
@@ -100,10 +101,12 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     /// <param name="dropLast">Whether to drop the last batch when it is smaller than <paramref name="batchSize"/> (<c>drop_last</c>).</param>
     /// <param name="generator">Draws the shuffled orders; see <see cref="Generator"/>.</param>
     /// <param name="prefetch">Batches prepared ahead on a background thread; 0 loads each batch on the consuming thread.</param>
+    /// <param name="sampler">The indices of an epoch, in order (<c>sampler</c>), e.g. a <c>DistributedSampler</c>; excludes <paramref name="shuffle"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> &lt; 1 or <paramref name="prefetch"/> &lt; 0.</exception>
+    /// <exception cref="ArgumentException"><paramref name="shuffle"/> is set with a sampler.</exception>
     public DataLoader(Dataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize = 1, bool shuffle = false,
-        bool dropLast = false, Generator? generator = null, int prefetch = DefaultPrefetch)
-        : this(dataset, collate, batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: false)
+        bool dropLast = false, Generator? generator = null, int prefetch = DefaultPrefetch, IReadOnlyCollection<int>? sampler = null)
+        : this(dataset, collate, batchSize, shuffle, dropLast, generator, prefetch, usesDefaultCollate: false, sampler)
     {
     }
 
@@ -123,10 +126,13 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     }
 
     private protected DataLoader(Dataset<TSample> dataset, Func<IReadOnlyList<TSample>, TBatch> collate, int batchSize, bool shuffle,
-        bool dropLast, Generator? generator, int prefetch, bool usesDefaultCollate)
+        bool dropLast, Generator? generator, int prefetch, bool usesDefaultCollate, IReadOnlyCollection<int>? sampler)
         : this(collate, batchSize, shuffle, dropLast, generator, prefetch)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        if (sampler is not null && shuffle)
+            throw new ArgumentException("DataLoader: sampler option is mutually exclusive with shuffle (the sampler decides the order).", nameof(sampler));
+        Sampler = sampler;
         mapDataset = dataset;
         batchDataset = usesDefaultCollate ? dataset as IBatchDataset<TBatch> : null;
     }
@@ -162,6 +168,9 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     /// <summary>Whether each epoch visits the samples in a new random order.</summary>
     public bool Shuffle { get; }
 
+    /// <summary>The indices of each epoch, in order, when given (<c>sampler</c>); otherwise all samples, shuffled or not.</summary>
+    public IReadOnlyCollection<int>? Sampler { get; }
+
     /// <summary>Whether a last batch smaller than <see cref="BatchSize"/> is dropped.</summary>
     public bool DropLast { get; }
 
@@ -181,7 +190,7 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     {
         get
         {
-            int samples = mapDataset?.Count ?? iterableDataset!.Count
+            int samples = Sampler?.Count ?? mapDataset?.Count ?? iterableDataset!.Count
                 ?? throw new NotSupportedException($"DataLoader: {iterableDataset!.GetType().Name} is an IterableDataset without a Count; the number of batches is unknown.");
             return DropLast ? samples / BatchSize : (int)(((long)samples + BatchSize - 1) / BatchSize);
         }
@@ -211,6 +220,14 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
 
     private int[] Order(Dataset<TSample> dataset)
     {
+        if (Sampler is not null)
+        {
+            var indices = Sampler.ToArray();
+            foreach (int index in indices)
+                if ((uint)index >= (uint)dataset.Count)
+                    throw new ArgumentOutOfRangeException(nameof(Sampler), index, $"DataLoader: the sampler gave index {index}, outside the data set's {dataset.Count} samples.");
+            return indices;
+        }
         int count = dataset.Count;
         if (!Shuffle)
         {

@@ -15,6 +15,9 @@ public static partial class Functional
     /// <summary>x·Φ(x), or its tanh approximation when <paramref name="approximate"/> is "tanh" (<c>F.gelu</c>).</summary>
     public static Tensor Gelu(Tensor input, string approximate = "none") => input.Gelu(approximate);
 
+    /// <summary>x·σ(x) (<c>F.silu</c>, swish), composed of x and its sigmoid so that its gradient σ(x)(1 + x(1 − σ(x))) comes from theirs.</summary>
+    public static Tensor Silu(Tensor input) => input * input.Sigmoid();
+
     /// <summary>1 / (1 + e⁻ˣ) (<c>torch.sigmoid</c>).</summary>
     public static Tensor Sigmoid(Tensor input) => input.Sigmoid();
 

@@ -257,7 +257,7 @@ public sealed class BadInputTests() : CliTestBase("nabla-bad-input")
         Assert.DoesNotContain("System.", stderr);
         Assert.Contains("nabla: did you mean --epochs?", Run("train", "lenet", "--epoch", "3").Stderr);
         var unknown = Run("trian", "lenet");
-        Assert.Contains("Commands: train, eval, predict, generate, models, summary.", unknown.Stderr);
+        Assert.Contains("Commands: train, eval, predict, generate, translate, models, summary.", unknown.Stderr);
     }
 
     [Fact]

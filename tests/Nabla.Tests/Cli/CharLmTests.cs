@@ -124,7 +124,7 @@ public sealed class CharLmTests() : CliTestBase("nabla-charlm")
 
     [Theory]
     [InlineData(new[] { "train", "charlm", "--width", "0.5" }, "--width does not apply to charlm")]
-    [InlineData(new[] { "train", "mlp", "--hidden", "64" }, "--hidden applies to charlm only")]
+    [InlineData(new[] { "train", "mlp", "--hidden", "64" }, "--hidden applies to charlm and seq2seq only")]
     [InlineData(new[] { "train", "charlm", "--hidden", "0" }, "--hidden must be at least 1")]
     [InlineData(new[] { "generate", "lenet", "--checkpoint", "x" }, "Unknown model 'lenet' for generate")]
     [InlineData(new[] { "generate", "charlm", "--checkpoint", "/nonexistent/nabla" }, "nabla: No checkpoint in /nonexistent/nabla")]
