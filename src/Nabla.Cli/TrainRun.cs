@@ -7,6 +7,7 @@ using Nabla.Training;
 using Nabla.Vision;
 using Nabla.Vision.Datasets;
 using Spectre.Console;
+using SavedRun = (Nabla.Serialization.CheckpointData Data, Nabla.Cli.RunState State);
 
 namespace Nabla.Cli;
 
@@ -63,9 +64,37 @@ public sealed class TrainRun
     {
         ModelSpec spec = ModelCatalog.Get(settings.Model);
         string runDirectory = settings.Checkpoint ?? Path.Combine("runs", spec.Name);
+        (SavedRun? saved, SavedRun? pretrained) = ReadCheckpoints(spec, runDirectory);
+        Recipe recipe = ResolveRecipe(spec, runDirectory, saved, pretrained);
+        Session session = Build(recipe);
+        WriteHeader(recipe, session);
+        (Trainer trainer, session) = CreateTrainer(recipe, session);
+        if (TrainEpochs(recipe, session, trainer) is { } interrupted)
+        {
+            return interrupted;
+        }
+        Finish(recipe, session);
+        return 0;
+    }
 
-        // Resuming: the checkpoint fixes the recipe; options that contradict it are errors.
-        (Serialization.CheckpointData Data, RunState State)? saved = null;
+    /// <summary>The options of this run once a resumed checkpoint, a pretrained run, the sample's recipe and the model's defaults apply.</summary>
+    private sealed record Recipe(
+        ModelSpec Spec, string RunDirectory, SavedRun? Saved, SavedRun? Pretrained,
+        bool Aux, IReadOnlyList<int>? Classes, string? FineTunedFrom, string? FreezeUntil, double? LrBackbone, string? LrSchedule,
+        string OptimizerName, long Seed, double Lr, string? DataOption, int Limit, MnistData TrainData, MnistData TestData,
+        int BatchSize, int Epochs, double? Width, int InputSize, bool Augment);
+
+    /// <summary>What trains: the model (and its new head's names), the optimizer, the data and the schedule.</summary>
+    private sealed record Session(
+        Module<Tensor, Tensor> Model, IReadOnlyList<string> Head, Optimizer Optimizer, LRScheduler? Scheduler,
+        DataLoader<(Tensor Image, Tensor Label)> TrainLoader, DataLoader<(Tensor Image, Tensor Label)> TestLoader,
+        BatchPreparation TrainPreparation, BatchPreparation TestPreparation);
+
+    // Resuming: the checkpoint fixes the recipe; options that contradict it are errors.
+    // Fine-tuning: the pretrained run fixes the architecture (width) and, unless --resize, the image size.
+    private (SavedRun? Saved, SavedRun? Pretrained) ReadCheckpoints(ModelSpec spec, string runDirectory)
+    {
+        SavedRun? saved = null;
         if (settings.Resume)
         {
             saved = CheckpointStore.Read(runDirectory);
@@ -75,8 +104,7 @@ public sealed class TrainRun
         {
             CheckpointGuard.RefuseOverwrite(settings.Checkpoint, settings.Overwrite);
         }
-        // Fine-tuning: the pretrained run fixes the architecture (width) and, unless --resize, the image size.
-        (Serialization.CheckpointData Data, RunState State)? pretrained = null;
+        SavedRun? pretrained = null;
         if (saved is null && settings.FineTune is { } source)
         {
             pretrained = CheckpointStore.Read(source);
@@ -97,9 +125,14 @@ public sealed class TrainRun
         {
             throw new ArgumentException($"--aux: {spec.Name} has no auxiliary classifiers; googlenet has.");
         }
+        return (saved, pretrained);
+    }
+
+    // Loads the data too: on the embedded sample a model may have its own batch size and epochs.
+    private Recipe ResolveRecipe(ModelSpec spec, string runDirectory, SavedRun? saved, SavedRun? pretrained)
+    {
         bool aux = saved?.State.Aux ?? settings.Aux;
         IReadOnlyList<int>? classes = saved is null ? settings.Classes : saved.Value.State.Classes;
-        int numClasses = classes?.Count ?? 10;
         string? fineTunedFrom = saved?.State.FineTunedFrom ?? settings.FineTune;
         string? freezeUntil = saved is null ? settings.FreezeUntil : saved.Value.State.FreezeUntil;
         double? lrBackbone = saved is null ? settings.LrBackbone : saved.Value.State.LrBackbone;
@@ -139,187 +172,236 @@ public sealed class TrainRun
             throw new ArgumentException($"--resize {inputSize}: {spec.Name} needs images of at least {spec.MinInputSize}×{spec.MinInputSize}.");
         }
         bool augment = saved?.State.Augment ?? settings.Augment;
+        return new Recipe(spec, runDirectory, saved, pretrained, aux, classes, fineTunedFrom, freezeUntil, lrBackbone, lrSchedule,
+            optimizerName, seed, lr, dataOption, limit, trainData, testData, batchSize, epochs, width, inputSize, augment);
+    }
 
-        // Same order of draws in a fresh and in a resumed run: seed, build (initial weights), then restore.
-        Generator.ManualSeed(seed);
-        Module<Tensor, Tensor> model = spec.Build(width, numClasses, aux);
-        IReadOnlyList<string> head = spec.HeadModules(aux);
-        if (pretrained is { } pretrainedRun)
+    // Same order of draws in a fresh and in a resumed run: seed, build (initial weights), then restore.
+    private Session Build(Recipe recipe)
+    {
+        ModelSpec spec = recipe.Spec;
+        Generator.ManualSeed(recipe.Seed);
+        Module<Tensor, Tensor> model = spec.Build(recipe.Width, recipe.Classes?.Count ?? 10, recipe.Aux);
+        IReadOnlyList<string> head = spec.HeadModules(recipe.Aux);
+        if (recipe.Pretrained is { } pretrainedRun)
         {
             // The pretrained weights except the head, which stays freshly initialised for the new classes.
-            var weights = pretrainedRun.Data.Model.Where(kv => aux || !FineTuning.IsUnder(kv.Key, spec.AuxHeads)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var weights = pretrainedRun.Data.Model.Where(kv => recipe.Aux || !FineTuning.IsUnder(kv.Key, spec.AuxHeads)).ToDictionary(kv => kv.Key, kv => kv.Value);
             FineTuning.LoadBackbone(model, weights, head);
         }
-        if (freezeUntil is not null)
+        if (recipe.FreezeUntil is not null)
         {
-            Freeze(model, freezeUntil, head);
+            Freeze(model, recipe.FreezeUntil, head);
         }
-        List<ParamGroup> groups = fineTunedFrom is null ? [new ParamGroup(model.Parameters())] : FineTuning.ParamGroups(model, head, lrBackbone);
-        Optimizer optimizer = OptimizerFactory.Create(optimizerName, groups, lr);
+        List<ParamGroup> groups = recipe.FineTunedFrom is null ? [new ParamGroup(model.Parameters())] : FineTuning.ParamGroups(model, head, recipe.LrBackbone);
+        Optimizer optimizer = OptimizerFactory.Create(recipe.OptimizerName, groups, recipe.Lr);
         // The group of the pretrained layers keeps its own rate when --lr changes the head's on --resume.
-        ParamGroup? backboneGroup = lrBackbone is not null && groups.Count == 2 ? optimizer.ParamGroups[0] : null;
-        var trainLoader = parallel?.TrainLoader(new FashionMnistDataset(trainData), batchSize, seed)
-            ?? new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(trainData), batchSize, shuffle: true, generator: new Generator(seed));
-        var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(testData), EvaluationBatchSize);
+        ParamGroup? backboneGroup = recipe.LrBackbone is not null && groups.Count == 2 ? optimizer.ParamGroups[0] : null;
+        var trainLoader = parallel?.TrainLoader(new FashionMnistDataset(recipe.TrainData), recipe.BatchSize, recipe.Seed)
+            ?? new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(recipe.TrainData), recipe.BatchSize, shuffle: true, generator: new Generator(recipe.Seed));
+        var testLoader = new DataLoader<(Tensor Image, Tensor Label)>(new FashionMnistDataset(recipe.TestData), EvaluationBatchSize);
         // The augmentation draws from its own generator (seed + 1: not the loader's stream), so that it
         // neither shifts the shuffling nor the dropout masks of a run without it.
-        var trainPreparation = new BatchPreparation(inputSize, augment ? new Generator(seed + 1) : null);
-        var testPreparation = new BatchPreparation(inputSize);
+        var trainPreparation = new BatchPreparation(recipe.InputSize, recipe.Augment ? new Generator(recipe.Seed + 1) : null);
+        var testPreparation = new BatchPreparation(recipe.InputSize);
         state = new RunState
         {
             Model = spec.Name,
-            Optimizer = optimizerName,
-            BatchSize = batchSize,
-            Seed = seed,
-            Data = dataOption,
-            Limit = limit,
-            Width = width,
-            InputSize = inputSize,
-            Augment = augment,
-            Classes = classes,
-            Aux = aux,
-            FineTunedFrom = fineTunedFrom,
-            FreezeUntil = freezeUntil,
-            LrBackbone = lrBackbone,
-            LrSchedule = lrSchedule,
+            Optimizer = recipe.OptimizerName,
+            BatchSize = recipe.BatchSize,
+            Seed = recipe.Seed,
+            Data = recipe.DataOption,
+            Limit = recipe.Limit,
+            Width = recipe.Width,
+            InputSize = recipe.InputSize,
+            Augment = recipe.Augment,
+            Classes = recipe.Classes,
+            Aux = recipe.Aux,
+            FineTunedFrom = recipe.FineTunedFrom,
+            FreezeUntil = recipe.FreezeUntil,
+            LrBackbone = recipe.LrBackbone,
+            LrSchedule = recipe.LrSchedule,
         };
-        if (saved is { } checkpoint)
+        if (recipe.Saved is { } checkpoint)
         {
-            CheckpointStore.LoadModel(checkpoint.Data, model);
-            CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer, CheckpointStore.PathIn(runDirectory));
-            state = checkpoint.State;
-            parallel?.ResumeTotals(state.Partial);
-            trainLoader.SetState(state.LoaderState);
-            if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
+            Restore(checkpoint, recipe.RunDirectory, model, optimizer, backboneGroup, trainLoader, trainPreparation);
+        }
+        // Created after a resumed optimizer is restored: the rates it holds are those of the next epoch, and the
+        // schedule's own state (base rates, epochs done, T_max) comes back from the checkpoint.
+        LRScheduler? scheduler = recipe.LrSchedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: Math.Max(1, recipe.Epochs)) : null;
+        if (scheduler is not null && state.SchedulerState.Count > 0)
+        {
+            ResumeRules.LoadSchedule(scheduler, state.SchedulerState, recipe.Epochs, recipe.RunDirectory);
+        }
+        return new Session(model, head, optimizer, scheduler, trainLoader, testLoader, trainPreparation, testPreparation);
+    }
+
+    // The weights, the optimizer's state, the run's state and every generator as the checkpoint left them; a new --lr for all but the backbone's group.
+    private void Restore(SavedRun checkpoint, string runDirectory, Module model, Optimizer optimizer, ParamGroup? backboneGroup,
+        DataLoader<(Tensor Image, Tensor Label)> trainLoader, BatchPreparation trainPreparation)
+    {
+        CheckpointStore.LoadModel(checkpoint.Data, model);
+        CheckpointStore.LoadOptimizer(checkpoint.Data, optimizer, CheckpointStore.PathIn(runDirectory));
+        state = checkpoint.State;
+        parallel?.ResumeTotals(state.Partial);
+        trainLoader.SetState(state.LoaderState);
+        if (trainPreparation.Generator is { } augmentGenerator && state.AugmentState.Length > 0)
+        {
+            augmentGenerator.SetState(state.AugmentState);
+        }
+        Generator.Default.SetState(state.DefaultGeneratorState);
+        if (settings.LearningRate is { } newLr)
+        {
+            foreach (ParamGroup group in optimizer.ParamGroups)
             {
-                augmentGenerator.SetState(state.AugmentState);
-            }
-            Generator.Default.SetState(state.DefaultGeneratorState);
-            if (settings.LearningRate is { } newLr)
-            {
-                foreach (ParamGroup group in optimizer.ParamGroups)
+                if (!ReferenceEquals(group, backboneGroup))
                 {
-                    if (!ReferenceEquals(group, backboneGroup))
-                    {
-                        group.Lr = newLr;
-                    }
+                    group.Lr = newLr;
                 }
             }
         }
-        lr = optimizer.ParamGroups[^1].Lr;
-        // Created after a resumed optimizer is restored: the rates it holds are those of the next epoch, and the
-        // schedule's own state (base rates, epochs done, T_max) comes back from the checkpoint.
-        LRScheduler? scheduler = lrSchedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: Math.Max(1, epochs)) : null;
-        if (scheduler is not null && state.SchedulerState.Count > 0)
-        {
-            ResumeRules.LoadSchedule(scheduler, state.SchedulerState, epochs, runDirectory);
-        }
+    }
 
+    // The run's one-line description, and for the zoo's CNNs their size and cost.
+    private void WriteHeader(Recipe recipe, Session session)
+    {
+        ModelSpec spec = recipe.Spec;
+        RunState run = state!;
+        double lr = session.Optimizer.ParamGroups[^1].Lr;
         log.WriteLine(
-            $"{(saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
-            $"({trainData.Count:N0} train / {testData.Count:N0} test images, {trainData.Source}): " +
-            $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {batchSize}, {optimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}" +
-            (inputSize == 28 ? "" : $", images resized to {inputSize}×{inputSize}") +
-            (width is { } w ? $", width {w.ToString(CultureInfo.InvariantCulture)}" : "") +
-            (scheduler is CosineAnnealingLR cosine ? $", cosine lr schedule to 0 over {cosine.TMax} epochs" : "") +
-            (augment ? ", augmented (random crop, padding 4; horizontal flip)" : "") +
-            (classes is null ? "" : $", classes {ClassSelection.Format(classes)} ({string.Join(", ", ClassSelection.Names(classes))})") +
-            (aux ? ", auxiliary classifiers (loss + 0.3 × each)" : "") +
-            (fineTunedFrom is null ? "" : $", fine-tuned from {fineTunedFrom} (new head: {string.Join(", ", head)}" +
-                (freezeUntil is null ? "" : $"; frozen up to {freezeUntil}") +
-                (lrBackbone is { } rate ? $"; backbone lr {rate.ToString(CultureInfo.InvariantCulture)}" : "") + ")") +
-            (saved is null ? "" : $", from epoch {state.CompletedEpochs + 1}{(state.Partial.Batches > 0 ? $" batch {state.Partial.Batches + 1}" : "")}"));
+            $"{(recipe.Saved is null ? "Training" : "Resuming")} {spec.Name} ({spec.Description}) on Fashion-MNIST " +
+            $"({recipe.TrainData.Count:N0} train / {recipe.TestData.Count:N0} test images, {recipe.TrainData.Source}): " +
+            $"{recipe.Epochs} epoch{(recipe.Epochs == 1 ? "" : "s")}, batch {recipe.BatchSize}, {recipe.OptimizerName.ToUpperInvariant()} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {recipe.Seed}" +
+            (recipe.InputSize == 28 ? "" : $", images resized to {recipe.InputSize}×{recipe.InputSize}") +
+            (recipe.Width is { } w ? $", width {w.ToString(CultureInfo.InvariantCulture)}" : "") +
+            (session.Scheduler is CosineAnnealingLR cosine ? $", cosine lr schedule to 0 over {cosine.TMax} epochs" : "") +
+            (recipe.Augment ? ", augmented (random crop, padding 4; horizontal flip)" : "") +
+            (recipe.Classes is null ? "" : $", classes {ClassSelection.Format(recipe.Classes)} ({string.Join(", ", ClassSelection.Names(recipe.Classes))})") +
+            (recipe.Aux ? ", auxiliary classifiers (loss + 0.3 × each)" : "") +
+            (recipe.FineTunedFrom is null ? "" : $", fine-tuned from {recipe.FineTunedFrom} (new head: {string.Join(", ", session.Head)}" +
+                (recipe.FreezeUntil is null ? "" : $"; frozen up to {recipe.FreezeUntil}") +
+                (recipe.LrBackbone is { } rate ? $"; backbone lr {rate.ToString(CultureInfo.InvariantCulture)}" : "") + ")") +
+            (recipe.Saved is null ? "" : $", from epoch {run.CompletedEpochs + 1}{(run.Partial.Batches > 0 ? $" batch {run.Partial.Batches + 1}" : "")}"));
 
         if (parallel is not null)
         {
-            log.WriteLine(parallel.Describe(batchSize));
+            log.WriteLine(parallel.Describe(recipe.BatchSize));
         }
 
         if (spec.HasWidth)
         {
             // The zoo's models cost from a few MMACs to a GMAC per image: say how much, so that --width and --resize are found.
-            ModelSummary summary = ModelSummary.Summary(model, spec.InputShape(1, inputSize));
+            ModelSummary summary = ModelSummary.Summary(session.Model, spec.InputShape(1, recipe.InputSize));
             log.WriteLine(FormattableString.Invariant(
                 $"{spec.Name}: {summary.TotalParameters / 1e6:F2} M parameters, {summary.TotalMultiplyAccumulates / 1e6:N1} M multiply-accumulates per image (forward); --width and --resize make it smaller."));
         }
+    }
 
-        var trainer = new Trainer(parallel?.Wrap(model) ?? model, optimizer);
+    private bool checkpointWritten;
+
+    // Between epochs the loader's and the augmentation's generators are where the next epoch starts;
+    // within one they stay as the epoch in progress found them, so that it is drawn again the same way.
+    // Under --distributed only rank 0 writes the checkpoint (every rank holds the same weights).
+    private string SaveCheckpoint(Recipe recipe, Session session, bool betweenEpochs)
+    {
+        RunState run = state!;
+        if (betweenEpochs)
+        {
+            run.LoaderState = session.TrainLoader.GetState();
+            run.AugmentState = session.TrainPreparation.Generator?.GetState() ?? [];
+        }
+        run.DefaultGeneratorState = Generator.Default.GetState();
+        checkpointWritten = true;
+        return parallel is { IsRoot: false } ? CheckpointStore.PathIn(recipe.RunDirectory) : CheckpointStore.Save(recipe.RunDirectory, session.Model, session.Optimizer, run);
+    }
+
+    private static string PlotPathIn(Recipe recipe) => Path.Combine(recipe.RunDirectory, "curves.png");
+
+    // Under --distributed the trainer runs the wrapped model, and each process's share of a batch follows its timed speed.
+    private (Trainer Trainer, Session Session) CreateTrainer(Recipe recipe, Session session)
+    {
+        var trainer = new Trainer(parallel?.Wrap(session.Model) ?? session.Model, session.Optimizer);
         if (parallel is not null)
         {
-            trainLoader = parallel.SplitBySpeed(trainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(trainPreparation.Apply(images)), labels).Backward(), batchSize, log);
+            var split = parallel.SplitBySpeed(session.TrainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(session.TrainPreparation.Apply(images)), labels).Backward(), recipe.BatchSize, log);
+            session = session with { TrainLoader = split };
         }
+        return (trainer, session);
+    }
+
+    // The epochs left: train, evaluate, step the schedule, print, plot, checkpoint. Returns the exit status of a
+    // run stopped by Ctrl-C (or --stop-after), null when every epoch finished.
+    private int? TrainEpochs(Recipe recipe, Session session, Trainer trainer)
+    {
+        RunState run = state!;
+        ModelSpec spec = recipe.Spec;
+        int epochs = recipe.Epochs;
+        DataLoader<(Tensor Image, Tensor Label)> trainLoader = session.TrainLoader;
         int batchesThisRun = 0;
         var divergence = new Divergence();
-        bool LocalStopRequested() => divergence.Check(state.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
+        bool LocalStopRequested() => divergence.Check(run.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
         bool StopRequested() => parallel?.AnyRank(LocalStopRequested()) ?? LocalStopRequested();
-        bool written = false;
-        // Between epochs the loader's and the augmentation's generators are where the next epoch starts;
-        // within one they stay as the epoch in progress found them, so that it is drawn again the same way.
-        // Under --distributed only rank 0 writes the checkpoint (every rank holds the same weights).
-        string SaveCheckpoint(bool betweenEpochs)
+        string plotPath = PlotPathIn(recipe);
+        while (run.CompletedEpochs < epochs)
         {
-            if (betweenEpochs)
+            int epoch = run.CompletedEpochs + 1;
+            if (run.Partial.Batches == 0)
             {
-                state.LoaderState = trainLoader.GetState();
-                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
-            }
-            state.DefaultGeneratorState = Generator.Default.GetState();
-            written = true;
-            return parallel is { IsRoot: false } ? CheckpointStore.PathIn(runDirectory) : CheckpointStore.Save(runDirectory, model, optimizer, state);
-        }
-        string plotPath = Path.Combine(runDirectory, "curves.png");
-        while (state.CompletedEpochs < epochs)
-        {
-            int epoch = state.CompletedEpochs + 1;
-            if (state.Partial.Batches == 0)
-            {
-                state.LoaderState = trainLoader.GetState();
-                state.AugmentState = trainPreparation.Generator?.GetState() ?? [];
+                run.LoaderState = trainLoader.GetState();
+                run.AugmentState = session.TrainPreparation.Generator?.GetState() ?? [];
             }
             parallel?.SetEpoch(epoch);
-            bool finished = TrainEpochWithProgress(trainer, trainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
+            bool finished = TrainEpochWithProgress(trainer, session.TrainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
             // One rank's non-finite loss reaches every rank's weights through the averaged gradients: all stop together.
             if (parallel?.AnyRank(divergence.Diverged) ?? divergence.Diverged)
             {
                 // The weights are not finite any more: the checkpoint on disk (if any) stays the last good one.
-                throw new TrainingDivergedException(divergence.Describe(epoch, trainLoader.Count, written || saved is not null ? CheckpointStore.PathIn(runDirectory) : null));
+                throw new TrainingDivergedException(divergence.Describe(epoch, trainLoader.Count,
+                    checkpointWritten || recipe.Saved is not null ? CheckpointStore.PathIn(recipe.RunDirectory) : null));
             }
             if (!finished)
             {
-                parallel?.CombineTotals(state.Partial);
-                string path = SaveCheckpoint(betweenEpochs: false);
-                log.WriteLine($"Stopped in epoch {epoch} after batch {state.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
-                log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
+                parallel?.CombineTotals(run.Partial);
+                string path = SaveCheckpoint(recipe, session, betweenEpochs: false);
+                log.WriteLine($"Stopped in epoch {epoch} after batch {run.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
+                log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {recipe.RunDirectory} --resume");
                 return InterruptedExitCode;
             }
-            parallel?.CombineTotals(state.Partial);
+            parallel?.CombineTotals(run.Partial);
             // Under --distributed rank 0 evaluates (the ranks hold the same weights) and tells the others.
-            double testAccuracy = parallel is { IsRoot: false } ? 0 : Trainer.Evaluate(model, testPreparation.Over(testLoader));
+            double testAccuracy = parallel is { IsRoot: false } ? 0 : Trainer.Evaluate(session.Model, session.TestPreparation.Over(session.TestLoader));
             testAccuracy = parallel?.FromRoot(testAccuracy) ?? testAccuracy;
-            EpochMetrics metrics = Trainer.Summarize(epoch, state.Partial, testAccuracy);
-            state.History.Add(metrics);
-            state.CompletedEpochs = epoch;
-            state.Partial = new EpochTotals();
-            if (scheduler is not null)
+            EpochMetrics metrics = Trainer.Summarize(epoch, run.Partial, testAccuracy);
+            run.History.Add(metrics);
+            run.CompletedEpochs = epoch;
+            run.Partial = new EpochTotals();
+            if (session.Scheduler is { } scheduler)
             {
                 scheduler.Step();
-                state.SchedulerState = scheduler.StateDict();
+                run.SchedulerState = scheduler.StateDict();
             }
             log.WriteLine(SummaryLine(metrics, epochs));
-            TryPlot(state.History, plotPath, spec.Name);
+            TryPlot(run.History, plotPath, spec.Name);
             if (settings.Checkpoint is not null || stop.Requested)
             {
-                string path = SaveCheckpoint(betweenEpochs: true);
+                string path = SaveCheckpoint(recipe, session, betweenEpochs: true);
                 if (stop.Requested)
                 {
                     log.WriteLine($"Stopped after epoch {epoch}; checkpoint saved to {path}.");
-                    log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {runDirectory} --resume");
+                    log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {recipe.RunDirectory} --resume");
                     return InterruptedExitCode;
                 }
             }
         }
+        return null;
+    }
 
-        if (state.History.Count > 0 && TryPlot(state.History, plotPath, spec.Name))
+    // The final plot, the checkpoint's path and the JSON result.
+    private void Finish(Recipe recipe, Session session)
+    {
+        RunState run = state!;
+        string plotPath = PlotPathIn(recipe);
+        if (run.History.Count > 0 && TryPlot(run.History, plotPath, recipe.Spec.Name))
         {
             PlotPath = plotPath;
             log.WriteLine($"Plot of the training curves: {plotPath}");
@@ -327,14 +409,13 @@ public sealed class TrainRun
         if (settings.Checkpoint is not null)
         {
             // With nothing left to train (--epochs 0, or a finished run resumed) the checkpoint is still written: the initial or restored state.
-            log.WriteLine($"Checkpoint: {(written ? CheckpointStore.PathIn(runDirectory) : SaveCheckpoint(betweenEpochs: state.Partial.Batches == 0))}");
+            log.WriteLine($"Checkpoint: {(checkpointWritten ? CheckpointStore.PathIn(recipe.RunDirectory) : SaveCheckpoint(recipe, session, betweenEpochs: run.Partial.Batches == 0))}");
         }
         if (settings.Json)
         {
-            stdout.WriteLine(ResultJson(spec.Name, state.History, PlotPath));
+            stdout.WriteLine(ResultJson(recipe.Spec.Name, run.History, PlotPath));
             stdout.Flush();
         }
-        return 0;
     }
 
     // Where the plot cannot be written (a full disk, a read-only folder), training goes on without it.

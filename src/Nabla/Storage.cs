@@ -22,6 +22,12 @@ internal sealed class Storage
     /// <summary>Bumped by every in-place write, so autograd can tell a saved tensor was modified.</summary>
     public int Version;
 
+    /// <summary>
+    /// Someone outside the forward that made this buffer can still read it (a forward hook, a module's
+    /// field, a retained gradient's tensor): <see cref="RecyclingScope"/> never recycles it.
+    /// </summary>
+    public bool Pinned;
+
     /// <summary>Allocation order: storages made after a given moment have a larger serial (autograd uses it to tell its own gradients from the user's tensors).</summary>
     public readonly long Serial;
 

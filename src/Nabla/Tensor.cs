@@ -182,6 +182,7 @@ public partial class Tensor
     /// <summary>Keeps the gradient of a non-leaf tensor in <see cref="Grad"/> after backward.</summary>
     public void RetainGrad()
     {
+        storage.Pinned = true; // whoever retains the gradient may read the tensor after backward too
         if (gradFn == null)
         {
             if (!requiresGrad) throw new AutogradException("RetainGrad: the tensor does not require grad.");

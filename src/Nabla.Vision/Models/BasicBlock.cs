@@ -8,7 +8,7 @@ namespace Nabla.Vision.Models;
 /// Keys as torchvision's (<c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c>, <c>downsample.0</c>, <c>downsample.1</c>).
 /// Shape: [N, inChannels, H, W] → [N, channels, ⌈H/stride⌉, ⌈W/stride⌉].
 /// </summary>
-public sealed class BasicBlock : Module<Tensor, Tensor>, IFrameworkModule
+public sealed class BasicBlock : Module<Tensor, Tensor>
 {
     /// <summary>Output channels per input "plane" (1 for the basic block).</summary>
     public const int Expansion = 1;
@@ -25,6 +25,8 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IFrameworkModule
     /// <summary>BatchNorm after the second convolution.</summary>
     public BatchNorm2d Bn2 { get; }
 
+    readonly ReLU relu = new();
+
     /// <summary>Projection shortcut (1×1 convolution + BatchNorm), or null for the identity.</summary>
     public Sequential? Downsample { get; }
 
@@ -37,7 +39,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IFrameworkModule
         Bn2 = new BatchNorm2d(channels);
         RegisterModule("conv1", Conv1);
         RegisterModule("bn1", Bn1);
-        RegisterModule("relu", new ReLU());
+        RegisterModule("relu", relu);
         RegisterModule("conv2", Conv2);
         RegisterModule("bn2", Bn2);
         if (stride != 1 || inChannels != channels)
@@ -48,15 +50,11 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IFrameworkModule
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => RecyclingScope.Run(this, keep =>
+    public override Tensor Forward(Tensor input)
     {
-        // The intermediates pass through keep: their buffers are reused once the backward has run.
-        var y = keep(Conv1.Call(input));
-        y = keep(Bn1.Call(y));
-        y = keep(Functional.Relu(y));
-        y = keep(Conv2.Call(y));
-        y = keep(Bn2.Call(y));
-        var shortcut = Downsample is null ? input : keep(Downsample.Call(input));
-        return Functional.Relu(keep(y + shortcut));
-    });
+        var y = relu.Call(Bn1.Call(Conv1.Call(input)));
+        y = Bn2.Call(Conv2.Call(y));
+        var identity = Downsample is null ? input : Downsample.Call(input);
+        return relu.Call(y + identity);
+    }
 }

@@ -8,7 +8,7 @@ namespace Nabla.Vision.Models;
 /// shortcut (identity or 1×1 convolution + BatchNorm), then ReLU. Keys as torchvision's.
 /// Shape: [N, inChannels, H, W] → [N, 4·channels, ⌈H/stride⌉, ⌈W/stride⌉].
 /// </summary>
-public sealed class Bottleneck : Module<Tensor, Tensor>, IFrameworkModule
+public sealed class Bottleneck : Module<Tensor, Tensor>
 {
     /// <summary>Output channels per "plane".</summary>
     public const int Expansion = 4;
@@ -20,6 +20,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, IFrameworkModule
     readonly BatchNorm2d bn2;
     readonly Conv2d conv3;
     readonly BatchNorm2d bn3;
+    readonly ReLU relu = new();
 
     /// <summary>Projection shortcut, or null for the identity.</summary>
     public Sequential? Downsample { get; }
@@ -40,7 +41,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, IFrameworkModule
         RegisterModule("bn2", bn2);
         RegisterModule("conv3", conv3);
         RegisterModule("bn3", bn3);
-        RegisterModule("relu", new ReLU());
+        RegisterModule("relu", relu);
         if (stride != 1 || inChannels != outChannels)
         {
             Downsample = new Sequential(new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), new BatchNorm2d(outChannels));
@@ -49,13 +50,12 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, IFrameworkModule
     }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => RecyclingScope.Run(this, keep =>
+    public override Tensor Forward(Tensor input)
     {
-        // The intermediates pass through keep: their buffers are reused once the backward has run.
-        var y = keep(Functional.Relu(keep(bn1.Call(keep(conv1.Call(input))))));
-        y = keep(Functional.Relu(keep(bn2.Call(keep(conv2.Call(y))))));
-        y = keep(bn3.Call(keep(conv3.Call(y))));
-        var shortcut = Downsample is null ? input : keep(Downsample.Call(input));
-        return Functional.Relu(keep(y + shortcut));
-    });
+        var y = relu.Call(bn1.Call(conv1.Call(input)));
+        y = relu.Call(bn2.Call(conv2.Call(y)));
+        y = bn3.Call(conv3.Call(y));
+        var identity = Downsample is null ? input : Downsample.Call(input);
+        return relu.Call(y + identity);
+    }
 }

@@ -14,7 +14,7 @@ namespace Nabla.Vision.Models;
 /// torchvision's weights load as they are. The depth, widths, strides and stem are the course's.
 /// Shape: [N, inChannels, H, W] → [N, numClasses].
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>, IFrameworkModule
+public sealed class ResNet : Module<Tensor, Tensor>
 {
     // Fields register before explicit registrations, so only the stem is held in fields: the
     // children then come in torchvision's order (conv1, bn1, relu, maxpool, layer1…4, avgpool, fc),
@@ -90,12 +90,11 @@ public sealed class ResNet : Module<Tensor, Tensor>, IFrameworkModule
     public static ResNet ResNet50(int inChannels = 1, int numClasses = 10, double width = 1.0) => new(true, [3, 4, 6, 3], inChannels, numClasses, width);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => RecyclingScope.Run(this, keep =>
+    public override Tensor Forward(Tensor input)
     {
-        // The intermediates pass through keep: their buffers are reused once the backward has run.
-        var x = keep(maxpool.Call(keep(relu.Call(keep(bn1.Call(keep(conv1.Call(input))))))));
-        foreach (var layer in layers) x = keep(layer.Call(x));
+        var x = maxpool.Call(relu.Call(bn1.Call(conv1.Call(input))));
+        foreach (var layer in layers) x = layer.Call(x);
         var avgpool = (AdaptiveAvgPool2d)GetModule("avgpool")!;
-        return Fc.Call(keep(avgpool.Call(x)).Flatten(1));
-    });
+        return Fc.Call(avgpool.Call(x).Flatten(1));
+    }
 }

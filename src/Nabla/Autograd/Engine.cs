@@ -74,8 +74,43 @@ internal static class Engine
         using var mode = GradMode.Set(createGraph);
 
         // Gradients made inside this backward go back to the buffer pool once consumed (not when the graph of the backward is kept).
-        var owner = createGraph ? null : new GradientOwnership();
-        var buffers = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
+        var buffers = new GradientBuffers(recycles: !createGraph);
+        var order = TopologicalOrder(SeedOutputs(outputs, gradOutputs, buffers));
+        var capture = inputs == null ? null : new Capture(inputs, order);
+
+        foreach (var node in order)
+        {
+            if (!buffers.TryTake(node, out var grad)) continue;
+            if (capture != null && !capture.Needed.Contains(node))
+            {
+                buffers.Release(grad);
+                continue;
+            }
+            grad = Deliver(node, grad, createGraph, capture, buffers);
+            if (node.Leaf is { } leaf)
+            {
+                if (capture == null)
+                {
+                    Accumulate(leaf, grad, createGraph, buffers);
+                    if (node.PostAccumulateGradHooks != null)
+                        foreach (var hook in node.PostAccumulateGradHooks.ToArray()) hook(leaf);
+                }
+                buffers.Release(grad);
+                continue;
+            }
+            RunBackward(node, grad, retainGraph, capture, buffers);
+        }
+
+        if (capture == null) return null;
+        for (int i = 0; i < inputs!.Length; i++)
+            if (capture.Gradients[i] == null && !allowUnused)
+                throw new AutogradException($"Grad: input {i} (shape {inputs[i].Shape}) was not used in the graph of the outputs; pass allowUnused: true to get null for it.");
+        return capture.Gradients;
+    }
+
+    /// <summary>Puts each output's starting gradient (given, or 1 for a scalar) in its node's buffer; returns those nodes, the roots of the pass.</summary>
+    static List<Node> SeedOutputs(Tensor[] outputs, Tensor[]? gradOutputs, GradientBuffers buffers)
+    {
         var roots = new List<Node>(outputs.Length);
         for (int i = 0; i < outputs.Length; i++)
         {
@@ -92,125 +127,91 @@ internal static class Engine
             else if (output.NumElements == 1) grad = Tensor.OnesLike(output);
             else throw new AutogradException(
                 $"Backward: a gradient can be implied only for scalar outputs; this tensor has shape {output.Shape}, pass gradient: explicitly.");
-            Add(buffers, node, grad, owner);
+            buffers.Add(node, grad);
             roots.Add(node);
         }
+        return roots;
+    }
 
-        var order = TopologicalOrder(roots);
+    /// <summary>For <c>Grad()</c>: the nodes whose gradient is asked for, the nodes that lead to one of them, and the gradients captured.</summary>
+    sealed class Capture
+    {
+        public readonly Tensor[] Inputs;
+        public readonly Dictionary<Node, int> Targets = new(ReferenceEqualityComparer.Instance);
+        public readonly HashSet<Node> Needed = new(ReferenceEqualityComparer.Instance);
+        public readonly Tensor?[] Gradients;
 
-        // For Grad(): the nodes whose gradient is asked for, and the nodes that lead to one of them.
-        Dictionary<Node, int>? targets = null;
-        HashSet<Node>? needed = null;
-        Tensor?[]? captured = null;
-        if (inputs != null)
+        public Capture(Tensor[] inputs, List<Node> order)
         {
-            targets = new(ReferenceEqualityComparer.Instance);
+            Inputs = inputs;
             for (int i = 0; i < inputs.Length; i++)
             {
                 var node = inputs[i].GradNode ?? throw new AutogradException($"Grad: input {i} (shape {inputs[i].Shape}) does not require grad.");
-                targets.TryAdd(node, i);
+                Targets.TryAdd(node, i);
             }
-            needed = new(ReferenceEqualityComparer.Instance);
             for (int n = order.Count - 1; n >= 0; n--)
             {
                 var node = order[n];
-                bool leads = targets.ContainsKey(node);
-                foreach (var next in node.Next) leads |= next != null && needed.Contains(next);
-                if (leads) needed.Add(node);
+                bool leads = Targets.ContainsKey(node);
+                foreach (var next in node.Next) leads |= next != null && Needed.Contains(next);
+                if (leads) Needed.Add(node);
             }
-            captured = new Tensor?[inputs.Length];
+            Gradients = new Tensor?[inputs.Length];
         }
-
-        foreach (var node in order)
-        {
-            if (!buffers.Remove(node, out var grad)) continue;
-            if (needed != null && !needed.Contains(node))
-            {
-                owner?.Release(grad);
-                continue;
-            }
-            if (node.Hooks != null)
-            {
-                owner?.Escape(grad); // a hook may keep the tensor it is given
-                foreach (var hook in node.Hooks)
-                    grad = hook(grad) ?? grad;
-                owner?.Escape(grad);
-            }
-            if (node.RetainTarget != null)
-            {
-                node.RetainTarget.Grad = createGraph ? grad : grad.Detach();
-                owner?.Escape(grad);
-            }
-            if (targets != null && targets.TryGetValue(node, out _))
-                for (int i = 0; i < inputs!.Length; i++)
-                    if (ReferenceEquals(inputs[i].GradNode, node))
-                    {
-                        captured![i] = createGraph ? grad : grad.Detach();
-                        owner?.Escape(grad);
-                    }
-
-            if (node.Leaf is { } leaf)
-            {
-                if (inputs == null)
-                {
-                    Accumulate(leaf, grad, createGraph, owner);
-                    if (node.PostAccumulateGradHooks != null)
-                        foreach (var hook in node.PostAccumulateGradHooks.ToArray()) hook(leaf);
-                }
-                owner?.Release(grad);
-                continue;
-            }
-            var backward = node.Backward ?? throw new AutogradException(
-                $"{node.Name}: trying to backward through the graph a second time (its saved tensors were freed after the first backward). " +
-                "Pass retainGraph: true to the first Backward() if you need to backward twice.");
-            node.CheckSavedVersions();
-            long start = node.Timer is null ? 0 : Stopwatch.GetTimestamp();
-            var inputGrads = backward(grad);
-            if (GradMode.DetectsAnomalies) CheckFinite(node, inputGrads);
-            for (int i = 0; i < node.Next.Length; i++)
-            {
-                var next = node.Next[i];
-                if (next == null || i >= inputGrads.Length || inputGrads[i] is not { } inputGrad) continue;
-                if (needed != null && !needed.Contains(next)) continue;
-                Add(buffers, next, ReduceToInput(inputGrad, node.InputShapes[i], node.InputDTypes[i]), owner);
-            }
-            if (owner != null)
-            {
-                // Whatever the rule returned that is not waiting in a buffer now (reduced or unused) is dead, and so is its input gradient.
-                foreach (var inputGrad in inputGrads)
-                    if (inputGrad != null) owner.Release(inputGrad, counted: false);
-                owner.Release(grad);
-            }
-            node.Timer?.Add(Stopwatch.GetTimestamp() - start);
-            if (!retainGraph)
-            {
-                node.Backward = null;
-                node.Saved = null;
-                if (node.Scope != null) RecyclingScope.OnFreed(node);
-            }
-        }
-
-        if (inputs == null) return null;
-        for (int i = 0; i < inputs.Length; i++)
-            if (captured![i] == null && !allowUnused)
-                throw new AutogradException($"Grad: input {i} (shape {inputs[i].Shape}) was not used in the graph of the outputs; pass allowUnused: true to get null for it.");
-        return captured;
     }
 
-    static void Add(Dictionary<Node, Tensor> buffers, Node node, Tensor grad, GradientOwnership? owner)
+    /// <summary>Hands the node's summed gradient to whoever asked for it: tensor hooks (which may replace it), a retained gradient, <c>Grad()</c>'s capture.</summary>
+    static Tensor Deliver(Node node, Tensor grad, bool createGraph, Capture? capture, GradientBuffers buffers)
     {
-        if (buffers.TryGetValue(node, out var existing))
+        if (node.Hooks != null)
         {
-            var sum = existing + grad;
-            buffers[node] = sum;
-            owner?.Hold(sum);
-            owner?.Release(existing);
-            owner?.Release(grad, counted: false);
+            buffers.Escape(grad); // a hook may keep the tensor it is given
+            foreach (var hook in node.Hooks)
+                grad = hook(grad) ?? grad;
+            buffers.Escape(grad);
         }
-        else
+        if (node.RetainTarget != null)
         {
-            buffers[node] = grad;
-            owner?.Hold(grad);
+            node.RetainTarget.Grad = createGraph ? grad : grad.Detach();
+            buffers.Escape(grad);
+        }
+        if (capture != null && capture.Targets.ContainsKey(node))
+            for (int i = 0; i < capture.Inputs.Length; i++)
+                if (ReferenceEquals(capture.Inputs[i].GradNode, node))
+                {
+                    capture.Gradients[i] = createGraph ? grad : grad.Detach();
+                    buffers.Escape(grad);
+                }
+        return grad;
+    }
+
+    /// <summary>Runs the node's backward rule and sends each input gradient to the next node's buffer; frees the rule's closure unless the graph is kept.</summary>
+    static void RunBackward(Node node, Tensor grad, bool retainGraph, Capture? capture, GradientBuffers buffers)
+    {
+        var backward = node.Backward ?? throw new AutogradException(
+            $"{node.Name}: trying to backward through the graph a second time (its saved tensors were freed after the first backward). " +
+            "Pass retainGraph: true to the first Backward() if you need to backward twice.");
+        node.CheckSavedVersions();
+        long start = node.Timer is null ? 0 : Stopwatch.GetTimestamp();
+        var inputGrads = backward(grad);
+        if (GradMode.DetectsAnomalies) CheckFinite(node, inputGrads);
+        for (int i = 0; i < node.Next.Length; i++)
+        {
+            var next = node.Next[i];
+            if (next == null || i >= inputGrads.Length || inputGrads[i] is not { } inputGrad) continue;
+            if (capture != null && !capture.Needed.Contains(next)) continue;
+            buffers.Add(next, ReduceToInput(inputGrad, node.InputShapes[i], node.InputDTypes[i]));
+        }
+        // Whatever the rule returned that is not waiting in a buffer now (reduced or unused) is dead, and so is its input gradient.
+        foreach (var inputGrad in inputGrads)
+            if (inputGrad != null) buffers.Release(inputGrad, counted: false);
+        buffers.Release(grad);
+        node.Timer?.Add(Stopwatch.GetTimestamp() - start);
+        if (!retainGraph)
+        {
+            node.Backward = null;
+            node.Saved = null;
+            if (node.Scope != null) RecyclingScope.OnFreed(node);
         }
     }
 
@@ -220,7 +221,7 @@ internal static class Engine
     /// out densely becomes the leaf's gradient as it is (PyTorch's AccumulateGrad steals it too).
     /// The leaf's gradient stays private to the framework until someone reads <c>Grad</c>.
     /// </summary>
-    static void Accumulate(Tensor leaf, Tensor grad, bool createGraph, GradientOwnership? owner)
+    static void Accumulate(Tensor leaf, Tensor grad, bool createGraph, GradientBuffers buffers)
     {
         if (createGraph)
         {
@@ -229,10 +230,10 @@ internal static class Engine
         }
         if (leaf.PrivateGrad is not { } existing)
         {
-            if (owner != null && owner.IsSoleOwner(grad) && grad.offset == 0 && grad.IsContiguous && grad.storage.Length == grad.Count)
+            if (buffers.IsSoleOwner(grad) && grad.offset == 0 && grad.IsContiguous && grad.storage.Length == grad.Count)
             {
                 leaf.SetPrivateGrad(grad.Detach());
-                owner.Escape(grad);
+                buffers.Escape(grad);
             }
             else leaf.SetPrivateGrad(grad.Detach().Clone());
         }
@@ -241,52 +242,6 @@ internal static class Engine
         else if (leaf.HasPrivateGrad && existing.IsContiguous && existing.DType == grad.DType && existing.shape.AsSpan().SequenceEqual(grad.shape))
             existing.Add_(grad);
         else leaf.SetPrivateGrad((existing + grad).Detach());
-    }
-
-    /// <summary>
-    /// Which gradient buffers of one backward (without createGraph) are dead: a storage made after
-    /// the backward started (so not a user's or a saved forward tensor) whose every pending
-    /// gradient has been consumed, and that never escaped to a hook, a retained or captured
-    /// gradient or a leaf, is recycled through <see cref="BufferPool"/>. Pending gradients are
-    /// counted per storage, since a backward rule may pass its gradient on as is or as a view.
-    /// </summary>
-    sealed class GradientOwnership
-    {
-        readonly long startSerial = Storage.CurrentSerial;
-        readonly Dictionary<Storage, int> pending = new(ReferenceEqualityComparer.Instance);
-        readonly HashSet<Storage> escaped = new(ReferenceEqualityComparer.Instance);
-
-        bool Made(Tensor t) => t.storage.Serial > startSerial && t.storage.Data is { Length: >= BufferPool.MinLength };
-
-        /// <summary>A gradient waits in a node's buffer.</summary>
-        public void Hold(Tensor t)
-        {
-            if (Made(t)) pending[t.storage] = pending.GetValueOrDefault(t.storage) + 1;
-        }
-
-        /// <summary>A gradient left its buffer (<paramref name="counted"/>) or an intermediate was replaced; recycles the storage once nothing holds it.</summary>
-        public void Release(Tensor t, bool counted = true)
-        {
-            if (!Made(t) || escaped.Contains(t.storage)) return;
-            int left = pending.GetValueOrDefault(t.storage) - (counted ? 1 : 0);
-            if (left > 0)
-            {
-                pending[t.storage] = left;
-                return;
-            }
-            pending.Remove(t.storage);
-            if (!counted && left < 0) return;
-            t.storage.Recycle();
-        }
-
-        /// <summary>The tensor is kept beyond this backward: never recycle its storage.</summary>
-        public void Escape(Tensor t)
-        {
-            if (Made(t)) escaped.Add(t.storage);
-        }
-
-        /// <summary>Whether <paramref name="t"/> is the only pending reference to a storage this backward made.</summary>
-        public bool IsSoleOwner(Tensor t) => Made(t) && !escaped.Contains(t.storage) && pending.GetValueOrDefault(t.storage) == 1;
     }
 
     /// <summary>Sums a broadcast gradient back to its input's shape and casts it to the input's dtype.</summary>

@@ -90,7 +90,7 @@ public sealed class Node
             for (int i = 0; i < saved.Length; i++) node.SavedVersions[i] = saved[i].storage.Version;
         }
         result.gradFn = node;
-        RecyclingScope.OnRecord(node);
+        RecyclingScope.OnRecord(node, result);
         if (GradMode.DetectsAnomalies) CheckForwardAnomaly(result, name, inputs);
         return result;
     }

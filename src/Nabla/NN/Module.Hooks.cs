@@ -28,19 +28,6 @@ public abstract partial class Module
         return new RemovableHandle(() => forwardHooks.Remove(hook));
     }
 
-    /// <summary>
-    /// True when this module and all its descendants are Nabla's own types (or <see cref="IFrameworkModule"/>s), which keep no tensor
-    /// beyond a forward call other than through autograd, and none has a hook that could: its
-    /// inputs and outputs are then visible to nobody but the caller (see <see cref="RecyclingScope"/>).
-    /// </summary>
-    internal bool KeepsNoTensors()
-    {
-        foreach (var module in Modules())
-            if (module.forwardHooks.Count > 0 || module.forwardPreHooks.Count > 0
-                || (module.GetType().Assembly != typeof(Module).Assembly && module is not IFrameworkModule)) return false;
-        return true;
-    }
-
     /// <summary>Registers an observing pre-hook(module, input) that cannot change the input.</summary>
     public RemovableHandle RegisterForwardPreHook(Action<Module, object?> hook) =>
         RegisterForwardPreHook((m, input) => { hook(m, input); return null; });
@@ -51,16 +38,19 @@ public abstract partial class Module
 
     /// <summary>
     /// Runs the pre-hooks, <paramref name="forward"/>, then the forward hooks: PyTorch's
-    /// <c>module(x)</c>. Multi-input modules call it with their inputs as a tuple.
+    /// <c>module(x)</c>. Multi-input modules call it with their inputs as a tuple. The tensors the hooks
+    /// see may be kept by them, so they are never recycled (see <see cref="RecyclingScope"/>).
     /// </summary>
     protected TOutput CallWithHooks<TInput, TOutput>(TInput input, Func<TInput, TOutput> forward)
     {
         if (forwardPreHooks.Count == 0 && forwardHooks.Count == 0) return forward(input);
+        RecyclingScope.Pin(input);
         foreach (var hook in forwardPreHooks.ToArray())
-            if (hook(this, input) is { } replaced) input = (TInput)replaced;
+            if (hook(this, input) is { } replaced) RecyclingScope.Pin(input = (TInput)replaced);
         var output = forward(input);
+        RecyclingScope.Pin(output);
         foreach (var hook in forwardHooks.ToArray())
-            if (hook(this, input, output) is { } replaced) output = (TOutput)replaced;
+            if (hook(this, input, output) is { } replaced) RecyclingScope.Pin(output = (TOutput)replaced);
         return output;
     }
 }

@@ -12,8 +12,35 @@ public abstract class Module<TInput, TOutput> : Module
     /// <summary>The computation of the module. Call <see cref="Call"/> rather than this, so that hooks run.</summary>
     public abstract TOutput Forward(TInput input);
 
-    /// <summary>Runs the forward pre-hooks, <see cref="Forward"/>, and the forward hooks.</summary>
-    public TOutput Call(TInput input) => CallWithHooks(input, Forward);
+    /// <summary>
+    /// Runs the forward pre-hooks, <see cref="Forward"/>, and the forward hooks. When the module returns one
+    /// tensor, the buffers of the intermediates its forward made are recycled once their backward has run
+    /// (see <see cref="RecyclingScope"/>): a training loop reuses the same activation memory every step.
+    /// </summary>
+    public TOutput Call(TInput input)
+    {
+        if (typeof(TOutput) != typeof(Tensor))
+        {
+            // Several outputs: what the forward makes belongs to the caller's scope, which must know what this module keeps.
+            var outputs = CallWithHooks(input, Forward);
+            if (RecyclingScope.IsOpen) RecyclingScope.PinFields(this);
+            return outputs;
+        }
+        if (RecyclingScope.Begin() is not { } scope) return CallWithHooks(input, Forward);
+        TOutput output;
+        try
+        {
+            output = CallWithHooks(input, Forward);
+        }
+        catch
+        {
+            scope.Abandon();
+            throw;
+        }
+        scope.End(this, output as Tensor);
+        RecyclingScope.Track(output as Tensor); // an intermediate of the caller's forward
+        return output;
+    }
 
     /// <summary>Registers a typed pre-hook(module, input) that observes the input.</summary>
     public RemovableHandle RegisterForwardPreHook(Action<Module<TInput, TOutput>, TInput> hook) =>

@@ -67,41 +67,12 @@ public sealed class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tens
     /// <summary>Same as <see cref="Append"/>; enables collection initializers.</summary>
     public void Add(Module<Tensor, Tensor> module) => Append(module);
 
-    /// <summary>
-    /// Passes <paramref name="input"/> through every module in order. The intermediate outputs
-    /// never leave this method, so when the modules that make and read one are Nabla's own (they
-    /// keep no tensors beyond autograd) and carry no hooks, its buffer is recycled as soon as the
-    /// backward of this forward has run (see <see cref="RecyclingScope"/>); a training loop then
-    /// reuses the same activation memory every step.
-    /// </summary>
+    /// <summary>Passes <paramref name="input"/> through every module in order.</summary>
     public override Tensor Forward(Tensor input)
     {
-        if (layers.Count < 2) return layers.Count == 0 ? input : layers[0].Call(input);
-        var scope = RecyclingScope.Begin();
-        if (scope == null)
-        {
-            var x = input;
-            foreach (var layer in layers) x = layer.Call(x);
-            return x;
-        }
-        var outputs = new Tensor[layers.Count];
-        try
-        {
-            var x = input;
-            for (int i = 0; i < layers.Count; i++) outputs[i] = x = layers[i].Call(x);
-            for (int i = 0; i < layers.Count - 1; i++)
-            {
-                if (!layers[i].KeepsNoTensors() || !layers[i + 1].KeepsNoTensors()) continue;
-                bool shared = false; // a view or an in-place result passed on: a later tensor still uses the buffer
-                for (int j = i + 1; j < outputs.Length && !shared; j++) shared = ReferenceEquals(outputs[j].storage, outputs[i].storage);
-                if (!shared) scope.Own(outputs[i]);
-            }
-            return x;
-        }
-        finally
-        {
-            scope.End();
-        }
+        var x = input;
+        foreach (var layer in layers) x = layer.Call(x);
+        return x;
     }
 
     /// <inheritdoc/>

@@ -4,7 +4,7 @@ using Nabla.Optim;
 namespace Nabla.Tests.Memory;
 
 /// <summary>
-/// <see cref="Sequential"/> recycles its intermediate activations once the backward of its forward
+/// A module's <see cref="Module{TInput, TOutput}.Call"/> (here <see cref="Sequential"/>'s) recycles its intermediate activations once the backward of its forward
 /// has run. Recycling must never change a value: training equals training with the pool off, and
 /// every tensor a user can still reach (hooked outputs, tensors kept by a user's module, the
 /// output, a graph kept for a second backward) keeps its values.
@@ -83,7 +83,7 @@ public class RecyclingScopeTests
         Assert.True(with * 4 < without, $"a step allocated {with:N0} bytes with the pool, {without:N0} without");
     }
 
-    /// <summary>ResNet-18 at a quarter width on 64×64 inputs: residual blocks recycle inside their own forward (RecyclingScope.Run).</summary>
+    /// <summary>ResNet-18 at a quarter width on 64×64 inputs: residual blocks recycle inside their own forward (Module.Call decides it).</summary>
     static (List<float> Losses, float[] Head, long BytesPerStep) TrainResNet(bool pool)
     {
         return WithPool(pool, () =>

@@ -1,3 +1,4 @@
+// The schedulers live in namespace Nabla.Optim; see LRScheduler.cs.
 namespace Nabla.Optim;
 
 /// <summary>

@@ -1,3 +1,5 @@
+// The schedulers keep namespace Nabla.Optim, where code written after PyTorch's torch.optim.lr_scheduler looks
+// for them (and a namespace LRScheduler would clash with the class): the folder only groups them apart from the optimizers.
 namespace Nabla.Optim;
 
 /// <summary>
