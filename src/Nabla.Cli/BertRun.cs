@@ -25,6 +25,7 @@ public sealed class BertRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly LiveProgress progress;
 
     /// <summary>A run of <paramref name="settings"/>; the writers play the roles they play in <see cref="TrainRun"/>.</summary>
     public BertRun(BertSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
@@ -34,6 +35,7 @@ public sealed class BertRun
         this.log = log;
         this.stdout = stdout;
         this.stop = stop;
+        progress = new LiveProgress(console, log);
     }
 
     /// <summary>The MLM loss of each finished step.</summary>
@@ -161,35 +163,8 @@ public sealed class BertRun
                 stopped = stop.Requested || settings.StopAfterSteps > 0 && stepsThisRun >= settings.StopAfterSteps;
             }
         }
-        if (console.Profile.Capabilities.Interactive)
-        {
-            console.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    ProgressTask task = context.AddTask($"step {MlmLosses.Count + 1}/{steps}", maxValue: steps);
-                    task.Value = MlmLosses.Count;
-                    liveConsole = console;
-                    try
-                    {
-                        TrainAll(step =>
-                        {
-                            task.Value = step;
-                            task.Description = FormattableString.Invariant(
-                                $"step {step}/{steps}  MLM {MlmLosses[^1]:F3}  NSP {NspLosses[^1]:F3}  {positions / watch.Elapsed.TotalSeconds:N0} tokens/s");
-                        });
-                    }
-                    finally
-                    {
-                        liveConsole = null;
-                    }
-                });
-        }
-        else
-        {
-            TrainAll(null);
-        }
+        progress.Run(steps, MlmLosses.Count, $"step {MlmLosses.Count + 1}/{steps}", report => TrainAll(report is null ? null : step =>
+            report(step, FormattableString.Invariant($"step {step}/{steps}  MLM {MlmLosses[^1]:F3}  NSP {NspLosses[^1]:F3}  {positions / watch.Elapsed.TotalSeconds:N0} tokens/s"))));
         double trainSeconds = watch.Elapsed.TotalSeconds;
         double tokensPerSecond = trainSeconds > 0 ? positions / trainSeconds : 0;
 
@@ -251,18 +226,6 @@ public sealed class BertRun
     // The epoch and the batch within it that the next step takes.
     private (int Epoch, int Batch) position;
 
-    // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
-    private IAnsiConsole? liveConsole;
-
-    private void WriteLine(string line)
-    {
-        if (liveConsole is { } live)
-        {
-            live.WriteLine(line);
-        }
-        else
-        {
-            log.WriteLine(line);
-        }
-    }
+    // Lines go above the live progress bar, or straight to the log when there is none.
+    private void WriteLine(string line) => progress.WriteLine(line);
 }

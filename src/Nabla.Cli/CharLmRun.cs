@@ -32,6 +32,7 @@ public sealed class CharLmRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly LiveProgress progress;
 
     /// <summary>A run of <paramref name="settings"/>; the writers play the roles they play in <see cref="TrainRun"/>.</summary>
     public CharLmRun(CharLmSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
@@ -41,6 +42,7 @@ public sealed class CharLmRun
         this.log = log;
         this.stdout = stdout;
         this.stop = stop;
+        progress = new LiveProgress(console, log);
     }
 
     /// <summary>The perplexity of each finished epoch, after <see cref="Run"/>.</summary>
@@ -155,35 +157,8 @@ public sealed class CharLmRun
                 stopped = stop.Requested;
             }
         }
-        if (console.Profile.Capabilities.Interactive)
-        {
-            console.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    ProgressTask task = context.AddTask($"epoch 1/{epochs}", maxValue: epochs);
-                    liveConsole = console;
-                    try
-                    {
-                        TrainAll((epoch, running, _) =>
-                        {
-                            task.Value = epoch - 1;
-                            task.Description = FormattableString.Invariant(
-                                $"epoch {epoch}/{epochs}  perplexity {running:F2}  {tokens / watch.Elapsed.TotalSeconds:N0} tokens/s");
-                        });
-                        task.Value = epochs;
-                    }
-                    finally
-                    {
-                        liveConsole = null;
-                    }
-                });
-        }
-        else
-        {
-            TrainAll(null);
-        }
+        progress.Run(epochs, 0, $"epoch 1/{epochs}", report => TrainAll(report is null ? null : (epoch, running, _) =>
+            report(epoch - 1, FormattableString.Invariant($"epoch {epoch}/{epochs}  perplexity {running:F2}  {tokens / watch.Elapsed.TotalSeconds:N0} tokens/s"))));
         double seconds = watch.Elapsed.TotalSeconds;
         double tokensPerSecond = seconds > 0 ? tokens / seconds : 0;
 
@@ -237,20 +212,8 @@ public sealed class CharLmRun
     private string SaveCheckpoint(string directory, RNNModel model, Vocab vocab, Optimizer optimizer, SeqDataLoader data) =>
         CharLmCheckpoint.Save(directory, model, vocab, settings with { Epochs = Perplexities.Count }, Perplexities, optimizer, data.Generator.GetState());
 
-    // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
-    private IAnsiConsole? liveConsole;
-
-    private void WriteLine(string line)
-    {
-        if (liveConsole is { } live)
-        {
-            live.WriteLine(line);
-        }
-        else
-        {
-            log.WriteLine(line);
-        }
-    }
+    // Lines go above the live progress bar, or straight to the log when there is none.
+    private void WriteLine(string line) => progress.WriteLine(line);
 
     private bool TryPlot(string path)
     {

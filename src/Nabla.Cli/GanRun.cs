@@ -29,6 +29,7 @@ public sealed class GanRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly LiveProgress progress;
 
     /// <summary>A run of <paramref name="settings"/>; the writers play the roles they play in <see cref="TrainRun"/>.</summary>
     public GanRun(GanSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
@@ -38,6 +39,7 @@ public sealed class GanRun
         this.log = log;
         this.stdout = stdout;
         this.stop = stop;
+        progress = new LiveProgress(console, log);
     }
 
     /// <summary>The finished epochs, after <see cref="Run"/>.</summary>
@@ -155,38 +157,13 @@ public sealed class GanRun
                 }
             }
         }
-        if (console.Profile.Capabilities.Interactive)
+        int perEpoch = Math.Max(1, count / settings.BatchSize);
+        int done = 0;
+        progress.Run(Math.Max(1, (epochs - History.Count) * perEpoch), 0, $"epoch {History.Count + 1}/{epochs}", report => TrainAll(report is null ? null : (epoch, d, g, w) =>
         {
-            console.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    int perEpoch = Math.Max(1, count / settings.BatchSize);
-                    ProgressTask task = context.AddTask($"epoch {History.Count + 1}/{epochs}", maxValue: Math.Max(1, (epochs - History.Count) * perEpoch));
-                    liveConsole = console;
-                    try
-                    {
-                        int done = 0;
-                        TrainAll((epoch, d, g, w) =>
-                        {
-                            task.Value = ++done;
-                            string wasserstein = w is { } value ? FormattableString.Invariant($"  W {value:F3}") : "";
-                            task.Description = FormattableString.Invariant(
-                                $"epoch {epoch}/{epochs}  D {d:F3}  G {g:F3}{wasserstein}  {imagesSeen / watch.Elapsed.TotalSeconds:N0} img/s");
-                        });
-                        task.Value = task.MaxValue;
-                    }
-                    finally
-                    {
-                        liveConsole = null;
-                    }
-                });
-        }
-        else
-        {
-            TrainAll(null);
-        }
+            string wasserstein = w is { } value ? FormattableString.Invariant($"  W {value:F3}") : "";
+            report(++done, FormattableString.Invariant($"epoch {epoch}/{epochs}  D {d:F3}  G {g:F3}{wasserstein}  {imagesSeen / watch.Elapsed.TotalSeconds:N0} img/s"));
+        }));
         double seconds = watch.Elapsed.TotalSeconds;
         if (History.Count > 0)
         {
@@ -317,18 +294,6 @@ public sealed class GanRun
         }
     }
 
-    // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
-    private IAnsiConsole? liveConsole;
-
-    private void WriteLine(string line)
-    {
-        if (liveConsole is { } live)
-        {
-            live.WriteLine(line);
-        }
-        else
-        {
-            log.WriteLine(line);
-        }
-    }
+    // Lines go above the live progress bar, or straight to the log when there is none.
+    private void WriteLine(string line) => progress.WriteLine(line);
 }

@@ -28,6 +28,7 @@ public sealed class Seq2SeqRun
     private readonly TextWriter log;
     private readonly TextWriter stdout;
     private readonly StopSignal stop;
+    private readonly LiveProgress progress;
 
     /// <summary>A run of <paramref name="settings"/>; the writers play the roles they play in <see cref="TrainRun"/>.</summary>
     public Seq2SeqRun(Seq2SeqSettings settings, IAnsiConsole console, TextWriter log, TextWriter stdout, StopSignal stop)
@@ -37,6 +38,7 @@ public sealed class Seq2SeqRun
         this.log = log;
         this.stdout = stdout;
         this.stop = stop;
+        progress = new LiveProgress(console, log);
     }
 
     /// <summary>The loss of each finished epoch, after <see cref="Run"/> (the course's figure: Σ sequence loss / Σ target tokens).</summary>
@@ -130,35 +132,8 @@ public sealed class Seq2SeqRun
                 stopped = stop.Requested;
             }
         }
-        if (console.Profile.Capabilities.Interactive)
-        {
-            console.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    ProgressTask task = context.AddTask($"epoch 1/{epochs}", maxValue: epochs);
-                    liveConsole = console;
-                    try
-                    {
-                        TrainAll((epoch, running) =>
-                        {
-                            task.Value = epoch - 1;
-                            task.Description = FormattableString.Invariant(
-                                $"epoch {epoch}/{epochs}  loss {running:F4}  {tokens / watch.Elapsed.TotalSeconds:N0} tokens/s");
-                        });
-                        task.Value = epochs;
-                    }
-                    finally
-                    {
-                        liveConsole = null;
-                    }
-                });
-        }
-        else
-        {
-            TrainAll(null);
-        }
+        progress.Run(epochs, 0, $"epoch 1/{epochs}", report => TrainAll(report is null ? null : (epoch, running) =>
+            report(epoch - 1, FormattableString.Invariant($"epoch {epoch}/{epochs}  loss {running:F4}  {tokens / watch.Elapsed.TotalSeconds:N0} tokens/s"))));
         double seconds = watch.Elapsed.TotalSeconds;
         double tokensPerSecond = seconds > 0 ? tokens / seconds : 0;
 
@@ -232,20 +207,8 @@ public sealed class Seq2SeqRun
     private string Save(string directory, EncoderDecoder model, TranslationData data, Optimizer optimizer, Generator dataGenerator) =>
         Seq2SeqCheckpoint.Save(directory, model, data, settings with { Epochs = Losses.Count }, Losses, optimizer, dataGenerator.GetState());
 
-    // Inside the live progress display lines go through Spectre (above the bar); otherwise straight to the log.
-    private IAnsiConsole? liveConsole;
-
-    private void WriteLine(string line)
-    {
-        if (liveConsole is { } live)
-        {
-            live.WriteLine(line);
-        }
-        else
-        {
-            log.WriteLine(line);
-        }
-    }
+    // Lines go above the live progress bar, or straight to the log when there is none.
+    private void WriteLine(string line) => progress.WriteLine(line);
 
     private bool TryPlot(string path)
     {
