@@ -358,6 +358,8 @@ public static class CliApp
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{CharLmRun.ModelName,-12} {CharLmRun.Description}  (epochs {charLm.Epochs}, batch {charLm.BatchSize} × {charLm.Steps} steps, SGD lr {charLm.LearningRate}, {charLm.Cell} {charLm.Hidden})"));
             stdout.WriteLine($"{Seq2SeqRun.ModelName,-12} {Seq2SeqRun.Description}  (--arch gru|bahdanau|transformer, the course's recipe each)");
+            stdout.WriteLine($"{"bert",-12} {BertRun.Description}  (`nabla train bert`, then `nabla embed`)");
+            stdout.WriteLine($"{"gan",-12} GANs on Fashion-MNIST at 32 px: DCGAN, WGAN-GP, conditional GAN (d2l 17.1-17.2)  (`nabla train gan --kind dcgan|wgan-gp|cgan`, then `nabla sample gan`, `nabla eval gan`)");
             return 0;
         });
         return command;

@@ -137,12 +137,15 @@ public sealed class CharLmTests() : CliTestBase("nabla-charlm")
     }
 
     [Fact]
-    public void Models_lists_charlm()
+    public void Models_lists_charlm_and_the_other_commands_models()
     {
         var (exitCode, stdout, _) = Run("models");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("charlm", stdout);
         Assert.Contains("The Time Machine", stdout);
+        Assert.Contains("seq2seq", stdout);
+        Assert.Contains("`nabla train bert`", stdout);
+        Assert.Contains("`nabla train gan --kind dcgan|wgan-gp|cgan`", stdout);
     }
 }
