@@ -78,6 +78,16 @@ public class LayerTests
     }
 
     [Fact]
+    public void Large_linear_fills_every_row_with_the_bias_like_matmul_plus_bias()
+    {
+        // 300 × 500 outputs: the bias rows are filled by the worker pool before the product is added.
+        var x = Tensor.Randn([300, 64], generator: new Generator(1));
+        var weight = Tensor.Randn([500, 64], generator: new Generator(2));
+        var bias = Tensor.Randn([500], generator: new Generator(3));
+        Assert.True(F.Linear(x, weight, bias).AllClose(x.MatMul(weight.T) + bias, rtol: 1e-5, atol: 1e-4));
+    }
+
+    [Fact]
     public void Layers_print_like_pytorch()
     {
         Assert.Equal("BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)", new BatchNorm1d(4).ToString());
