@@ -6,7 +6,9 @@ public static partial class Functional
     /// <summary>
     /// Inverted dropout (<c>F.dropout</c>): in training, each element is zeroed with probability
     /// <paramref name="p"/> and the survivors are scaled by 1/(1 − p), so the expected value is
-    /// unchanged and evaluation needs no rescaling; otherwise the input is returned as is.
+    /// unchanged and evaluation needs no rescaling; otherwise the input is returned as is. The decisions come from a
+    /// counter-based hash of one 64-bit draw from <paramref name="generator"/> and each element's row-major index
+    /// (24 random bits per element), so the result depends only on the generator's state, not on threading.
     /// Shape: [*] → [*].
     /// </summary>
     /// <param name="input">The activations.</param>
@@ -19,8 +21,8 @@ public static partial class Functional
         if (!training || p == 0) return input;
         CheckFloating("Dropout", "input", input);
         if (p == 1) return input * 0.0;
-        // keep ~ Bernoulli(1 − p): one uniform draw per element; the mask is constant for autograd.
-        var mask = Tensor.Rand(input.Shape, input.DType, generator).Ge(p).To(input.DType) * (1 / (1 - p));
-        return input * mask;
+        // keep ~ Bernoulli(1 − p) per element, from a counter-based hash of one 64-bit draw and the element's index:
+        // one fused pass, deterministic for a given generator state; the backward reuses the draw.
+        return input.DropoutWithSeed(p, (generator ?? Generator.Default).NextUInt64());
     }
 }

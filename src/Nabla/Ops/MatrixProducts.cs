@@ -92,8 +92,14 @@ public partial class Tensor
     {
         int columns = shape[1];
         var source = row.Detach().Contiguous();
-        for (int r = 0; r < shape[0]; r++)
-            Array.Copy(source.storage.Data, source.offset, storage.Data, offset + ((long)r * columns), columns);
+        void Fill(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+                Array.Copy(source.storage.Data, source.offset, storage.Data, offset + ((long)r * columns), columns);
+        }
+        // A large output (a language model's [tokens, vocabulary] logits) is filled by the worker pool.
+        if (Count < ParallelElements) Fill(0, shape[0]);
+        else WorkerPool.For(shape[0], Math.Max(1, ChunkElements / Math.Max(1, columns)), Fill);
     }
 
     static Tensor BatchedMatMul(Tensor a, Tensor b, string op)

@@ -13,21 +13,24 @@ public class CrossEntropyTests
     static readonly Reduction[] Reductions = [Reduction.Mean, Reduction.Sum, Reduction.None];
 
     [Theory]
-    [InlineData(DType.Float32)]
-    [InlineData(DType.Float64)]
-    public void Fused_cross_entropy_equals_log_softmax_then_nll_with_gradients(DType dtype)
+    [InlineData(DType.Float32, 7)]
+    [InlineData(DType.Float64, 7)]
+    [InlineData(DType.Float32, 2400)] // 67,200 logits: the rows are shared by the worker pool
+    [InlineData(DType.Float64, 2400)]
+    public void Fused_cross_entropy_equals_log_softmax_then_nll_with_gradients(DType dtype, int rows)
     {
-        var target = Tensor.From(new long[] { 3, 0, -100, 27, 5, 5, 12 });
+        var target = rows == 7 ? Tensor.From(new long[] { 3, 0, -100, 27, 5, 5, 12 })
+            : Tensor.From(Enumerable.Range(0, rows).Select(r => r % 5 == 2 ? -100L : r * 7919L % 28).ToArray());
         foreach (var reduction in Reductions)
         {
-            var logits = (Tensor.Randn([7, 28], dtype, new Generator(1)) * 4).RequiresGrad_();
+            var logits = (Tensor.Randn([rows, 28], dtype, new Generator(1)) * 4).RequiresGrad_();
             var reference = logits.Detach().RequiresGrad_();
             var loss = F.CrossEntropy(logits, target, reduction: reduction);
             var expected = F.NllLoss(reference.LogSoftmax(1), target, reduction: reduction);
             Assert.Equal("CrossEntropyBackward", loss.GradFn!.Name);
             double tolerance = dtype == DType.Float32 ? 1e-5 : 1e-12;
             Assert.True(loss.AllClose(expected, rtol: tolerance, atol: tolerance), $"{reduction}: {loss} against {expected}");
-            var upstream = reduction == Reduction.None ? Tensor.Randn([7], dtype, new Generator(2)) : Tensor.Scalar(0.7, dtype);
+            var upstream = reduction == Reduction.None ? Tensor.Randn([rows], dtype, new Generator(2)) : Tensor.Scalar(0.7, dtype);
             (loss * upstream).Sum().Backward();
             (expected * upstream).Sum().Backward();
             Assert.True(logits.Grad!.AllClose(reference.Grad!, rtol: tolerance, atol: tolerance), $"{reduction} gradient");

@@ -43,6 +43,51 @@ public class LayerTests
     }
 
     [Fact]
+    public void Dropout_decisions_depend_only_on_the_generator_state_and_the_element_index()
+    {
+        // The fused kernel hashes one draw with each row-major index: a tensor split over the worker pool (200k elements)
+        // agrees with a small one on their common prefix, float64 with float32, and a strided view with its copy.
+        var big = F.Dropout(Tensor.Ones([200_000]), 0.25, generator: new Generator(5)).ToArray<float>();
+        var small = F.Dropout(Tensor.Ones([1000]), 0.25, generator: new Generator(5)).ToArray<float>();
+        Assert.Equal(small, big[..1000]);
+        var wide = F.Dropout(Tensor.Ones([1000], DType.Float64), 0.25, generator: new Generator(5)).ToArray<double>();
+        Assert.Equal(small.Select(v => v != 0), wide.Select(v => v != 0));
+        Assert.Equal(1 / 0.75, wide.Max(), 12);
+        var x = Tensor.Randn([40, 30], generator: new Generator(1)).T;
+        Assert.True(F.Dropout(x, 0.5, generator: new Generator(2)).Equal(F.Dropout(x.Contiguous(), 0.5, generator: new Generator(2))));
+        Assert.Equal(150_295, big.Count(v => v != 0)); // ≈ 0.75 · 200k (1.5σ), pinned: the AVX-512, AVX2 and portable paths agree
+        // A dropped NaN stays NaN (x·0, as PyTorch), and the next call draws a different mask.
+        Assert.All(F.Dropout(Tensor.Full([100], float.NaN), 0.5).ToArray<float>(), v => Assert.True(float.IsNaN(v)));
+        var generator = new Generator(5);
+        var first = F.Dropout(Tensor.Ones([1000]), 0.25, generator: generator);
+        Assert.False(first.Equal(F.Dropout(Tensor.Ones([1000]), 0.25, generator: generator)));
+    }
+
+    [Fact]
+    public void Dropout_double_backward_gradcheck()
+    {
+        // The backward reapplies the forward's draw to the gradient, through the same op: its gradient is checked too.
+        Assert.True(Autograd.GradCheck(inputs =>
+        {
+            var t = Nabla.Tests.Ops.PoolingOpTests.Differentiable(inputs);
+            using var grad = Autograd.EnableGrad();
+            var loss = (F.Dropout(t[0], 0.4, generator: new Generator(9)) * t[1]).Pow(2).Sum();
+            var grads = Autograd.Grad([loss], [t[0], t[1]], createGraph: true);
+            return Tensor.Cat([grads[0]!.Flatten(), grads[1]!.Flatten()]);
+        }, [Tensor.Randn([3, 5], DType.Float64, new Generator(1), requiresGrad: true), Tensor.Randn([3, 5], DType.Float64, new Generator(2), requiresGrad: true)]));
+    }
+
+    [Fact]
+    public void Large_linear_fills_every_row_with_the_bias_like_matmul_plus_bias()
+    {
+        // 300 × 500 outputs: the bias rows are filled by the worker pool before the product is added.
+        var x = Tensor.Randn([300, 64], generator: new Generator(1));
+        var weight = Tensor.Randn([500, 64], generator: new Generator(2));
+        var bias = Tensor.Randn([500], generator: new Generator(3));
+        Assert.True(F.Linear(x, weight, bias).AllClose(x.MatMul(weight.T) + bias, rtol: 1e-5, atol: 1e-4));
+    }
+
+    [Fact]
     public void Layers_print_like_pytorch()
     {
         Assert.Equal("BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)", new BatchNorm1d(4).ToString());

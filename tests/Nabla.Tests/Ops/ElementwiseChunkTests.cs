@@ -42,4 +42,22 @@ public class ElementwiseChunkTests
             Assert.Equal(piece.Exp().ToArray<float>(), exp.AsSpan(start, length).ToArray());
         }
     }
+
+    [Fact]
+    public void Large_sums_over_a_middle_dim_in_column_blocks_equal_the_serial_sums_exactly()
+    {
+        // [3, 40, 1100] summed over dim 1 (132k elements, 1100 = two full 512-column blocks and a partial one per
+        // outer index): each column gets the same additions in the same order as the small per-slice sums below.
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var x = Tensor.Randn([3, 40, 1100], dtype, new Generator(4));
+            var whole = x.Sum([1]);
+            for (int o = 0; o < 3; o++)
+                for (int from = 0; from < 1100; from += 100)
+                {
+                    var piece = x[o, .., from..(from + 100)].Contiguous().Sum([0]); // 4,000 elements: the serial path
+                    Assert.True(whole[o, from..(from + 100)].Equal(piece));
+                }
+        }
+    }
 }

@@ -28,6 +28,19 @@ internal static class Reduction
         }
     }
 
+    /// <summary>
+    /// destination[o, i] = Σ_r source[o, r, i] for the columns i in [<paramref name="from"/>, <paramref name="to"/>) only:
+    /// the same additions in the same order as <see cref="Sum{T}"/>, so column blocks can be summed in parallel.
+    /// </summary>
+    public static void SumColumns<T>(ReadOnlySpan<T> source, int o, int reduce, int inner, int from, int to, Span<T> destination)
+        where T : unmanaged, INumber<T>
+    {
+        var row = destination.Slice(o * inner + from, to - from);
+        row.Clear();
+        var block = source.Slice(o * reduce * inner, reduce * inner);
+        for (int r = 0; r < reduce; r++) TensorPrimitives.Add(row, block.Slice(r * inner + from, to - from), row);
+    }
+
     /// <summary>destination[o] = f(source[o, :]) for rows of length <paramref name="reduce"/>.</summary>
     public static void Rows<T>(ReadOnlySpan<T> source, int outer, int reduce, Span<T> destination, Func<ReadOnlySpan<T>, T> f)
     {
