@@ -99,8 +99,11 @@ public sealed class DistributedTraining
             }
             else
             {
-                // The same error on every rank: let rank 0 print it and end the job.
-                Thread.Sleep(TimeSpan.FromSeconds(2));
+                // The same error on every rank: rank 0 prints it and its abort ends the whole job, this
+                // process included. Exiting first would let the launcher kill rank 0 before it prints (a
+                // fixed 2 s wait lost that race on a loaded machine), so wait for that abort; only an
+                // error that rank 0 never reaches gets here to the abort below.
+                Thread.Sleep(TimeSpan.FromSeconds(60));
             }
             ProcessGroup.Abort(1);
             return 1;
