@@ -17,7 +17,7 @@ public partial class Tensor
         int count = result.Count;
         if (count > 0)
         {
-            uint key = DropoutKernel.Key(seed);
+            uint key = CounterHash.Key(seed);
             int threshold = DropoutKernel.Threshold(p);
             double scale = 1 / (1 - p);
             if (count < ParallelElements) Run(source, result, 0, count, key, threshold, scale);

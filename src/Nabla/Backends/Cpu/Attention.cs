@@ -309,19 +309,10 @@ internal static unsafe class Attention
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint RowKey(ulong seed, int b, int i) =>
-        (uint)seed ^ (uint)(seed >> 32) * 0x9E3779B1u ^ (uint)b * 0x85EBCA77u ^ (uint)i * 0xC2B2AE3Du;
+        CounterHash.Key(seed) ^ (uint)b * 0x85EBCA77u ^ (uint)i * 0xC2B2AE3Du;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Uniform(uint rowKey, uint j)
-    {
-        uint h = rowKey ^ j * 0x27D4EB2Fu;
-        h ^= h >> 16;
-        h *= 0x85EBCA6Bu;
-        h ^= h >> 13;
-        h *= 0xC2B2AE35u;
-        h ^= h >> 16;
-        return (h >> 8) * (1f / (1 << 24));
-    }
+    private static float Uniform(uint rowKey, uint j) => CounterHash.Bits(rowKey, j) * (1f / (1 << 24));
 
     /// <summary>row[c] ← row[c]·keep/(1 − p) for the weights (b, i, j0 + c) of one tile row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -337,13 +328,7 @@ internal static unsafe class Attention
             var factor = Vector512.Create(keep);
             for (; c + 16 <= n; c += 16)
             {
-                var h = vkey ^ (Vector512<uint>.Indices + Vector512.Create((uint)(j0 + c))) * Vector512.Create(0x27D4EB2Fu);
-                h ^= Vector512.ShiftRightLogical(h, 16);
-                h *= Vector512.Create(0x85EBCA6Bu);
-                h ^= Vector512.ShiftRightLogical(h, 13);
-                h *= Vector512.Create(0xC2B2AE35u);
-                h ^= Vector512.ShiftRightLogical(h, 16);
-                var u = Vector512.ConvertToSingle(Vector512.ShiftRightLogical(h, 8).AsInt32()) * Vector512.Create(1f / (1 << 24));
+                var u = Vector512.ConvertToSingle(CounterHash.Bits(vkey, (uint)(j0 + c)).AsInt32()) * Vector512.Create(1f / (1 << 24));
                 var kept = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, threshold), factor, Vector512<float>.Zero);
                 (Vector512.Load(row + c) * kept).Store(row + c);
             }
