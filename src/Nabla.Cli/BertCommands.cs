@@ -23,7 +23,7 @@ public static class BertCommands
         var redraw = new Option<bool>("--redraw") { Description = "Draw new sentence pairs and masks for every epoch after the first (RoBERTa's dynamic masking) instead of the course's one fixed set." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for the checkpoint (every tenth of the run and at the end) and the plot (default: no checkpoint, plot in runs/bert)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/bert) up to --steps, with its recipe." };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run in --checkpoint DIR even though DIR holds a checkpoint, replacing it (without --resume or --overwrite that is refused)." };
+        var overwrite = CheckpointGuard.OverwriteOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var stopAfter = new Option<int>("--stop-after-steps") { Description = "Stop as if Ctrl-C were pressed after N steps (tests).", Hidden = true };
         var command = new Command("bert", BertRun.Description)

@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace Nabla.Cli;
 
 /// <summary>
@@ -6,6 +8,12 @@ namespace Nabla.Cli;
 /// </summary>
 public static class CheckpointGuard
 {
+    /// <summary>The <c>--overwrite</c> option of every training command that takes <c>--checkpoint</c>.</summary>
+    public static Option<bool> OverwriteOption() => new("--overwrite")
+    {
+        Description = "Start a new run in --checkpoint DIR even though DIR holds a checkpoint, replacing it (without --resume or --overwrite that is refused).",
+    };
+
     /// <summary>Refuses to start a fresh run in <paramref name="directory"/> when it holds a checkpoint, unless <paramref name="overwrite"/>.</summary>
     /// <exception cref="ArgumentException">It holds one and <paramref name="overwrite"/> is false.</exception>
     public static void RefuseOverwrite(string directory, bool overwrite)

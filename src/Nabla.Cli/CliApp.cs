@@ -91,7 +91,7 @@ public static class CliApp
         var data = DataOption();
         var seed = new Option<long?>("--seed") { Description = "Seed of the initial weights, the shuffling and dropout (default 0)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for a checkpoint after every epoch and the plot (default: no checkpoints, plot in runs/MODEL)." };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run in --checkpoint DIR even though DIR holds a checkpoint, replacing it (without --resume or --overwrite that is refused)." };
+        var overwrite = CheckpointGuard.OverwriteOption();
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint (or runs/MODEL) up to --epochs, with its recipe, bit for bit as if never stopped." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var limit = LimitOption();

@@ -44,7 +44,7 @@ public static class GanCommands
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the noise and the shuffling.", DefaultValueFactory = _ => 0 };
         var checkpoint = CheckpointOption(required: false);
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint up to --epochs, with its recipe." };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run in --checkpoint DIR even though DIR holds a checkpoint, replacing it (without --resume or --overwrite that is refused)." };
+        var overwrite = CheckpointGuard.OverwriteOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N steps (tests).", Hidden = true };
         var command = new Command(Name, "Train a GAN on Fashion-MNIST (32×32): DCGAN (d2l 17.2), WGAN-GP or a conditional GAN.")
