@@ -39,6 +39,7 @@ public static class CliApp
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
         root.Add(BertCommands.Embed(stdout, stderr));
+        root.Add(ImportCommand.Build(stdout, stderr, Guarded));
         GanCommands.AddTo(root, stdout, stderr, stop);
         return root;
     }

@@ -42,6 +42,9 @@ public partial class Tensor
     /// <summary>A new contiguous tensor over an existing storage.</summary>
     internal static Tensor OfStorage(Storage storage, int[] shape) => new(storage, shape, Shape.ContiguousStrides(shape), 0);
 
+    /// <summary>A view of an existing storage with the given strides and offset; the caller has checked that every element it reaches is inside the storage.</summary>
+    internal static Tensor OfStrided(Storage storage, int[] shape, int[] strides, int offset) => new(storage, shape, strides, offset);
+
     internal static Tensor Scalar(double value, DType dtype, bool wrapped = false)
     {
         var storage = Storage.Allocate(dtype, 1);

@@ -11,11 +11,13 @@ namespace Nabla.Serialization;
 /// </summary>
 /// <remarks>
 /// Dtypes map one to one: Float32 ↔ F32, Float64 ↔ F64, Int64 ↔ I64, Int32 ↔ I32, UInt8 ↔ U8,
-/// Bool ↔ BOOL; values round-trip bit for bit. A file with another dtype (F16, BF16, I8, …), a
+/// Bool ↔ BOOL; values round-trip bit for bit. F16 and BF16 tensors (written by other tools) load
+/// as Float32 when asked (<c>halfToFloat32</c>), exactly. A file with another dtype (I8, I16, …), a
 /// dimension beyond Int32.MaxValue, or a BOOL byte other than 0 or 1 is rejected with an
-/// <see cref="InvalidDataException"/> that names the tensor.
+/// <see cref="InvalidDataException"/> that names the tensor. Files written by <c>torch.save</c>
+/// load with <see cref="LoadPyTorch(string)"/>.
 /// </remarks>
-public static class StateDict
+public static partial class StateDict
 {
     /// <summary>Most dimensions a loaded tensor may have; more means a corrupt header.</summary>
     public const int MaxRank = 64;
@@ -57,28 +59,30 @@ public static class StateDict
 
     /// <summary>Loads the tensors and the metadata of a safetensors file.</summary>
     /// <param name="path">Path of the file.</param>
-    /// <param name="metadata">The file's string metadata; empty when it has none.</param>
+    /// <param name="metadata">The file's string metadata (<c>"__metadata__"</c>); empty when it has none.</param>
+    /// <param name="halfToFloat32">Load F16 and BF16 tensors as Float32 (exactly) instead of rejecting them; Nabla has no 16-bit float dtype.</param>
     /// <returns>The tensors by name, in the order of their data in the file.</returns>
     /// <exception cref="InvalidDataException">The file is malformed or holds a tensor Nabla cannot represent.</exception>
-    public static Dictionary<string, Tensor> Load(string path, out IReadOnlyDictionary<string, string> metadata)
+    public static Dictionary<string, Tensor> Load(string path, out IReadOnlyDictionary<string, string> metadata, bool halfToFloat32 = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         var (entries, fileMetadata) = SafeTensors.ReadFile(path);
         metadata = fileMetadata;
-        return ToTensors(entries, path);
+        return ToTensors(entries, path, halfToFloat32);
     }
 
     /// <summary>Reads the tensors and the metadata of a safetensors stream positioned at its start.</summary>
     /// <param name="stream">The source; it is read to its end and not closed.</param>
-    /// <param name="metadata">The string metadata; empty when there is none.</param>
+    /// <param name="metadata">The string metadata (<c>"__metadata__"</c>); empty when there is none.</param>
+    /// <param name="halfToFloat32">Load F16 and BF16 tensors as Float32 (exactly) instead of rejecting them.</param>
     /// <returns>The tensors by name, in the order of their data.</returns>
     /// <exception cref="InvalidDataException">The data is malformed or holds a tensor Nabla cannot represent.</exception>
-    public static Dictionary<string, Tensor> Load(Stream stream, out IReadOnlyDictionary<string, string> metadata)
+    public static Dictionary<string, Tensor> Load(Stream stream, out IReadOnlyDictionary<string, string> metadata, bool halfToFloat32 = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var (entries, streamMetadata) = SafeTensors.Read(stream);
         metadata = streamMetadata;
-        return ToTensors(entries, "safetensors stream");
+        return ToTensors(entries, "safetensors stream", halfToFloat32);
     }
 
     /// <summary>
@@ -180,13 +184,17 @@ public static class StateDict
     /// <summary>A raw safetensors entry as a tensor that owns its memory.</summary>
     /// <param name="entry">The entry, as <see cref="SafeTensors.ReadFile"/> returns it (byte count already checked).</param>
     /// <param name="source">The file or stream, for error messages.</param>
+    /// <param name="halfToFloat32">Convert an F16 or BF16 entry to Float32 (exactly) instead of rejecting it.</param>
     /// <exception cref="InvalidDataException">The dtype has no Nabla equivalent, a dimension or the rank is too large, the byte count is wrong, or a BOOL byte is not 0 or 1.</exception>
-    public static Tensor ToTensor(SafeTensorEntry entry, string source = "safetensors data")
+    public static Tensor ToTensor(SafeTensorEntry entry, string source = "safetensors data", bool halfToFloat32 = false)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(source);
-        DType dtype = FromSafeTensorsDType(entry.DType)
-            ?? throw Error(source, entry.Name, $"dtype {entry.DType} has no Nabla equivalent (supported: F32, F64, I64, I32, U8, BOOL)");
+        bool isHalf = entry.DType is "F16" or "BF16";
+        DType dtype = halfToFloat32 && isHalf
+            ? DType.Float32
+            : FromSafeTensorsDType(entry.DType)
+                ?? throw Error(source, entry.Name, $"dtype {entry.DType} has no Nabla equivalent (supported: F32, F64, I64, I32, U8, BOOL{(isHalf ? "; F16 and BF16 load as F32 with halfToFloat32" : "")})");
         if (entry.Shape.Length > MaxRank)
         {
             throw Error(source, entry.Name, $"{entry.Shape.Length} dimensions exceed the limit of {MaxRank}");
@@ -204,14 +212,26 @@ public static class StateDict
             // Saturate rather than overflow; the byte-count check below then fails.
             count = count > int.MaxValue ? count : count * size;
         }
-        int elementSize = dtype.ElementSize();
+        int elementSize = isHalf ? 2 : dtype.ElementSize();
         if (count > int.MaxValue || count * elementSize != entry.Data.Length)
         {
             throw Error(source, entry.Name, $"shape [{string.Join(", ", entry.Shape)}] of {entry.DType} needs {(count > int.MaxValue ? "more than 2^31 elements" : $"{count * elementSize} bytes")} but the data has {entry.Data.Length}");
         }
 
         Storage storage;
-        if (dtype == DType.UInt8)
+        if (isHalf)
+        {
+            storage = Storage.AllocateUninitialized(DType.Float32, (int)count);
+            if (entry.DType == "F16")
+            {
+                HalfPrecision.Float16ToFloat32(entry.Data, storage.Span<float>());
+            }
+            else
+            {
+                HalfPrecision.BFloat16ToFloat32(entry.Data, storage.Span<float>());
+            }
+        }
+        else if (dtype == DType.UInt8)
         {
             // The entry's bytes are already the elements: use them, no copy.
             storage = Storage.Wrap(entry.Data);
@@ -252,12 +272,12 @@ public static class StateDict
         }
     }
 
-    private static Dictionary<string, Tensor> ToTensors(IReadOnlyList<SafeTensorEntry> entries, string source)
+    private static Dictionary<string, Tensor> ToTensors(IReadOnlyList<SafeTensorEntry> entries, string source, bool halfToFloat32 = false)
     {
         var tensors = new Dictionary<string, Tensor>(entries.Count, StringComparer.Ordinal);
         foreach (SafeTensorEntry entry in entries)
         {
-            tensors.Add(entry.Name, ToTensor(entry, source));
+            tensors.Add(entry.Name, ToTensor(entry, source, halfToFloat32));
         }
         return tensors;
     }
