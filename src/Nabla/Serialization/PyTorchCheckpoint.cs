@@ -187,6 +187,10 @@ internal static class PyTorchCheckpoint
         }
         var result = new List<(string, PickledTensor)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
+        // A container reached twice is a cycle or a shared sub-tree, never part of a state dict; refusing it
+        // keeps the walk linear in the pickle's size (a chain of lists that each hold the previous one twice
+        // would otherwise cost 2^depth).
+        var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
         Collect(root, "", 0);
         return result;
 
@@ -194,7 +198,11 @@ internal static class PyTorchCheckpoint
         {
             if (depth > MaxNesting)
             {
-                throw Error(source, $"dicts nested more than {MaxNesting} deep (a cycle?)");
+                throw Error(source, $"dicts nested more than {MaxNesting} deep");
+            }
+            if (value is PickleDict or List<object?> or PickleTuple && !visited.Add(value!))
+            {
+                throw Error(source, $"the dict or list at '{prefix}' appears twice in the checkpoint (a cycle?)");
             }
             switch (value)
             {

@@ -175,6 +175,44 @@ public class PyTorchCheckpointTests
         Assert.Contains("PyTorch checkpoint", exception.Message);
     }
 
+    // A torch.save-style archive holding the given data.pkl and no storages.
+    private static MemoryStream ArchiveWith(byte[] pickle)
+    {
+        var packed = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(packed, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using Stream stream = archive.CreateEntry("archive/data.pkl").Open();
+            stream.Write(pickle);
+        }
+        packed.Position = 0;
+        return packed;
+    }
+
+    [Fact]
+    public void A_dict_that_contains_itself_is_refused()
+    {
+        // {'a': <the dict itself>}: PROTO 2, EMPTY_DICT, BINPUT 0, BINUNICODE 'a', BINGET 0, SETITEM, STOP.
+        byte[] pickle = [0x80, 2, (byte)'}', (byte)'q', 0, (byte)'X', 1, 0, 0, 0, (byte)'a', (byte)'h', 0, (byte)'s', (byte)'.'];
+        var exception = Assert.Throws<InvalidDataException>(() => StateDict.LoadPyTorch(ArchiveWith(pickle)));
+        Assert.Contains("appears twice", exception.Message);
+    }
+
+    [Fact]
+    public void Lists_that_each_hold_the_previous_twice_are_refused_without_walking_2_to_the_30_paths()
+    {
+        // {'x': L30} with L0 = [] and L(i) = [L(i-1), L(i-1)]: 30 small opcodes, 2^30 paths (within the nesting limit of 32).
+        var pickle = new List<byte> { 0x80, 2, (byte)'}', (byte)'X', 1, 0, 0, 0, (byte)'x', (byte)']', (byte)'q', 0, (byte)'0' };
+        for (byte i = 1; i <= 30; i++)
+        {
+            pickle.AddRange([(byte)'(', (byte)'h', (byte)(i - 1), (byte)'h', (byte)(i - 1), (byte)'l', (byte)'q', i, (byte)'0']);
+        }
+        pickle.AddRange([(byte)'h', 30, (byte)'s', (byte)'.']);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var exception = Assert.Throws<InvalidDataException>(() => StateDict.LoadPyTorch(ArchiveWith([.. pickle])));
+        Assert.Contains("appears twice", exception.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+    }
+
     [Fact]
     public void A_file_that_is_no_checkpoint_is_named_so()
     {
