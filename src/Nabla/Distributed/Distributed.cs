@@ -184,6 +184,42 @@ public static unsafe partial class Distributed
         return request;
     }
 
+    /// <summary>Starts sending <paramref name="count"/> elements at <paramref name="data"/> to <paramref name="destination"/>, unchecked (no header): the asynchronous parameter server's messages.</summary>
+    internal static nint StartSend(MpiLibrary library, void* data, int count, DType dtype, int destination, int tag, string op)
+    {
+        nint request;
+        lock (mpiLock)
+            Check(library, library.Isend(data, count, library.DataType(dtype), destination, tag, library.CommWorld, &request), op);
+        return request;
+    }
+
+    /// <summary>Starts receiving <paramref name="count"/> elements from <paramref name="source"/> into <paramref name="data"/>, unchecked.</summary>
+    internal static nint StartRecv(MpiLibrary library, void* data, int count, DType dtype, int source, int tag, string op)
+    {
+        nint request;
+        lock (mpiLock)
+            Check(library, library.Irecv(data, count, library.DataType(dtype), source, tag, library.CommWorld, &request), op);
+        return request;
+    }
+
+    /// <summary>Whether a non-blocking request has completed (one poll; MPI frees a completed request and sets it to null).</summary>
+    internal static bool TestRequest(MpiLibrary library, ref nint request, string op)
+    {
+        int done = 0, code;
+        fixed (nint* handle = &request)
+            lock (mpiLock) code = library.Test(handle, &done, library.StatusIgnore);
+        Check(library, code, op);
+        return done != 0;
+    }
+
+    /// <summary>Marks the group unusable and makes the error for a peer that stopped answering.</summary>
+    internal static DistributedException NoAnswer(string op)
+    {
+        broken = true;
+        return new DistributedException(
+            $"Distributed.{op}: rank {rank} of {worldSize} got no answer from the other ranks within {Timeout}; a rank may have died or be waiting in a different collective.");
+    }
+
     /// <summary>Starts an in-place all-reduce (sum) of <paramref name="count"/> elements at <paramref name="data"/>, unchecked: the gradient reducer's buckets.</summary>
     internal static nint StartAllReduceSum(MpiLibrary library, void* data, int count, DType dtype, string op)
     {

@@ -1,4 +1,5 @@
 using Nabla.NN;
+using Nabla.Optim;
 
 namespace Nabla.Distributed;
 
@@ -43,7 +44,9 @@ namespace Nabla.Distributed;
 /// </example>
 public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposable
 {
-    readonly GradientReducer reducer;
+    readonly GradientReducer? reducer;
+    readonly AsyncParameterServer? asyncServer;
+    double asyncWeight = 1;
     readonly bool broadcastBuffers;
     readonly Parameter[] parameters;
     readonly MpiLibrary library;
@@ -55,13 +58,20 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     /// <param name="module">The model; its parameters are overwritten with rank 0's.</param>
     /// <param name="bucketCapMB">The size of a gradient bucket in MiB (<c>bucket_cap_mb</c>, 25).</param>
     /// <param name="broadcastBuffers">Copy rank 0's buffers to all ranks before each training forward (<c>broadcast_buffers</c>).</param>
-    /// <param name="sync">All-reduce (default) or a synchronous parameter server on rank 0; see <see cref="GradientSync"/>.</param>
+    /// <param name="sync">All-reduce (default), a synchronous parameter server on rank 0, or an asynchronous one; see <see cref="GradientSync"/>.</param>
+    /// <param name="staleness">With <see cref="GradientSync.AsyncParameterServer"/>: how many steps a rank may run ahead of the slowest (0: none).</param>
+    /// <param name="serverOptimizer">With <see cref="GradientSync.AsyncParameterServer"/>: makes the server's optimizer over the server's copy of the parameters (rank 0 calls it), e.g. <c>ps => new SGD(ps, lr: 0.1)</c>; the ranks' own optimizers' steps are overwritten by each pull.</param>
     /// <exception cref="InvalidOperationException"><see cref="Distributed.Init"/> has not been called.</exception>
     /// <exception cref="ShapeException">The ranks' modules have different parameter shapes.</exception>
-    public DistributedDataParallel(Module<Tensor, Tensor> module, double bucketCapMB = 25, bool broadcastBuffers = true, GradientSync sync = GradientSync.AllReduce)
+    /// <exception cref="ArgumentException">An asynchronous parameter server without a <paramref name="serverOptimizer"/>, or a negative staleness.</exception>
+    public DistributedDataParallel(Module<Tensor, Tensor> module, double bucketCapMB = 25, bool broadcastBuffers = true, GradientSync sync = GradientSync.AllReduce,
+        int staleness = 0, Func<IReadOnlyList<Parameter>, Optimizer>? serverOptimizer = null)
     {
         if (!Enum.IsDefined(sync)) throw new ArgumentOutOfRangeException(nameof(sync), sync, "DistributedDataParallel: unknown GradientSync.");
         ArgumentNullException.ThrowIfNull(module);
+        if (staleness < 0) throw new ArgumentOutOfRangeException(nameof(staleness), staleness, "DistributedDataParallel: staleness must be ≥ 0.");
+        if (sync == GradientSync.AsyncParameterServer && serverOptimizer is null)
+            throw new ArgumentException("DistributedDataParallel: the asynchronous parameter server needs a serverOptimizer, e.g. ps => new SGD(ps, lr: 0.1).", nameof(serverOptimizer));
         if (!(bucketCapMB > 0)) throw new ArgumentOutOfRangeException(nameof(bucketCapMB), bucketCapMB, "DistributedDataParallel: bucketCapMB must be positive.");
         library = Distributed.Library("DistributedDataParallel");
         Module = module;
@@ -80,7 +90,10 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
             foreach (var b in module.Buffers()) Distributed.Broadcast(b, 0);
         }
         this.parameters = [.. parameters];
-        reducer = new GradientReducer(library, [.. parameters.Where(p => p.RequiresGrad)], (long)(bucketCapMB * 1024 * 1024), sync);
+        if (sync == GradientSync.AsyncParameterServer)
+            asyncServer = new AsyncParameterServer(library, [.. parameters.Where(p => p.RequiresGrad)], staleness, serverOptimizer!);
+        else
+            reducer = new GradientReducer(library, [.. parameters.Where(p => p.RequiresGrad)], (long)(bucketCapMB * 1024 * 1024), sync);
     }
 
     /// <summary>How the gradients are combined.</summary>
@@ -92,14 +105,16 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     /// <see cref="DistributedSampler.SetBatchShares"/>) set b_r / B, so that the update equals the global batch's mean gradient.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The weight is negative or not finite.</exception>
+    /// <remarks>The asynchronous parameter server applies each rank's gradient as a step of its own and ignores the weight.</remarks>
     public double GradientWeight
     {
-        get => reducer.Weight;
+        get => reducer?.Weight ?? asyncWeight;
         set
         {
             if (!double.IsFinite(value) || value < 0)
                 throw new ArgumentOutOfRangeException(nameof(value), value, "DistributedDataParallel.GradientWeight: must be a finite number ≥ 0.");
-            reducer.Weight = value;
+            if (reducer is not null) reducer.Weight = value;
+            else asyncWeight = value;
         }
     }
 
@@ -107,19 +122,39 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     /// Copies rank 0's parameters to every rank: the workers' pull under <see cref="GradientSync.ParameterServer"/>,
     /// done before each training forward; call it after the last step when the workers' parameters are read.
     /// </summary>
+    /// <remarks>
+    /// With <see cref="GradientSync.AsyncParameterServer"/> there is no collective: rank 0 takes the server's
+    /// current parameters (for evaluation or a checkpoint), the other ranks the last ones they received.
+    /// </remarks>
     public void SyncParameters()
     {
-        reducer.ParametersStale = false;
+        if (asyncServer is not null)
+        {
+            using (Autograd.NoGrad())
+                if (Distributed.Rank == 0) asyncServer.CopyServerParameters();
+                else asyncServer.ApplyPull();
+            return;
+        }
+        reducer!.ParametersStale = false;
         if (Distributed.WorldSize == 1) return;
         using (Autograd.NoGrad())
             foreach (var p in parameters) Distributed.BroadcastUnchecked(library, p, 0);
     }
 
     /// <summary>The number of gradient buckets.</summary>
-    public int BucketCount => reducer.BucketCount;
+    public int BucketCount => reducer?.BucketCount ?? 1;
 
     /// <summary>Bytes of gradient all-reduced per synchronised backward (all buckets).</summary>
-    public long GradientBytes => reducer.BytesPerStep;
+    public long GradientBytes => reducer?.BytesPerStep ?? asyncServer!.BytesPerStep;
+
+    /// <summary>
+    /// With <see cref="GradientSync.AsyncParameterServer"/> on rank 0: updates applied, the largest staleness of an
+    /// applied gradient (in updates), and the largest lead (in steps) of a rank over the slowest when it was answered.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another kind of sync.</exception>
+    public (long Updates, long MaxStaleness, long MaxLead) AsyncServerStatistics => asyncServer is { } server
+        ? (server.ServerVersion, server.MaxStaleness, server.MaxClockGap)
+        : throw new InvalidOperationException("DistributedDataParallel.AsyncServerStatistics: only with GradientSync.AsyncParameterServer.");
 
     /// <summary>
     /// Until disposed, backward passes accumulate gradients locally without communicating (<c>no_sync()</c>):
@@ -127,7 +162,13 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     /// </summary>
     public IDisposable NoSync()
     {
-        bool previous = reducer.SyncEnabled;
+        if (asyncServer is { } server)
+        {
+            bool was = server.SyncEnabled;
+            server.SyncEnabled = false;
+            return new RemovableHandle(() => server.SyncEnabled = was);
+        }
+        bool previous = reducer!.SyncEnabled;
         reducer.SyncEnabled = false;
         return new RemovableHandle(() => reducer.SyncEnabled = previous);
     }
@@ -140,7 +181,14 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     public override Tensor Forward(Tensor input)
     {
         // The pull comes before any training forward after an update, NoSync or not: the workers' own steps are not the server's.
-        if (reducer.ParametersStale && Autograd.IsGradEnabled) SyncParameters();
+        if (asyncServer is not null)
+        {
+            // No collective here: buffers stay each rank's own (a broadcast would be a barrier).
+            if (asyncServer.ParametersStale && Autograd.IsGradEnabled)
+                using (Autograd.NoGrad()) asyncServer.ApplyPull();
+            return Module.Call(input);
+        }
+        if (reducer!.ParametersStale && Autograd.IsGradEnabled) SyncParameters();
         if (broadcastBuffers && reducer.SyncEnabled && Autograd.IsGradEnabled && Distributed.WorldSize > 1)
             using (Autograd.NoGrad())
                 foreach (var buffer in Module.Buffers()) Distributed.BroadcastUnchecked(library, buffer, 0);
@@ -148,5 +196,10 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
     }
 
     /// <summary>Removes the gradient hooks and stops the communication thread; the wrapped module is left as it is.</summary>
-    public void Dispose() => reducer.Dispose();
+    /// <remarks>With <see cref="GradientSync.AsyncParameterServer"/> every rank must dispose: it tells the server it has finished, and rank 0 waits for all.</remarks>
+    public void Dispose()
+    {
+        reducer?.Dispose();
+        asyncServer?.Dispose();
+    }
 }

@@ -18,4 +18,14 @@ public enum GradientSync
     /// 2·(N − 1)/N·P per rank for the all-reduce.
     /// </summary>
     ParameterServer,
+
+    /// <summary>
+    /// Asynchronous parameter server with bounded staleness (stale synchronous parallel): each rank pushes its
+    /// gradient at the end of backward and gets back the server's parameters after that one update, without
+    /// waiting for the others; rank 0's server thread applies every push with its own optimizer (the
+    /// <c>serverOptimizer</c> of <see cref="DistributedDataParallel"/>). A rank more than <c>staleness</c>
+    /// steps ahead of the slowest waits. N ranks make N updates per step of each, from gradients up to
+    /// (2·staleness + 1)·(N − 1) updates old.
+    /// </summary>
+    AsyncParameterServer,
 }

@@ -53,6 +53,29 @@ public sealed class MultiProcessTests
         Assert.Contains("rank 0: buckets 3, gradient bytes 2480", result.Stdout);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Asynchronous_parameter_server_on_three_ranks_converges_within_its_staleness_bound(int staleness)
+    {
+        var result = MpiJob.Run(3, Worker, ["async", $"{staleness}"], Limit);
+        Assert.False(result.TimedOut, result.Output);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains($"rank 0: async K={staleness} updates 96,", result.Stdout); // 3 ranks × 8 epochs × 4 steps, each applied once
+        for (int rank = 0; rank < 3; rank++) Assert.Contains($"rank {rank}: async ok after 32 steps", result.Stdout);
+    }
+
+    [Fact]
+    public void Without_a_tight_bound_the_fast_ranks_run_ahead_of_the_slow_one()
+    {
+        // The bound is what holds the fast ranks back: with K = 1000 they lead the slow rank by more than 2 steps.
+        var result = MpiJob.Run(3, Worker, ["async", "1000"], Limit);
+        Assert.True(result.ExitCode == 0, result.Output);
+        var match = System.Text.RegularExpressions.Regex.Match(result.Stdout, "max lead (\\d+)");
+        Assert.True(match.Success, result.Output);
+        Assert.True(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 2, result.Stdout);
+    }
+
     [Fact]
     public void Unequal_batch_shares_with_weighted_gradients_equal_one_process_with_the_global_batch()
     {
