@@ -117,8 +117,9 @@ public static class CliApp
         var randomSampling = new Option<bool>("--random-sampling") { Description = "charlm: random instead of sequential partitioning of the text." };
         var clip = new Option<double?>("--clip") { Description = "charlm and seq2seq: largest gradient norm (default 1)." };
         var distributed = new Option<bool>("--distributed") { Description = "Train data-parallel over the processes of an MPI job: mpirun -np N ./nabla train MODEL --distributed; --batch-size is the global batch, rank 0 reports and checkpoints." };
-        var sync = new Option<string?>("--sync") { Description = "With --distributed: allreduce (every process averages the gradients, default) or ps (a synchronous parameter server on rank 0)." };
+        var sync = new Option<string?>("--sync") { Description = "With --distributed: allreduce (every process averages the gradients, default), ps (a synchronous parameter server on rank 0) or async (an asynchronous parameter server on rank 0 with bounded staleness)." };
         sync.AcceptOnlyFromAmong(DistributedTraining.SyncModes);
+        var staleness = new Option<int?>("--staleness") { Description = $"With --sync async: how many steps a process may run ahead of the slowest before it waits (default {DistributedTraining.DefaultStaleness})." };
         var splitBySpeed = new Option<bool>("--split-by-speed") { Description = "With --distributed: time each process on a few batches and give it a share of each batch in proportion to its speed (gradients weighted so that the update is the whole batch's)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
@@ -136,17 +137,18 @@ public static class CliApp
         var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng; `train bert` (BERT pre-training) and `train gan` (DCGAN, WGAN-GP, cGAN) are commands of their own, with their own options.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed,
+            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
             BertCommands.Train(stdout, stderr, stop),
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, splitBySpeed];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Option[] seq2seqOnly = [arch, pairs];
         Option[] notSeq2Seq = [.. imageOnly.Where(o => o != stopAfter), optimizer, cell, randomSampling, maxTokens];
         Require(layers, value => value >= 1, "--layers must be at least 1.");
         Require(hidden, value => value >= 1, "--hidden must be at least 1.");
         Require(steps, value => value >= 1, "--steps must be at least 1.");
+        Require(staleness, value => value >= 0, "--staleness must be at least 0.");
         Require(clip, value => value > 0, "--clip must be positive.");
         Require(epochs, value => value >= 0, "--epochs must be 0 or more.");
         Require(batchSize, value => value >= 1, "--batch-size must be at least 1.");
@@ -250,10 +252,11 @@ public static class CliApp
                     StopAfterBatches = parse.GetValue(stopAfter),
                     Distributed = parse.GetValue(distributed),
                     Sync = parse.GetValue(sync),
+                    Staleness = parse.GetValue(staleness),
                     SplitBySpeed = parse.GetValue(splitBySpeed),
                 };
                 TextWriter log = settings.Json ? stderr : stdout;
-                if (settings.Distributed || settings.Sync is not null || settings.SplitBySpeed)
+                if (settings.Distributed || settings.Sync is not null || settings.Staleness is not null || settings.SplitBySpeed)
                 {
                     return DistributedTraining.Run(settings, stderr, parallel =>
                         new TrainRun(settings, CreateConsole(parallel.Output(log)), parallel.Output(log), parallel.Output(stdout), stop, parallel).Run());

@@ -3,6 +3,7 @@ using System.Globalization;
 using Nabla.Data;
 using Nabla.Distributed;
 using Nabla.NN;
+using Nabla.Optim;
 using Nabla.Training;
 using ProcessGroup = Nabla.Distributed.Distributed;
 
@@ -19,21 +20,34 @@ namespace Nabla.Cli;
 /// </summary>
 public sealed class DistributedTraining
 {
-    /// <summary>The values of <c>--sync</c>: all-reduce, or a synchronous parameter server on rank 0 (<see cref="GradientSync"/>).</summary>
-    public static readonly string[] SyncModes = ["allreduce", "ps"];
+    /// <summary>The values of <c>--sync</c>: all-reduce, a synchronous parameter server on rank 0, or an asynchronous one (<see cref="GradientSync"/>).</summary>
+    public static readonly string[] SyncModes = ["allreduce", "ps", "async"];
+
+    /// <summary>The staleness bound of <c>--sync async</c> without <c>--staleness</c>.</summary>
+    public const int DefaultStaleness = 2;
 
     private const int WarmUpSteps = 2, TimedSteps = 4;
 
     private DistributedSampler? sampler;
     private DistributedDataParallel? wrapped;
 
-    private DistributedTraining(int rank, int worldSize, GradientSync sync, bool splitBySpeed)
+    private DistributedTraining(int rank, int worldSize, GradientSync sync, int staleness, bool splitBySpeed)
     {
         Rank = rank;
         WorldSize = worldSize;
         Sync = sync;
+        Staleness = staleness;
         SplitsBySpeed = splitBySpeed;
     }
+
+    /// <summary>With the asynchronous parameter server: how many steps a process may run ahead of the slowest.</summary>
+    public int Staleness { get; }
+
+    /// <summary>
+    /// Whether the processes train without a barrier per step (<c>--sync async</c>): each stops on its own
+    /// request, and the run meets at the end of each epoch only.
+    /// </summary>
+    public bool IsAsynchronous => Sync == GradientSync.AsyncParameterServer;
 
     /// <summary>Whether each process's share of the global batch follows its measured speed (<c>--split-by-speed</c>).</summary>
     public bool SplitsBySpeed { get; }
@@ -63,9 +77,19 @@ public sealed class DistributedTraining
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(train);
-        if ((settings.Sync is not null || settings.SplitBySpeed) && !settings.Distributed)
+        if ((settings.Sync is not null || settings.SplitBySpeed || settings.Staleness is not null) && !settings.Distributed)
         {
-            stderr.WriteLine($"nabla: {(settings.Sync is not null ? "--sync" : "--split-by-speed")} applies to --distributed training.");
+            stderr.WriteLine($"nabla: {(settings.Sync is not null ? "--sync" : settings.Staleness is not null ? "--staleness" : "--split-by-speed")} applies to --distributed training.");
+            return 1;
+        }
+        if (settings.Staleness is not null && settings.Sync != "async")
+        {
+            stderr.WriteLine("nabla: --staleness applies to --sync async.");
+            return 1;
+        }
+        if (settings.Sync == "async" && settings.SplitBySpeed)
+        {
+            stderr.WriteLine("nabla: --split-by-speed does not combine with --sync async (there, a faster process simply makes more steps).");
             return 1;
         }
         if (settings.Aux)
@@ -82,12 +106,19 @@ public sealed class DistributedTraining
             stderr.WriteLine($"nabla: --distributed: {exception.Message}");
             return 1;
         }
-        var session = new DistributedTraining(ProcessGroup.Rank, ProcessGroup.WorldSize,
-            settings.Sync == "ps" ? GradientSync.ParameterServer : GradientSync.AllReduce, settings.SplitBySpeed);
+        var sync = settings.Sync switch
+        {
+            "ps" => GradientSync.ParameterServer,
+            "async" => GradientSync.AsyncParameterServer,
+            _ => GradientSync.AllReduce,
+        };
+        var session = new DistributedTraining(ProcessGroup.Rank, ProcessGroup.WorldSize, sync, settings.Staleness ?? DefaultStaleness, settings.SplitBySpeed);
         int status;
         try
         {
             status = train(session);
+            // Every rank: the asynchronous server's thread on rank 0 ends when all ranks have said they finished.
+            session.wrapped?.Dispose();
         }
         catch (Exception exception)
         {
@@ -132,10 +163,52 @@ public sealed class DistributedTraining
 
     /// <summary>The line that says how the run is split.</summary>
     public string Describe(int batchSize) => string.Create(CultureInfo.InvariantCulture,
-        $"Distributed: {WorldSize} process{(WorldSize == 1 ? "" : "es")} × batch {LocalBatchSize(batchSize)} = {batchSize}, {(Sync == GradientSync.AllReduce ? "gradients averaged by all-reduce" : "synchronous parameter server on rank 0")} ({ProcessGroup.Backend}); rank 0 reports.");
+        $"Distributed: {WorldSize} process{(WorldSize == 1 ? "" : "es")} × batch {LocalBatchSize(batchSize)} = {batchSize}, {Sync switch
+        {
+            GradientSync.AllReduce => "gradients averaged by all-reduce",
+            GradientSync.ParameterServer => "synchronous parameter server on rank 0",
+            _ => $"asynchronous parameter server on rank 0, staleness {Staleness}",
+        }} ({ProcessGroup.Backend}); rank 0 reports.");
 
     /// <summary>Wraps the model so that backward averages the gradients over the ranks (and rank 0's weights are everyone's).</summary>
-    public Module<Tensor, Tensor> Wrap(Module<Tensor, Tensor> model) => wrapped = new DistributedDataParallel(model, sync: Sync);
+    /// <param name="model">The model.</param>
+    /// <param name="optimizerName">The run's optimizer, as <see cref="OptimizerFactory"/> names it.</param>
+    /// <param name="optimizer">The run's optimizer; with <c>--sync async</c> the server on rank 0 gets one of the same kind and learning rate.</param>
+    /// <param name="hasSchedule">Whether a learning-rate schedule steps <paramref name="optimizer"/> (the asynchronous server would not follow it).</param>
+    /// <exception cref="ArgumentException"><c>--sync async</c> with a schedule or with several learning rates (fine-tuning).</exception>
+    public Module<Tensor, Tensor> Wrap(Module<Tensor, Tensor> model, string optimizerName, Optimizer optimizer, bool hasSchedule)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (!IsAsynchronous)
+        {
+            return wrapped = new DistributedDataParallel(model, sync: Sync);
+        }
+        if (hasSchedule || optimizer.ParamGroups.Count != 1)
+        {
+            throw new ArgumentException("--sync async: the server's optimizer has one fixed learning rate; it does not follow --lr-schedule or fine-tuning's two rates yet.");
+        }
+        double lr = optimizer.ParamGroups[0].Lr;
+        return wrapped = new DistributedDataParallel(model, sync: Sync, staleness: Staleness,
+            serverOptimizer: parameters => OptimizerFactory.Create(optimizerName, [new ParamGroup(parameters)], lr));
+    }
+
+    /// <summary>
+    /// Before the processes meet (end of an epoch, a stop): with <c>--sync async</c> this process leaves the staleness
+    /// bound until its next step, so that the others do not wait for it.
+    /// </summary>
+    public void EndSteps() => wrapped?.PauseAsync();
+
+    /// <summary>
+    /// After the processes have met: with <c>--sync async</c>, rank 0's model takes the server's parameters (which it
+    /// then evaluates and checkpoints), the others the last ones they received.
+    /// </summary>
+    public void TakeServerParameters()
+    {
+        if (IsAsynchronous)
+        {
+            wrapped?.SyncParameters();
+        }
+    }
 
     /// <summary>
     /// Under <c>--split-by-speed</c>: times a few forward and backward passes of each rank on its first batches

@@ -320,7 +320,7 @@ public sealed class TrainRun
     // Under --distributed the trainer runs the wrapped model, and each process's share of a batch follows its timed speed.
     private (Trainer Trainer, Session Session) CreateTrainer(Recipe recipe, Session session)
     {
-        var trainer = new Trainer(parallel?.Wrap(session.Model) ?? session.Model, session.Optimizer);
+        var trainer = new Trainer(parallel?.Wrap(session.Model, recipe.OptimizerName, session.Optimizer, session.Scheduler is not null) ?? session.Model, session.Optimizer);
         if (parallel is not null)
         {
             var split = parallel.SplitBySpeed(session.TrainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(session.TrainPreparation.Apply(images)), labels).Backward(), recipe.BatchSize, log);
@@ -340,7 +340,8 @@ public sealed class TrainRun
         int batchesThisRun = 0;
         var divergence = new Divergence();
         bool LocalStopRequested() => divergence.Check(run.Partial) || stop.Requested || (settings.StopAfterBatches > 0 && ++batchesThisRun >= settings.StopAfterBatches);
-        bool StopRequested() => parallel?.AnyRank(LocalStopRequested()) ?? LocalStopRequested();
+        // Ranks stop at the same batch (one all-reduce of the flag per batch), except asynchronous ones, which meet at the epoch's end only.
+        bool StopRequested() => parallel is { IsAsynchronous: false } ? parallel.AnyRank(LocalStopRequested()) : LocalStopRequested();
         string plotPath = PlotPathIn(recipe);
         while (run.CompletedEpochs < epochs)
         {
@@ -352,6 +353,12 @@ public sealed class TrainRun
             }
             parallel?.SetEpoch(epoch);
             bool finished = TrainEpochWithProgress(trainer, session.TrainPreparation.Over(trainLoader), trainLoader.Count, epoch, epochs, StopRequested);
+            parallel?.EndSteps();
+            if (parallel is { IsAsynchronous: true })
+            {
+                // Asynchronous ranks stop on their own requests: if one stopped inside the epoch, all take the stop's path.
+                finished = !parallel.AnyRank(!finished);
+            }
             // One rank's non-finite loss reaches every rank's weights through the averaged gradients: all stop together.
             if (parallel?.AnyRank(divergence.Diverged) ?? divergence.Diverged)
             {
@@ -362,12 +369,14 @@ public sealed class TrainRun
             if (!finished)
             {
                 parallel?.CombineTotals(run.Partial);
+                parallel?.TakeServerParameters();
                 string path = SaveCheckpoint(recipe, session, betweenEpochs: false);
                 log.WriteLine($"Stopped in epoch {epoch} after batch {run.Partial.Batches} of {trainLoader.Count}; checkpoint saved to {path}.");
                 log.WriteLine($"Resume with: ./nabla train {spec.Name} --epochs {epochs} --checkpoint {recipe.RunDirectory} --resume");
                 return InterruptedExitCode;
             }
             parallel?.CombineTotals(run.Partial);
+            parallel?.TakeServerParameters();
             // Under --distributed rank 0 evaluates (the ranks hold the same weights) and tells the others.
             double testAccuracy = parallel is { IsRoot: false } ? 0 : Trainer.Evaluate(session.Model, session.TestPreparation.Over(session.TestLoader));
             testAccuracy = parallel?.FromRoot(testAccuracy) ?? testAccuracy;

@@ -72,8 +72,11 @@ public sealed record TrainSettings
     /// <summary>Train data-parallel over the processes of an MPI job (<c>mpirun -np N ./nabla train … --distributed</c>); see <see cref="DistributedTraining"/>.</summary>
     public bool Distributed { get; init; }
 
-    /// <summary>With <see cref="Distributed"/>: "allreduce" (null: the default) or "ps", see <see cref="DistributedTraining.SyncModes"/>.</summary>
+    /// <summary>With <see cref="Distributed"/>: "allreduce" (null: the default), "ps" or "async", see <see cref="DistributedTraining.SyncModes"/>.</summary>
     public string? Sync { get; init; }
+
+    /// <summary>With <c>--sync async</c>: how many steps a process may run ahead of the slowest (null: <see cref="DistributedTraining.DefaultStaleness"/>).</summary>
+    public int? Staleness { get; init; }
 
     /// <summary>With <see cref="Distributed"/>: share each global batch among the processes in proportion to their measured speed.</summary>
     public bool SplitBySpeed { get; init; }

@@ -29,13 +29,15 @@ namespace Nabla.Distributed;
 /// </para>
 /// <para>
 /// Messages are float32 with the version in element 0 (exact up to 2^24 updates); -1 there says the
-/// worker has finished. The tags 32766 and 32767 are the server's (<see cref="Distributed.Send"/>'s
+/// worker pauses (it leaves the bound until its next push: before a collective such as the end of an
+/// epoch, where it would otherwise hold the others back), -2 that it has finished. The tags 32766 and 32767 are the server's (<see cref="Distributed.Send"/>'s
 /// tag 16383 uses them too).
 /// </para>
 /// </remarks>
 internal sealed unsafe class AsyncParameterServer : IDisposable
 {
     const int PushTag = 32766, PullTag = 32767;
+    const float PauseMark = -1, FinishMark = -2;
     const string Op = "DistributedDataParallel (asynchronous parameter server)";
 
     readonly MpiLibrary library;
@@ -139,7 +141,7 @@ internal sealed unsafe class AsyncParameterServer : IDisposable
             // gently (back off to sleeps) rather than take the core that rank, or the server, needs.
             Distributed.Wait(library, receive, Op, hurry: static () => false);
         }
-        if (pull[0] < 0) throw new DistributedException($"{Op}: the server failed.");
+
         Version = (long)pull[0];
         ParametersStale = true;
         ThrowIfServerFailed();
@@ -179,6 +181,7 @@ internal sealed unsafe class AsyncParameterServer : IDisposable
         var requests = new nint[ranks];
         var clock = new long[ranks];
         var done = new bool[ranks];
+        var paused = new bool[ranks];
         var answerDue = new bool[ranks];
         int running = ranks;
         try
@@ -198,19 +201,26 @@ internal sealed unsafe class AsyncParameterServer : IDisposable
                 {
                     if (done[r] || answerDue[r] || !Distributed.TestRequest(library, ref requests[r], Op)) continue;
                     progressed = true;
-                    if (inbox[r][0] < 0)
+                    if (inbox[r][0] == FinishMark)
                     {
                         done[r] = true;
                         running--;
                         continue;
                     }
+                    if (inbox[r][0] == PauseMark)
+                    {
+                        paused[r] = true;
+                        requests[r] = Receive(inbox[r], r);
+                        continue;
+                    }
+                    paused[r] = false;
                     Apply(inbox[r]);
                     clock[r]++;
                     answerDue[r] = true;
                 }
                 long slowest = long.MaxValue;
                 for (int r = 0; r < ranks; r++)
-                    if (!done[r]) slowest = Math.Min(slowest, clock[r]);
+                    if (!done[r] && !paused[r]) slowest = Math.Min(slowest, clock[r]);
                 for (int r = 0; r < ranks; r++)
                 {
                     // Stale synchronous parallel: a worker more than `staleness` pushes ahead of the slowest waits for its answer.
@@ -285,18 +295,33 @@ internal sealed unsafe class AsyncParameterServer : IDisposable
         if (serverError is { } error) throw new DistributedException($"{Op}: the server on rank 0 failed: {error.Message}");
     }
 
+    /// <summary>
+    /// Tells the server that this worker pushes nothing until its next backward, so that the others are not held
+    /// back waiting for it (call it before a collective that all ranks must reach, such as the end of an epoch).
+    /// </summary>
+    public void Pause()
+    {
+        if (finished) return;
+        SendMark(PauseMark);
+    }
+
+    void SendMark(float mark)
+    {
+        push[0] = mark;
+        fixed (float* data = push)
+        {
+            nint request = Distributed.StartSend(library, data, count, DType.Float32, 0, PushTag, Op);
+            Distributed.Wait(library, request, Op);
+        }
+    }
+
     /// <summary>Tells the server this worker has finished; on rank 0, waits until every worker has and the server stops.</summary>
     public void Dispose()
     {
         if (finished) return;
         finished = true;
         foreach (var hook in hooks) hook.Remove();
-        push[0] = -1;
-        fixed (float* data = push)
-        {
-            nint request = Distributed.StartSend(library, data, count, DType.Float32, 0, PushTag, Op);
-            Distributed.Wait(library, request, Op);
-        }
+        SendMark(FinishMark);
         if (server is not null)
         {
             server.Join();

@@ -141,6 +141,13 @@ public sealed class DistributedDataParallel : Module<Tensor, Tensor>, IDisposabl
             foreach (var p in parameters) Distributed.BroadcastUnchecked(library, p, 0);
     }
 
+    /// <summary>
+    /// With <see cref="GradientSync.AsyncParameterServer"/>: this rank pushes nothing until its next synchronised
+    /// backward, so the staleness bound does not hold the others back for it. Call it before a collective that every
+    /// rank must reach (the end of an epoch, a stop); otherwise does nothing.
+    /// </summary>
+    public void PauseAsync() => asyncServer?.Pause();
+
     /// <summary>The number of gradient buckets.</summary>
     public int BucketCount => reducer?.BucketCount ?? 1;
 

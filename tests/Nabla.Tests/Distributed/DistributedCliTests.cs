@@ -68,6 +68,25 @@ public sealed class DistributedCliTests : IDisposable
     }
 
     [Fact]
+    public void Asynchronous_parameter_server_trains_on_two_processes_and_checkpoints_the_servers_weights()
+    {
+        var onOne = OnlyJsonLine(Train(1, "--epochs", "2"));
+        string run = Path.Combine(directory, "async");
+        var result = Train(2, "--epochs", "2", "--sync", "async", "--staleness", "1", "--checkpoint", run);
+        Assert.Contains("asynchronous parameter server on rank 0, staleness 1", result.Stderr);
+        var json = OnlyJsonLine(result);
+        // Two processes make two updates per global batch, each from half of it: it trains (chance is a loss of
+        // ln 10 = 2.30 and 10 % accuracy), if not exactly like one process.
+        Assert.True(json.GetProperty("train_loss").GetDouble() < 0.75 * Math.Log(10), result.Output);
+        Assert.True(json.GetProperty("test_acc").GetDouble() > 0.5 * onOne.GetProperty("test_acc").GetDouble(), result.Output);
+        Assert.True(File.Exists(Path.Combine(run, "checkpoint.safetensors")));
+
+        var misplaced = Train(2, "--epochs", "1", "--staleness", "1");
+        Assert.NotEqual(0, misplaced.ExitCode);
+        Assert.Contains("nabla: --staleness applies to --sync async.", misplaced.Stderr);
+    }
+
+    [Fact]
     public void Shares_follow_the_speeds_add_up_to_the_batch_and_give_everyone_a_sample()
     {
         Assert.Equal([192, 64], Nabla.Cli.DistributedTraining.Shares([3000.0, 1000.0], 256));
