@@ -12,9 +12,8 @@ internal static unsafe partial class GemmKernels
     /// <summary>
     /// Iterations of k before the end at which the micro-kernels fetch their tile of C. Fetched when the kernel starts, the
     /// tile's lines had left the caches again by the time they were read (C is 4–16 MiB at 1024³–2048³, and a kernel call
-    /// streams a 256 KiB panel of B past them): a kernel that did not touch C at all made 2048³ ~3% faster, and fetching
-    /// at the start gained nothing over not fetching. 128 iterations (~1,500 cycles) before the end the lines arrive in
-    /// time and stay: 1024³ and 2048³ 1.5–1.9% faster, 256³ 1.2% (2 threads, Zen 5, old and new kernels in one process).
+    /// streams a 256 KiB panel of B past them). 128 iterations (~1,500 cycles) before the end the lines arrive in time
+    /// and stay (bench <c>gemm</c>; figures in bench/README.md).
     /// </summary>
     private const long CPrefetchDistance = 128;
 
@@ -49,11 +48,11 @@ internal static unsafe partial class GemmKernels
         T* a3 = a + (3 * aRowStride);
 
         // Two runs of the k-loop: down to CPrefetchDistance iterations left (none when kc is shorter), then the fetch
-        // of C's tile, then the rest. A test inside one loop cost 2–4% at kc = 128. Each run goes in steps of one
+        // of C's tile, then the rest (a test inside one loop costs a branch per iteration). Each run goes in steps of one
         // line of k (16 floats), and each step first fetches its lines of the next panel.
         long left = kc;
         long stop = Math.Min(kc, CPrefetchDistance);
-        // Without lines to fetch the run is one step (a division per call cost ~1% at kc = 256).
+        // Without lines to fetch the run is one step (no division per call).
         long step = kc;
         long linesPerStep = 0;
         byte* fetchEnd = fetch + fetchBytes;
