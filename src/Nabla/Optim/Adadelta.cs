@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
 
 namespace Nabla.Optim;
 
@@ -70,8 +71,8 @@ public sealed class Adadelta : Optimizer
         ParameterUpdate.Apply(parameter, grad, squareAvg, accDelta, null, Make<float>, Make<double>);
 
         Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
-            NegativeLr: ParameterUpdate.Scalar<T>(-lr), Rho: ParameterUpdate.Scalar<T>(rho), OneMinusRho: ParameterUpdate.Scalar<T>(1 - rho),
-            Eps: ParameterUpdate.Scalar<T>(eps), WeightDecay: ParameterUpdate.Scalar<T>(weightDecay),
+            NegativeLr: Scalar<T>(-lr), Rho: Scalar<T>(rho), OneMinusRho: Scalar<T>(1 - rho),
+            Eps: Scalar<T>(eps), WeightDecay: Scalar<T>(weightDecay),
             HasWeightDecay: weightDecay != 0, Maximize: maximize);
     }
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
 
 namespace Nabla.Optim;
 
@@ -71,8 +72,8 @@ public sealed class Adagrad : Optimizer
         ParameterUpdate.Apply(parameter, grad, sum, null, null, Make<float>, Make<double>);
 
         Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
-            NegativeClr: ParameterUpdate.Scalar<T>(-clr), Eps: ParameterUpdate.Scalar<T>(eps),
-            WeightDecay: ParameterUpdate.Scalar<T>(weightDecay), HasWeightDecay: weightDecay != 0, Maximize: maximize);
+            NegativeClr: Scalar<T>(-clr), Eps: Scalar<T>(eps),
+            WeightDecay: Scalar<T>(weightDecay), HasWeightDecay: weightDecay != 0, Maximize: maximize);
     }
 
     /// <summary>The update of the formula above, element by element: a = s ("sum"). <c>NegativeClr</c> = −γ̃.</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
 
 namespace Nabla.Optim;
 
@@ -90,11 +91,11 @@ public class Adam : Optimizer
         ParameterUpdate.Apply(parameter, grad, expAvg, expAvgSq, maxExpAvgSq, Make<float>, Make<double>);
 
         Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
-            Beta1: ParameterUpdate.Scalar<T>(beta1), OneMinusBeta1: ParameterUpdate.Scalar<T>(1 - beta1),
-            Beta2: ParameterUpdate.Scalar<T>(beta2), OneMinusBeta2: ParameterUpdate.Scalar<T>(1 - beta2),
-            BiasCorrection2Sqrt: ParameterUpdate.Scalar<T>(biasCorrection2Sqrt), Eps: ParameterUpdate.Scalar<T>(eps),
-            NegativeStepSize: ParameterUpdate.Scalar<T>(-stepSize), WeightDecay: ParameterUpdate.Scalar<T>(weightDecay),
-            DecayFactor: ParameterUpdate.Scalar<T>(1 - lr * weightDecay), Decoupled: decoupledWeightDecay,
+            Beta1: Scalar<T>(beta1), OneMinusBeta1: Scalar<T>(1 - beta1),
+            Beta2: Scalar<T>(beta2), OneMinusBeta2: Scalar<T>(1 - beta2),
+            BiasCorrection2Sqrt: Scalar<T>(biasCorrection2Sqrt), Eps: Scalar<T>(eps),
+            NegativeStepSize: Scalar<T>(-stepSize), WeightDecay: Scalar<T>(weightDecay),
+            DecayFactor: Scalar<T>(1 - lr * weightDecay), Decoupled: decoupledWeightDecay,
             HasWeightDecay: weightDecay != 0, Amsgrad: maxExpAvgSq is not null, Maximize: maximize);
     }
 

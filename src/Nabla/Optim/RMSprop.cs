@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
 
 namespace Nabla.Optim;
 
@@ -87,9 +88,9 @@ public sealed class RMSprop : Optimizer
         ParameterUpdate.Apply(parameter, grad, squareAvg, gradAvg, buffer, Make<float>, Make<double>);
 
         Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
-            NegativeLr: ParameterUpdate.Scalar<T>(-lr), Alpha: ParameterUpdate.Scalar<T>(alpha),
-            OneMinusAlpha: ParameterUpdate.Scalar<T>(1 - alpha), Eps: ParameterUpdate.Scalar<T>(eps),
-            Momentum: ParameterUpdate.Scalar<T>(momentum), WeightDecay: ParameterUpdate.Scalar<T>(weightDecay),
+            NegativeLr: Scalar<T>(-lr), Alpha: Scalar<T>(alpha),
+            OneMinusAlpha: Scalar<T>(1 - alpha), Eps: Scalar<T>(eps),
+            Momentum: Scalar<T>(momentum), WeightDecay: Scalar<T>(weightDecay),
             Centered: gradAvg is not null, HasMomentum: buffer is not null, HasWeightDecay: weightDecay != 0, Maximize: maximize);
     }
 

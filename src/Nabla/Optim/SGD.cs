@@ -1,5 +1,6 @@
 using System.Numerics;
 using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
 
 namespace Nabla.Optim;
 
@@ -75,8 +76,8 @@ public sealed class SGD : Optimizer
         ParameterUpdate.Apply(parameter, grad, buffer, null, null, Make<float>, Make<double>);
 
         Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
-            NegativeLr: ParameterUpdate.Scalar<T>(-lr), Momentum: ParameterUpdate.Scalar<T>(momentum),
-            OneMinusDampening: ParameterUpdate.Scalar<T>(1 - dampening), WeightDecay: ParameterUpdate.Scalar<T>(weightDecay),
+            NegativeLr: Scalar<T>(-lr), Momentum: Scalar<T>(momentum),
+            OneMinusDampening: Scalar<T>(1 - dampening), WeightDecay: Scalar<T>(weightDecay),
             HasMomentum: buffer is not null, FirstStep: firstStep, Nesterov: nesterov, Maximize: maximize, HasWeightDecay: weightDecay != 0);
     }
 

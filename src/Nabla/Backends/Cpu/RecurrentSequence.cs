@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -25,8 +23,9 @@ namespace Nabla.Backends.Cpu;
 /// reverse direction): the output of time t is row <see cref="OutputRow"/>, the state it read row
 /// <see cref="PreviousRow"/>, so the T states read by the steps form one contiguous [T·N, H] block.
 /// The LSTM's cell states use the same rows in <c>cells</c>. Gate order and formulas are PyTorch's
-/// (see Functional.Recurrent.cs); the forward saves the gate activations (and tanh c′ for the LSTM,
-/// W_hn h + b_hn for the GRU), so the backward computes no transcendental function.
+/// (see Functional.Recurrent.cs); each step runs the cells of <see cref="RecurrentCells"/>, whose forward saves
+/// the gate activations (and tanh c′ for the LSTM, W_hn h + b_hn for the GRU), so the backward computes no
+/// transcendental function.
 /// </remarks>
 internal static unsafe class RecurrentSequence
 {
