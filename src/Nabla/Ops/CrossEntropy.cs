@@ -6,8 +6,8 @@ namespace Nabla;
 // smoothing (how every classifier of the course trains) as one op: the log-sum-exp and the picked
 // logit of each row forward, s · (softmax − one-hot) backward. The composition it replaces
 // (LogSoftmax, then NllLoss's Eq, MaskedFill, Gather, casts and sums; Functional.Loss.cs) makes about
-// ten tensors forward and as many back, all on one thread: 0.6 ms of the character language model's
-// 12 ms step for its [1120, 28] logits. When the backward is itself recorded (createGraph) the
+// ten tensors forward and as many back, all on one thread, a visible share of the character language
+// model's step (bench lstm; figures in bench/README.md). When the backward is itself recorded (createGraph) the
 // gradient is written in tensor ops, so higher derivatives still work.
 public partial class Tensor
 {

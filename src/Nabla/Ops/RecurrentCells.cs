@@ -2,9 +2,10 @@ using Nabla.Backends.Cpu;
 
 namespace Nabla;
 
-// Fused LSTM and GRU cells for the recurrent layers: one kernel pass forward and one backward
-// instead of a dozen small ops and their view gradients. When the backward itself is recorded
-// (createGraph, double backward) the gradients are written in tensor ops instead, so higher
+// The LSTM and GRU cells of LSTMCell and GRUCell: one kernel pass forward and one backward instead of a dozen
+// small ops and their view gradients, with the cells the whole-sequence kernel runs at every step
+// (Backends/Cpu/RecurrentCells.cs). The forward keeps the gate activations for the backward. When the backward
+// itself is recorded (createGraph, double backward) the gradients are written in tensor ops instead, so higher
 // derivatives still work; tests check both against PyTorch, finite differences and each other.
 public partial class Tensor
 {
@@ -16,40 +17,45 @@ public partial class Tensor
     internal static Tensor LstmCell(Tensor gates, Tensor c)
     {
         int hidden = c.Size(-1);
-        var (gatesC, cC) = (gates.Contiguous(), c.Contiguous());
+        var cC = c.Contiguous();
+        var activations = Uninitialized([.. gates.shape], c.DType, "LstmCell");
+        gates.CopyTo(activations);
+        var tanhCNext = Uninitialized([.. c.shape], c.DType, "LstmCell");
         var result = Uninitialized([2, .. c.shape], c.DType, "LstmCell");
         int half = cC.Count;
         if (c.DType == DType.Float32)
         {
             var packed = result.Span<float>();
-            RecurrentCells.Lstm(gatesC.Span<float>(), cC.Span<float>(), packed[half..], packed[..half], hidden);
+            RecurrentCells.LstmCell(activations.Span<float>(), cC.Span<float>(), packed[half..], tanhCNext.Span<float>(), packed[..half], hidden);
         }
         else
         {
             var packed = result.Span<double>();
-            RecurrentCells.Lstm(gatesC.Span<double>(), cC.Span<double>(), packed[half..], packed[..half], hidden);
+            RecurrentCells.LstmCell(activations.Span<double>(), cC.Span<double>(), packed[half..], tanhCNext.Span<double>(), packed[..half], hidden);
         }
         if (Node.ShouldRecord(gates, c))
             Node.Record(result, "LstmCellBackward", [gates, c],
-                g => GradMode.IsEnabled ? LstmComposite(g, gates, c, hidden) : LstmFused(g, gatesC, cC, result, hidden), gates, c, result);
+                g => GradMode.IsEnabled ? LstmComposite(g, gates, c, hidden) : LstmFused(g, activations, cC, tanhCNext, hidden), gates, c);
         return result;
     }
 
-    static Tensor?[] LstmFused(Tensor g, Tensor gates, Tensor c, Tensor packed, int hidden)
+    static Tensor?[] LstmFused(Tensor g, Tensor activations, Tensor c, Tensor tanhCNext, int hidden)
     {
         var gc = g.Contiguous();
         int half = c.Count;
-        var gradGates = Uninitialized([.. gates.shape], gates.DType, "LstmCellBackward");
-        var gradC = Uninitialized([.. c.shape], c.DType, "LstmCellBackward");
+        var gradGates = Uninitialized([.. activations.shape], c.DType, "LstmCellBackward");
+        var gradC = Uninitialized([.. c.shape], c.DType, "LstmCellBackward"); // d c′ in, d c out
         if (c.DType == DType.Float32)
         {
-            ReadOnlySpan<float> grad = gc.Span<float>(), cNext = packed.Span<float>()[half..];
-            RecurrentCells.LstmBackward(grad[..half], grad[half..], gates.Span<float>(), c.Span<float>(), cNext, gradGates.Span<float>(), gradC.Span<float>(), hidden);
+            gc.Span<float>()[half..].CopyTo(gradC.Span<float>());
+            RecurrentCells.LstmCellBackward(gc.Span<float>()[..half], gradC.Span<float>(), activations.Span<float>(), c.Span<float>(),
+                tanhCNext.Span<float>(), gradGates.Span<float>(), hidden);
         }
         else
         {
-            ReadOnlySpan<double> grad = gc.Span<double>(), cNext = packed.Span<double>()[half..];
-            RecurrentCells.LstmBackward(grad[..half], grad[half..], gates.Span<double>(), c.Span<double>(), cNext, gradGates.Span<double>(), gradC.Span<double>(), hidden);
+            gc.Span<double>()[half..].CopyTo(gradC.Span<double>());
+            RecurrentCells.LstmCellBackward(gc.Span<double>()[..half], gradC.Span<double>(), activations.Span<double>(), c.Span<double>(),
+                tanhCNext.Span<double>(), gradGates.Span<double>(), hidden);
         }
         return [gradGates, gradC];
     }
@@ -73,26 +79,31 @@ public partial class Tensor
     internal static Tensor GruCell(Tensor inputGates, Tensor hiddenGates, Tensor h)
     {
         int hidden = h.Size(-1);
-        var (xC, hgC, hC) = (inputGates.Contiguous(), hiddenGates.Contiguous(), h.Contiguous());
+        var (hgC, hC) = (hiddenGates.Contiguous(), h.Contiguous());
+        var activations = Uninitialized([.. inputGates.shape], h.DType, "GruCell");
+        inputGates.CopyTo(activations);
+        var hn = Uninitialized([.. h.shape], h.DType, "GruCell");
         var result = Uninitialized([.. h.shape], h.DType, "GruCell");
-        if (h.DType == DType.Float32) RecurrentCells.Gru(xC.Span<float>(), hgC.Span<float>(), hC.Span<float>(), result.Span<float>(), hidden);
-        else RecurrentCells.Gru(xC.Span<double>(), hgC.Span<double>(), hC.Span<double>(), result.Span<double>(), hidden);
+        if (h.DType == DType.Float32)
+            RecurrentCells.GruCell(activations.Span<float>(), hgC.Span<float>(), hC.Span<float>(), hn.Span<float>(), result.Span<float>(), hidden);
+        else
+            RecurrentCells.GruCell(activations.Span<double>(), hgC.Span<double>(), hC.Span<double>(), hn.Span<double>(), result.Span<double>(), hidden);
         if (Node.ShouldRecord([inputGates, hiddenGates, h]))
             Node.Record(result, "GruCellBackward", [inputGates, hiddenGates, h],
-                g => GradMode.IsEnabled ? GruComposite(g, inputGates, hiddenGates, h, hidden) : GruFused(g, xC, hgC, hC, hidden), inputGates, hiddenGates, h);
+                g => GradMode.IsEnabled ? GruComposite(g, inputGates, hiddenGates, h, hidden) : GruFused(g, activations, hC, hn, hidden), inputGates, hiddenGates, h);
         return result;
     }
 
-    static Tensor?[] GruFused(Tensor g, Tensor inputGates, Tensor hiddenGates, Tensor h, int hidden)
+    static Tensor?[] GruFused(Tensor g, Tensor activations, Tensor h, Tensor hn, int hidden)
     {
-        var gc = g.Contiguous();
-        var gradX = Uninitialized([.. inputGates.shape], h.DType, "GruCellBackward");
-        var gradHg = Uninitialized([.. hiddenGates.shape], h.DType, "GruCellBackward");
-        var gradH = Uninitialized([.. h.shape], h.DType, "GruCellBackward");
+        var gradX = Uninitialized([.. activations.shape], h.DType, "GruCellBackward");
+        var gradHg = Uninitialized([.. activations.shape], h.DType, "GruCellBackward");
+        var gradH = Uninitialized([.. h.shape], h.DType, "GruCellBackward"); // d h′ in, d h out
+        g.CopyTo(gradH);
         if (h.DType == DType.Float32)
-            RecurrentCells.GruBackward(gc.Span<float>(), inputGates.Span<float>(), hiddenGates.Span<float>(), h.Span<float>(), gradX.Span<float>(), gradHg.Span<float>(), gradH.Span<float>(), hidden);
+            RecurrentCells.GruCellBackward(gradH.Span<float>(), activations.Span<float>(), h.Span<float>(), hn.Span<float>(), gradX.Span<float>(), gradHg.Span<float>(), hidden);
         else
-            RecurrentCells.GruBackward(gc.Span<double>(), inputGates.Span<double>(), hiddenGates.Span<double>(), h.Span<double>(), gradX.Span<double>(), gradHg.Span<double>(), gradH.Span<double>(), hidden);
+            RecurrentCells.GruCellBackward(gradH.Span<double>(), activations.Span<double>(), h.Span<double>(), hn.Span<double>(), gradX.Span<double>(), gradHg.Span<double>(), hidden);
         return [gradX, gradHg, gradH];
     }
 

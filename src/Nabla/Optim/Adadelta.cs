@@ -1,3 +1,7 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
+
 namespace Nabla.Optim;
 
 /// <summary>
@@ -64,15 +68,29 @@ public sealed class Adadelta : Optimizer
         IncrementStep(state);
         var squareAvg = state["square_avg"];
         var accDelta = state["acc_delta"];
-        if (FusedUpdates.TryAdadelta(parameter, grad, squareAvg, accDelta, lr, rho, eps, weightDecay, maximize)) return;
+        ParameterUpdate.Apply(parameter, grad, squareAvg, accDelta, null, Make<float>, Make<double>);
 
-        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
-        var g = maximize ? -grad : grad;
-        if (weightDecay != 0) g = g.Add(parameter, weightDecay);     // g ← g + λθ
-        squareAvg.Mul_(rho).Addcmul_(g, g, 1 - rho);                 // v ← ρv + (1 − ρ)g²
-        var std = squareAvg.Add(eps).Sqrt();                         // √(v + ε)
-        var delta = accDelta.Add(eps).Sqrt().Div_(std).Mul_(g);      // Δ ← √(u + ε)/√(v + ε) · g
-        accDelta.Mul_(rho).Addcmul_(delta, delta, 1 - rho);          // u ← ρu + (1 − ρ)Δ²
-        parameter.Add_(delta, -lr);                                  // θ ← θ − γΔ
+        Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
+            NegativeLr: Scalar<T>(-lr), Rho: Scalar<T>(rho), OneMinusRho: Scalar<T>(1 - rho),
+            Eps: Scalar<T>(eps), WeightDecay: Scalar<T>(weightDecay),
+            HasWeightDecay: weightDecay != 0, Maximize: maximize);
+    }
+
+    /// <summary>The update of the formula above, element by element: a = v ("square_avg"), b = u ("acc_delta"). <c>NegativeLr</c> = −γ.</summary>
+    internal readonly record struct Rule<T>(T NegativeLr, T Rho, T OneMinusRho, T Eps, T WeightDecay, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> squareAvg, ref Vector<T> accDelta, ref Vector<T> c)
+        {
+            var g = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            var rho = new Vector<T>(Rho);
+            var oneMinusRho = new Vector<T>(OneMinusRho);
+            var eps = new Vector<T>(Eps);
+            squareAvg = squareAvg * rho + g * g * oneMinusRho;                 // v ← ρv + (1 − ρ)g²
+            var std = Vector.SquareRoot(squareAvg + eps);                      // √(v + ε)
+            var delta = Vector.SquareRoot(accDelta + eps) / std * g;           // Δ ← √(u + ε)/√(v + ε) · g
+            accDelta = accDelta * rho + delta * delta * oneMinusRho;           // u ← ρu + (1 − ρ)Δ²
+            param += delta * new Vector<T>(NegativeLr);                        // θ ← θ − γΔ
+        }
     }
 }

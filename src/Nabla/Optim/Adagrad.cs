@@ -1,3 +1,7 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
+
 namespace Nabla.Optim;
 
 /// <summary>
@@ -65,13 +69,23 @@ public sealed class Adagrad : Optimizer
         double step = IncrementStep(state);
         double clr = lr / (1 + (step - 1) * lrDecay);             // γ̃ ← γ / (1 + (t − 1)η)
         var sum = state["sum"];
-        if (FusedUpdates.TryAdagrad(parameter, grad, sum, clr, eps, weightDecay, maximize)) return;
+        ParameterUpdate.Apply(parameter, grad, sum, null, null, Make<float>, Make<double>);
 
-        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
-        var g = maximize ? -grad : grad;
-        if (weightDecay != 0) g = g.Add(parameter, weightDecay);  // g ← g + λθ
-        sum.Addcmul_(g, g, 1);                                    // s ← s + g²
-        var std = sum.Sqrt().Add_(eps);                           // √s + ε
-        parameter.Addcdiv_(g, std, -clr);                         // θ ← θ − γ̃ g / (√s + ε)
+        Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
+            NegativeClr: Scalar<T>(-clr), Eps: Scalar<T>(eps),
+            WeightDecay: Scalar<T>(weightDecay), HasWeightDecay: weightDecay != 0, Maximize: maximize);
+    }
+
+    /// <summary>The update of the formula above, element by element: a = s ("sum"). <c>NegativeClr</c> = −γ̃.</summary>
+    internal readonly record struct Rule<T>(T NegativeClr, T Eps, T WeightDecay, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> sum, ref Vector<T> b, ref Vector<T> c)
+        {
+            var g = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            sum += g * g;                                                       // s ← s + g²
+            var std = Vector.SquareRoot(sum) + new Vector<T>(Eps);             // √s + ε
+            param += g / std * new Vector<T>(NegativeClr);                     // θ ← θ − γ̃ g/(√s + ε)
+        }
     }
 }

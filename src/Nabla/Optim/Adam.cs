@@ -1,3 +1,7 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
+
 namespace Nabla.Optim;
 
 /// <summary>
@@ -84,26 +88,37 @@ public class Adam : Optimizer
         double stepSize = lr / biasCorrection1;
         if (amsgrad && !state.ContainsKey("max_exp_avg_sq")) state["max_exp_avg_sq"] = Tensor.ZerosLike(parameter);
         var maxExpAvgSq = amsgrad ? state["max_exp_avg_sq"] : null;
-        if (FusedUpdates.TryAdam(parameter, grad, expAvg, expAvgSq, maxExpAvgSq, beta1, beta2, biasCorrection2Sqrt, eps, stepSize,
-                                 lr, weightDecay, decoupledWeightDecay, maximize))
-            return;
+        ParameterUpdate.Apply(parameter, grad, expAvg, expAvgSq, maxExpAvgSq, Make<float>, Make<double>);
 
-        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
-        var g = maximize ? -grad : grad;
+        Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
+            Beta1: Scalar<T>(beta1), OneMinusBeta1: Scalar<T>(1 - beta1),
+            Beta2: Scalar<T>(beta2), OneMinusBeta2: Scalar<T>(1 - beta2),
+            BiasCorrection2Sqrt: Scalar<T>(biasCorrection2Sqrt), Eps: Scalar<T>(eps),
+            NegativeStepSize: Scalar<T>(-stepSize), WeightDecay: Scalar<T>(weightDecay),
+            DecayFactor: Scalar<T>(1 - lr * weightDecay), Decoupled: decoupledWeightDecay,
+            HasWeightDecay: weightDecay != 0, Amsgrad: maxExpAvgSq is not null, Maximize: maximize);
+    }
 
-        if (decoupledWeightDecay) parameter.Mul_(1 - lr * weightDecay);  // θ ← θ(1 − γλ)
-        else if (weightDecay != 0) g = g.Add(parameter, weightDecay);     // g ← g + λθ
-
-        expAvg.Mul_(beta1).Add_(g, 1 - beta1);                             // m ← β₁m + (1 − β₁)g
-        expAvgSq.Mul_(beta2).Addcmul_(g, g, 1 - beta2);                    // v ← β₂v + (1 − β₂)g²
-
-        var second = expAvgSq;
-        if (maxExpAvgSq is not null)
+    /// <summary>
+    /// The update of the formula above, element by element (and AdamW's, <c>Decoupled</c>): a = m ("exp_avg"),
+    /// b = v ("exp_avg_sq"), c = v̂max ("max_exp_avg_sq"). <c>NegativeStepSize</c> = −γ/(1 − β₁ᵗ),
+    /// <c>BiasCorrection2Sqrt</c> = √(1 − β₂ᵗ), <c>DecayFactor</c> = 1 − γλ.
+    /// </summary>
+    internal readonly record struct Rule<T>(T Beta1, T OneMinusBeta1, T Beta2, T OneMinusBeta2, T BiasCorrection2Sqrt,
+                                            T Eps, T NegativeStepSize, T WeightDecay, T DecayFactor,
+                                            bool Decoupled, bool HasWeightDecay, bool Amsgrad, bool Maximize) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
         {
-            maxExpAvgSq.Copy_(maxExpAvgSq.Maximum(expAvgSq));              // v̂max ← max(v̂max, v)
-            second = maxExpAvgSq;
+            if (Decoupled) param *= new Vector<T>(DecayFactor);                                 // θ ← θ(1 − γλ)
+            var g = OptimizerKernels.Gradient(grad, param, Maximize, !Decoupled && HasWeightDecay, new Vector<T>(WeightDecay));
+            expAvg = expAvg * new Vector<T>(Beta1) + g * new Vector<T>(OneMinusBeta1);          // m ← β₁m + (1 − β₁)g
+            expAvgSq = expAvgSq * new Vector<T>(Beta2) + g * g * new Vector<T>(OneMinusBeta2);  // v ← β₂v + (1 − β₂)g²
+            var second = expAvgSq;
+            if (Amsgrad) second = maxExpAvgSq = Vector.Max(maxExpAvgSq, expAvgSq);             // v̂max ← max(v̂max, v)
+            var denom = Vector.SquareRoot(second) / new Vector<T>(BiasCorrection2Sqrt) + new Vector<T>(Eps); // √v / √(1 − β₂ᵗ) + ε
+            param += expAvg / denom * new Vector<T>(NegativeStepSize);                          // θ ← θ − γ/(1 − β₁ᵗ) · m/denom
         }
-        var denom = (second.Sqrt() / biasCorrection2Sqrt).Add_(eps);       // √v / √(1 − β₂ᵗ) + ε
-        parameter.Addcdiv_(expAvg, denom, -stepSize);                      // θ ← θ − γ/(1 − β₁ᵗ) · m/denom
     }
 }

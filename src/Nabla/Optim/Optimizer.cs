@@ -22,9 +22,9 @@ namespace Nabla.Optim;
 /// <remarks>
 /// A subclass declares its defaults, validates a group's hyper-parameters in
 /// <see cref="Validate"/>, creates a parameter's state in <see cref="InitState"/> and writes one
-/// parameter's update in <see cref="Update"/>. The built-in optimizers update contiguous Float32 and
-/// Float64 tensors with fused vectorized kernels (one pass over memory) and other tensors with the
-/// equivalent tensor ops; both paths round identically, so results do not depend on the layout.
+/// parameter's update in <see cref="Update"/>. Each built-in optimizer writes its update once, as an
+/// element-wise rule beside its formula, and runs it over the parameter and its state in one vectorized
+/// pass; a non-contiguous tensor goes through a contiguous copy, so results do not depend on the layout.
 /// Per-parameter step counts are zero-dimensional Float32 tensors (<c>state["step"]</c>), as in
 /// PyTorch 1.13, so a state dict holds tensors only.
 /// </remarks>

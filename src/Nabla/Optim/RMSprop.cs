@@ -1,3 +1,7 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
+
 namespace Nabla.Optim;
 
 /// <summary>
@@ -81,25 +85,43 @@ public sealed class RMSprop : Optimizer
         if (centered && !state.ContainsKey("grad_avg")) state["grad_avg"] = Tensor.ZerosLike(parameter);
         var buffer = momentum > 0 ? state["momentum_buffer"] : null;
         var gradAvg = centered ? state["grad_avg"] : null;
-        if (FusedUpdates.TryRMSprop(parameter, grad, squareAvg, gradAvg, buffer, lr, alpha, eps, momentum, weightDecay, maximize)) return;
+        ParameterUpdate.Apply(parameter, grad, squareAvg, gradAvg, buffer, Make<float>, Make<double>);
 
-        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
-        var g = maximize ? -grad : grad;
-        if (weightDecay != 0) g = g.Add(parameter, weightDecay);    // g ← g + λθ
-        squareAvg.Mul_(alpha).Addcmul_(g, g, 1 - alpha);            // v ← αv + (1 − α)g²
-        Tensor avg;
-        if (gradAvg is not null)
+        Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
+            NegativeLr: Scalar<T>(-lr), Alpha: Scalar<T>(alpha),
+            OneMinusAlpha: Scalar<T>(1 - alpha), Eps: Scalar<T>(eps),
+            Momentum: Scalar<T>(momentum), WeightDecay: Scalar<T>(weightDecay),
+            Centered: gradAvg is not null, HasMomentum: buffer is not null, HasWeightDecay: weightDecay != 0, Maximize: maximize);
+    }
+
+    /// <summary>
+    /// The update of the formula above, element by element: a = v ("square_avg"), b = ḡ ("grad_avg", when
+    /// centered), c = b ("momentum_buffer", with momentum). <c>NegativeLr</c> = −γ.
+    /// </summary>
+    internal readonly record struct Rule<T>(T NegativeLr, T Alpha, T OneMinusAlpha, T Eps, T Momentum, T WeightDecay,
+                                            bool Centered, bool HasMomentum, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> squareAvg, ref Vector<T> gradAvg, ref Vector<T> buffer)
         {
-            gradAvg.Mul_(alpha).Add_(g, 1 - alpha);                 // ḡ ← αḡ + (1 − α)g
-            avg = (squareAvg - gradAvg * gradAvg).Sqrt();           // √(v − ḡ²)
+            var g = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            var alpha = new Vector<T>(Alpha);
+            var oneMinusAlpha = new Vector<T>(OneMinusAlpha);
+            squareAvg = squareAvg * alpha + g * g * oneMinusAlpha;             // v ← αv + (1 − α)g²
+            Vector<T> avg;
+            if (Centered)
+            {
+                gradAvg = gradAvg * alpha + g * oneMinusAlpha;                 // ḡ ← αḡ + (1 − α)g
+                avg = Vector.SquareRoot(squareAvg - gradAvg * gradAvg);        // √(v − ḡ²)
+            }
+            else avg = Vector.SquareRoot(squareAvg);                           // √v
+            avg += new Vector<T>(Eps);                                         // d ← … + ε
+            if (HasMomentum)
+            {
+                buffer = buffer * new Vector<T>(Momentum) + g / avg;           // b ← μb + g/d
+                param += buffer * new Vector<T>(NegativeLr);                   // θ ← θ − γb
+            }
+            else param += g / avg * new Vector<T>(NegativeLr);                 // θ ← θ − γ g/d
         }
-        else avg = squareAvg.Sqrt();                                // √v
-        avg.Add_(eps);                                              // d ← … + ε
-        if (buffer is not null)
-        {
-            buffer.Mul_(momentum).Addcdiv_(g, avg, 1);              // b ← μb + g/d
-            parameter.Add_(buffer, -lr);                            // θ ← θ − γb
-        }
-        else parameter.Addcdiv_(g, avg, -lr);                       // θ ← θ − γ g/d
     }
 }

@@ -1,3 +1,7 @@
+using System.Numerics;
+using Nabla.Backends.Cpu;
+using static Nabla.Optim.ParameterUpdate;
+
 namespace Nabla.Optim;
 
 /// <summary>
@@ -68,19 +72,30 @@ public sealed class SGD : Optimizer
             firstStep = true;
         }
         state.TryGetValue("momentum_buffer", out var momentumBuffer);
-        if (FusedUpdates.TrySgd(parameter, grad, momentum != 0 ? momentumBuffer : null, firstStep, lr, momentum, dampening, weightDecay, nesterov, maximize))
-            return;
+        var buffer = momentum != 0 ? momentumBuffer : null;
+        ParameterUpdate.Apply(parameter, grad, buffer, null, null, Make<float>, Make<double>);
 
-        // The same update in tensor ops, for non-contiguous or mixed-dtype tensors.
-        var d = maximize ? -grad : grad;
-        if (weightDecay != 0) d = d.Add(parameter, weightDecay);       // g ← g + λθ
-        if (momentum != 0)
+        Rule<T> Make<T>() where T : unmanaged, IFloatingPointIeee754<T> => new(
+            NegativeLr: Scalar<T>(-lr), Momentum: Scalar<T>(momentum),
+            OneMinusDampening: Scalar<T>(1 - dampening), WeightDecay: Scalar<T>(weightDecay),
+            HasMomentum: buffer is not null, FirstStep: firstStep, Nesterov: nesterov, Maximize: maximize, HasWeightDecay: weightDecay != 0);
+    }
+
+    /// <summary>The update of the formula above, element by element: a = b ("momentum_buffer"). <c>NegativeLr</c> = −γ.</summary>
+    internal readonly record struct Rule<T>(T NegativeLr, T Momentum, T OneMinusDampening, T WeightDecay,
+                                            bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize, bool HasWeightDecay) : IVectorUpdate<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> buffer, ref Vector<T> b, ref Vector<T> c)
         {
-            var buffer = momentumBuffer!;
-            if (firstStep) buffer.Copy_(d);                                   // b ← g
-            else buffer.Mul_(momentum).Add_(d, 1 - dampening);                // b ← μb + (1 − τ)g
-            d = nesterov ? d.Add(buffer, momentum) : buffer;                  // g ← g + μb, or g ← b
+            var d = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));
+            if (HasMomentum)
+            {
+                var momentum = new Vector<T>(Momentum);
+                buffer = FirstStep ? d : buffer * momentum + d * new Vector<T>(OneMinusDampening); // b ← g, then b ← μb + (1 − τ)g
+                d = Nesterov ? d + buffer * momentum : buffer;                                       // g ← g + μb, or g ← b
+            }
+            param += d * new Vector<T>(NegativeLr);                                                  // θ ← θ − γg
         }
-        parameter.Add_(d, -lr);                                           // θ ← θ − γg
     }
 }

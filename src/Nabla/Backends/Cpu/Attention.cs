@@ -73,13 +73,13 @@ internal static unsafe class Attention
 {
     /// <summary>
     /// Queries per tile. 32 rather than 64: the causal diagonal tiles waste half their work, and at s = 128 blocks of 32
-    /// cover 10,240 query–key pairs against 12,288 (single-thread CPU time of the attention job's forward 14.8 → 13.6 ms).
+    /// cover 10,240 query–key pairs against 12,288 (bench <c>attention</c>; figures in bench/README.md).
     /// </summary>
     private const int QueryBlock = 32;
 
     /// <summary>
     /// Keys per tile: a [32, 256] score tile (32 KiB) stays in L2, and sequences up to 256 need no online rescaling
-    /// (against 64, even within the noise of the loaded machines where it was measured).
+    /// (64 was no faster; bench <c>attention</c>).
     /// </summary>
     private const int KeyBlock = 256;
 

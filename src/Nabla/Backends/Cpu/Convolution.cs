@@ -29,22 +29,21 @@ internal static unsafe class Convolution
     /// <summary>
     /// Largest im2col matrix one thread builds at once. Whole-sample matrices (1.3 MiB for res64) beat
     /// L2-sized bands of output rows: the GEMM's n shrinks with the band and it repacks the weights per band
-    /// (measured 469 vs 689 µs per res64 sample).
+    /// (bench <c>conv</c>; figures in bench/README.md).
     /// </summary>
     private const long ColumnBudgetBytes = 2 << 20;
 
     /// <summary>
     /// Largest im2col matrix of several small samples batched into one GEMM. Every block repacks the weights, which
-    /// for ResNet-18's last stage (512 × 4608 floats, 9 MB) cost about a fifth of a 2 MB block's product (12 samples
-    /// of 3×3). Measured (forward + both gradients, batch 64, 2 Zen 4 cores, GFLOP/s at 2 / 4 / 8 / 16 MB):
-    /// 512 channels at 3×3 142 / 156 / 158 / 150, 256 at 6×6 166 / 158 / 154 / 155, the stride-2 layers even.
+    /// for ResNet-18's last stage (512 × 4608 floats, 9 MB) costs about a fifth of a 2 MB block's product (12 samples
+    /// of 3×3); much larger blocks leave the caches (bench <c>conv</c> with <c>CONV_SHAPES</c>; figures in bench/README.md).
     /// </summary>
     private const long SampleBlockBudgetBytes = 4 << 20;
 
     /// <summary>
     /// Whether the three passes of 3×3 stride-1 layers use <see cref="Winograd"/> where it applies (on unless
-    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison). Measured on res64/res128
-    /// (2 busy Zen 4 cores): ~2.5× the im2col path's speed over the three passes.
+    /// <c>NABLA_CONV_WINOGRAD=0</c>, which keeps the im2col path for comparison): it does fewer multiplications, and
+    /// was much faster on res64/res128 over the three passes (bench <c>conv</c>; figures in bench/README.md).
     /// </summary>
     internal static readonly bool WinogradEnabled = Environment.GetEnvironmentVariable("NABLA_CONV_WINOGRAD") != "0";
 
@@ -257,7 +256,7 @@ internal static unsafe class Convolution
             return;
         }
         // dW_gᵀ[K, Cout/G] = Σ col · dyᵀ keeps the long dimension K as the GEMM's m, which the
-        // micro-kernel runs faster than m = Cout/G (measured 80 vs 62 GFLOP/s on res64). Each
+        // micro-kernel runs faster than m = Cout/G (short m wastes its row tiles). Each
         // participant sums the sample blocks it takes into its own transposed copy (in the caller's
         // reduction slot); the copies are then added and transposed into gradWeight.
         var plan = new Plan(g, sizeof(T));

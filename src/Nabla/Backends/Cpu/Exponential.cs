@@ -7,8 +7,8 @@ namespace Nabla.Backends.Cpu;
 
 /// <summary>
 /// eˣ for float32 vectors, for the kernels whose rows are short or whose exponentials sit among other work:
-/// the recurrent cells' σ, softmax and cross-entropy rows. TensorPrimitives.Exp rounds better but took
-/// 2–3 ns per element here (measured on [1120, 28] logits, 2026-12), about twenty times this.
+/// the recurrent cells' σ, softmax and cross-entropy rows. TensorPrimitives.Exp rounds better but costs many
+/// times as much on such rows (bench <c>lstm</c>; figures in bench/README.md).
 /// </summary>
 internal static unsafe class Exponential
 {

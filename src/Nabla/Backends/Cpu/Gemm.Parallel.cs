@@ -14,7 +14,7 @@ internal static unsafe partial class Gemm
     /// (OpenMP's schedule(guided)): each claim takes a share of the row tiles still unclaimed in the block,
     /// between <see cref="MinTilesPerChunk"/> and one A block, so the first chunks are large and the last ones
     /// small, and the participants finish a block together instead of one waiting out the other's last big chunk
-    /// (at 1024³ fixed chunks of 1/8 of a block left ~6% of the time idle).
+    /// (fixed chunks left the participants idle at the end of each block).
     /// </summary>
     /// <remarks>
     /// Tickets are numbered across blocks, so the counters never need resetting; a participant claims a
@@ -25,9 +25,8 @@ internal static unsafe partial class Gemm
     /// add to the same rows of C). B alternates between two buffers, so packing block i+1 may overlap the
     /// last chunks of block i: block i−1's buffer is free, since all of block i−1 finished before block i began.
     /// A row-major B is packed by ranges of its rows, so each participant reads whole rows, one sequential stream;
-    /// ranges of panels would read a short piece of every row (at n = 1024, 1 KiB of each 4 KiB page), and measured
-    /// in one process against ranges of rows at 1024³ (2 threads, Zen 5) they made the product ~1.3% slower. Any
-    /// other B (transposed: its columns are the contiguous runs) is packed by ranges of panels.
+    /// ranges of panels would read a short piece of every row (at n = 1024, 1 KiB of each 4 KiB page), which was
+    /// slower. Any other B (transposed: its columns are the contiguous runs) is packed by ranges of panels.
     /// </remarks>
     private sealed class SharedPanelRegion<T>
         where T : unmanaged, INumber<T>
@@ -45,12 +44,9 @@ internal static unsafe partial class Gemm
         /// <summary>
         /// Bytes of packed B per panel group: the participants take every row chunk against one group of panels before
         /// the next, so between two reads of a panel only the group (2 MiB, 8 panels at kc = 1,024) passes through the
-        /// caches, not the whole block (4 MiB at 1024³, 8 MiB at 2048³), which did not stay in this machine's share of
-        /// L3: read from a 2 MiB window, the products were 3–12% faster, depending on the load of the machine's other
-        /// tenants. Each group reads the A rows again (in place, so nothing is packed twice). Against one group per
-        /// block, measured in one process (2 threads, Zen 5): 2048³ +3.3–5.6% and 1024³ +1–3% while the machine was
-        /// busy, even while it was quiet; 1536³ +1.5–1.9%, 512 × 1024 × 1024 +2–3%, 256 × 2048 × 2048 +8%, 300 × 1100 ×
-        /// 1030 +8%, 768³ and 4096 × 1024 × 256 even. Groups of 1 MiB gained less (+2.5%), of 512 KiB nothing.
+        /// caches, not the whole block (4 MiB at 1024³, 8 MiB at 2048³), which need not stay in a shared machine's
+        /// share of L3. Each group reads the A rows again (in place, so nothing is packed twice). Smaller groups gained
+        /// less (bench <c>gemm</c>; figures in bench/README.md).
         /// </summary>
         private const long PanelGroupBytes = 2 * 1024 * 1024;
 

@@ -19,8 +19,7 @@ internal static unsafe partial class Gemm
 {
     /// <summary>
     /// Depth of a packed block, in bytes per row: 1,024 floats, 512 doubles (4 KiB). Deeper blocks mean fewer passes
-    /// over C and fewer block barriers; against 512 floats, measured in one process (2 threads, Zen 5), 1024³ gained
-    /// ~3% and 2048³ ~1%, and 512 against 256 gained ~5%.
+    /// over C and fewer block barriers (bench <c>gemm</c>; the figures are in bench/README.md).
     /// </summary>
     private const int DepthBlockBytes = 4096;
 
@@ -30,9 +29,8 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// Whether row-major A is read in place by the micro-kernels at every size instead of packed. A tile's six rows
     /// are then six streams a kc-row apart, which may all fall in one L1 set (rows 4 KiB apart at n = 1024): with 12
-    /// ways they fit beside the B panel's lines, and packing nothing made 1024³ ~2.5% and 1024 × 256 × 1120 (the
-    /// LSTM's dW_hh) ~8% faster (2 threads, Zen 5, in one process); on an 8-way L1 (Zen 4) an earlier session
-    /// measured 2048³ 1–4% slower, so there A is packed.
+    /// ways they fit beside the B panel's lines and packing nothing is faster; with 8 ways the streams evict each other,
+    /// so there A is packed (bench <c>gemm</c> with <c>GEMM_COMPARE_A=1</c>; figures in bench/README.md).
     /// </summary>
     private static readonly bool ReadsAInPlace = CpuFeatures.L1DataWays >= 12;
 
@@ -40,10 +38,9 @@ internal static unsafe partial class Gemm
     private const int ColumnBlock = 2048;
 
     /// <summary>
-    /// Operands up to this size (A and B together) are read in place, unpacked. The packing copy costs more than
-    /// the packed layout saves up to here: 256×784×256 ran at 178-181 GFLOP/s packed and 192-202 in place, 512³ at
-    /// 207 and 217 (2 threads, Zen 4); at 2048³ in place was slower (191-198 against 205-207: rows 8 KiB apart
-    /// share L1 sets), and 1024³ (8 MiB) was even.
+    /// Operands up to this size (A and B together) are read in place, unpacked: the packing copy costs more than
+    /// the packed layout saves up to here, while beyond it rows many KiB apart share L1 sets and packing wins
+    /// (bench <c>gemm</c>; figures in bench/README.md).
     /// </summary>
     private const long DirectBytes = 4 * 1024 * 1024;
 
@@ -281,8 +278,8 @@ internal static unsafe partial class Gemm
             T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
 
             // The next packed panel is fetched toward L2 while this one is used, a share per row tile: its first tile
-            // otherwise read it from L3 or memory (each row chunk reads a group's panels again). Against no fetch, in one
-            // process (2 threads, Zen 5): 1024³ +0.8–1.7%, 2048³ +0.3–1.2%, 256³ and 512³ (B read in place) even.
+            // otherwise read it from L3 or memory (each row chunk reads a group's panels again). Bench gemm; figures
+            // in bench/README.md.
             bool fetchNext = jr + 1 < endPanel && jr + 1 >= firstPacked;
             T* nextB = packedB + (long)(jr + 1) * nr * kc;
             long nextBytes = fetchNext ? (long)kernel.PanelWidth(Math.Min(nr, nc - ((jr + 1) * nr))) * kc * sizeof(T) : 0;

@@ -12,9 +12,8 @@ internal static unsafe partial class GemmKernels
     /// <summary>
     /// Iterations of k before the end at which the micro-kernels fetch their tile of C. Fetched when the kernel starts, the
     /// tile's lines had left the caches again by the time they were read (C is 4–16 MiB at 1024³–2048³, and a kernel call
-    /// streams a 256 KiB panel of B past them): a kernel that did not touch C at all made 2048³ ~3% faster, and fetching
-    /// at the start gained nothing over not fetching. 128 iterations (~1,500 cycles) before the end the lines arrive in
-    /// time and stay: 1024³ and 2048³ 1.5–1.9% faster, 256³ 1.2% (2 threads, Zen 5, old and new kernels in one process).
+    /// streams a 256 KiB panel of B past them). 128 iterations (~1,500 cycles) before the end the lines arrive in time
+    /// and stay (bench <c>gemm</c>; figures in bench/README.md).
     /// </summary>
     private const long CPrefetchDistance = 128;
 
@@ -49,11 +48,11 @@ internal static unsafe partial class GemmKernels
         T* a3 = a + (3 * aRowStride);
 
         // Two runs of the k-loop: down to CPrefetchDistance iterations left (none when kc is shorter), then the fetch
-        // of C's tile, then the rest. A test inside one loop cost 2–4% at kc = 128. Each run goes in steps of one
+        // of C's tile, then the rest (a test inside one loop costs a branch per iteration). Each run goes in steps of one
         // line of k (16 floats), and each step first fetches its lines of the next panel.
         long left = kc;
         long stop = Math.Min(kc, CPrefetchDistance);
-        // Without lines to fetch the run is one step (a division per call cost ~1% at kc = 256).
+        // Without lines to fetch the run is one step (no division per call).
         long step = kc;
         long linesPerStep = 0;
         byte* fetchEnd = fetch + fetchBytes;
@@ -92,54 +91,54 @@ internal static unsafe partial class GemmKernels
                     Vector512<T> b3 = v > 3 ? Vector512.Load(b + 3 * w) : default;
 
                     Vector512<T> ai = Vector512.Create(a[0]);
-                    c00 = MulAdd(ai, b0, c00);
-                    if (v > 1) c01 = MulAdd(ai, b1, c01);
-                    if (v > 2) c02 = MulAdd(ai, b2, c02);
-                    if (v > 3) c03 = MulAdd(ai, b3, c03);
+                    c00 = Avx512Lanes<T>.MulAdd(ai, b0, c00);
+                    if (v > 1) c01 = Avx512Lanes<T>.MulAdd(ai, b1, c01);
+                    if (v > 2) c02 = Avx512Lanes<T>.MulAdd(ai, b2, c02);
+                    if (v > 3) c03 = Avx512Lanes<T>.MulAdd(ai, b3, c03);
 
                     if (rows > 1)
                     {
                         ai = Vector512.Create(a[r1]);
-                        c10 = MulAdd(ai, b0, c10);
-                        if (v > 1) c11 = MulAdd(ai, b1, c11);
-                        if (v > 2) c12 = MulAdd(ai, b2, c12);
-                        if (v > 3) c13 = MulAdd(ai, b3, c13);
+                        c10 = Avx512Lanes<T>.MulAdd(ai, b0, c10);
+                        if (v > 1) c11 = Avx512Lanes<T>.MulAdd(ai, b1, c11);
+                        if (v > 2) c12 = Avx512Lanes<T>.MulAdd(ai, b2, c12);
+                        if (v > 3) c13 = Avx512Lanes<T>.MulAdd(ai, b3, c13);
                     }
 
                     if (rows > 2)
                     {
                         ai = Vector512.Create(a[r2]);
-                        c20 = MulAdd(ai, b0, c20);
-                        if (v > 1) c21 = MulAdd(ai, b1, c21);
-                        if (v > 2) c22 = MulAdd(ai, b2, c22);
-                        if (v > 3) c23 = MulAdd(ai, b3, c23);
+                        c20 = Avx512Lanes<T>.MulAdd(ai, b0, c20);
+                        if (v > 1) c21 = Avx512Lanes<T>.MulAdd(ai, b1, c21);
+                        if (v > 2) c22 = Avx512Lanes<T>.MulAdd(ai, b2, c22);
+                        if (v > 3) c23 = Avx512Lanes<T>.MulAdd(ai, b3, c23);
                     }
 
                     if (rows > 3)
                     {
                         ai = Vector512.Create(a3[0]);
-                        c30 = MulAdd(ai, b0, c30);
-                        if (v > 1) c31 = MulAdd(ai, b1, c31);
-                        if (v > 2) c32 = MulAdd(ai, b2, c32);
-                        if (v > 3) c33 = MulAdd(ai, b3, c33);
+                        c30 = Avx512Lanes<T>.MulAdd(ai, b0, c30);
+                        if (v > 1) c31 = Avx512Lanes<T>.MulAdd(ai, b1, c31);
+                        if (v > 2) c32 = Avx512Lanes<T>.MulAdd(ai, b2, c32);
+                        if (v > 3) c33 = Avx512Lanes<T>.MulAdd(ai, b3, c33);
                     }
 
                     if (rows > 4)
                     {
                         ai = Vector512.Create(a3[r1]);
-                        c40 = MulAdd(ai, b0, c40);
-                        if (v > 1) c41 = MulAdd(ai, b1, c41);
-                        if (v > 2) c42 = MulAdd(ai, b2, c42);
-                        if (v > 3) c43 = MulAdd(ai, b3, c43);
+                        c40 = Avx512Lanes<T>.MulAdd(ai, b0, c40);
+                        if (v > 1) c41 = Avx512Lanes<T>.MulAdd(ai, b1, c41);
+                        if (v > 2) c42 = Avx512Lanes<T>.MulAdd(ai, b2, c42);
+                        if (v > 3) c43 = Avx512Lanes<T>.MulAdd(ai, b3, c43);
                     }
 
                     if (rows > 5)
                     {
                         ai = Vector512.Create(a3[r2]);
-                        c50 = MulAdd(ai, b0, c50);
-                        if (v > 1) c51 = MulAdd(ai, b1, c51);
-                        if (v > 2) c52 = MulAdd(ai, b2, c52);
-                        if (v > 3) c53 = MulAdd(ai, b3, c53);
+                        c50 = Avx512Lanes<T>.MulAdd(ai, b0, c50);
+                        if (v > 1) c51 = Avx512Lanes<T>.MulAdd(ai, b1, c51);
+                        if (v > 2) c52 = Avx512Lanes<T>.MulAdd(ai, b2, c52);
+                        if (v > 3) c53 = Avx512Lanes<T>.MulAdd(ai, b3, c53);
                     }
 
                     a += aColStride;
@@ -164,12 +163,12 @@ internal static unsafe partial class GemmKernels
             stop = 0;
         }
 
-        StoreRow<T, TColumns>(c, w, c00, c01, c02, c03, accumulate);
-        if (rows > 1) StoreRow<T, TColumns>(c + ldc, w, c10, c11, c12, c13, accumulate);
-        if (rows > 2) StoreRow<T, TColumns>(c + (2 * ldc), w, c20, c21, c22, c23, accumulate);
-        if (rows > 3) StoreRow<T, TColumns>(c + (3 * ldc), w, c30, c31, c32, c33, accumulate);
-        if (rows > 4) StoreRow<T, TColumns>(c + (4 * ldc), w, c40, c41, c42, c43, accumulate);
-        if (rows > 5) StoreRow<T, TColumns>(c + (5 * ldc), w, c50, c51, c52, c53, accumulate);
+        StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c, c00, c01, c02, c03, accumulate);
+        if (rows > 1) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + ldc, c10, c11, c12, c13, accumulate);
+        if (rows > 2) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (2 * ldc), c20, c21, c22, c23, accumulate);
+        if (rows > 3) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (3 * ldc), c30, c31, c32, c33, accumulate);
+        if (rows > 4) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (4 * ldc), c40, c41, c42, c43, accumulate);
+        if (rows > 5) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (5 * ldc), c50, c51, c52, c53, accumulate);
     }
 
     /// <summary>Fetches the TColumns.Count vectors of one row of C into L1.</summary>
@@ -182,43 +181,5 @@ internal static unsafe partial class GemmKernels
         if (TColumns.Count > 1) Sse.Prefetch0(c + w);
         if (TColumns.Count > 2) Sse.Prefetch0(c + 2 * w);
         if (TColumns.Count > 3) Sse.Prefetch0(c + 3 * w);
-    }
-
-    /// <summary>x·y + acc in one rounding (vfmadd231ps / vfmadd231pd); the type test folds away per T.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> MulAdd<T>(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
-        where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
-        }
-
-        return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
-    }
-
-    /// <summary>Writes (or adds) the first TColumns.Count vectors to one row of C.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T, TColumns>(T* c, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3, bool accumulate)
-        where T : unmanaged
-        where TColumns : struct, IColumnVectors
-    {
-        Vector512<T> first = accumulate ? v0 + Vector512.Load(c) : v0;
-        first.Store(c);
-        if (TColumns.Count > 1)
-        {
-            Vector512<T> value = accumulate ? v1 + Vector512.Load(c + w) : v1;
-            value.Store(c + w);
-        }
-        if (TColumns.Count > 2)
-        {
-            Vector512<T> value = accumulate ? v2 + Vector512.Load(c + (2 * w)) : v2;
-            value.Store(c + (2 * w));
-        }
-        if (TColumns.Count > 3)
-        {
-            Vector512<T> value = accumulate ? v3 + Vector512.Load(c + (3 * w)) : v3;
-            value.Store(c + (3 * w));
-        }
     }
 }

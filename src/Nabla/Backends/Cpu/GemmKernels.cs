@@ -87,8 +87,8 @@ internal static unsafe partial class GemmKernels
         private static void AddAvx2<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] table)
             where TRows : struct, IRowCount
         {
-            table[Index(TRows.Count, 1)] = &Avx2<T, OneVector, TRows>;
-            table[Index(TRows.Count, 2)] = &Avx2<T, TwoVectors, TRows>;
+            table[Index(TRows.Count, 1)] = &Narrow<Avx2Lanes<T>, Vector256<T>, T, OneVector, TRows>;
+            table[Index(TRows.Count, 2)] = &Narrow<Avx2Lanes<T>, Vector256<T>, T, TwoVectors, TRows>;
         }
 
         private static delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] BuildPortable()
@@ -104,8 +104,8 @@ internal static unsafe partial class GemmKernels
         private static void AddPortable<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] table)
             where TRows : struct, IRowCount
         {
-            table[Index(TRows.Count, 1)] = &Portable<T, OneVector, TRows>;
-            table[Index(TRows.Count, 2)] = &Portable<T, TwoVectors, TRows>;
+            table[Index(TRows.Count, 1)] = &Narrow<PortableLanes<T>, Vector<T>, T, OneVector, TRows>;
+            table[Index(TRows.Count, 2)] = &Narrow<PortableLanes<T>, Vector<T>, T, TwoVectors, TRows>;
         }
     }
 

@@ -61,9 +61,8 @@ internal static unsafe class GemmPacking
     /// the hardware has them. That is for a block shared by several threads (<c>Gemm.Parallel.cs</c>): the threads pack
     /// its rows in turn and then all read all of it, so at the next block (or the next product) each line an ordinary store
     /// rewrites is still held by the other cores, and must be taken back from them first. Streamed, the lines go to memory
-    /// without that, and the readers fetch them from there. At 2 threads (Zen 5, in one process): 1024³ 2.7% faster,
-    /// 768³ 4.5%, 1200 × 64 × 1100 4.4%, 300 × 1100 × 1030 7–12%, 2048³ even, and 1–3.5% on the AVX2 kernels; a block
-    /// one thread packs for itself is written as usual (streamed, one-thread products were 1–2% slower).
+    /// without that, and the readers fetch them from there. A block one thread packs for itself is written as usual:
+    /// it is read from that core's own caches (bench <c>gemm</c>; figures in bench/README.md).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBRows<T>(

@@ -94,9 +94,9 @@ internal static unsafe class Im2Col
     /// Whether <paramref name="g"/> is a strided 1×1 layer without padding (ResNet's downsampling shortcut): each output
     /// pixel reads one input pixel and no two read the same one, so the adjoint of its gather can write the input rows
     /// outright, zeros between the samples (<see cref="WriteStridedPoints{T}"/>), instead of adding into planes cleared
-    /// beforehand: conv-down's input gradient went from 0.90 to 0.79–0.84 ms (Zen 5, 2 threads, interleaved in one
-    /// process). Its gather stays on the table of <see cref="GatherSmallPlanes{T}"/>: a subsample by AVX-512 permutes was
-    /// faster alone but made the forward and weight-gradient passes 15–20% slower there.
+    /// beforehand (one pass over the input gradient instead of two). Its gather stays on the table of
+    /// <see cref="GatherSmallPlanes{T}"/>: a subsample by AVX-512 permutes was faster alone but made the forward and
+    /// weight-gradient passes slower there (bench <c>conv</c>, conv-down; figures in bench/README.md).
     /// </summary>
     internal static bool IsStridedPoint(in Conv2dGeometry g) =>
         g.KernelHeight == 1 && g.KernelWidth == 1 && g.PadH == 0 && g.PadW == 0 && (g.StrideH > 1 || g.StrideW > 1);

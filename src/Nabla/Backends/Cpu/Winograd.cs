@@ -40,9 +40,9 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// The least fraction of the tiles' 4×4 outputs that must be real outputs. A 3×3 image (ResNet-18's last stage at
-    /// 96 px) fills 9 of 16 and a 6×6 one 36 of 64 (0.56): a training step (forward and both gradients, batch 64) ran at
-    /// 72 GFLOP/s through Winograd against 114 through im2col for 512 channels at 3×3, and even (144 and 143) for
-    /// 256 channels at 6×6; 9×11 (0.69), 7×7 (0.77) and anything from 8×8 on take Winograd (res64: 343 against 167).
+    /// 96 px) fills 9 of 16 and a 6×6 one 36 of 64 (0.56): there the wasted outputs eat Winograd's saving and im2col is
+    /// as fast or faster; 9×11 (0.69), 7×7 (0.77) and anything from 8×8 on take Winograd (bench <c>conv</c> with
+    /// <c>NABLA_CONV_WINOGRAD=0</c> against the default; figures in bench/README.md).
     /// </summary>
     private const double MinTileUse = 0.6;
 

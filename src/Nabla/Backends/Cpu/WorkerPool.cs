@@ -21,8 +21,8 @@ internal static class WorkerPool
     // Idle workers wait this long before they block (pausing for the first 50 µs, then yielding their core
     // between checks), so that the kernels of a training step find them awake even with a loss, a softmax
     // or an optimizer step between two GEMMs; beyond it they sleep and cost nothing. A blocked worker takes
-    // tens of microseconds to wake, as long as a whole 64×64 product, and on a busy machine milliseconds.
-    // (With 50 µs the MLP's steady epoch was 0.40-0.50 s, with 1 ms 0.38-0.41 s, interleaved runs.)
+    // tens of microseconds to wake, as long as a whole 64×64 product, and on a busy machine milliseconds
+    // (bench mlp, interleaved runs against a shorter spin; figures in bench/README.md).
     private const long IdleSpinMicroseconds = 1000;
 
     // The caller waits for the workers' last chunks this long before it blocks.

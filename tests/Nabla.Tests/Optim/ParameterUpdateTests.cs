@@ -3,10 +3,10 @@ using Nabla.Optim;
 namespace Nabla.Tests.Optim;
 
 /// <summary>
-/// Optimizers update contiguous tensors with fused kernels and other tensors with tensor ops;
-/// the two paths must agree bit for bit (same roundings in the same order).
+/// Optimizers run their one element-wise rule in place over contiguous tensors and through a contiguous
+/// copy over strided ones; both must end with the same values and state, bit for bit.
 /// </summary>
-public class FusedUpdateTests
+public class ParameterUpdateTests
 {
     public static TheoryData<string, Func<Tensor[], Optimizer>> Optimizers => new()
     {
@@ -24,12 +24,12 @@ public class FusedUpdateTests
 
     [Theory]
     [MemberData(nameof(Optimizers))]
-    public void Fused_and_tensor_op_paths_agree_bit_for_bit(string name, Func<Tensor[], Optimizer> create)
+    public void Strided_and_contiguous_parameters_get_the_same_update_bit_for_bit(string name, Func<Tensor[], Optimizer> create)
     {
         foreach (var dtype in new[] { DType.Float32, DType.Float64 })
         {
             var generator = new Generator(7);
-            // 13 × 7 = 91 elements: full vectors plus a tail. The transposed copy is not contiguous, so it takes the tensor-op path.
+            // 13 × 7 = 91 elements: full vectors plus a tail. The transposed copy is not contiguous, so its update goes through a copy.
             var values = Tensor.Randn([7, 13], dtype, generator);
             var contiguous = values.T.Contiguous().Detach().Clone().RequiresGrad_();
             var strided = values.Clone().T.RequiresGrad_();
