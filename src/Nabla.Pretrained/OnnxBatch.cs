@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Nabla.Onnx.Protobuf;
 
-namespace Nabla.Pretrained;
+namespace Nabla.WeightPackages;
 
 /// <summary>
 /// The packages' ONNX graphs declare a batch of exactly 1 (<c>[1, 3, 224, 224]</c>); OnnxRuntime

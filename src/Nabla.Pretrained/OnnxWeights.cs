@@ -1,6 +1,6 @@
 using Nabla.Onnx.Protobuf;
 
-namespace Nabla.Pretrained;
+namespace Nabla.WeightPackages;
 
 /// <summary>
 /// The initializers of an ONNX model as Nabla tensors (float32 and int64, from <c>raw_data</c> or the

@@ -1,4 +1,4 @@
-namespace Nabla.Pretrained;
+namespace Nabla.WeightPackages;
 
 /// <summary>A file shipped by a NuGet package: its name in <c>pretrained/</c> and its place in the package.</summary>
 /// <param name="FileName">The name it is copied under.</param>

@@ -1,4 +1,4 @@
-namespace Nabla.Pretrained;
+namespace Nabla.WeightPackages;
 
 /// <summary>
 /// Finds the files Nabla.Pretrained reads from its NuGet packages: first in the <c>pretrained/</c>

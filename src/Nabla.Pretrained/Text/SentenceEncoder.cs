@@ -1,7 +1,7 @@
 using System.Reflection;
 using Nabla.Onnx;
 using Nabla.Onnx.Protobuf;
-using Nabla.Pretrained;
+using Nabla.WeightPackages;
 using Nabla.Text.Tokenizers;
 
 namespace Nabla.Text.Bert;

@@ -1,7 +1,7 @@
 using Nabla.NN;
 using Nabla.Onnx;
 using Nabla.Onnx.Protobuf;
-using Nabla.Pretrained;
+using Nabla.WeightPackages;
 
 namespace Nabla.Vision.Models;
 

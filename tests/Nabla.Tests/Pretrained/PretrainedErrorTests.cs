@@ -1,4 +1,4 @@
-using Nabla.Pretrained;
+using Nabla.WeightPackages;
 using Zoo = Nabla.Vision.Models.Pretrained;
 
 namespace Nabla.Tests.Pretrained;

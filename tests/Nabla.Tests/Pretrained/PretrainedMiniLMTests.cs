@@ -1,7 +1,7 @@
 using System.Reflection;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Nabla.Pretrained;
+using Nabla.WeightPackages;
 using Nabla.Text.Bert;
 
 namespace Nabla.Tests.Pretrained;

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Nabla.Pretrained;
+using Nabla.WeightPackages;
 using Zoo = Nabla.Vision.Models.Pretrained;
 
 namespace Nabla.Tests.Pretrained;
