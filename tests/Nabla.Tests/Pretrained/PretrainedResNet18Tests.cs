@@ -27,7 +27,7 @@ public class PretrainedResNet18Tests
     [Fact]
     public void ResNet18_features_match_onnxruntime_on_the_package_model()
     {
-        var images = PretrainedImages.Batch(2);
+        var images = PretrainedImages.Batch(1);
         var preprocessing = Zoo.ResNet18Preprocessing();
         var model = Zoo.ResNet18(numClasses: 10);
         Tensor input, features;
@@ -36,7 +36,7 @@ public class PretrainedResNet18Tests
             input = preprocessing.FromUnit(images);
             features = model.Features(input);
         }
-        Assert.Equal(new Shape(3, 512), features.Shape);
+        Assert.Equal(new Shape(2, 512), features.Shape);
 
         // The package's own preprocessing graph, run by OnnxRuntime, agrees with Nabla's.
         var prepared = RunOnnxRuntime(PretrainedFiles.Locate(PretrainedFiles.ResNet18Preprocess), "OriginalInput", images * 255.0);
