@@ -133,8 +133,18 @@ public sealed class SentenceEncoder
     /// <summary>The configuration of all-MiniLM-L6-v2.</summary>
     public static BertConfig MiniLMConfig { get; } = new()
     {
-        VocabSize = 30522, NumHiddens = 384, FfnNumHiddens = 1536, NumHeads = 12, NumBlks = 6, Dropout = 0.1,
-        MaxLen = 512, Activation = "gelu", NormFirst = false, LayerNormEps = 1e-12, EmbeddingLayerNorm = true, NumSegments = 2,
+        VocabSize = 30522,
+        NumHiddens = 384,
+        FfnNumHiddens = 1536,
+        NumHeads = 12,
+        NumBlks = 6,
+        Dropout = 0.1,
+        MaxLen = 512,
+        Activation = "gelu",
+        NormFirst = false,
+        LayerNormEps = 1e-12,
+        EmbeddingLayerNorm = true,
+        NumSegments = 2,
     };
 
     static SentenceEncoder FromOnnx(ModelProto onnx, Dictionary<string, int> vocab)
