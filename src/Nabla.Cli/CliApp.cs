@@ -99,6 +99,7 @@ public static class CliApp
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N batches (tests).", Hidden = true };
         var classes = new Option<string?>("--classes") { Description = "Train on these classes only, relabelled 0…k-1 in this order, e.g. 0-4 or 5,6,7,8,9 (default: all ten)." };
         var fineTune = new Option<string?>("--finetune") { Description = "Fine-tune from the checkpoint of the same model in this directory: its weights except the head, which is re-initialised for the classes of this run." };
+        var pretrainedWeights = new Option<string?>("--pretrained") { Description = "Fine-tune published pre-trained weights (d2l 14.2): imagenet for resnet18 (ImageNet ResNet-18 from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package); grey images become 3 channels, the head is new, the backbone learns at --lr-backbone (default --lr / 10)." };
         var freezeUntil = new Option<string?>("--freeze-until") { Description = "With --finetune: freeze the model's modules up to and including this one: a top-level module (layer3 for resnet18) or a dotted path into one (features.5 for vgg11); `nabla summary` shows the paths." };
         var lrBackbone = new Option<double?>("--lr-backbone") { Description = "With --finetune: learning rate of the pretrained layers left unfrozen (default: --lr, the head's)." };
         var aux = new Option<bool>("--aux") { Description = "googlenet: train with the two auxiliary classifiers, loss = main + 0.3 × each auxiliary loss." };
@@ -137,11 +138,11 @@ public static class CliApp
         var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng; `train bert` (BERT pre-training) and `train gan` (DCGAN, WGAN-GP, cGAN) are commands of their own, with their own options.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
-            classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed,
+            classes, fineTune, pretrainedWeights, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
             BertCommands.Train(stdout, stderr, stop),
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, pretrainedWeights, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Option[] seq2seqOnly = [arch, pairs];
         Option[] notSeq2Seq = [.. imageOnly.Where(o => o != stopAfter), optimizer, cell, randomSampling, maxTokens];
@@ -231,6 +232,7 @@ public static class CliApp
                     Model = parse.GetValue(model)!,
                     Classes = parse.GetValue(classes) is { } classList ? ClassSelection.Parse(classList) : null,
                     FineTune = parse.GetValue(fineTune),
+                    Pretrained = parse.GetValue(pretrainedWeights),
                     FreezeUntil = parse.GetValue(freezeUntil),
                     LrBackbone = parse.GetValue(lrBackbone),
                     Aux = parse.GetValue(aux),

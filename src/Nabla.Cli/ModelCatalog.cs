@@ -45,11 +45,26 @@ public static class ModelCatalog
         {
             InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0, Head = ["fc"],
         },
+        new(PretrainedResNet18, "ResNet-18 pre-trained on ImageNet (Microsoft.ML.DnnImageFeaturizer.ResNet18; CNTK's, blocks [2, 2, 2, 3]), fresh head; grey images repeated to 3 channels, ImageNet mean subtracted (train resnet18 --pretrained imagenet)",
+            0.05, 10, 128, o => ImageNetResNet.Create(o.NumClasses))
+        {
+            InputSize = 96, MinInputSize = 32, Head = ["fc"],
+        },
         new("densenet", "DenseNet (d2l 8.7): 4 dense blocks of 4 layers, growth rate 32", 0.1, 10, 128, o => Xavier(new DenseNet(numClasses: o.NumClasses, width: o.Width)))
         {
             InputSize = 96, MinInputSize = 32, DefaultWidth = 1.0, Head = ["classifier"],
         },
     ];
+
+    /// <summary>The catalog name of <c>resnet18 --pretrained imagenet</c>.</summary>
+    public const string PretrainedResNet18 = "resnet18-imagenet";
+
+    /// <summary>The model that <c>nabla train MODEL --pretrained WEIGHTS</c> trains.</summary>
+    /// <exception cref="ArgumentException">No pre-trained weights of that name for that model (there are: resnet18 imagenet).</exception>
+    public static ModelSpec GetPretrained(string model, string weights) =>
+        string.Equals(model, "resnet18", StringComparison.OrdinalIgnoreCase) && string.Equals(weights, "imagenet", StringComparison.OrdinalIgnoreCase)
+            ? Get(PretrainedResNet18)
+            : throw new ArgumentException($"--pretrained {weights}: no pre-trained weights of that name for {model}; there are: resnet18 --pretrained imagenet.");
 
     /// <summary>The names of all models, comma-separated, for messages.</summary>
     public static string Names => string.Join(", ", All.Select(m => m.Name));

@@ -62,7 +62,11 @@ public sealed class TrainRun
     /// <summary>Trains; returns the process exit status (0, or <see cref="InterruptedExitCode"/> after Ctrl-C).</summary>
     public int Run()
     {
-        ModelSpec spec = ModelCatalog.Get(settings.Model);
+        if (settings.Pretrained is not null && settings.FineTune is not null)
+        {
+            throw new ArgumentException("--pretrained and --finetune both name the starting weights; give one.");
+        }
+        ModelSpec spec = settings.Pretrained is { } weights ? ModelCatalog.GetPretrained(settings.Model, weights) : ModelCatalog.Get(settings.Model);
         string runDirectory = settings.Checkpoint ?? Path.Combine("runs", spec.Name);
         (SavedRun? saved, SavedRun? pretrained) = ReadCheckpoints(spec, runDirectory);
         Recipe recipe = ResolveRecipe(spec, runDirectory, saved, pretrained);
@@ -117,9 +121,9 @@ public sealed class TrainRun
                 throw new ArgumentException($"--finetune: the checkpoint in {source} was trained at width {pretrained.Value.State.Width?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}; leave --width out to fine-tune it.");
             }
         }
-        else if (saved is null && (settings.FreezeUntil is not null || settings.LrBackbone is not null))
+        else if (saved is null && settings.Pretrained is null && (settings.FreezeUntil is not null || settings.LrBackbone is not null))
         {
-            throw new ArgumentException("--freeze-until and --lr-backbone apply to fine-tuning: give the pretrained checkpoint with --finetune DIR.");
+            throw new ArgumentException("--freeze-until and --lr-backbone apply to fine-tuning: give the pretrained checkpoint with --finetune DIR, or --pretrained imagenet.");
         }
         if (settings.Aux && !spec.HasAuxLogits)
         {
@@ -133,7 +137,7 @@ public sealed class TrainRun
     {
         bool aux = saved?.State.Aux ?? settings.Aux;
         IReadOnlyList<int>? classes = saved is null ? settings.Classes : saved.Value.State.Classes;
-        string? fineTunedFrom = saved?.State.FineTunedFrom ?? settings.FineTune;
+        string? fineTunedFrom = saved?.State.FineTunedFrom ?? settings.FineTune ?? (settings.Pretrained is { } weights ? $"{weights} (published weights)" : null);
         string? freezeUntil = saved is null ? settings.FreezeUntil : saved.Value.State.FreezeUntil;
         double? lrBackbone = saved is null ? settings.LrBackbone : saved.Value.State.LrBackbone;
         string? lrSchedule = saved is null ? settings.LrSchedule : saved.Value.State.LrSchedule;
@@ -141,6 +145,11 @@ public sealed class TrainRun
         string optimizerName = saved?.State.Optimizer ?? settings.Optimizer ?? "sgd";
         long seed = saved?.State.Seed ?? settings.Seed ?? 0;
         double lr = settings.LearningRate ?? (optimizerName == "sgd" ? spec.LearningRate : OptimizerFactory.DefaultLearningRate(optimizerName)!.Value);
+        // d2l §14.2: the pre-trained layers learn at a tenth of the new head's rate.
+        if (saved is null && settings.Pretrained is not null && lrBackbone is null)
+        {
+            lrBackbone = lr / 10;
+        }
 
         string? dataOption = settings.Data ?? saved?.State.Data;
         int limit = saved?.State.Limit ?? settings.Limit;

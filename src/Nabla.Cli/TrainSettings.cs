@@ -54,6 +54,9 @@ public sealed record TrainSettings
     /// <summary>Directory of a checkpoint of the same model to fine-tune from (null: train from scratch).</summary>
     public string? FineTune { get; init; }
 
+    /// <summary>Start from published pre-trained weights instead (<c>--pretrained imagenet</c> for resnet18): a fresh head, the backbone at <see cref="LrBackbone"/> (default a tenth of the head's rate).</summary>
+    public string? Pretrained { get; init; }
+
     /// <summary>With <see cref="FineTune"/>: freeze the top-level modules up to and including this one.</summary>
     public string? FreezeUntil { get; init; }
 
