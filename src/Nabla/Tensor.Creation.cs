@@ -150,8 +150,8 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var values = Uninitialized(shape, CheckFloat(DType, "Uniform_"));
-        if (DType == DType.Float32) g.FillUniform(values.Span<float>(), (float)low, (float)high);
-        else g.FillUniform(values.Span<double>(), low, high);
+        if (DType == DType.Float32) g.FillUniform(values.HostSpan<float>(), (float)low, (float)high);
+        else g.FillUniform(values.HostSpan<double>(), low, high);
         // The new value depends on nothing: a tensor that had a history loses it (its gradient is zero).
         return InPlace("Uniform_", values, static (_, drawn) => drawn);
     }
@@ -161,8 +161,8 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var values = Uninitialized(shape, CheckFloat(DType, "Normal_"));
-        if (DType == DType.Float32) g.FillNormal(values.Span<float>(), (float)mean, (float)std);
-        else g.FillNormal(values.Span<double>(), mean, std);
+        if (DType == DType.Float32) g.FillNormal(values.HostSpan<float>(), (float)mean, (float)std);
+        else g.FillNormal(values.HostSpan<double>(), mean, std);
         return InPlace("Normal_", values, static (_, drawn) => drawn);
     }
 

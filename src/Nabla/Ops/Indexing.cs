@@ -180,24 +180,7 @@ public partial class Tensor
         if (condition.DType != DType.Bool) condition = condition.ToDType(DType.Bool);
         var dtype = DTypes.ResultType(x, y);
         var shape = Shape.Broadcast(Shape.Broadcast(condition.shape, x.shape, "Where"), y.shape, "Where");
-        var a = x.ToDTypeIfNeeded(dtype);
-        var b = y.ToDTypeIfNeeded(dtype);
-        var result = Uninitialized(shape, dtype, "Where");
-        if (result.Count > 0)
-        {
-            var layout = new RowLayout(shape, [0, condition.offset, a.offset, b.offset],
-                result.strides, condition.BroadcastStrides(shape), a.BroadcastStrides(shape), b.BroadcastStrides(shape));
-            var c = condition.Data<bool>();
-            switch (dtype)
-            {
-                case DType.Float32: Elementwise.Select(layout, c, a.Data<float>(), b.Data<float>(), result.Data<float>()); break;
-                case DType.Float64: Elementwise.Select(layout, c, a.Data<double>(), b.Data<double>(), result.Data<double>()); break;
-                case DType.Int64: Elementwise.Select(layout, c, a.Data<long>(), b.Data<long>(), result.Data<long>()); break;
-                case DType.Int32: Elementwise.Select(layout, c, a.Data<int>(), b.Data<int>(), result.Data<int>()); break;
-                case DType.UInt8: Elementwise.Select(layout, c, a.Data<byte>(), b.Data<byte>(), result.Data<byte>()); break;
-                default: Elementwise.Select(layout, c, a.Data<bool>(), b.Data<bool>(), result.Data<bool>()); break;
-            }
-        }
+        var result = Backends.Backend.Of("Where", condition, x, y).Where(condition, x.ToDTypeIfNeeded(dtype), y.ToDTypeIfNeeded(dtype), shape);
         if (Node.ShouldRecord(x, y))
         {
             bool needX = x.RequiresGrad, needY = y.RequiresGrad;

@@ -51,26 +51,6 @@ public partial class Tensor
         return (moved, (int)kept, (int)(kept == 0 ? 0 : Count / Math.Max(kept, 1)), 1);
     }
 
-    /// <summary>Columns per task when a large sum over a middle dim (a bias gradient) is shared by the worker pool.</summary>
-    const int SumColumnBlock = 512;
-
-    /// <summary>
-    /// <see cref="Reduction.Sum{T}"/> of [outer, reduce, inner] split into blocks of columns over the worker pool: each element
-    /// gets the same additions in the same order, so the result is the serial one.
-    /// </summary>
-    static void SumInColumnBlocks<T>(Tensor data, int outer, int reduce, int inner, Tensor result) where T : unmanaged, INumber<T>
-    {
-        int blocks = (inner + SumColumnBlock - 1) / SumColumnBlock;
-        WorkerPool.For(outer * blocks, 1, (start, end) =>
-        {
-            for (int task = start; task < end; task++)
-            {
-                int o = task / blocks, from = task % blocks * SumColumnBlock;
-                Reduction.SumColumns(data.Span<T>(), o, reduce, inner, from, Math.Min(from + SumColumnBlock, inner), result.Span<T>());
-            }
-        });
-    }
-
     /// <summary>Sum of all elements, or over <paramref name="dims"/> (<c>torch.sum</c>). Integer and bool sums are Int64.</summary>
     public Tensor Sum(int[]? dims = null, bool keepDim = false, DType? dtype = null)
     {
@@ -78,21 +58,9 @@ public partial class Tensor
         var outType = dtype ?? (DType.IsFloatingPoint() ? DType : DType.Int64);
         var source = ToDTypeIfNeeded(outType);
         var (data, outer, reduce, inner) = source.Arrange(reduced, allowInner: true);
-        var result = Uninitialized(ReducedShape(reduced, keepDim), outType, "Sum");
-        switch (outType)
-        {
-            case DType.Float32 when (long)outer * reduce * inner >= ParallelElements && inner >= 2 * SumColumnBlock:
-                SumInColumnBlocks<float>(data, outer, reduce, inner, result);
-                break;
-            case DType.Float32: Reduction.Sum(data.Span<float>(), outer, reduce, inner, result.Span<float>()); break;
-            case DType.Float64 when (long)outer * reduce * inner >= ParallelElements && inner >= 2 * SumColumnBlock:
-                SumInColumnBlocks<double>(data, outer, reduce, inner, result);
-                break;
-            case DType.Float64: Reduction.Sum(data.Span<double>(), outer, reduce, inner, result.Span<double>()); break;
-            case DType.Int64: Reduction.Sum(data.Span<long>(), outer, reduce, inner, result.Span<long>()); break;
-            case DType.Int32: Reduction.Sum(data.Span<int>(), outer, reduce, inner, result.Span<int>()); break;
-            default: throw new DTypeException($"Sum: cannot accumulate in {outType}.");
-        }
+        if (outType is not (DType.Float32 or DType.Float64 or DType.Int64 or DType.Int32))
+            throw new DTypeException($"Sum: cannot accumulate in {outType}.");
+        var result = Backends.Backend.Of(data).Sum(data, outer, reduce, inner, ReducedShape(reduced, keepDim));
         if (Node.ShouldRecord(this))
         {
             var inputShape = shape;
