@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using Nabla.Backends.Cpu;
 
 namespace Nabla;
 
@@ -201,34 +199,7 @@ public partial class Tensor
     /// <summary>Overwrites this tensor's elements with <paramref name="source"/> (same shape), converting the dtype, and bumps the version.</summary>
     internal void WriteFrom(Tensor source)
     {
-        var layout = new RowLayout(shape, [offset, source.offset], strides, source.BroadcastStrides(shape));
-        // The destination of the shared kernel is operand 0; a strided destination is fine because
-        // the kernels write each row through the destination's inner stride only when it is 1.
-        if (layout.InnerStride(0) == 1 || Count <= 1) Conversion.Copy(layout, source.storage.Data, storage.Data);
-        else
-        {
-            var packed = Uninitialized(shape, DType);
-            source.CopyTo(packed);
-            var scatter = new RowLayout(shape, [0, offset], packed.strides, strides);
-            ScatterRows(scatter, packed.storage.Data, storage.Data);
-        }
+        if (Count > 0) Backends.Backend.Of("Copy_", this, source).Copy(source, this);
         BumpVersion();
-    }
-
-    // Writes a contiguous buffer into a destination whose innermost stride is not 1.
-    static void ScatterRows(RowLayout layout, Array packed, Array destination)
-    {
-        int elementSize = Marshal.SizeOf(packed.GetType().GetElementType()!);
-        if (packed.GetType().GetElementType() == typeof(bool)) elementSize = 1;
-        ref byte src = ref MemoryMarshal.GetArrayDataReference(packed);
-        ref byte dst = ref MemoryMarshal.GetArrayDataReference(destination);
-        int n = layout.RowLength, stride = layout.InnerStride(1);
-        var cursor = layout.At(0);
-        for (int r = 0; r < layout.RowCount; r++, cursor.Next())
-            for (int i = 0; i < n; i++)
-                Unsafe.CopyBlockUnaligned(
-                    ref Unsafe.Add(ref dst, (nint)(cursor.Offsets[1] + i * stride) * elementSize),
-                    ref Unsafe.Add(ref src, (nint)(cursor.Offsets[0] + i) * elementSize),
-                    (uint)elementSize);
     }
 }

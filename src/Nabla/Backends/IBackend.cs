@@ -26,7 +26,7 @@ internal interface IBackend
     /// <summary>A new contiguous tensor on this device; zero-filled when <paramref name="zeroed"/>, else its contents are undefined.</summary>
     Tensor Allocate(int[] shape, DType dtype, bool zeroed, string op);
 
-    /// <summary>destination = source, broadcast to destination's shape and converted to its dtype (destination contiguous).</summary>
+    /// <summary>destination = source, broadcast to destination's shape and converted to its dtype; destination may be strided (an in-place write).</summary>
     void Copy(Tensor source, Tensor destination);
 
     /// <summary>f(x) for a floating-point unary op <typeparamref name="TOp"/>; x is Float32 or Float64.</summary>
@@ -58,6 +58,39 @@ internal interface IBackend
     /// <paramref name="resultShape"/> (outer·inner elements) of the input's dtype (Float32, Float64, Int64 or Int32).
     /// </summary>
     Tensor Sum(Tensor data, int outer, int reduce, int inner, int[] resultShape);
+
+    /// <summary>Products over the middle dim of a contiguous [outer, reduce] arrangement (Float32, Float64 or Int64; an empty product is 1).</summary>
+    Tensor Prod(Tensor data, int outer, int reduce, int[] resultShape);
+
+    /// <summary>
+    /// The Int64 index of the largest (or smallest) element of each row of a contiguous [outer, reduce]
+    /// arrangement; the first one on ties, the first NaN when there is one. Not Bool.
+    /// </summary>
+    Tensor ArgExtremum(Tensor data, int outer, int reduce, int[] resultShape, bool max);
+
+    /// <summary>Running sums along the middle dim of a contiguous [outer, n, inner] arrangement (Float32, Float64 or Int64).</summary>
+    Tensor CumSum(Tensor source, int outer, int n, int inner);
+
+    /// <summary>Softmax (or log-softmax) of each row of length <paramref name="n"/> of a contiguous floating tensor, max-shifted.</summary>
+    Tensor Softmax(Tensor rows, int n, bool log);
+
+    /// <summary>
+    /// result[p] = source[p with p[dim] = index[p]] over the positions p of the Int64 <paramref name="index"/>
+    /// (negative indices count from the end); returns the first out-of-range index, or null.
+    /// </summary>
+    long? Gather(Tensor source, int dim, Tensor index, Tensor result);
+
+    /// <summary>
+    /// The slices of <paramref name="source"/> along <paramref name="dim"/> at the positions of the contiguous
+    /// 1-D Int64 <paramref name="index"/>, into the contiguous <paramref name="result"/>; returns the first out-of-range index, or null.
+    /// </summary>
+    long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result);
+
+    /// <summary>
+    /// target[p with p[dim] = index[p]] = values[p] (or += when <paramref name="accumulate"/>), in place;
+    /// values share target's dtype. Returns the first out-of-range index, or null.
+    /// </summary>
+    long? Scatter(Tensor target, int dim, Tensor index, Tensor values, bool accumulate);
 
     /// <summary>
     /// Batched matrix product of x [..., n, k] and y [..., k, m] (strided; batch dims already

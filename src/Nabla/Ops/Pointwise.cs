@@ -209,6 +209,23 @@ public partial class Tensor
         return result;
     }
 
+    /// <summary>Mish: x·tanh(softplus(x)) (<c>F.mish</c>; Misra 2019), a smooth, non-monotonic ReLU.</summary>
+    public Tensor Mish()
+    {
+        var result = FloatUnary<RowOps.Mish>();
+        if (Node.ShouldRecord(this))
+        {
+            var x = this;
+            // d/dx = tanh(sp) + x·σ(x)·(1 − tanh²(sp)), sp = softplus(x), since sp' = σ(x)
+            Node.Record(result, "MishBackward0", [x], g =>
+            {
+                var t = x.Softplus().Tanh();
+                return [g * (t + x * x.Sigmoid() * (1 - t * t))];
+            }, x);
+        }
+        return result;
+    }
+
     /// <summary>
     /// GELU. <paramref name="approximate"/> "none": x·Φ(x) with the exact normal CDF;
     /// "tanh": 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))).

@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Nabla.Backends.Cpu;
 
@@ -39,7 +42,33 @@ internal sealed class CpuBackend : IBackend
             return;
         }
         var layout = new RowLayout(destination.shape, [destination.offset, source.offset], destination.strides, source.BroadcastStrides(destination.shape));
-        Conversion.Copy(layout, source.storage.Data, destination.storage.Data);
+        // The destination of the shared kernel is operand 0; a strided destination is fine because
+        // the kernels write each row through the destination's inner stride only when it is 1.
+        if (layout.InnerStride(0) == 1 || destination.Count <= 1)
+        {
+            Conversion.Copy(layout, source.storage.Data, destination.storage.Data);
+            return;
+        }
+        var packed = Allocate(destination.shape, destination.DType, zeroed: false, "Copy");
+        Copy(source, packed);
+        ScatterRows(new RowLayout(destination.shape, [0, destination.offset], packed.strides, destination.strides), packed.storage.Data, destination.storage.Data);
+    }
+
+    // Writes a contiguous buffer into a destination whose innermost stride is not 1.
+    static void ScatterRows(RowLayout layout, Array packed, Array destination)
+    {
+        int elementSize = Marshal.SizeOf(packed.GetType().GetElementType()!);
+        if (packed.GetType().GetElementType() == typeof(bool)) elementSize = 1;
+        ref byte src = ref MemoryMarshal.GetArrayDataReference(packed);
+        ref byte dst = ref MemoryMarshal.GetArrayDataReference(destination);
+        int n = layout.RowLength, stride = layout.InnerStride(1);
+        var cursor = layout.At(0);
+        for (int r = 0; r < layout.RowCount; r++, cursor.Next())
+            for (int i = 0; i < n; i++)
+                Unsafe.CopyBlockUnaligned(
+                    ref Unsafe.Add(ref dst, (nint)(cursor.Offsets[1] + i * stride) * elementSize),
+                    ref Unsafe.Add(ref src, (nint)(cursor.Offsets[0] + i) * elementSize),
+                    (uint)elementSize);
     }
 
     public Tensor Unary<TOp>(Tensor x) where TOp : IFloatRow
@@ -179,6 +208,114 @@ internal sealed class CpuBackend : IBackend
             default: throw new DTypeException($"Sum: cannot accumulate in {data.DType}.");
         }
         return result;
+    }
+
+    public Tensor Prod(Tensor data, int outer, int reduce, int[] resultShape)
+    {
+        var result = Allocate(resultShape, data.DType, zeroed: false, "Prod");
+        switch (data.DType)
+        {
+            case DType.Float32: Reduction.Rows(data.HostSpan<float>(), outer, reduce, result.HostSpan<float>(), static r => r.IsEmpty ? 1 : TensorPrimitives.Product(r)); break;
+            case DType.Float64: Reduction.Rows(data.HostSpan<double>(), outer, reduce, result.HostSpan<double>(), static r => r.IsEmpty ? 1 : TensorPrimitives.Product(r)); break;
+            default: Reduction.Rows(data.HostSpan<long>(), outer, reduce, result.HostSpan<long>(), static r => { long p = 1; foreach (var v in r) p *= v; return p; }); break;
+        }
+        return result;
+    }
+
+    public Tensor ArgExtremum(Tensor data, int outer, int reduce, int[] resultShape, bool max)
+    {
+        var indices = Allocate(resultShape, DType.Int64, zeroed: false, max ? "Max" : "Min");
+        var idx = indices.HostSpan<long>();
+        switch (data.DType)
+        {
+            case DType.Float32: Reduction.ArgExtremum(data.HostSpan<float>(), outer, reduce, idx, max); break;
+            case DType.Float64: Reduction.ArgExtremum(data.HostSpan<double>(), outer, reduce, idx, max); break;
+            case DType.Int64: Reduction.ArgExtremum(data.HostSpan<long>(), outer, reduce, idx, max); break;
+            case DType.Int32: Reduction.ArgExtremum(data.HostSpan<int>(), outer, reduce, idx, max); break;
+            default: Reduction.ArgExtremum(data.HostSpan<byte>(), outer, reduce, idx, max); break;
+        }
+        return indices;
+    }
+
+    public Tensor CumSum(Tensor source, int outer, int n, int inner)
+    {
+        var result = Allocate(source.shape, source.DType, zeroed: false, "CumSum");
+        if (result.Count == 0) return result;
+        switch (source.DType)
+        {
+            case DType.Float32: Reduction.CumSum(source.HostSpan<float>(), outer, n, inner, result.HostSpan<float>()); break;
+            case DType.Float64: Reduction.CumSum(source.HostSpan<double>(), outer, n, inner, result.HostSpan<double>()); break;
+            default: Reduction.CumSum(source.HostSpan<long>(), outer, n, inner, result.HostSpan<long>()); break;
+        }
+        return result;
+    }
+
+    public Tensor Softmax(Tensor rows, int n, bool log)
+    {
+        var output = Allocate(rows.shape, rows.DType, zeroed: false, log ? "LogSoftmax" : "Softmax");
+        if (output.Count == 0) return output;
+        if (rows.DType == DType.Float32) Reduction.Softmax(rows.HostSpan<float>(), output.Count / n, n, output.HostSpan<float>(), log);
+        else Reduction.Softmax(rows.HostSpan<double>(), output.Count / n, n, output.HostSpan<double>(), log);
+        return output;
+    }
+
+    public long? Gather(Tensor source, int dim, Tensor index, Tensor result)
+    {
+        if (result.Count == 0) return null;
+        var sourceStrides = (int[])source.strides.Clone();
+        sourceStrides[dim] = 0;
+        var layout = new RowLayout(index.shape, [0, index.offset, source.offset], result.strides, index.strides, sourceStrides);
+        int dimStride = source.strides[dim], dimSize = source.shape[dim];
+        var idx = index.HostData<long>();
+        return source.storage.Data switch
+        {
+            float[] s => Indexing.Gather(layout, result.HostData<float>(), idx, s, dimStride, dimSize),
+            double[] s => Indexing.Gather(layout, result.HostData<double>(), idx, s, dimStride, dimSize),
+            long[] s => Indexing.Gather(layout, result.HostData<long>(), idx, s, dimStride, dimSize),
+            int[] s => Indexing.Gather(layout, result.HostData<int>(), idx, s, dimStride, dimSize),
+            byte[] s => Indexing.Gather(layout, result.HostData<byte>(), idx, s, dimStride, dimSize),
+            bool[] s => Indexing.Gather(layout, result.HostData<bool>(), idx, s, dimStride, dimSize),
+            _ => null,
+        };
+    }
+
+    public long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result)
+    {
+        int inner = 1; // elements after dim: one selected slice is this many contiguous elements per outer index
+        for (int i = dim + 1; i < source.Rank; i++) inner *= source.shape[i];
+        if (!source.IsContiguous || inner < 16)
+            return result.Count == 0 ? null : Gather(source, dim, Tensor.IndexAlong(index, dim, result.shape), result);
+        // Slices of at least 16 elements (a minibatch of images picked from a data set): one block copy per slice.
+        int size = source.shape[dim], count = index.Count, outer = 1;
+        for (int i = 0; i < dim; i++) outer *= source.shape[i];
+        var picks = index.HostData<long>();
+        for (int i = 0; i < count; i++)
+            if ((ulong)picks[index.offset + i] >= (ulong)size) return picks[index.offset + i];
+        Array from = source.storage.Data, to = result.storage.Data;
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < count; i++)
+                Array.Copy(from, source.offset + ((long)o * size + picks[index.offset + i]) * inner, to, ((long)o * count + i) * inner, inner);
+        return null;
+    }
+
+    public long? Scatter(Tensor target, int dim, Tensor index, Tensor values, bool accumulate)
+    {
+        if (index.Count == 0) return null;
+        var targetStrides = (int[])target.strides.Clone();
+        targetStrides[dim] = 0;
+        var layout = new RowLayout(index.shape, [values.offset, index.offset, target.offset], values.strides, index.strides, targetStrides);
+        int dimStride = target.strides[dim], dimSize = target.shape[dim];
+        var idx = index.HostData<long>();
+        return target.storage.Data switch
+        {
+            float[] t => Indexing.Scatter(layout, values.HostData<float>(), idx, t, dimStride, dimSize, accumulate),
+            double[] t => Indexing.Scatter(layout, values.HostData<double>(), idx, t, dimStride, dimSize, accumulate),
+            long[] t => Indexing.Scatter(layout, values.HostData<long>(), idx, t, dimStride, dimSize, accumulate),
+            int[] t => Indexing.Scatter(layout, values.HostData<int>(), idx, t, dimStride, dimSize, accumulate),
+            byte[] t => Indexing.Scatter(layout, values.HostData<byte>(), idx, t, dimStride, dimSize, accumulate),
+            bool[] t => Indexing.Scatter(layout, Unsafe.As<byte[]>(values.HostData<bool>()), idx, Unsafe.As<byte[]>(t), dimStride, dimSize, accumulate),
+            _ => null,
+        };
     }
 
     /// <summary>

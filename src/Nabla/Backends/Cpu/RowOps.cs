@@ -186,7 +186,7 @@ internal static class RowOps
     }
     public struct Log1p : IFloatRow
     {
-        public static double Scalar(double x) => Math.Log(1 + x);
+        public static double Scalar(double x) => LogOnePlus(x);
         public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.LogP1(x, d);
     }
     public struct Sqrt : IFloatRow
@@ -214,6 +214,25 @@ internal static class RowOps
         public static double Scalar(double x) => Math.Cos(x);
         public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Cos(x, d);
     }
+    /// <summary>
+    /// Mish (Misra 2019): x·tanh(softplus(x)). With e = eˣ and n = e(e + 2), tanh(ln(1 + e)) = n/(n + 2),
+    /// which keeps its precision for very negative x (where ln(1 + e) rounds to 0); x &gt; 20 gives x (n would overflow).
+    /// </summary>
+    public struct Mish : IFloatRow
+    {
+        public static double Scalar(double x) => x > 20 ? x : x * Math.Tanh(LogOnePlus(Math.Exp(x)));
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            TensorPrimitives.Exp(x, d);
+            T two = T.One + T.One, threshold = T.CreateTruncating(20);
+            for (int i = 0; i < d.Length; i++)
+            {
+                T n = d[i] * (d[i] + two);
+                d[i] = x[i] > threshold ? x[i] : x[i] * n / (n + two);
+            }
+        }
+    }
+
     /// <summary>The Gauss error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.</summary>
     public struct Erf : IFloatRow
     {
@@ -230,6 +249,13 @@ internal static class RowOps
     public struct GreaterEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x >= y; }
     public struct Less : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x < y; }
     public struct LessEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x <= y; }
+
+    /// <summary>ln(1 + x) without losing small x to the rounding of 1 + x (Goldberg 1991, "What every computer scientist should know…", thm. 4).</summary>
+    public static double LogOnePlus(double x)
+    {
+        double u = 1 + x;
+        return u == 1 ? x : double.IsPositiveInfinity(u) ? u : Math.Log(u) * x / (u - 1);
+    }
 
     /// <summary>
     /// erf to about 1e-15 relative: the Maclaurin series for |x| &lt; 2.5, and the continued

@@ -166,6 +166,141 @@ internal sealed class ReferenceBackend : IBackend
         return result;
     }
 
+    public Tensor Prod(Tensor data, int outer, int reduce, int[] resultShape)
+    {
+        var result = Allocate(resultShape, data.DType, zeroed: false, "Prod");
+        Array s = data.storage.Data, d = result.storage.Data;
+        bool floating = data.DType.IsFloatingPoint();
+        for (int o = 0; o < outer; o++)
+        {
+            double product = 1;
+            long integerProduct = 1;
+            for (int r = 0; r < reduce; r++)
+            {
+                int position = data.offset + o * reduce + r;
+                if (floating) product *= ReadDouble(s, position);
+                else integerProduct = unchecked(integerProduct * ReadLong(s, position));
+            }
+            if (floating) WriteDouble(d, o, product);
+            else WriteLong(d, o, integerProduct);
+        }
+        return result;
+    }
+
+    public Tensor ArgExtremum(Tensor data, int outer, int reduce, int[] resultShape, bool max)
+    {
+        var indices = Allocate(resultShape, DType.Int64, zeroed: false, max ? "Max" : "Min");
+        var d = indices.HostData<long>();
+        Array s = data.storage.Data;
+        for (int o = 0; o < outer; o++)
+        {
+            int best = 0;
+            double bestValue = ReadDouble(s, data.offset + o * reduce);
+            for (int r = 1; r < reduce && !double.IsNaN(bestValue); r++)
+            {
+                double value = ReadDouble(s, data.offset + o * reduce + r);
+                if (double.IsNaN(value) || (max ? value > bestValue : value < bestValue)) (best, bestValue) = (r, value);
+            }
+            d[o] = best;
+        }
+        return indices;
+    }
+
+    public Tensor CumSum(Tensor source, int outer, int n, int inner)
+    {
+        var result = Allocate(source.shape, source.DType, zeroed: false, "CumSum");
+        Array s = source.storage.Data, d = result.storage.Data;
+        bool floating = source.DType.IsFloatingPoint();
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < inner; j++)
+            {
+                double sum = 0;
+                long integerSum = 0;
+                for (int k = 0; k < n; k++)
+                {
+                    int position = (o * n + k) * inner + j;
+                    if (floating) WriteDouble(d, position, sum += ReadDouble(s, source.offset + position));
+                    else WriteLong(d, position, integerSum += ReadLong(s, source.offset + position));
+                }
+            }
+        return result;
+    }
+
+    public Tensor Softmax(Tensor rows, int n, bool log)
+    {
+        var output = Allocate(rows.shape, rows.DType, zeroed: false, log ? "LogSoftmax" : "Softmax");
+        Array s = rows.storage.Data, d = output.storage.Data;
+        for (int r = 0; r < output.Count / Math.Max(n, 1); r++)
+        {
+            int first = rows.offset + r * n;
+            // softmax xᵢ = e^(xᵢ − m) / Σ e^(xⱼ − m) with m the row's max (0 for an all −∞ row, which then gives NaN, as PyTorch)
+            double m = double.NegativeInfinity;
+            for (int i = 0; i < n; i++) m = Math.Max(m, ReadDouble(s, first + i));
+            if (double.IsNegativeInfinity(m)) m = 0;
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += Math.Exp(ReadDouble(s, first + i) - m);
+            for (int i = 0; i < n; i++)
+            {
+                double shifted = ReadDouble(s, first + i) - m;
+                WriteDouble(d, r * n + i, log ? shifted - Math.Log(sum) : Math.Exp(shifted) / sum);
+            }
+        }
+        return output;
+    }
+
+    public long? Gather(Tensor source, int dim, Tensor index, Tensor result)
+    {
+        var positions = Positions(index, index.shape);
+        var idx = index.HostData<long>();
+        int size = source.shape[dim];
+        var at = new int[index.Rank];
+        for (int i = 0; i < positions.Length; i++, Next(at, index.shape))
+        {
+            long k = idx[positions[i]];
+            if (k < 0) k += size;
+            if (k < 0 || k >= size) return idx[positions[i]];
+            int from = source.offset + (int)k * source.strides[dim];
+            for (int a = 0; a < at.Length; a++) if (a != dim) from += at[a] * source.strides[a];
+            Array.Copy(source.storage.Data, from, result.storage.Data, result.offset + i, 1);
+        }
+        return null;
+    }
+
+    public long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result) =>
+        Gather(source, dim, Tensor.IndexAlong(index, dim, result.shape), result);
+
+    public long? Scatter(Tensor target, int dim, Tensor index, Tensor values, bool accumulate)
+    {
+        int[] positions = Positions(index, index.shape), valuePositions = Positions(values, index.shape);
+        var idx = index.HostData<long>();
+        int size = target.shape[dim];
+        var at = new int[index.Rank];
+        Array t = target.storage.Data, v = values.storage.Data;
+        bool floating = target.DType.IsFloatingPoint();
+        for (int i = 0; i < positions.Length; i++, Next(at, index.shape))
+        {
+            long k = idx[positions[i]];
+            if (k < 0) k += size;
+            if (k < 0 || k >= size) return idx[positions[i]];
+            int to = target.offset + (int)k * target.strides[dim];
+            for (int a = 0; a < at.Length; a++) if (a != dim) to += at[a] * target.strides[a];
+            if (!accumulate) Array.Copy(v, valuePositions[i], t, to, 1);
+            else if (floating) WriteDouble(t, to, ReadDouble(t, to) + ReadDouble(v, valuePositions[i]));
+            else WriteLong(t, to, ReadLong(t, to) + ReadLong(v, valuePositions[i]));
+        }
+        return null;
+    }
+
+    /// <summary>Steps a row-major multi-index over <paramref name="shape"/>.</summary>
+    static void Next(int[] index, int[] shape)
+    {
+        for (int d = index.Length - 1; d >= 0; d--)
+        {
+            if (++index[d] < shape[d]) return;
+            index[d] = 0;
+        }
+    }
+
     public void MatMul(Tensor x, Tensor y, Tensor result, bool accumulate)
     {
         int n = result.shape[^2], m = result.shape[^1], k = x.shape[^1];
