@@ -1,5 +1,3 @@
-using Nabla.Backends.Cpu;
-
 namespace Nabla;
 
 // Matrix products: MatMul (PyTorch's 1-D/2-D/batched/broadcast rules), Bmm, Dot, Outer.
@@ -71,7 +69,7 @@ public partial class Tensor
         var result = backend.Allocate([n, outFeatures], x.DType, zeroed: false, "Linear");
         if (result.Count > 0)
         {
-            if (bias is not null) result.FillRows(bias);
+            if (bias is not null) backend.Copy(bias.Detach().Expand(result.shape), result); // every row starts as the bias
             backend.MatMul(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
         }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
@@ -86,21 +84,6 @@ public partial class Tensor
             }, x, weight);
         }
         return result;
-    }
-
-    /// <summary>Copies the 1-D <paramref name="row"/> into every row of this contiguous 2-D tensor.</summary>
-    void FillRows(Tensor row)
-    {
-        int columns = shape[1];
-        var source = row.Detach().Contiguous();
-        void Fill(int start, int end)
-        {
-            for (int r = start; r < end; r++)
-                Array.Copy(source.storage.Data, source.offset, storage.Data, offset + ((long)r * columns), columns);
-        }
-        // A large output (a language model's [tokens, vocabulary] logits) is filled by the worker pool.
-        if (Count < ParallelElements) Fill(0, shape[0]);
-        else WorkerPool.For(shape[0], Math.Max(1, ChunkElements / Math.Max(1, columns)), Fill);
     }
 
     static Tensor BatchedMatMul(Tensor a, Tensor b, string op)
