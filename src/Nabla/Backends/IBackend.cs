@@ -82,7 +82,8 @@ internal interface IBackend
 
     /// <summary>
     /// The slices of <paramref name="source"/> along <paramref name="dim"/> at the positions of the contiguous
-    /// 1-D Int64 <paramref name="index"/>, into the contiguous <paramref name="result"/>; returns the first out-of-range index, or null.
+    /// 1-D Int64 <paramref name="index"/>, into the contiguous <paramref name="result"/>; returns the first out-of-range index
+    /// (negative ones included, as PyTorch's index_select), or null.
     /// </summary>
     long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result);
 

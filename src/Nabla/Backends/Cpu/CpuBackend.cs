@@ -281,16 +281,17 @@ internal sealed class CpuBackend : IBackend
 
     public long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result)
     {
+        // Like PyTorch's index_select, negative indices are out of range (Gather would wrap them).
+        int size = source.shape[dim], count = index.Count, outer = 1;
+        var picks = index.HostData<long>();
+        for (int i = 0; i < count; i++)
+            if ((ulong)picks[index.offset + i] >= (ulong)size) return picks[index.offset + i];
         int inner = 1; // elements after dim: one selected slice is this many contiguous elements per outer index
         for (int i = dim + 1; i < source.Rank; i++) inner *= source.shape[i];
         if (!source.IsContiguous || inner < 16)
             return result.Count == 0 ? null : Gather(source, dim, Tensor.IndexAlong(index, dim, result.shape), result);
         // Slices of at least 16 elements (a minibatch of images picked from a data set): one block copy per slice.
-        int size = source.shape[dim], count = index.Count, outer = 1;
         for (int i = 0; i < dim; i++) outer *= source.shape[i];
-        var picks = index.HostData<long>();
-        for (int i = 0; i < count; i++)
-            if ((ulong)picks[index.offset + i] >= (ulong)size) return picks[index.offset + i];
         Array from = source.storage.Data, to = result.storage.Data;
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < count; i++)

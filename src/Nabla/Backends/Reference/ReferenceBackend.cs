@@ -266,8 +266,13 @@ internal sealed class ReferenceBackend : IBackend
         return null;
     }
 
-    public long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result) =>
-        Gather(source, dim, Tensor.IndexAlong(index, dim, result.shape), result);
+    public long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result)
+    {
+        var picks = index.HostData<long>();
+        for (int i = 0; i < index.Count; i++)
+            if (picks[index.offset + i] < 0) return picks[index.offset + i]; // out of range for index_select, unlike gather
+        return Gather(source, dim, Tensor.IndexAlong(index, dim, result.shape), result);
+    }
 
     public long? Scatter(Tensor target, int dim, Tensor index, Tensor values, bool accumulate)
     {
