@@ -19,6 +19,9 @@ internal sealed class Storage
     public Array Data;
     public readonly DType DType;
 
+    /// <summary>The device whose backend computes on this buffer (every device today keeps its buffers in host memory).</summary>
+    public readonly Device Device;
+
     /// <summary>Bumped by every in-place write, so autograd can tell a saved tensor was modified.</summary>
     public int Version;
 
@@ -36,10 +39,11 @@ internal sealed class Storage
 
     static long lastSerial;
 
-    Storage(Array data, DType dtype, bool owned)
+    Storage(Array data, DType dtype, bool owned, Device? device)
     {
         Data = data;
         DType = dtype;
+        Device = device ?? Device.Default;
         this.owned = owned;
         Serial = Interlocked.Increment(ref lastSerial);
     }
@@ -49,13 +53,13 @@ internal sealed class Storage
 
     public int Length => Data.Length;
 
-    /// <summary>A zero-filled buffer.</summary>
-    public static Storage Allocate(DType dtype, int length)
+    /// <summary>A zero-filled buffer on <paramref name="device"/> (default: <see cref="Device.Default"/>).</summary>
+    public static Storage Allocate(DType dtype, int length, Device? device = null)
     {
         if (BufferPool.Rent(dtype, length) is { } recycled)
         {
             Array.Clear(recycled);
-            return new(recycled, dtype, owned: true);
+            return new(recycled, dtype, owned: true, device);
         }
         return new(dtype switch
         {
@@ -65,17 +69,17 @@ internal sealed class Storage
             DType.Int32 => new int[length],
             DType.UInt8 => new byte[length],
             _ => new bool[length],
-        }, dtype, owned: true);
+        }, dtype, owned: true, device);
     }
 
     /// <summary>
     /// A buffer whose contents the caller overwrites completely: skips zeroing, which matters for
     /// large kernel outputs, and reuses a recycled buffer of the same size when there is one.
     /// </summary>
-    public static Storage AllocateUninitialized(DType dtype, int length)
+    public static Storage AllocateUninitialized(DType dtype, int length, Device? device = null)
     {
-        if (length < 1024) return Allocate(dtype, length);
-        if (BufferPool.Rent(dtype, length) is { } recycled) return new(recycled, dtype, owned: true);
+        if (length < 1024) return Allocate(dtype, length, device);
+        if (BufferPool.Rent(dtype, length) is { } recycled) return new(recycled, dtype, owned: true, device);
         return new(dtype switch
         {
             DType.Float32 => GC.AllocateUninitializedArray<float>(length),
@@ -84,11 +88,11 @@ internal sealed class Storage
             DType.Int32 => GC.AllocateUninitializedArray<int>(length),
             DType.UInt8 => GC.AllocateUninitializedArray<byte>(length),
             _ => GC.AllocateUninitializedArray<bool>(length),
-        }, dtype, owned: true);
+        }, dtype, owned: true, device);
     }
 
     /// <summary>Wraps an existing array without copying (never recycled: the caller owns it).</summary>
-    public static Storage Wrap<T>(T[] data) => new(data, DTypes.Of<T>(), owned: false);
+    public static Storage Wrap<T>(T[] data, Device? device = null) => new(data, DTypes.Of<T>(), owned: false, device);
 
     /// <summary>
     /// Gives the buffer back to <see cref="BufferPool"/>. Only for storages that the caller knows no

@@ -3,10 +3,10 @@ namespace Nabla;
 // Factory functions: torch.zeros, torch.arange, torch.randn, torch.tensor …
 public partial class Tensor
 {
-    static Tensor Filled(ReadOnlySpan<int> shape, double value, DType dtype, bool requiresGrad, string op)
+    static Tensor Filled(ReadOnlySpan<int> shape, double value, DType dtype, bool requiresGrad, string op, Device? device)
     {
         var dims = shape.ToArray();
-        var t = OfStorage(Storage.Allocate(dtype, Shape.CheckedNumel(dims, op)), dims);
+        var t = OfStorage(Storage.Allocate(dtype, Shape.CheckedNumel(dims, op), device), dims);
         if (value != 0) t.FillRaw(value);
         if (requiresGrad) t.RequiresGrad = true;
         return t;
@@ -28,36 +28,36 @@ public partial class Tensor
 
     /// <summary>A tensor of zeros (<c>torch.zeros</c>).</summary>
     public static Tensor Zeros(params int[] shape) => Zeros(shape.AsSpan());
-    /// <inheritdoc cref="Zeros(int[])"/>
-    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false) => Filled(shape, 0, dtype, requiresGrad, "Zeros");
+    /// <summary>A tensor of zeros (<c>torch.zeros</c>) on <paramref name="device"/> (default: <see cref="Device.Default"/>).</summary>
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false, Device? device = null) => Filled(shape, 0, dtype, requiresGrad, "Zeros", device);
 
     /// <summary>A tensor of ones (<c>torch.ones</c>).</summary>
     public static Tensor Ones(params int[] shape) => Ones(shape.AsSpan());
-    /// <inheritdoc cref="Ones(int[])"/>
-    public static Tensor Ones(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false) => Filled(shape, 1, dtype, requiresGrad, "Ones");
+    /// <summary>A tensor of ones (<c>torch.ones</c>) on <paramref name="device"/> (default: <see cref="Device.Default"/>).</summary>
+    public static Tensor Ones(ReadOnlySpan<int> shape, DType dtype = DType.Float32, bool requiresGrad = false, Device? device = null) => Filled(shape, 1, dtype, requiresGrad, "Ones", device);
 
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
-    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false) => Filled(shape, value, dtype, requiresGrad, "Full");
+    public static Tensor Full(ReadOnlySpan<int> shape, double value, DType dtype = DType.Float32, bool requiresGrad = false, Device? device = null) => Filled(shape, value, dtype, requiresGrad, "Full", device);
 
     /// <summary>A tensor filled with an integer (Int64 unless <paramref name="dtype"/> says otherwise), like <c>torch.full(size, 3)</c>.</summary>
-    public static Tensor Full(ReadOnlySpan<int> shape, long value, DType dtype = DType.Int64, bool requiresGrad = false) => Filled(shape, value, dtype, requiresGrad, "Full");
+    public static Tensor Full(ReadOnlySpan<int> shape, long value, DType dtype = DType.Int64, bool requiresGrad = false, Device? device = null) => Filled(shape, value, dtype, requiresGrad, "Full", device);
 
     /// <summary>A Bool tensor filled with <paramref name="value"/>, like <c>torch.full(size, True)</c>.</summary>
-    public static Tensor Full(ReadOnlySpan<int> shape, bool value) => Filled(shape, value ? 1 : 0, DType.Bool, false, "Full");
+    public static Tensor Full(ReadOnlySpan<int> shape, bool value, Device? device = null) => Filled(shape, value ? 1 : 0, DType.Bool, false, "Full", device);
 
     /// <summary>A tensor whose contents are unspecified (<c>torch.empty</c>); Nabla gives zeros for small ones.</summary>
-    public static Tensor Empty(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Uninitialized(shape.ToArray(), dtype, "Empty");
+    public static Tensor Empty(ReadOnlySpan<int> shape, DType dtype = DType.Float32, Device? device = null) => Uninitialized(shape.ToArray(), dtype, "Empty", device);
 
-    /// <summary>Zeros shaped and typed like <paramref name="other"/>.</summary>
-    public static Tensor ZerosLike(Tensor other, DType? dtype = null) => Zeros(other.shape, dtype ?? other.DType);
-    /// <summary>Ones shaped and typed like <paramref name="other"/>.</summary>
-    public static Tensor OnesLike(Tensor other, DType? dtype = null) => Ones(other.shape, dtype ?? other.DType);
-    /// <summary>A constant shaped and typed like <paramref name="other"/>.</summary>
-    public static Tensor FullLike(Tensor other, double value, DType? dtype = null) => Full(other.shape, value, dtype ?? other.DType);
-    /// <summary>Standard normal values shaped and typed like <paramref name="other"/>.</summary>
-    public static Tensor RandnLike(Tensor other, DType? dtype = null, Generator? generator = null) => Randn(other.shape, dtype ?? other.DType, generator);
-    /// <summary>Uniform [0, 1) values shaped and typed like <paramref name="other"/>.</summary>
-    public static Tensor RandLike(Tensor other, DType? dtype = null, Generator? generator = null) => Rand(other.shape, dtype ?? other.DType, generator);
+    /// <summary>Zeros shaped and typed like <paramref name="other"/>, on its device.</summary>
+    public static Tensor ZerosLike(Tensor other, DType? dtype = null) => Zeros(other.shape, dtype ?? other.DType, device: other.Device);
+    /// <summary>Ones shaped and typed like <paramref name="other"/>, on its device.</summary>
+    public static Tensor OnesLike(Tensor other, DType? dtype = null) => Ones(other.shape, dtype ?? other.DType, device: other.Device);
+    /// <summary>A constant shaped and typed like <paramref name="other"/>, on its device.</summary>
+    public static Tensor FullLike(Tensor other, double value, DType? dtype = null) => Full(other.shape, value, dtype ?? other.DType, device: other.Device);
+    /// <summary>Standard normal values shaped and typed like <paramref name="other"/>, on its device.</summary>
+    public static Tensor RandnLike(Tensor other, DType? dtype = null, Generator? generator = null) => Randn(other.shape, dtype ?? other.DType, generator).To(other.Device);
+    /// <summary>Uniform [0, 1) values shaped and typed like <paramref name="other"/>, on its device.</summary>
+    public static Tensor RandLike(Tensor other, DType? dtype = null, Generator? generator = null) => Rand(other.shape, dtype ?? other.DType, generator).To(other.Device);
 
     /// <summary>The n×m identity matrix (<c>torch.eye</c>); m defaults to n.</summary>
     public static Tensor Eye(int n, int? m = null, DType dtype = DType.Float32)
@@ -150,8 +150,8 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var values = Uninitialized(shape, CheckFloat(DType, "Uniform_"));
-        if (DType == DType.Float32) g.FillUniform(values.Span<float>(), (float)low, (float)high);
-        else g.FillUniform(values.Span<double>(), low, high);
+        if (DType == DType.Float32) g.FillUniform(values.HostSpan<float>(), (float)low, (float)high);
+        else g.FillUniform(values.HostSpan<double>(), low, high);
         // The new value depends on nothing: a tensor that had a history loses it (its gradient is zero).
         return InPlace("Uniform_", values, static (_, drawn) => drawn);
     }
@@ -161,8 +161,8 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var values = Uninitialized(shape, CheckFloat(DType, "Normal_"));
-        if (DType == DType.Float32) g.FillNormal(values.Span<float>(), (float)mean, (float)std);
-        else g.FillNormal(values.Span<double>(), mean, std);
+        if (DType == DType.Float32) g.FillNormal(values.HostSpan<float>(), (float)mean, (float)std);
+        else g.FillNormal(values.HostSpan<double>(), mean, std);
         return InPlace("Normal_", values, static (_, drawn) => drawn);
     }
 

@@ -1,17 +1,33 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using Nabla.Backends.Cpu;
 
 namespace Nabla;
 
 // Moving data in and out of tensors, copies and dtype conversion.
 public partial class Tensor
 {
-    /// <summary>The storage array typed as <typeparamref name="T"/> (which must match the dtype).</summary>
-    internal T[] Data<T>() => storage.As<T>();
+    /// <summary>
+    /// The storage array typed as <typeparamref name="T"/> (which must match the dtype), for an op that
+    /// calls CPU kernels directly: fails, naming <paramref name="op"/>, when the tensor is on another
+    /// device, so an op that no other backend implements never silently runs on the CPU's kernels.
+    /// </summary>
+    internal T[] Data<T>([CallerMemberName] string op = "")
+    {
+        if (storage.Device.Type != DeviceType.Cpu) throw Backends.Backend.NotImplemented(op, storage.Device);
+        return storage.As<T>();
+    }
 
-    /// <summary>A span over the elements of a contiguous tensor.</summary>
-    internal Span<T> Span<T>() => Count == 0 ? default : storage.As<T>().AsSpan(offset, Count);
+    /// <summary>A span over the elements of a contiguous tensor, for an op that calls CPU kernels directly (see <see cref="Data{T}"/>).</summary>
+    internal Span<T> Span<T>([CallerMemberName] string op = "")
+    {
+        if (storage.Device.Type != DeviceType.Cpu) throw Backends.Backend.NotImplemented(op, storage.Device);
+        return Count == 0 ? default : storage.As<T>().AsSpan(offset, Count);
+    }
+
+    /// <summary>The storage array in host memory, for backends and for moving data in and out (every device keeps its buffers in host memory today).</summary>
+    internal T[] HostData<T>() => storage.As<T>();
+
+    /// <summary>A span over the elements of a contiguous tensor in host memory (see <see cref="HostData{T}"/>).</summary>
+    internal Span<T> HostSpan<T>() => Count == 0 ? default : storage.As<T>().AsSpan(offset, Count);
 
     /// <summary>Strides of this tensor expanded to <paramref name="target"/> (0 for broadcast dims).</summary>
     internal int[] BroadcastStrides(ReadOnlySpan<int> target)
@@ -27,13 +43,7 @@ public partial class Tensor
     internal void CopyTo(Tensor destination)
     {
         if (Count == 0) return;
-        if (DType == destination.DType && IsContiguous && destination.IsContiguous && Count == destination.Count)
-        {
-            Array.Copy(storage.Data, offset, destination.storage.Data, destination.offset, Count);
-            return;
-        }
-        var layout = new RowLayout(destination.shape, [destination.offset, offset], destination.strides, BroadcastStrides(destination.shape));
-        Conversion.Copy(layout, storage.Data, destination.storage.Data);
+        Backends.Backend.Of("Copy", this, destination).Copy(this, destination);
     }
 
     /// <summary>The elements in row-major order as a new array, converted to <typeparamref name="T"/> if needed.</summary>
@@ -41,8 +51,8 @@ public partial class Tensor
     {
         var source = DTypes.Of<T>() == DType ? this : ToDType(DTypes.Of<T>());
         var result = new T[source.Count];
-        if (source.IsContiguous) source.Span<T>().CopyTo(result);
-        else source.CopyTo(OfStorage(Storage.Wrap(result), shape));
+        if (source.IsContiguous) source.HostSpan<T>().CopyTo(result);
+        else source.CopyTo(OfStorage(Storage.Wrap(result, source.Device), shape));
         return result;
     }
 
@@ -88,7 +98,7 @@ public partial class Tensor
     /// <summary>A copy with its own storage, in row-major order; gradients flow back to this tensor.</summary>
     public Tensor Clone()
     {
-        var result = Uninitialized(shape, DType);
+        var result = Uninitialized(shape, DType, "Clone", Device);
         CopyTo(result);
         if (Node.ShouldRecord(this)) Node.Record(result, "CloneBackward0", [this], g => [g]);
         return result;
@@ -109,15 +119,28 @@ public partial class Tensor
 
     Tensor ToDType(DType dtype)
     {
-        var result = Uninitialized(shape, dtype);
+        var result = Uninitialized(shape, dtype, "To", Device);
         CopyTo(result);
         return result;
     }
 
-    /// <summary>This tensor on <paramref name="device"/> (only the CPU exists today).</summary>
-    public Tensor To(Device device) => device.Type == DeviceType.Cpu
-        ? this
-        : throw new NotSupportedException($"To: device {device} is not available in this build of Nabla (CPU only).");
+    /// <summary>
+    /// This tensor on <paramref name="device"/>: the same tensor when it is already there, else a copy
+    /// (differentiable: the gradient goes back to this tensor's device).
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        if (device == Device) return this;
+        var backend = Backends.Backend.For(device);
+        var result = backend.Allocate(shape, DType, zeroed: false, "To");
+        if (result.Count > 0) backend.Copy(this, result); // every device keeps host memory: the target reads the source directly
+        if (Node.ShouldRecord(this))
+        {
+            var sourceDevice = Device;
+            Node.Record(result, "ToCopyBackward0", [this], g => [g.To(sourceDevice)]);
+        }
+        return result;
+    }
 
     /// <summary>Shorthand for <c>To(DType.Float32)</c>.</summary>
     public Tensor Float() => To(DType.Float32);
@@ -176,34 +199,7 @@ public partial class Tensor
     /// <summary>Overwrites this tensor's elements with <paramref name="source"/> (same shape), converting the dtype, and bumps the version.</summary>
     internal void WriteFrom(Tensor source)
     {
-        var layout = new RowLayout(shape, [offset, source.offset], strides, source.BroadcastStrides(shape));
-        // The destination of the shared kernel is operand 0; a strided destination is fine because
-        // the kernels write each row through the destination's inner stride only when it is 1.
-        if (layout.InnerStride(0) == 1 || Count <= 1) Conversion.Copy(layout, source.storage.Data, storage.Data);
-        else
-        {
-            var packed = Uninitialized(shape, DType);
-            source.CopyTo(packed);
-            var scatter = new RowLayout(shape, [0, offset], packed.strides, strides);
-            ScatterRows(scatter, packed.storage.Data, storage.Data);
-        }
+        if (Count > 0) Backends.Backend.Of("Copy_", this, source).Copy(source, this);
         BumpVersion();
-    }
-
-    // Writes a contiguous buffer into a destination whose innermost stride is not 1.
-    static void ScatterRows(RowLayout layout, Array packed, Array destination)
-    {
-        int elementSize = Marshal.SizeOf(packed.GetType().GetElementType()!);
-        if (packed.GetType().GetElementType() == typeof(bool)) elementSize = 1;
-        ref byte src = ref MemoryMarshal.GetArrayDataReference(packed);
-        ref byte dst = ref MemoryMarshal.GetArrayDataReference(destination);
-        int n = layout.RowLength, stride = layout.InnerStride(1);
-        var cursor = layout.At(0);
-        for (int r = 0; r < layout.RowCount; r++, cursor.Next())
-            for (int i = 0; i < n; i++)
-                Unsafe.CopyBlockUnaligned(
-                    ref Unsafe.Add(ref dst, (nint)(cursor.Offsets[1] + i * stride) * elementSize),
-                    ref Unsafe.Add(ref src, (nint)(cursor.Offsets[0] + i) * elementSize),
-                    (uint)elementSize);
     }
 }

@@ -36,8 +36,11 @@ public partial class Tensor
     }
 
     /// <summary>A new contiguous tensor over a fresh buffer whose contents the caller will overwrite.</summary>
-    internal static Tensor Uninitialized(int[] shape, DType dtype, string op = "Tensor") =>
-        new(Storage.AllocateUninitialized(dtype, Shape.CheckedNumel(shape, op)), shape, Shape.ContiguousStrides(shape), 0);
+    internal static Tensor Uninitialized(int[] shape, DType dtype, string op = "Tensor", Device? device = null) =>
+        new(Storage.AllocateUninitialized(dtype, Shape.CheckedNumel(shape, op), device), shape, Shape.ContiguousStrides(shape), 0);
+
+    /// <summary>A view of <paramref name="storage"/> with the given layout (no checks: for backends).</summary>
+    internal static Tensor View(Storage storage, int[] shape, int[] strides, int offset) => new(storage, shape, strides, offset);
 
     /// <summary>A new contiguous tensor over an existing storage.</summary>
     internal static Tensor OfStorage(Storage storage, int[] shape) => new(storage, shape, Shape.ContiguousStrides(shape), 0);
@@ -70,8 +73,8 @@ public partial class Tensor
     /// <summary>The element type.</summary>
     public DType DType => storage.DType;
 
-    /// <summary>Where the data lives.</summary>
-    public Device Device => Device.Cpu;
+    /// <summary>Where the data lives, and so which backend computes on it (<c>tensor.device</c>).</summary>
+    public Device Device => storage.Device;
 
     /// <summary>Strides in elements (<c>tensor.stride()</c>).</summary>
     public int[] Strides => (int[])strides.Clone();

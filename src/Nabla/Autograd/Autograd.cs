@@ -100,7 +100,7 @@ public static class Autograd
         for (int o = 0; o < outputValues.Length; o++)
         {
             // Analytic row: d output[o] / d inputs, one backward with a one-hot gradient.
-            var gradOutput = Tensor.Zeros(output.Shape, output.DType);
+            var gradOutput = Tensor.ZerosLike(output);
             gradOutput.SetFlat(o, 1);
             Tensor?[] analytic;
             using (EnableGrad())

@@ -211,6 +211,8 @@ internal static class Engine
         {
             node.Backward = null;
             node.Saved = null;
+            if (node.BackwardScratch is { } scratch && !GradMode.IsEnabled) scratch.storage.Recycle();
+            node.BackwardScratch = null;
             if (node.Scope != null) RecyclingScope.OnFreed(node);
         }
     }

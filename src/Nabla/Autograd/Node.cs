@@ -21,6 +21,13 @@ public sealed class Node
     internal readonly DType[] InputDTypes;
     internal BackwardFunction? Backward;
     internal Tensor[]? Saved;
+
+    /// <summary>
+    /// A buffer that only this node's backward reads (max pooling's argmax indices): the engine
+    /// recycles it once the backward has run, unless the graph is kept or the backward was itself
+    /// recorded (create_graph), so the op need not know how backward is being run.
+    /// </summary>
+    internal Tensor? BackwardScratch;
     internal int[]? SavedVersions;
     internal readonly Tensor? Leaf;
     internal List<Func<Tensor, Tensor?>>? Hooks;

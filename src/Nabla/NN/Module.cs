@@ -310,7 +310,7 @@ public abstract partial class Module
         return this;
     }
 
-    /// <summary>Moves parameters and buffers to <paramref name="device"/> (<c>module.to(device)</c>); only the CPU exists today.</summary>
+    /// <summary>Moves parameters and buffers to <paramref name="device"/> (<c>module.to(device)</c>): <see cref="Device.Cpu"/> or <see cref="Device.Reference"/>.</summary>
     public Module To(Device device)
     {
         foreach (var module in Modules()) module.ConvertOwn(t => t.Detach().To(device));

@@ -202,16 +202,8 @@ public partial class Tensor
     {
         // Integer powers are exact and wrap on overflow, like PyTorch's (100¹⁰⁰ in uint8 is 0).
         if (!dtype.IsFloatingPoint()) return Arithmetic<RowOps.ScalarLoop<RowOps.IntegerPower>>("Pow", a, b, dtype);
-        var computeType = dtype;
-        var x = a.ToDTypeIfNeeded(computeType);
-        var y = b.ToDTypeIfNeeded(computeType);
-        var result = Uninitialized(Shape.Broadcast(a.shape, b.shape, "Pow"), computeType, "Pow");
-        if (result.Count > 0)
-        {
-            if (computeType == DType.Float32) RunBinary<float, float>(x, y, result, System.Numerics.Tensors.TensorPrimitives.Pow);
-            else RunBinary<double, double>(x, y, result, System.Numerics.Tensors.TensorPrimitives.Pow);
-        }
-        return result;
+        var backend = Backends.Backend.Of("Pow", a, b);
+        return backend.Pow(a.ToDTypeIfNeeded(dtype), b.ToDTypeIfNeeded(dtype), Shape.Broadcast(a.shape, b.shape, "Pow"));
     }
 
     /// <summary>Elementwise maximum (<c>torch.maximum</c>); NaN wins. Gradient split evenly on ties, as PyTorch does.</summary>

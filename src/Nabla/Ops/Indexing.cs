@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using Nabla.Backends.Cpu;
-
 namespace Nabla;
 
 // Gather/scatter, index_select, masks and Where. Indexers (x[0], x[.., 1..^1], x[mask]) are in Indexer.cs.
@@ -20,28 +17,16 @@ public partial class Tensor
         if (Node.ShouldRecord(this))
         {
             var inputShape = shape;
-            Node.Record(result, "GatherBackward0", [this], g => [Zeros(inputShape, g.DType).ScatterAdd(d, index, g)]);
+            Node.Record(result, "GatherBackward0", [this], g => [Zeros(inputShape, g.DType, device: g.Device).ScatterAdd(d, index, g)]);
         }
         return result;
     }
 
     Tensor GatherRaw(int d, Tensor index, string op)
     {
-        var result = Uninitialized(index.shape, DType, op);
-        if (result.Count == 0) return result;
-        var sourceStrides = (int[])strides.Clone();
-        sourceStrides[d] = 0;
-        var layout = new RowLayout(index.shape, [0, index.offset, offset], result.strides, index.strides, sourceStrides);
-        var bad = storage.Data switch
-        {
-            float[] s => Indexing.Gather(layout, result.Data<float>(), index.Data<long>(), s, strides[d], shape[d]),
-            double[] s => Indexing.Gather(layout, result.Data<double>(), index.Data<long>(), s, strides[d], shape[d]),
-            long[] s => Indexing.Gather(layout, result.Data<long>(), index.Data<long>(), s, strides[d], shape[d]),
-            int[] s => Indexing.Gather(layout, result.Data<int>(), index.Data<long>(), s, strides[d], shape[d]),
-            byte[] s => Indexing.Gather(layout, result.Data<byte>(), index.Data<long>(), s, strides[d], shape[d]),
-            bool[] s => Indexing.Gather(layout, result.Data<bool>(), index.Data<long>(), s, strides[d], shape[d]),
-            _ => null,
-        };
+        var backend = Backends.Backend.Of(op, this, index);
+        var result = backend.Allocate(index.shape, DType, zeroed: false, op);
+        var bad = backend.Gather(this, d, index, result);
         if (bad is long k) throw new ShapeException($"{op}: index {k} is out of bounds for dim {d} with size {shape[d]} (shape {Shape}).");
         return result;
     }
@@ -50,7 +35,7 @@ public partial class Tensor
     public Tensor Scatter(int dim, Tensor index, Tensor source) => ScatterOp("Scatter", dim, index, source, accumulate: false);
 
     /// <summary>A copy of this tensor with values written at the index positions.</summary>
-    public Tensor Scatter(int dim, Tensor index, double value) => Scatter(dim, index, Full(index.shape, value, DType));
+    public Tensor Scatter(int dim, Tensor index, double value) => Scatter(dim, index, Full(index.shape, value, DType, device: Device));
 
     /// <summary>A copy of this tensor with src added at the index positions (<c>torch.scatter_add</c>); repeated indices accumulate.</summary>
     public Tensor ScatterAdd(int dim, Tensor index, Tensor source) => ScatterOp("ScatterAdd", dim, index, source, accumulate: true);
@@ -80,20 +65,7 @@ public partial class Tensor
     void ScatterRaw(string op, int d, Tensor index, Tensor values, bool accumulate)
     {
         if (index.Count == 0) return;
-        var targetStrides = (int[])strides.Clone();
-        targetStrides[d] = 0;
-        var layout = new RowLayout(index.shape, [values.offset, index.offset, offset], values.strides, index.strides, targetStrides);
-        var idx = index.Data<long>();
-        var bad = storage.Data switch
-        {
-            float[] t => Indexing.Scatter(layout, values.Data<float>(), idx, t, strides[d], shape[d], accumulate),
-            double[] t => Indexing.Scatter(layout, values.Data<double>(), idx, t, strides[d], shape[d], accumulate),
-            long[] t => Indexing.Scatter(layout, values.Data<long>(), idx, t, strides[d], shape[d], accumulate),
-            int[] t => Indexing.Scatter(layout, values.Data<int>(), idx, t, strides[d], shape[d], accumulate),
-            byte[] t => Indexing.Scatter(layout, values.Data<byte>(), idx, t, strides[d], shape[d], accumulate),
-            bool[] t => Indexing.Scatter(layout, Unsafe.As<byte[]>(values.Data<bool>()), idx, Unsafe.As<byte[]>(t), strides[d], shape[d], accumulate),
-            _ => null,
-        };
+        var bad = Backends.Backend.Of(op, this, index, values).Scatter(this, d, index, values, accumulate);
         if (bad is long k) throw new ShapeException($"{op}: index {k} is out of bounds for dim {d} with size {shape[d]} (shape {Shape}).");
         BumpVersion();
     }
@@ -108,41 +80,16 @@ public partial class Tensor
         var source = Rank == 0 ? Reshape(1) : this;
         var outShape = (int[])source.shape.Clone();
         outShape[d] = index.Count;
-        int sliceLength = 1; // elements after dim d: one selected slice is this many contiguous elements per outer index
-        for (int i = d + 1; i < source.Rank; i++) sliceLength *= source.shape[i];
-        var result = source.IsContiguous && sliceLength >= 16
-            ? source.SelectSlices(d, index, outShape, sliceLength)
-            : source.GatherRaw(d, IndexAlong(index, d, outShape), "IndexSelect");
+        var backend = Backends.Backend.Of("IndexSelect", source, index);
+        var result = backend.Allocate(outShape, DType, zeroed: false, "IndexSelect");
+        if (backend.IndexSelect(source, d, index.Contiguous(), result) is long k)
+            throw new ShapeException($"IndexSelect: index {k} is out of bounds for dim {d} with size {source.shape[d]} (shape {Shape}).");
         if (Rank == 0) result = result.View();
         if (Node.ShouldRecord(this))
         {
             var inputShape = shape;
-            Node.Record(result, "IndexSelectBackward0", [this], g => [Zeros(inputShape, g.DType).IndexAdd(d, index, g)]);
+            Node.Record(result, "IndexSelectBackward0", [this], g => [Zeros(inputShape, g.DType, device: g.Device).IndexAdd(d, index, g)]);
         }
-        return result;
-    }
-
-    /// <summary>
-    /// IndexSelect of a contiguous tensor whose slices along <paramref name="d"/> are runs of at least 16
-    /// elements (e.g. a minibatch of images picked from a data set): one block copy of <paramref name="inner"/> elements per slice.
-    /// </summary>
-    Tensor SelectSlices(int d, Tensor index, int[] outShape, int inner)
-    {
-        int size = shape[d], count = index.Count;
-        int outer = 1;
-        for (int i = 0; i < d; i++) outer *= shape[i];
-        var positions = index.Contiguous();
-        var picks = positions.Data<long>();
-        for (int i = 0; i < count; i++)
-        {
-            long k = picks[positions.offset + i];
-            if ((ulong)k >= (ulong)size) throw new ShapeException($"IndexSelect: index {k} is out of bounds for dim {d} with size {size} (shape {Shape}).");
-        }
-        var result = Uninitialized(outShape, DType, "IndexSelect");
-        Array from = storage.Data, to = result.storage.Data;
-        for (int o = 0; o < outer; o++)
-            for (int i = 0; i < count; i++)
-                Array.Copy(from, offset + ((long)o * size + picks[positions.offset + i]) * inner, to, ((long)o * count + i) * inner, inner);
         return result;
     }
 
@@ -161,7 +108,7 @@ public partial class Tensor
     }
 
     /// <summary>A 1-D index viewed along dim d and expanded to <paramref name="shape"/> (stride 0 elsewhere).</summary>
-    static Tensor IndexAlong(Tensor index, int d, int[] shape)
+    internal static Tensor IndexAlong(Tensor index, int d, int[] shape)
     {
         var strides = new int[shape.Length];
         strides[d] = index.Rank == 0 ? 0 : index.strides[0];
@@ -180,24 +127,7 @@ public partial class Tensor
         if (condition.DType != DType.Bool) condition = condition.ToDType(DType.Bool);
         var dtype = DTypes.ResultType(x, y);
         var shape = Shape.Broadcast(Shape.Broadcast(condition.shape, x.shape, "Where"), y.shape, "Where");
-        var a = x.ToDTypeIfNeeded(dtype);
-        var b = y.ToDTypeIfNeeded(dtype);
-        var result = Uninitialized(shape, dtype, "Where");
-        if (result.Count > 0)
-        {
-            var layout = new RowLayout(shape, [0, condition.offset, a.offset, b.offset],
-                result.strides, condition.BroadcastStrides(shape), a.BroadcastStrides(shape), b.BroadcastStrides(shape));
-            var c = condition.Data<bool>();
-            switch (dtype)
-            {
-                case DType.Float32: Elementwise.Select(layout, c, a.Data<float>(), b.Data<float>(), result.Data<float>()); break;
-                case DType.Float64: Elementwise.Select(layout, c, a.Data<double>(), b.Data<double>(), result.Data<double>()); break;
-                case DType.Int64: Elementwise.Select(layout, c, a.Data<long>(), b.Data<long>(), result.Data<long>()); break;
-                case DType.Int32: Elementwise.Select(layout, c, a.Data<int>(), b.Data<int>(), result.Data<int>()); break;
-                case DType.UInt8: Elementwise.Select(layout, c, a.Data<byte>(), b.Data<byte>(), result.Data<byte>()); break;
-                default: Elementwise.Select(layout, c, a.Data<bool>(), b.Data<bool>(), result.Data<bool>()); break;
-            }
-        }
+        var result = Backends.Backend.Of("Where", condition, x, y).Where(condition, x.ToDTypeIfNeeded(dtype), y.ToDTypeIfNeeded(dtype), shape);
         if (Node.ShouldRecord(x, y))
         {
             bool needX = x.RequiresGrad, needY = y.RequiresGrad;
@@ -253,7 +183,7 @@ public partial class Tensor
             int rest = i;
             for (int d = 0; d < Rank; d++) { rows.Add(rest / contiguous[d]); rest %= contiguous[d]; }
         }
-        return From(rows.ToArray(), count, Rank);
+        return From(rows.ToArray(), count, Rank).To(Device);
     }
 
     /// <summary>One-hot encoding of an Int64 tensor of class indices (<c>F.one_hot</c>); adds a last dim of size numClasses.</summary>
@@ -265,7 +195,7 @@ public partial class Tensor
         if (values.Length > 0 && values.Min() < 0) throw new ArgumentException($"OneHot: class values must be non-negative, got {values.Min()}.");
         if (numClasses < 0) numClasses = (int)max + 1;
         else if (max >= numClasses) throw new ArgumentException($"OneHot: class value {max} is out of range for numClasses {numClasses}.");
-        var result = Zeros([.. shape, numClasses], DType.Int64);
+        var result = Zeros([.. shape, numClasses], DType.Int64, device: Device);
         var ones = result.Span<long>();
         for (int i = 0; i < values.Length; i++) ones[i * numClasses + (int)values[i]] = 1;
         return result;

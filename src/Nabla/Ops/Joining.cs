@@ -25,7 +25,7 @@ public partial class Tensor
         }
         var outShape = (int[])first.shape.Clone();
         outShape[d] = total;
-        var result = Uninitialized(outShape, dtype, "Cat");
+        var result = Uninitialized(outShape, dtype, "Cat", first.Device);
         int start = 0;
         foreach (var t in parts)
         {

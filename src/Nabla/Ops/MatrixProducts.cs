@@ -1,5 +1,3 @@
-using Nabla.Backends.Cpu;
-
 namespace Nabla;
 
 // Matrix products: MatMul (PyTorch's 1-D/2-D/batched/broadcast rules), Bmm, Dot, Outer.
@@ -67,11 +65,12 @@ public partial class Tensor
     internal static Tensor Addmm(Tensor x, Tensor weight, Tensor? bias)
     {
         int n = x.shape[0], inFeatures = x.shape[1], outFeatures = weight.shape[0];
-        var result = Uninitialized([n, outFeatures], x.DType, "Linear");
+        var backend = Backends.Backend.Of("Linear", x, weight);
+        var result = backend.Allocate([n, outFeatures], x.DType, zeroed: false, "Linear");
         if (result.Count > 0)
         {
-            if (bias is not null) result.FillRows(bias);
-            GemmBatched(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
+            if (bias is not null) backend.Copy(bias.Detach().Expand(result.shape), result); // every row starts as the bias
+            backend.MatMul(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
         }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         if (Node.ShouldRecord(inputs))
@@ -87,21 +86,6 @@ public partial class Tensor
         return result;
     }
 
-    /// <summary>Copies the 1-D <paramref name="row"/> into every row of this contiguous 2-D tensor.</summary>
-    void FillRows(Tensor row)
-    {
-        int columns = shape[1];
-        var source = row.Detach().Contiguous();
-        void Fill(int start, int end)
-        {
-            for (int r = start; r < end; r++)
-                Array.Copy(source.storage.Data, source.offset, storage.Data, offset + ((long)r * columns), columns);
-        }
-        // A large output (a language model's [tokens, vocabulary] logits) is filled by the worker pool.
-        if (Count < ParallelElements) Fill(0, shape[0]);
-        else WorkerPool.For(shape[0], Math.Max(1, ChunkElements / Math.Max(1, columns)), Fill);
-    }
-
     static Tensor BatchedMatMul(Tensor a, Tensor b, string op)
     {
         int n = a.shape[^2], k = a.shape[^1], k2 = b.shape[^2], m = b.shape[^1];
@@ -113,8 +97,9 @@ public partial class Tensor
         var computeType = dtype.IsFloatingPoint() ? dtype : DType.Float64;
         var x = a.ToDTypeIfNeeded(computeType).Expand([.. batch, n, k]);
         var y = b.ToDTypeIfNeeded(computeType).Expand([.. batch, k, m]);
-        var result = Uninitialized([.. batch, n, m], computeType, op);
-        if (result.Count > 0) GemmBatched(x, y, result);
+        var backend = Backends.Backend.Of(op, x, y);
+        var result = backend.Allocate([.. batch, n, m], computeType, zeroed: false, op);
+        if (result.Count > 0) backend.MatMul(x, y, result, accumulate: false);
         if (computeType != dtype) result = result.ToDType(dtype);
         if (Node.ShouldRecord(a, b))
         {
@@ -126,51 +111,5 @@ public partial class Tensor
             ], a, b);
         }
         return result;
-    }
-
-    /// <summary>
-    /// Runs the GEMM once per batch entry on strided views (transposes cost nothing), into the contiguous
-    /// <paramref name="result"/>, or adding to it when <paramref name="accumulate"/>.
-    /// </summary>
-    static unsafe void GemmBatched(Tensor x, Tensor y, Tensor result, bool accumulate = false)
-    {
-        int rank = result.Rank;
-        int n = result.shape[^2], m = result.shape[^1], k = x.shape[^1];
-        int batchCount = result.Count / Math.Max(n * m, 1);
-        var batchShape = result.shape[..^2];
-        // Offsets of batch entry i in x, y and the result, unravelling i over the batch dims.
-        // (A RowLayout over [..batch, 1] would drop the size-1 dim and make the batch dims its row.)
-        (int X, int Y, int Result) Offsets(int i)
-        {
-            int ox = x.offset, oy = y.offset, or = result.offset;
-            for (int d = batchShape.Length - 1; d >= 0; d--)
-            {
-                int index = i % batchShape[d];
-                i /= batchShape[d];
-                ox += index * x.strides[d];
-                oy += index * y.strides[d];
-                or += index * result.strides[d];
-            }
-            return (ox, oy, or);
-        }
-        if (result.DType == DType.Float32)
-        {
-            fixed (float* px = x.Data<float>(), py = y.Data<float>(), pr = result.Data<float>())
-                for (int i = 0; i < batchCount; i++)
-                {
-                    var (ox, oy, or) = Offsets(i);
-                    Gemm.Sgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate);
-                }
-        }
-        else
-        {
-            fixed (double* px = x.Data<double>(), py = y.Data<double>(), pr = result.Data<double>())
-                for (int i = 0; i < batchCount; i++)
-                {
-                    var (ox, oy, or) = Offsets(i);
-                    Gemm.Dgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate);
-                }
-        }
-        _ = rank;
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -174,28 +173,12 @@ public partial class Tensor
     internal static Tensor FusedGradient<TGradient>(Tensor g, Tensor output) where TGradient : IActivationGradient
     {
         var y = output.ToDTypeIfNeeded(g.DType);
-        if (!g.DType.IsFloatingPoint() || !g.shape.AsSpan().SequenceEqual(y.shape))
-            return Arithmetic<RowOps.Multiply>("ActivationBackward", g, y.Detach().FloatMap("ActivationBackward", TGradient.Derivative, TGradient.Derivative), g.DType);
-        var gc = g.Contiguous();
-        var yc = y.Contiguous();
-        var result = Uninitialized(g.shape, g.DType);
-        if (result.Count == 0) return result;
-        if (g.DType == DType.Float32) ApplyInChunks<TGradient, float>(gc, yc, result);
-        else ApplyInChunks<TGradient, double>(gc, yc, result);
-        return result;
-    }
-
-    /// <summary>Runs a fused activation gradient over contiguous operands, in chunks shared by the worker pool.</summary>
-    static void ApplyInChunks<TGradient, T>(Tensor g, Tensor y, Tensor result) where TGradient : IActivationGradient where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        const int chunk = 1 << 14;
-        T[] gd = g.Data<T>(), yd = y.Data<T>(), rd = result.Data<T>();
-        int gOffset = g.offset, yOffset = y.offset, count = result.Count;
-        Backends.Cpu.WorkerPool.For((count + chunk - 1) / chunk, 4, (start, end) =>
+        if (!g.shape.AsSpan().SequenceEqual(y.shape))
         {
-            int begin = start * chunk, length = Math.Min(end * chunk, count) - begin;
-            TGradient.Apply<T>(gd.AsSpan(gOffset + begin, length), yd.AsSpan(yOffset + begin, length), rd.AsSpan(begin, length));
-        });
+            var shape = Shape.Broadcast(g.shape, y.shape, "ActivationBackward");
+            (g, y) = (g.Expand(shape), y.Expand(shape));
+        }
+        return Backends.Backend.Of("ActivationBackward", g, y).ActivationBackward<TGradient>(g.Contiguous(), y.Contiguous());
     }
 
     /// <summary>Relu in place.</summary>
@@ -204,24 +187,19 @@ public partial class Tensor
     /// <summary>x for x &gt; 0, else negativeSlope·x.</summary>
     public Tensor LeakyRelu(double negativeSlope = 0.01)
     {
-        var result = FloatMap("LeakyRelu", (x, d) => LeakyRow(x, d, (float)negativeSlope), (x, d) => LeakyRow(x, d, negativeSlope));
+        var result = Backends.Backend.Of(this).LeakyRelu(AsFloatingPoint(), negativeSlope);
         if (Node.ShouldRecord(this))
         {
             var x = this;
             Node.Record(result, "LeakyReluBackward0", [x], g => [Where(x.Gt(0), g, g * negativeSlope)], x);
         }
         return result;
-
-        static void LeakyRow<T>(ReadOnlySpan<T> x, Span<T> d, T slope) where T : IFloatingPointIeee754<T>
-        {
-            for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero ? x[i] : x[i] * slope;
-        }
     }
 
     /// <summary>ELU: x for x &gt; 0, else α(eˣ − 1).</summary>
     public Tensor Elu(double alpha = 1)
     {
-        var result = FloatMap("Elu", (x, d) => EluRow(x, d, (float)alpha), (x, d) => EluRow(x, d, alpha));
+        var result = Backends.Backend.Of(this).Elu(AsFloatingPoint(), alpha);
         if (Node.ShouldRecord(this))
         {
             var x = this;
@@ -229,11 +207,23 @@ public partial class Tensor
             Node.Record(result, "EluBackward0", [x], g => [Where(x.Gt(0), g, g * (result + alpha))], x, result);
         }
         return result;
+    }
 
-        static void EluRow<T>(ReadOnlySpan<T> x, Span<T> d, T alpha) where T : IFloatingPointIeee754<T>
+    /// <summary>Mish: x·tanh(softplus(x)) (<c>F.mish</c>; Misra 2019), a smooth, non-monotonic ReLU.</summary>
+    public Tensor Mish()
+    {
+        var result = FloatUnary<RowOps.Mish>();
+        if (Node.ShouldRecord(this))
         {
-            for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero ? x[i] : alpha * (T.Exp(x[i]) - T.One);
+            var x = this;
+            // d/dx = tanh(sp) + x·σ(x)·(1 − tanh²(sp)), sp = softplus(x), since sp' = σ(x)
+            Node.Record(result, "MishBackward0", [x], g =>
+            {
+                var t = x.Softplus().Tanh();
+                return [g * (t + x * x.Sigmoid() * (1 - t * t))];
+            }, x);
         }
+        return result;
     }
 
     /// <summary>

@@ -174,20 +174,16 @@ public partial class Tensor
     /// <summary>
     /// Records y = x[indices] (per plane): the backward scatters g to the saved positions (a kernel pass), and
     /// that scatter's backward gathers again, so the max-pooling gradient is itself differentiable.
-    /// Indices that only this backward reads (not <paramref name="indicesReturned"/> to the caller) go back to the
-    /// buffer pool once it has run, unless the graph is kept or the scatter was itself recorded (double
-    /// backward): ResNet's stem pooling saves 19 MB of Int64 indices per step of batch 64.
+    /// Indices that only this backward reads (not <paramref name="indicesReturned"/> to the caller) are the node's
+    /// <see cref="Node.BackwardScratch"/>: the engine gives them back to the buffer pool once the backward has run
+    /// (ResNet's stem pooling saves megabytes of Int64 indices per step).
     /// </summary>
     static void RecordArgMax(Tensor values, Tensor x, Tensor indices, string name, bool indicesReturned)
     {
         if (!Node.ShouldRecord(x)) return;
         var inputShape = x.shape;
-        Node.Record(values, name, [x], g =>
-        {
-            var gradient = ScatterToPlanes(g, indices, inputShape);
-            if (!indicesReturned && !Engine.RetainsGraph && gradient.GradFn is null) indices.storage.Recycle();
-            return [gradient];
-        });
+        Node.Record(values, name, [x], g => [ScatterToPlanes(g, indices, inputShape)]);
+        if (!indicesReturned) values.gradFn!.BackwardScratch = indices;
     }
 
     /// <summary>result[n, c, indices[n, c, o]] += g[n, c, o] over zeros of <paramref name="inputShape"/>.</summary>

@@ -1,7 +1,3 @@
-using System.Numerics;
-using System.Numerics.Tensors;
-using Nabla.Backends.Cpu;
-
 namespace Nabla;
 
 // Reductions: Sum, Mean, Prod, Max/Min, ArgMax/ArgMin, Var/Std, Norm, LogSumExp, CumSum.
@@ -51,26 +47,6 @@ public partial class Tensor
         return (moved, (int)kept, (int)(kept == 0 ? 0 : Count / Math.Max(kept, 1)), 1);
     }
 
-    /// <summary>Columns per task when a large sum over a middle dim (a bias gradient) is shared by the worker pool.</summary>
-    const int SumColumnBlock = 512;
-
-    /// <summary>
-    /// <see cref="Reduction.Sum{T}"/> of [outer, reduce, inner] split into blocks of columns over the worker pool: each element
-    /// gets the same additions in the same order, so the result is the serial one.
-    /// </summary>
-    static void SumInColumnBlocks<T>(Tensor data, int outer, int reduce, int inner, Tensor result) where T : unmanaged, INumber<T>
-    {
-        int blocks = (inner + SumColumnBlock - 1) / SumColumnBlock;
-        WorkerPool.For(outer * blocks, 1, (start, end) =>
-        {
-            for (int task = start; task < end; task++)
-            {
-                int o = task / blocks, from = task % blocks * SumColumnBlock;
-                Reduction.SumColumns(data.Span<T>(), o, reduce, inner, from, Math.Min(from + SumColumnBlock, inner), result.Span<T>());
-            }
-        });
-    }
-
     /// <summary>Sum of all elements, or over <paramref name="dims"/> (<c>torch.sum</c>). Integer and bool sums are Int64.</summary>
     public Tensor Sum(int[]? dims = null, bool keepDim = false, DType? dtype = null)
     {
@@ -78,21 +54,9 @@ public partial class Tensor
         var outType = dtype ?? (DType.IsFloatingPoint() ? DType : DType.Int64);
         var source = ToDTypeIfNeeded(outType);
         var (data, outer, reduce, inner) = source.Arrange(reduced, allowInner: true);
-        var result = Uninitialized(ReducedShape(reduced, keepDim), outType, "Sum");
-        switch (outType)
-        {
-            case DType.Float32 when (long)outer * reduce * inner >= ParallelElements && inner >= 2 * SumColumnBlock:
-                SumInColumnBlocks<float>(data, outer, reduce, inner, result);
-                break;
-            case DType.Float32: Reduction.Sum(data.Span<float>(), outer, reduce, inner, result.Span<float>()); break;
-            case DType.Float64 when (long)outer * reduce * inner >= ParallelElements && inner >= 2 * SumColumnBlock:
-                SumInColumnBlocks<double>(data, outer, reduce, inner, result);
-                break;
-            case DType.Float64: Reduction.Sum(data.Span<double>(), outer, reduce, inner, result.Span<double>()); break;
-            case DType.Int64: Reduction.Sum(data.Span<long>(), outer, reduce, inner, result.Span<long>()); break;
-            case DType.Int32: Reduction.Sum(data.Span<int>(), outer, reduce, inner, result.Span<int>()); break;
-            default: throw new DTypeException($"Sum: cannot accumulate in {outType}.");
-        }
+        if (outType is not (DType.Float32 or DType.Float64 or DType.Int64 or DType.Int32))
+            throw new DTypeException($"Sum: cannot accumulate in {outType}.");
+        var result = Backends.Backend.Of(data).Sum(data, outer, reduce, inner, ReducedShape(reduced, keepDim));
         if (Node.ShouldRecord(this))
         {
             var inputShape = shape;
@@ -147,13 +111,7 @@ public partial class Tensor
         var reduced = ReducedDims(dim is int d ? [d] : null, "Prod");
         var outType = DType.IsFloatingPoint() ? DType : DType.Int64;
         var (data, outer, reduce, _) = ToDTypeIfNeeded(outType).Arrange(reduced, allowInner: false);
-        var result = Uninitialized(ReducedShape(reduced, keepDim), outType, "Prod");
-        switch (outType)
-        {
-            case DType.Float32: Reduction.Rows(data.Span<float>(), outer, reduce, result.Span<float>(), static r => r.IsEmpty ? 1 : TensorPrimitives.Product(r)); break;
-            case DType.Float64: Reduction.Rows(data.Span<double>(), outer, reduce, result.Span<double>(), static r => r.IsEmpty ? 1 : TensorPrimitives.Product(r)); break;
-            default: Reduction.Rows(data.Span<long>(), outer, reduce, result.Span<long>(), static r => { long p = 1; foreach (var v in r) p *= v; return p; }); break;
-        }
+        var result = Backends.Backend.Of(data).Prod(data, outer, reduce, ReducedShape(reduced, keepDim));
         if (Node.ShouldRecord(this))
         {
             var x = this;
@@ -222,16 +180,7 @@ public partial class Tensor
             throw new ShapeException($"{op}: cannot reduce over dim {d} of size 0 (shape {source.Shape}).");
         var (data, outer, reduce, _) = source.Arrange(reduced, allowInner: false);
         var outShape = source.ReducedShape(reduced, keepDim);
-        var indices = Uninitialized(outShape, DType.Int64, op);
-        var idx = indices.Span<long>();
-        switch (DType)
-        {
-            case DType.Float32: Reduction.ArgExtremum(data.Span<float>(), outer, reduce, idx, max); break;
-            case DType.Float64: Reduction.ArgExtremum(data.Span<double>(), outer, reduce, idx, max); break;
-            case DType.Int64: Reduction.ArgExtremum(data.Span<long>(), outer, reduce, idx, max); break;
-            case DType.Int32: Reduction.ArgExtremum(data.Span<int>(), outer, reduce, idx, max); break;
-            default: Reduction.ArgExtremum(data.ToDType(DType.Int32).Span<int>(), outer, reduce, idx, max); break;
-        }
+        var indices = Backends.Backend.Of(data).ArgExtremum(data.DType == DType.Bool ? data.ToDType(DType.Int32) : data, outer, reduce, outShape, max);
         if (flatten) return (source.IndexSelect(0, indices.Reshape(1)).Reshape([]), indices);
         var keptIndices = keepDim || Rank == 0 ? indices : indices.Unsqueeze(d);
         var values = source.Rank == 0 ? source.Clone() : source.Gather(d, keptIndices);
@@ -336,19 +285,10 @@ public partial class Tensor
         int d = Shape.NormalizeDim(dim, Rank, "CumSum");
         var outType = DType.IsFloatingPoint() ? DType : DType.Int64;
         var source = ToDTypeIfNeeded(outType).Contiguous();
-        var result = Uninitialized(shape, outType, "CumSum");
-        if (Count > 0)
-        {
-            int outer = 1, inner = 1, n = Rank == 0 ? 1 : shape[d];
-            for (int i = 0; i < d; i++) outer *= shape[i];
-            for (int i = d + 1; i < Rank; i++) inner *= shape[i];
-            switch (outType)
-            {
-                case DType.Float32: Reduction.CumSum(source.Span<float>(), outer, n, inner, result.Span<float>()); break;
-                case DType.Float64: Reduction.CumSum(source.Span<double>(), outer, n, inner, result.Span<double>()); break;
-                default: Reduction.CumSum(source.Span<long>(), outer, n, inner, result.Span<long>()); break;
-            }
-        }
+        int outer = 1, inner = 1, n = Rank == 0 ? 1 : shape[d];
+        for (int i = 0; i < d; i++) outer *= shape[i];
+        for (int i = d + 1; i < Rank; i++) inner *= shape[i];
+        var result = Backends.Backend.Of(source).CumSum(source, outer, n, inner);
         // d(cumsum)ᵀ·g is the reversed cumulative sum of g.
         if (Node.ShouldRecord(this)) Node.Record(result, "CumsumBackward0", [this], g => [g.Flip(d).CumSum(d).Flip(d)]);
         return result;
@@ -361,7 +301,7 @@ public partial class Tensor
         foreach (int dim in dims)
         {
             int d = Shape.NormalizeDim(dim, Rank, "Flip");
-            result = result.IndexSelect(d, Arange(shape[d] - 1, -1, -1));
+            result = result.IndexSelect(d, Arange(shape[d] - 1, -1, -1).To(Device));
         }
         return result;
     }

@@ -1,4 +1,4 @@
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla;
 
@@ -33,13 +33,8 @@ public partial class Tensor
         // Work on rows: move dim last when it is not already.
         bool last = Rank == 0 || d == Rank - 1;
         var rows = (last ? source.Detach() : source.Detach().Transpose(d, -1)).Contiguous();
-        var output = Uninitialized(rows.shape, source.DType, op);
         int n = Rank == 0 ? 1 : shape[d];
-        if (output.Count > 0)
-        {
-            if (source.DType == DType.Float32) Reduction.Softmax(rows.Span<float>(), output.Count / n, n, output.Span<float>(), log);
-            else Reduction.Softmax(rows.Span<double>(), output.Count / n, n, output.Span<double>(), log);
-        }
+        var output = Backend.Of(rows).Softmax(rows, n, log);
         return last ? output : output.Transpose(d, -1).Contiguous();
     }
 }

@@ -269,7 +269,7 @@ public partial class Tensor
     /// </summary>
     internal static Tensor EmbedInto(Tensor values, int[] baseShape, Func<Tensor, Tensor> view)
     {
-        var result = Zeros(baseShape, values.DType);
+        var result = Zeros(baseShape, values.DType, device: values.Device);
         using (GradMode.Set(false)) view(result).WriteFrom(values);
         if (Node.ShouldRecord(values)) Node.Record(result, "EmbedBackward0", [values], g => [view(g)]);
         return result;

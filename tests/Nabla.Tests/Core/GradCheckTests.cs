@@ -29,6 +29,7 @@ public class GradCheckTests
         ["gelu"] = x => x.Gelu(),
         ["gelu_tanh"] = x => x.Gelu("tanh"),
         ["softplus"] = x => x.Softplus(2, 3),
+        ["mish"] = x => x.Mish(),
         ["sin"] = x => x.Sin(),
         ["cos"] = x => x.Cos(),
         ["erf"] = x => x.Erf(),

@@ -3,14 +3,17 @@ namespace Nabla.Tests.Fixtures;
 /// <summary>Elementwise ops (unary, binary with broadcasting and scalars, comparisons, logical) against PyTorch.</summary>
 public sealed class ElementwiseFixtureTests
 {
-    const string Family = "elementwise";
+    internal const string Family = "elementwise";
 
     public static TheoryData<string> Cases => FixtureLoader.Names(Family);
 
     [Theory, MemberData(nameof(Cases))]
-    public void Matches_pytorch(string name)
+    public void Matches_pytorch(string name) => Run(name, device: null);
+
+    /// <summary>Runs case <paramref name="name"/> with its inputs on <paramref name="device"/> (the default device when null).</summary>
+    internal static void Run(string name, Device? device)
     {
-        var run = new FixtureRun(FixtureLoader.Case(Family, name));
+        var run = new FixtureRun(FixtureLoader.Case(Family, name), device: device);
         run.Check(Compute(run));
     }
 
@@ -57,6 +60,7 @@ public sealed class ElementwiseFixtureTests
             "leaky_relu" => r.T(0).LeakyRelu(c.Double("negative_slope", 0.01)),
             "elu" => r.T(0).Elu(c.Double("alpha", 1.0)),
             "gelu" => r.T(0).Gelu(c.String("approximate", "none")!),
+            "mish" => r.T(0).Mish(),
             "softplus" => r.T(0).Softplus(c.Double("beta", 1.0), c.Double("threshold", 20.0)),
             var op => throw new NotSupportedException($"{c.Name}: no Nabla mapping for op '{op}'."),
         };

@@ -12,18 +12,20 @@ public sealed class FixtureRun
 {
     readonly Tensor?[] bases;
     readonly Tensor?[] operands;
+    readonly Device? device;
 
-    /// <summary>Builds the inputs of <paramref name="fixtureCase"/>.</summary>
-    public FixtureRun(FixtureCase fixtureCase, double toleranceScale = 1)
+    /// <summary>Builds the inputs of <paramref name="fixtureCase"/>, on <paramref name="device"/> when given (else the default device).</summary>
+    public FixtureRun(FixtureCase fixtureCase, double toleranceScale = 1, Device? device = null)
     {
         Case = fixtureCase;
+        this.device = device;
         ToleranceScale = toleranceScale;
         bases = new Tensor?[fixtureCase.Inputs.Count];
         operands = new Tensor?[fixtureCase.Inputs.Count];
         for (int i = 0; i < bases.Length; i++)
             if (fixtureCase.Inputs[i].Tensor is { } spec)
             {
-                bases[i] = spec.BuildBase();
+                bases[i] = spec.BuildBase(device);
                 operands[i] = spec.ApplyView(bases[i]!);
             }
     }
@@ -78,7 +80,7 @@ public sealed class FixtureRun
             if (Case.GradOutputs![i] is { } g)
             {
                 roots.Add(outputs[i]);
-                rootGrads.Add(g.ToTensor());
+                rootGrads.Add(g.ToTensor(device));
             }
         var leaves = new List<Tensor>();
         var expectedGrads = new List<(int Input, FixtureTensor Grad)>();

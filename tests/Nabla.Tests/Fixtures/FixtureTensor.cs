@@ -84,10 +84,11 @@ public sealed class FixtureTensor
         _ => throw new NotSupportedException(),
     };
 
-    /// <summary>The base tensor: a new leaf holding the data, requiring grad when the fixture says so.</summary>
-    public Tensor BuildBase()
+    /// <summary>The base tensor: a new leaf holding the data (on <paramref name="device"/> when given), requiring grad when the fixture says so.</summary>
+    public Tensor BuildBase(Device? device = null)
     {
         var t = NablaBridge.FromArray(Data, Shape);
+        if (device is { } d) t = t.To(d);
         if (RequiresGrad) t.RequiresGrad = true;
         return t;
     }
@@ -107,8 +108,8 @@ public sealed class FixtureTensor
         };
     }
 
-    /// <summary>A plain tensor (no grad, no view) holding the data: e.g. a grad_output.</summary>
-    public Tensor ToTensor() => NablaBridge.FromArray(Data, Shape);
+    /// <summary>A plain tensor (no grad, no view) holding the data: e.g. a grad_output (on <paramref name="device"/> when given).</summary>
+    public Tensor ToTensor(Device? device = null) => device is { } d ? NablaBridge.FromArray(Data, Shape).To(d) : NablaBridge.FromArray(Data, Shape);
 
     /// <inheritdoc/>
     public override string ToString() => $"{DType} [{string.Join(", ", Shape)}]";

@@ -6,14 +6,17 @@ namespace Nabla.Tests.Fixtures;
 /// </summary>
 public sealed class PromotionFixtureTests
 {
-    const string Family = "promotion";
+    internal const string Family = "promotion";
 
     public static TheoryData<string> Cases => FixtureLoader.Names(Family);
 
     [Theory, MemberData(nameof(Cases))]
-    public void Matches_pytorch(string name)
+    public void Matches_pytorch(string name) => Run(name, device: null);
+
+    /// <summary>Runs case <paramref name="name"/> with its inputs on <paramref name="device"/> (the default device when null).</summary>
+    internal static void Run(string name, Device? device)
     {
-        var run = new FixtureRun(FixtureLoader.Case(Family, name));
+        var run = new FixtureRun(FixtureLoader.Case(Family, name), device: device);
         run.Check(ElementwiseFixtureTests.Compute(run));
     }
 }

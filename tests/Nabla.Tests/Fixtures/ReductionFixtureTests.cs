@@ -3,15 +3,18 @@ namespace Nabla.Tests.Fixtures;
 /// <summary>Reductions, scans and softmax against PyTorch (tolerances scaled by the number of reduced elements).</summary>
 public sealed class ReductionFixtureTests
 {
-    const string Family = "reduction";
+    internal const string Family = "reduction";
 
     public static TheoryData<string> Cases => FixtureLoader.Names(Family);
 
     [Theory, MemberData(nameof(Cases))]
-    public void Matches_pytorch(string name)
+    public void Matches_pytorch(string name) => Run(name, device: null);
+
+    /// <summary>Runs case <paramref name="name"/> with its inputs on <paramref name="device"/> (the default device when null).</summary>
+    internal static void Run(string name, Device? device)
     {
         var fixtureCase = FixtureLoader.Case(Family, name);
-        var run = new FixtureRun(fixtureCase);
+        var run = new FixtureRun(fixtureCase, device: device);
         // Summation order differs between libraries: allow error growing like the square root of the reduced length.
         var input = fixtureCase.Inputs[0].Tensor!;
         double inputCount = input.Shape.Aggregate(1.0, (n, d) => n * d);

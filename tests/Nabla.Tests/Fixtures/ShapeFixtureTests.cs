@@ -3,14 +3,17 @@ namespace Nabla.Tests.Fixtures;
 /// <summary>Views, joins and splits, indexing, gather/scatter and friends against PyTorch.</summary>
 public sealed class ShapeFixtureTests
 {
-    const string Family = "shape";
+    internal const string Family = "shape";
 
     public static TheoryData<string> Cases => FixtureLoader.Names(Family);
 
     [Theory, MemberData(nameof(Cases))]
-    public void Matches_pytorch(string name)
+    public void Matches_pytorch(string name) => Run(name, device: null);
+
+    /// <summary>Runs case <paramref name="name"/> with its inputs on <paramref name="device"/> (the default device when null).</summary>
+    internal static void Run(string name, Device? device)
     {
-        var run = new FixtureRun(FixtureLoader.Case(Family, name));
+        var run = new FixtureRun(FixtureLoader.Case(Family, name), device: device);
         run.Check(Compute(run));
     }
 

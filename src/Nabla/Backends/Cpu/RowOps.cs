@@ -6,6 +6,8 @@ namespace Nabla.Backends.Cpu;
 /// <summary>A binary arithmetic row op, defined for every numeric element type.</summary>
 internal interface IArithmeticRow
 {
+    /// <summary>f(x, y) for one pair of elements: the op's definition, which the reference backend runs in plain loops.</summary>
+    static abstract T Scalar<T>(T x, T y) where T : unmanaged, INumber<T>;
     static abstract void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination) where T : unmanaged, INumber<T>;
     /// <summary>destination = f(x, y) with y one value (a broadcast scalar operand).</summary>
     static abstract void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> destination) where T : unmanaged, INumber<T>;
@@ -16,6 +18,8 @@ internal interface IArithmeticRow
 /// <summary>A unary row op on floating-point elements.</summary>
 internal interface IFloatRow
 {
+    /// <summary>f(x) for one element, in double: the op's definition, which the reference backend runs in plain loops.</summary>
+    static abstract double Scalar(double x);
     static abstract void Row<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
@@ -30,24 +34,28 @@ internal static class RowOps
 {
     public struct Add : IArithmeticRow
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => x + y;
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(x, y, d);
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(x, y, d);
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Add(y, x, d);
     }
     public struct Subtract : IArithmeticRow
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => x - y;
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d);
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d);
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Subtract(x, y, d);
     }
     public struct Multiply : IArithmeticRow
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => x * y;
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(x, y, d);
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(x, y, d);
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Multiply(y, x, d);
     }
     public struct Divide : IArithmeticRow
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => x / y;
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d);
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d);
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Divide(x, y, d);
@@ -55,6 +63,7 @@ internal static class RowOps
     /// <summary>Elementwise maximum that propagates NaN, like <c>torch.maximum</c>.</summary>
     public struct Maximum : IArithmeticRow
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => T.Max(x, y);
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(x, y, d);
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(x, y, d);
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Max(y, x, d);
@@ -62,6 +71,7 @@ internal static class RowOps
     /// <summary>Elementwise minimum that propagates NaN, like <c>torch.minimum</c>.</summary>
     public struct Minimum : IArithmeticRow
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => T.Min(x, y);
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(x, y, d);
         public static void RowScalar<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(x, y, d);
         public static void ScalarRow<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T> => TensorPrimitives.Min(y, x, d);
@@ -76,6 +86,7 @@ internal static class RowOps
     /// <summary>Row op applying <typeparamref name="TFunction"/> one element at a time (the JIT inlines it; no virtual call).</summary>
     public struct ScalarLoop<TFunction> : IArithmeticRow where TFunction : IScalarFunction
     {
+        public static T Scalar<T>(T x, T y) where T : unmanaged, INumber<T> => TFunction.Apply(x, y);
         public static void Row<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, INumber<T>
         {
             for (int i = 0; i < d.Length; i++) d[i] = TFunction.Apply(x[i], y[i]);
@@ -141,23 +152,91 @@ internal static class RowOps
 
     static bool IsFloat<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
 
-    public struct Floor : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Floor(x, d); }
-    public struct Ceiling : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Ceiling(x, d); }
-    public struct Truncate : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Truncate(x, d); }
+    public struct Floor : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Floor(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Floor(x, d);
+    }
+    public struct Ceiling : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Ceiling(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Ceiling(x, d);
+    }
+    public struct Truncate : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Truncate(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Truncate(x, d);
+    }
     /// <summary>Round half to even, like <c>torch.round</c>.</summary>
-    public struct Round : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Round(x, MidpointRounding.ToEven, d); }
+    public struct Round : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Round(x, MidpointRounding.ToEven);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Round(x, MidpointRounding.ToEven, d);
+    }
 
-    public struct Exp : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, d); }
-    public struct Log : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, d); }
-    public struct Log1p : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.LogP1(x, d); }
-    public struct Sqrt : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, d); }
-    public struct Sigmoid : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, d); }
-    public struct Tanh : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, d); }
-    public struct Sin : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sin(x, d); }
-    public struct Cos : IFloatRow { public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Cos(x, d); }
+    public struct Exp : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Exp(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, d);
+    }
+    public struct Log : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Log(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, d);
+    }
+    public struct Log1p : IFloatRow
+    {
+        public static double Scalar(double x) => LogOnePlus(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.LogP1(x, d);
+    }
+    public struct Sqrt : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Sqrt(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, d);
+    }
+    public struct Sigmoid : IFloatRow
+    {
+        public static double Scalar(double x) => 1 / (1 + Math.Exp(-x));
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, d);
+    }
+    public struct Tanh : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Tanh(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, d);
+    }
+    public struct Sin : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Sin(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sin(x, d);
+    }
+    public struct Cos : IFloatRow
+    {
+        public static double Scalar(double x) => Math.Cos(x);
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Cos(x, d);
+    }
+    /// <summary>
+    /// Mish (Misra 2019): x·tanh(softplus(x)). With e = eˣ and n = e(e + 2), tanh(ln(1 + e)) = n/(n + 2),
+    /// which keeps its precision for very negative x (where ln(1 + e) rounds to 0); x &gt; 20 gives x (n would overflow).
+    /// </summary>
+    public struct Mish : IFloatRow
+    {
+        public static double Scalar(double x) => x > 20 ? x : x * Math.Tanh(LogOnePlus(Math.Exp(x)));
+        public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            TensorPrimitives.Exp(x, d);
+            T two = T.One + T.One, threshold = T.CreateTruncating(20);
+            for (int i = 0; i < d.Length; i++)
+            {
+                T n = d[i] * (d[i] + two);
+                d[i] = x[i] > threshold ? x[i] : x[i] * n / (n + two);
+            }
+        }
+    }
+
     /// <summary>The Gauss error function, erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.</summary>
     public struct Erf : IFloatRow
     {
+        public static double Scalar(double x) => ErrorFunction(x);
         public static void Row<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
         {
             for (int i = 0; i < x.Length; i++) d[i] = T.CreateTruncating(ErrorFunction(double.CreateTruncating(x[i])));
@@ -170,6 +249,13 @@ internal static class RowOps
     public struct GreaterEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x >= y; }
     public struct Less : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x < y; }
     public struct LessEqual : ICompareRow { public static bool Compare<T>(T x, T y) where T : unmanaged, INumber<T> => x <= y; }
+
+    /// <summary>ln(1 + x) without losing small x to the rounding of 1 + x (Goldberg 1991, "What every computer scientist should know…", thm. 4).</summary>
+    public static double LogOnePlus(double x)
+    {
+        double u = 1 + x;
+        return u == 1 ? x : double.IsPositiveInfinity(u) ? u : Math.Log(u) * x / (u - 1);
+    }
 
     /// <summary>
     /// erf to about 1e-15 relative: the Maclaurin series for |x| &lt; 2.5, and the continued

@@ -1,11 +1,14 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
-namespace Nabla;
+namespace Nabla.Backends.Cpu;
 
 /// <summary>An activation's derivative expressed through its output y = f(x), for fused backward passes.</summary>
 internal interface IActivationGradient
 {
+    /// <summary>g·f'(y) for one element, in double: the rule's definition, which the reference backend runs in plain loops.</summary>
+    static abstract double Scalar(double g, double y);
+
     /// <summary>destination = g ⊙ f'(y).</summary>
     static abstract void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -19,6 +22,8 @@ internal static class ActivationGradients
     /// <summary>σ'(x) = y(1 − y).</summary>
     public struct Sigmoid : IActivationGradient
     {
+        public static double Scalar(double g, double y) => g * y * (1 - y);
+
         public static void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
         {
             Derivative(y, d);
@@ -35,6 +40,8 @@ internal static class ActivationGradients
     /// <summary>tanh'(x) = 1 − y².</summary>
     public struct Tanh : IActivationGradient
     {
+        public static double Scalar(double g, double y) => g * (1 - y * y);
+
         public static void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
         {
             Derivative(y, d);
@@ -51,6 +58,8 @@ internal static class ActivationGradients
     /// <summary>relu'(x) = 1 where y &gt; 0, else 0.</summary>
     public struct Relu : IActivationGradient
     {
+        public static double Scalar(double g, double y) => y > 0 ? g : 0;
+
         public static void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int i = 0;

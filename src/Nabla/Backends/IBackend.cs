@@ -1,0 +1,102 @@
+using Nabla.Backends.Cpu;
+
+namespace Nabla.Backends;
+
+/// <summary>
+/// What a device must provide to run Nabla's ops: storage allocation, and one entry point per
+/// primitive op, named after the op, taking tensor views (a <see cref="Storage"/> plus its layout:
+/// shape, strides, offset) that the op has already validated and brought to a common dtype.
+/// A backend owns dtype dispatch (which typed kernel runs) and threading; it knows nothing of
+/// autograd. <c>Ops/*</c> validate, call the backend of their operands' device, then record the
+/// backward with <c>Node.Record</c>.
+/// </summary>
+/// <remarks>
+/// The elementwise entry points are generic over the op's kernel type (<see cref="IFloatRow"/>,
+/// <see cref="IArithmeticRow"/>, <see cref="ICompareRow"/>, <see cref="IActivationGradient"/>):
+/// one struct per op carries its vectorised row (used by the CPU backend) and its defining scalar
+/// formula (used by the reference backend), so a new elementwise op is one struct, not one method
+/// per backend — candle's <c>UnaryOpT</c> does the same. Ops not listed here still call the CPU
+/// kernels directly; on another device they fail with an error that names them.
+/// </remarks>
+internal interface IBackend
+{
+    /// <summary>The device this backend computes on.</summary>
+    Device Device { get; }
+
+    /// <summary>A new contiguous tensor on this device; zero-filled when <paramref name="zeroed"/>, else its contents are undefined.</summary>
+    Tensor Allocate(int[] shape, DType dtype, bool zeroed, string op);
+
+    /// <summary>destination = source, broadcast to destination's shape and converted to its dtype; destination may be strided (an in-place write).</summary>
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>f(x) for a floating-point unary op <typeparamref name="TOp"/>; x is Float32 or Float64.</summary>
+    Tensor Unary<TOp>(Tensor x) where TOp : IFloatRow;
+
+    /// <summary>x for x &gt; 0, else slope·x (x floating).</summary>
+    Tensor LeakyRelu(Tensor x, double negativeSlope);
+
+    /// <summary>x for x &gt; 0, else α(eˣ − 1) (x floating).</summary>
+    Tensor Elu(Tensor x, double alpha);
+
+    /// <summary>g ⊙ f'(y) from an activation's output y; g and y contiguous, same shape and floating dtype.</summary>
+    Tensor ActivationBackward<TGradient>(Tensor g, Tensor y) where TGradient : IActivationGradient;
+
+    /// <summary>f(a, b) broadcast to <paramref name="shape"/>; a and b have the same dtype (not Bool), which the result has.</summary>
+    Tensor Binary<TOp>(Tensor a, Tensor b, int[] shape) where TOp : IArithmeticRow;
+
+    /// <summary>aᵇ broadcast to <paramref name="shape"/>; a and b have the same floating dtype.</summary>
+    Tensor Pow(Tensor a, Tensor b, int[] shape);
+
+    /// <summary>The Bool tensor f(a, b) broadcast to <paramref name="shape"/>; a and b have the same dtype (not Bool).</summary>
+    Tensor Compare<TOp>(Tensor a, Tensor b, int[] shape) where TOp : ICompareRow;
+
+    /// <summary>condition ? x : y broadcast to <paramref name="shape"/>; condition is Bool, x and y share a dtype.</summary>
+    Tensor Where(Tensor condition, Tensor x, Tensor y, int[] shape);
+
+    /// <summary>
+    /// Sums a contiguous [outer, reduce, inner] arrangement over its middle dim into a tensor of
+    /// <paramref name="resultShape"/> (outer·inner elements) of the input's dtype (Float32, Float64, Int64 or Int32).
+    /// </summary>
+    Tensor Sum(Tensor data, int outer, int reduce, int inner, int[] resultShape);
+
+    /// <summary>Products over the middle dim of a contiguous [outer, reduce] arrangement (Float32, Float64 or Int64; an empty product is 1).</summary>
+    Tensor Prod(Tensor data, int outer, int reduce, int[] resultShape);
+
+    /// <summary>
+    /// The Int64 index of the largest (or smallest) element of each row of a contiguous [outer, reduce]
+    /// arrangement; the first one on ties, the first NaN when there is one. Not Bool.
+    /// </summary>
+    Tensor ArgExtremum(Tensor data, int outer, int reduce, int[] resultShape, bool max);
+
+    /// <summary>Running sums along the middle dim of a contiguous [outer, n, inner] arrangement (Float32, Float64 or Int64).</summary>
+    Tensor CumSum(Tensor source, int outer, int n, int inner);
+
+    /// <summary>Softmax (or log-softmax) of each row of length <paramref name="n"/> of a contiguous floating tensor, max-shifted.</summary>
+    Tensor Softmax(Tensor rows, int n, bool log);
+
+    /// <summary>
+    /// result[p] = source[p with p[dim] = index[p]] over the positions p of the Int64 <paramref name="index"/>
+    /// (negative indices count from the end); returns the first out-of-range index, or null.
+    /// </summary>
+    long? Gather(Tensor source, int dim, Tensor index, Tensor result);
+
+    /// <summary>
+    /// The slices of <paramref name="source"/> along <paramref name="dim"/> at the positions of the contiguous
+    /// 1-D Int64 <paramref name="index"/>, into the contiguous <paramref name="result"/>; returns the first out-of-range index
+    /// (negative ones included, as PyTorch's index_select), or null.
+    /// </summary>
+    long? IndexSelect(Tensor source, int dim, Tensor index, Tensor result);
+
+    /// <summary>
+    /// target[p with p[dim] = index[p]] = values[p] (or += when <paramref name="accumulate"/>), in place;
+    /// values share target's dtype. Returns the first out-of-range index, or null.
+    /// </summary>
+    long? Scatter(Tensor target, int dim, Tensor index, Tensor values, bool accumulate);
+
+    /// <summary>
+    /// Batched matrix product of x [..., n, k] and y [..., k, m] (strided; batch dims already
+    /// broadcast to <paramref name="result"/>'s) into the contiguous <paramref name="result"/> [..., n, m],
+    /// added to its contents when <paramref name="accumulate"/>. Float32 or Float64.
+    /// </summary>
+    void MatMul(Tensor x, Tensor y, Tensor result, bool accumulate);
+}
