@@ -139,10 +139,7 @@ public partial class Tensor
             if ((ulong)k >= (ulong)size) throw new ShapeException($"IndexSelect: index {k} is out of bounds for dim {d} with size {size} (shape {Shape}).");
         }
         var result = Uninitialized(outShape, DType, "IndexSelect");
-        Array from = storage.Data, to = result.storage.Data;
-        for (int o = 0; o < outer; o++)
-            for (int i = 0; i < count; i++)
-                Array.Copy(from, offset + ((long)o * size + picks[positions.offset + i]) * inner, to, ((long)o * count + i) * inner, inner);
+        Backends.Cpu.Indexing.SelectSlices(storage.Data, offset, size, picks, positions.offset, count, outer, inner, result.storage.Data, DType.ElementSize());
         return result;
     }
 
