@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Nabla.Backends.Cpu;
 using static Nabla.Optim.ParameterUpdate;
 
@@ -80,6 +81,7 @@ public sealed class Adagrad : Optimizer
     internal readonly record struct Rule<T>(T NegativeClr, T Eps, T WeightDecay, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // tiered compilation off (Nabla.Bench) would otherwise make one call per vector
         public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> sum, ref Vector<T> b, ref Vector<T> c)
         {
             var g = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));

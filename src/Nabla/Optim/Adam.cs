@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Nabla.Backends.Cpu;
 using static Nabla.Optim.ParameterUpdate;
 
@@ -109,6 +110,7 @@ public class Adam : Optimizer
                                             bool Decoupled, bool HasWeightDecay, bool Amsgrad, bool Maximize) : IVectorUpdate<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // tiered compilation off (Nabla.Bench) would otherwise make one call per vector
         public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
         {
             if (Decoupled) param *= new Vector<T>(DecayFactor);                                 // θ ← θ(1 − γλ)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Nabla.Backends.Cpu;
 using static Nabla.Optim.ParameterUpdate;
 
@@ -102,6 +103,7 @@ public sealed class RMSprop : Optimizer
                                             bool Centered, bool HasMomentum, bool HasWeightDecay, bool Maximize) : IVectorUpdate<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // tiered compilation off (Nabla.Bench) would otherwise make one call per vector
         public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> squareAvg, ref Vector<T> gradAvg, ref Vector<T> buffer)
         {
             var g = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Nabla.Backends.Cpu;
 using static Nabla.Optim.ParameterUpdate;
 
@@ -86,6 +87,7 @@ public sealed class SGD : Optimizer
                                             bool HasMomentum, bool FirstStep, bool Nesterov, bool Maximize, bool HasWeightDecay) : IVectorUpdate<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // tiered compilation off (Nabla.Bench) would otherwise make one call per vector
         public void Apply(ref Vector<T> param, Vector<T> grad, ref Vector<T> buffer, ref Vector<T> b, ref Vector<T> c)
         {
             var d = OptimizerKernels.Gradient(grad, param, Maximize, HasWeightDecay, new Vector<T>(WeightDecay));

@@ -33,6 +33,23 @@ public class IndexSelectTests
     }
 
     [Theory]
+    [InlineData(0, 400)]
+    [InlineData(1, 300)]
+    public void A_large_selection_copied_in_pieces_across_threads_equals_the_elementwise_gather(int dim, int picks)
+    {
+        // Slices of 100 floats, 120–160 KB selected: large enough for the worker pool to copy it in pieces.
+        // dim 1 has 2 outer slices; the source is an offset view (contiguous, storage offset 4,000).
+        var source = dim == 0
+            ? Tensor.Randn([61, 100], generator: new Generator(3)).Narrow(0, 1, 60)
+            : Tensor.Randn([3, 40, 100], generator: new Generator(3)).Narrow(0, 1, 2);
+        Assert.True(source.IsContiguous);
+        var index = Tensor.RandInt(0, source.Size(dim), [picks], generator: new Generator(4));
+        var strided = source.Transpose(0, -1).Contiguous().Transpose(0, -1); // same values, not contiguous: the gather path
+        Assert.False(strided.IsContiguous);
+        Assert.Equal(strided.IndexSelect(dim, index).ToArray<float>(), source.IndexSelect(dim, index).ToArray<float>());
+    }
+
+    [Theory]
     [InlineData(4)]
     [InlineData(-1)]
     public void An_index_out_of_range_names_the_op_and_the_size(long bad)

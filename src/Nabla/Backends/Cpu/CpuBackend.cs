@@ -292,10 +292,8 @@ internal sealed class CpuBackend : IBackend
             return result.Count == 0 ? null : Gather(source, dim, Tensor.IndexAlong(index, dim, result.shape), result);
         // Slices of at least 16 elements (a minibatch of images picked from a data set): one block copy per slice.
         for (int i = 0; i < dim; i++) outer *= source.shape[i];
-        Array from = source.storage.Data, to = result.storage.Data;
-        for (int o = 0; o < outer; o++)
-            for (int i = 0; i < count; i++)
-                Array.Copy(from, source.offset + ((long)o * size + picks[index.offset + i]) * inner, to, ((long)o * count + i) * inner, inner);
+        Indexing.SelectSlices(source.storage.Data, source.offset, size, picks, index.offset, count, outer, inner,
+                              result.storage.Data, source.DType.ElementSize());
         return null;
     }
 

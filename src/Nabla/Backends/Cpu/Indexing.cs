@@ -30,6 +30,32 @@ internal static class Indexing
         return null;
     }
 
+    /// <summary>
+    /// Whole-slice selection (<c>index_select</c> of a contiguous tensor): slice (o, i) of
+    /// <paramref name="destination"/>, <paramref name="inner"/> elements, is slice (o, picks[i]) of the
+    /// <paramref name="size"/> along the selected dim in <paramref name="source"/>, from
+    /// <paramref name="sourceOffset"/> on. The picks must be in range. A large selection (a minibatch picked
+    /// from a data set: every slice a jump to a random place in a large array) is bound by memory latency, so
+    /// it is split across the worker pool in pieces of at least <see cref="SliceCopyChunkBytes"/>.
+    /// </summary>
+    public static void SelectSlices(Array source, long sourceOffset, int size, long[] picks, int picksOffset, int count, int outer, int inner,
+                                    Array destination, int elementSize)
+    {
+        int slices = outer * count;
+        int minSlices = Math.Max(1, SliceCopyChunkBytes / Math.Max(1, inner * elementSize));
+        WorkerPool.For(slices, minSlices, (begin, end) =>
+        {
+            for (int s = begin; s < end; s++)
+            {
+                int o = s / count, i = s - (o * count);
+                Array.Copy(source, sourceOffset + (((long)o * size) + picks[picksOffset + i]) * inner, destination, (long)s * inner, inner);
+            }
+        });
+    }
+
+    /// <summary>Bytes of slices one participant copies at least: below two of these a selection runs on the calling thread.</summary>
+    private const int SliceCopyChunkBytes = 64 * 1024;
+
     /// <summary>target[p with p[dim] = index[p]] = values[p] (or += when accumulate); returns the first bad index, or null.</summary>
     public static long? Scatter<T>(RowLayout layout, T[] values, long[] index, T[] target, int dimStride, int dimSize, bool accumulate) where T : INumberBase<T>
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Nabla.Backends.Cpu;
@@ -44,6 +45,11 @@ internal static class OptimizerKernels
 
     static Span<T> Head<T>(Span<T> span, int length) => span.IsEmpty ? span : span[..length];
 
+    /// <remarks>
+    /// Every rule's <c>Apply</c> (and <see cref="Gradient"/>) is marked for inlining into this loop: the JIT does not inline
+    /// them on its own where no profile guides it (Nabla.Bench runs with tiered compilation off), and a call per
+    /// vector made the MLP's SGD step (203,530 parameters, 2 threads, inside the training loop) 408–426 µs instead of 106–107.
+    /// </remarks>
     static void RunVectors<T, TUpdate>(in TUpdate update, Span<T> param, ReadOnlySpan<T> grad, Span<T> a, Span<T> b, Span<T> c)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TUpdate : struct, IVectorUpdate<T>
@@ -62,6 +68,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>g, negated when maximizing, plus λθ when weight decay is on — the start of most rules.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> Gradient<T>(Vector<T> grad, Vector<T> param, bool maximize, bool hasWeightDecay, Vector<T> weightDecay)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
