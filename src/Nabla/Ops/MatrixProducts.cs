@@ -1,3 +1,4 @@
+using Nabla.Jit;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -24,6 +25,7 @@ public partial class Tensor
         var result = BatchedMatMul(a, b, "MatMul");
         if (Rank == 1) result = result.Squeeze(-2);
         if (other.Rank == 1) result = result.Squeeze(-1);
+        Tracer.Record(GraphOps.MatMul, result, [this, other]);
         return result;
     }
 

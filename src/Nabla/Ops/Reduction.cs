@@ -1,3 +1,4 @@
+using Nabla.Jit;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Nabla.Backends.Cpu;
@@ -98,6 +99,7 @@ public partial class Tensor
             var inputShape = shape;
             Node.Record(result, "SumBackward1", [this], g => [ExpandReduced(g, reduced, keepDim, inputShape)]);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Sum, result, [this], new() { ["dims"] = Enumerable.Range(0, Rank).Where(i => reduced[i]).ToArray(), ["keep_dim"] = keepDim });
         return result;
     }
 
