@@ -29,6 +29,7 @@ internal static partial class OnnxOperators
         AddShapes(table);
         AddNetworks(table);
         AddReductions(table);
+        AddRecurrent(table);
         return table;
     }
 
