@@ -34,6 +34,7 @@ public static class CliApp
         root.Add(TrainCommand(stdout, stderr, stop));
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
+        root.Add(ExportCommand(stdout, stderr));
         root.Add(GenerateCommand(stdout, stderr));
         root.Add(TranslateCommand.Build(stdout, stderr, Guarded));
         root.Add(ModelsCommand(stdout));
@@ -290,6 +291,17 @@ public static class CliApp
         var command = new Command("eval", "Test accuracy of a trained model.") { model, checkpoint, data, json, limit };
         command.SetAction(parse => Guarded(stderr, () =>
             Inference.Evaluate(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(limit), parse.GetValue(json), stdout)));
+        return command;
+    }
+
+    private static Command ExportCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var model = ModelArgument();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the checkpoint to export.", Required = true };
+        var output = new Argument<string>("output") { Description = "The .onnx file to write." };
+        var command = new Command("export", "Write a trained model as an ONNX file (opset 17, symbolic batch size) for ONNX Runtime and other tools.") { model, checkpoint, output };
+        command.SetAction(parse => Guarded(stderr, () =>
+            ModelExport.Run(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(output)!, stdout, stderr)));
         return command;
     }
 
