@@ -36,7 +36,7 @@ public sealed class CompiledModule
         for (int i = 0; i < steps.Length; i++)
         {
             var node = graph.NodeList[i];
-            var release = node.InputList.Where(v => v != null && lastUse.GetValueOrDefault(v) == i && !outputs.Contains(v)).Select(v => Slot(v!)).Distinct().ToArray();
+            var release = node.InputList.Where(v => v != null && lastUse.TryGetValue(v, out int last) && last == i && !outputs.Contains(v)).Select(v => Slot(v!)).Distinct().ToArray();
             steps[i] = new Step(node, GraphInterpreter.KernelOf(node), [.. node.InputList.Select(v => v is null ? -1 : Slot(v))], [.. node.OutputList.Select(Slot)], release);
         }
         outputSlots = [.. graph.OutputList.Select(Slot)];
