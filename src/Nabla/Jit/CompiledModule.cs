@@ -26,17 +26,19 @@ public sealed class CompiledModule
         int Slot(GraphValue value) => index.TryGetValue(value, out var slot) ? slot : index[value] = index.Count;
         inputSlots = [.. graph.InputList.Select(Slot)];
         foreach (var value in graph.ParameterList.Concat(graph.ConstantList)) Slot(value);
-        // Liveness: after the step that reads a value last, its slot is cleared so its buffer can go back to the pool.
+        // Liveness: after the step that reads an intermediate last, its slot is cleared and its buffer goes back to the pool
+        // (when no live value shares it), so the next node, or the next call, reuses it. Inputs stay in their slots to the
+        // end of the call: views of them must never hand the caller's buffer to the pool.
         var lastUse = new Dictionary<GraphValue, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < graph.NodeList.Count; i++)
             foreach (var input in graph.NodeList[i].InputList)
-                if (input is { Kind: ValueKind.Intermediate or ValueKind.Input }) lastUse[input] = i;
+                if (input is { Kind: ValueKind.Intermediate }) lastUse[input] = i;
         var outputs = new HashSet<GraphValue>(graph.OutputList, ReferenceEqualityComparer.Instance);
         steps = new Step[graph.NodeList.Count];
         for (int i = 0; i < steps.Length; i++)
         {
             var node = graph.NodeList[i];
-            var release = node.InputList.Where(v => v != null && lastUse.GetValueOrDefault(v) == i && !outputs.Contains(v)).Select(v => Slot(v!)).Distinct().ToArray();
+            var release = node.InputList.Where(v => v != null && lastUse.TryGetValue(v, out int last) && last == i && !outputs.Contains(v)).Select(v => Slot(v!)).Distinct().ToArray();
             steps[i] = new Step(node, GraphInterpreter.KernelOf(node), [.. node.InputList.Select(v => v is null ? -1 : Slot(v))], [.. node.OutputList.Select(Slot)], release);
         }
         outputSlots = [.. graph.OutputList.Select(Slot)];
@@ -72,7 +74,7 @@ public sealed class CompiledModule
                     for (int j = 0; j < step.Inputs.Length; j++) arguments[j] = step.Inputs[j] < 0 ? null : slots[step.Inputs[j]];
                     var results = step.Kernel(step.Node, arguments, batch);
                     for (int j = 0; j < results.Length; j++) slots[step.Outputs[j]] = results[j];
-                    foreach (int slot in step.Release) slots[slot] = null;
+                    foreach (int slot in step.Release) Release(slot);
                 }
             }
             var outputs = new Tensor[outputSlots.Length];
@@ -81,6 +83,17 @@ public sealed class CompiledModule
             foreach (int slot in outputSlots) if (Graph.OutputList.Count > 0 && !IsData(slot)) slots[slot] = null;
             return outputs;
         }
+    }
+
+    /// <summary>Clears a dead value's slot and recycles its buffer unless a live value (a view, an input, a constant) shares it.</summary>
+    void Release(int slot)
+    {
+        var tensor = slots[slot];
+        slots[slot] = null;
+        if (tensor is null) return;
+        foreach (var other in slots)
+            if (other != null && ReferenceEquals(other.storage, tensor.storage)) return;
+        tensor.storage.Recycle();
     }
 
     bool IsData(int slot) => slot >= inputSlots.Length && slot < inputSlots.Length + Graph.ParameterList.Count + Graph.ConstantList.Count;

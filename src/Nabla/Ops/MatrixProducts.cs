@@ -73,7 +73,8 @@ public partial class Tensor
         if (result.Count > 0)
         {
             if (bias is not null) result.FillRows(bias);
-            GemmBatched(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
+            if (n <= 2 && x.IsContiguous && weight.IsContiguous) MatrixVector(x, weight, result, accumulate: bias is not null);
+            else GemmBatched(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
         }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         if (Node.ShouldRecord(inputs))
@@ -87,6 +88,27 @@ public partial class Tensor
             }, x, weight);
         }
         return result;
+    }
+
+    /// <summary>
+    /// result[i] (+)= W·x[i] for the one or two rows of a batch-1 linear layer: weight rows read in place (<see cref="Gemv"/>),
+    /// not packed as the GEMM would on every call.
+    /// </summary>
+    static unsafe void MatrixVector(Tensor x, Tensor weight, Tensor result, bool accumulate)
+    {
+        int n = x.shape[0], inFeatures = x.shape[1], outFeatures = weight.shape[0];
+        if (x.DType == DType.Float32)
+        {
+            if (!accumulate) result.Span<float>().Clear();
+            fixed (float* xp = &x.Data<float>()[x.offset], wp = &weight.Data<float>()[weight.offset], yp = result.Data<float>())
+                for (int i = 0; i < n; i++) Gemv.Accumulate(xp + (long)i * inFeatures, wp, outFeatures, inFeatures, yp + (long)i * outFeatures);
+        }
+        else
+        {
+            if (!accumulate) result.Span<double>().Clear();
+            fixed (double* xp = &x.Data<double>()[x.offset], wp = &weight.Data<double>()[weight.offset], yp = result.Data<double>())
+                for (int i = 0; i < n; i++) Gemv.Accumulate(xp + (long)i * inFeatures, wp, outFeatures, inFeatures, yp + (long)i * outFeatures);
+        }
     }
 
     /// <summary>Copies the 1-D <paramref name="row"/> into every row of this contiguous 2-D tensor.</summary>
@@ -166,6 +188,7 @@ public partial class Tensor
         }
         else
         {
+            if (!accumulate) result.Span<double>().Clear();
             fixed (double* px = x.Data<double>(), py = y.Data<double>(), pr = result.Data<double>())
                 for (int i = 0; i < batchCount; i++)
                 {
