@@ -150,3 +150,24 @@ public class OnnxImportTests
         Assert.Contains("[4, 5]", error.Message);
     }
 }
+
+public class OnnxImportCompileTests
+{
+    [Theory]
+    [InlineData("lenet_bn", 3)]
+    [InlineData("residual", 3)]
+    public void Imported_model_traces_and_compiles_like_a_native_one(string name, int batch)
+    {
+        var module = Nabla.Onnx.Onnx.Load(OnnxModels.Fixture(name));
+        var shape = name == "lenet_bn" ? new[] { batch, 1, 28, 28 } : [batch, 3, 16, 16];
+        var input = Tensor.Randn(shape, generator: new Generator(8));
+        var compiled = Nabla.Jit.Jit.Compile(module, input);
+        Tensor expected;
+        using (Autograd.NoGrad()) expected = module.Call(input);
+        var bigger = Tensor.Randn([batch + 2, .. shape[1..]], generator: new Generator(9));
+        Tensor expectedBigger;
+        using (Autograd.NoGrad()) expectedBigger = module.Call(bigger);
+        Assert.True(compiled.Call(input).AllClose(expected, 1e-4, 1e-5));
+        Assert.True(compiled.Call(bigger).AllClose(expectedBigger, 1e-4, 1e-5));
+    }
+}
