@@ -30,6 +30,7 @@ internal static partial class OnnxOperators
         AddNetworks(table);
         AddReductions(table);
         AddRecurrent(table);
+        AddMore(table);
         return table;
     }
 
