@@ -185,12 +185,12 @@ internal sealed class OnnxExporter
                 Activation(node.Attribute<string>("activation"), Conv(node, In(0), In(1), node.Inputs[2] is null ? null : In(2), null), Out, node);
                 break;
             case GraphOps.ElementwiseChain:
-            {
-                var ops = node.Attribute<string>("ops").Split(',');
-                string value = In(0);
-                for (int i = 0; i < ops.Length; i++) value = Activation(ops[i], value, i == ops.Length - 1 ? Out : null, node);
-                break;
-            }
+                {
+                    var ops = node.Attribute<string>("ops").Split(',');
+                    string value = In(0);
+                    for (int i = 0; i < ops.Length; i++) value = Activation(ops[i], value, i == ops.Length - 1 ? Out : null, node);
+                    break;
+                }
             case GraphOps.MaxPool2d:
                 Add("MaxPool", [In(0)], [Out], Ints("kernel_shape", node.Attribute<int[]>("kernel_size")), Ints("strides", node.Attribute<int[]>("stride")),
                     Ints("pads", Pads(node.Attribute<int[]>("padding"))), Ints("dilations", node.Attribute<int[]>("dilation")), Int("ceil_mode", node.Attribute<bool>("ceil_mode") ? 1 : 0));
@@ -209,24 +209,24 @@ internal sealed class OnnxExporter
                 AdaptivePool(node, "MaxPool", "GlobalMaxPool", In(0), Out);
                 break;
             case GraphOps.BatchNorm:
-            {
-                int channels = node.Inputs[0]!.Shape[1];
-                var dtype = node.Inputs[0]!.DType;
-                string weight = node.Inputs[3] is null ? Constant(Tensor.Ones([channels], dtype), "ones") : In(3);
-                string bias = node.Inputs[4] is null ? Constant(Tensor.Zeros([channels], dtype), "zeros") : In(4);
-                Add("BatchNormalization", [In(0), weight, bias, In(1), In(2)], [Out], Float("epsilon", node.Attribute<double>("eps")));
-                break;
-            }
+                {
+                    int channels = node.Inputs[0]!.Shape[1];
+                    var dtype = node.Inputs[0]!.DType;
+                    string weight = node.Inputs[3] is null ? Constant(Tensor.Ones([channels], dtype), "ones") : In(3);
+                    string bias = node.Inputs[4] is null ? Constant(Tensor.Zeros([channels], dtype), "zeros") : In(4);
+                    Add("BatchNormalization", [In(0), weight, bias, In(1), In(2)], [Out], Float("epsilon", node.Attribute<double>("eps")));
+                    break;
+                }
             case GraphOps.LayerNorm:
-            {
-                var normalized = node.Attribute<int[]>("normalized_shape");
-                var dtype = node.Inputs[0]!.DType;
-                string weight = node.Inputs[1] is null ? Constant(Tensor.Ones(normalized, dtype), "ones") : In(1);
-                var inputs = new List<string> { In(0), weight };
-                if (node.Inputs[2] is not null) inputs.Add(In(2));
-                Add("LayerNormalization", [.. inputs], [Out], Int("axis", -normalized.Length), Float("epsilon", node.Attribute<double>("eps")));
-                break;
-            }
+                {
+                    var normalized = node.Attribute<int[]>("normalized_shape");
+                    var dtype = node.Inputs[0]!.DType;
+                    string weight = node.Inputs[1] is null ? Constant(Tensor.Ones(normalized, dtype), "ones") : In(1);
+                    var inputs = new List<string> { In(0), weight };
+                    if (node.Inputs[2] is not null) inputs.Add(In(2));
+                    Add("LayerNormalization", [.. inputs], [Out], Int("axis", -normalized.Length), Float("epsilon", node.Attribute<double>("eps")));
+                    break;
+                }
             case GraphOps.LocalResponseNorm:
                 Add("LRN", [In(0)], [Out], Int("size", node.Attribute<int>("size")), Float("alpha", node.Attribute<double>("alpha")),
                     Float("beta", node.Attribute<double>("beta")), Float("bias", node.Attribute<double>("k")));
@@ -238,13 +238,13 @@ internal sealed class OnnxExporter
                 Add("LeakyRelu", [In(0)], [Out], Float("alpha", node.Attribute<double>("negative_slope")));
                 break;
             case GraphOps.Add or GraphOps.Sub or GraphOps.Mul or GraphOps.Div:
-            {
-                string b = In(1);
-                if (node.Attributes.TryGetValue("alpha", out var alpha) && alpha is double a && a != 1)
-                    b = Add("Mul", [b, Scalar(a, node.Inputs[1]!.DType)]);
-                Add(node.Op, [In(0), b], [Out]);
-                break;
-            }
+                {
+                    string b = In(1);
+                    if (node.Attributes.TryGetValue("alpha", out var alpha) && alpha is double a && a != 1)
+                        b = Add("Mul", [b, Scalar(a, node.Inputs[1]!.DType)]);
+                    Add(node.Op, [In(0), b], [Out]);
+                    break;
+                }
             case GraphOps.Pow:
                 Add("Pow", [In(0), Scalar(node.Attribute<double>("exponent"), node.Inputs[0]!.DType)], [Out]);
                 break;
@@ -267,14 +267,14 @@ internal sealed class OnnxExporter
                 Add("Expand", [In(0), ShapeTensor(node.Attribute<int[]>("shape"))], [Out]);
                 break;
             case GraphOps.Slice:
-            {
-                int dim = node.Attribute<int>("dim");
-                long end = node.Attribute<int>("end");
-                // A slice that runs to the end of the batch dimension: the end is the batch, whatever its size.
-                if (node.Inputs[0]!.Shape[dim] == Graph.Batch) end = long.MaxValue;
-                Add("Slice", [In(0), Longs(node.Attribute<int>("start")), Longs(end), Longs(dim), Longs(node.Attribute<int>("step"))], [Out]);
-                break;
-            }
+                {
+                    int dim = node.Attribute<int>("dim");
+                    long end = node.Attribute<int>("end");
+                    // A slice that runs to the end of the batch dimension: the end is the batch, whatever its size.
+                    if (node.Inputs[0]!.Shape[dim] == Graph.Batch) end = long.MaxValue;
+                    Add("Slice", [In(0), Longs(node.Attribute<int>("start")), Longs(end), Longs(dim), Longs(node.Attribute<int>("step"))], [Out]);
+                    break;
+                }
             case GraphOps.Select:
                 Add("Gather", [In(0), Constant(Tensor.From((long)node.Attribute<int>("index")), "index")], [Out], Int("axis", node.Attribute<int>("dim")));
                 break;
@@ -282,12 +282,12 @@ internal sealed class OnnxExporter
                 Add("Concat", [.. node.Inputs.Select((_, i) => In(i))], [Out], Int("axis", node.Attribute<int>("dim")));
                 break;
             case GraphOps.Stack:
-            {
-                int dim = node.Attribute<int>("dim");
-                var parts = node.Inputs.Select((_, i) => Add("Unsqueeze", [In(i), Longs(dim)])).ToArray();
-                Add("Concat", parts, [Out], Int("axis", dim));
-                break;
-            }
+                {
+                    int dim = node.Attribute<int>("dim");
+                    var parts = node.Inputs.Select((_, i) => Add("Unsqueeze", [In(i), Longs(dim)])).ToArray();
+                    Add("Concat", parts, [Out], Int("axis", dim));
+                    break;
+                }
             case GraphOps.Sum:
                 Add("ReduceSum", [In(0), Longs([.. node.Attribute<int[]>("dims").Select(x => (long)x)])], [Out], Int("keepdims", node.Attribute<bool>("keep_dim") ? 1 : 0));
                 break;
@@ -306,13 +306,13 @@ internal sealed class OnnxExporter
                 Add("Gather", [In(1), In(0)], [Out], Int("axis", 0));
                 break;
             case GraphOps.Full:
-            {
-                var dtype = Enum.Parse<DType>(node.Attribute<string>("dtype"));
-                var value = OnnxTensor.FromTensor(Tensor.Full([1], node.Attribute<double>("value"), dtype), "value");
-                Add("ConstantOfShape", [ShapeTensor(node.Attribute<int[]>("shape"))], [Out],
-                    new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value });
-                break;
-            }
+                {
+                    var dtype = Enum.Parse<DType>(node.Attribute<string>("dtype"));
+                    var value = OnnxTensor.FromTensor(Tensor.Full([1], node.Attribute<double>("value"), dtype), "value");
+                    Add("ConstantOfShape", [ShapeTensor(node.Attribute<int[]>("shape"))], [Out],
+                        new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value });
+                    break;
+                }
             case GraphOps.ScaledDotProductAttention:
                 Attention(node, In(0), In(1), In(2), node.Inputs[3] is null ? null : In(3), Out);
                 break;
@@ -351,13 +351,13 @@ internal sealed class OnnxExporter
             case "Relu" or "Sigmoid" or "Tanh" or "Exp" or "Log" or "Sqrt" or "Neg":
                 return Add(op, [input], outputs);
             case "Gelu":
-            {
-                // Opset 17 has no Gelu: 0.5·x·(1 + erf(x / √2)).
-                var dtype = node.Inputs[0]!.DType;
-                string erf = Add("Erf", [Add("Div", [input, Scalar(Math.Sqrt(2), dtype)])]);
-                string half = Add("Mul", [input, Scalar(0.5, dtype)]);
-                return Add("Mul", [half, Add("Add", [erf, Scalar(1, dtype)])], outputs);
-            }
+                {
+                    // Opset 17 has no Gelu: 0.5·x·(1 + erf(x / √2)).
+                    var dtype = node.Inputs[0]!.DType;
+                    string erf = Add("Erf", [Add("Div", [input, Scalar(Math.Sqrt(2), dtype)])]);
+                    string half = Add("Mul", [input, Scalar(0.5, dtype)]);
+                    return Add("Mul", [half, Add("Add", [erf, Scalar(1, dtype)])], outputs);
+                }
             default:
                 throw NoEquivalent(node, $"activation '{op}'");
         }

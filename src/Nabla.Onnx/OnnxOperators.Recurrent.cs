@@ -73,40 +73,40 @@ internal static partial class OnnxOperators
                 switch (gates)
                 {
                     case 1:
-                    {
-                        var a = xt + h.MatMul(rd.T);
-                        if (br is not null) a += br;
-                        h = reluActivation ? a.Relu() : a.Tanh();
-                        break;
-                    }
+                        {
+                            var a = xt + h.MatMul(rd.T);
+                            if (br is not null) a += br;
+                            h = reluActivation ? a.Relu() : a.Tanh();
+                            break;
+                        }
                     case 3:
-                    {
-                        // z, r, h̃: h̃ = tanh(x·Wh + (r ⊙ h)·Rh + Rbh), or with linear_before_reset tanh(x·Wh + r ⊙ (h·Rh + Rbh)).
-                        var rz = h.MatMul(rd.Narrow(0, 0, 2 * hidden).T);
-                        if (br is not null) rz += br.Narrow(0, 0, 2 * hidden);
-                        var z = (Gate(xt, 0) + Gate(rz, 0)).Sigmoid();
-                        var reset = (Gate(xt, 1) + Gate(rz, 1)).Sigmoid();
-                        var rh = rd.Narrow(0, 2 * hidden, hidden);
-                        var rbh = br?.Narrow(0, 2 * hidden, hidden);
-                        Tensor recurrent = linearBeforeReset
-                            ? reset * (rbh is null ? h.MatMul(rh.T) : h.MatMul(rh.T) + rbh)
-                            : (rbh is null ? (reset * h).MatMul(rh.T) : (reset * h).MatMul(rh.T) + rbh);
-                        var candidate = (Gate(xt, 2) + recurrent).Tanh();
-                        h = (1 - z) * candidate + z * h;
-                        break;
-                    }
+                        {
+                            // z, r, h̃: h̃ = tanh(x·Wh + (r ⊙ h)·Rh + Rbh), or with linear_before_reset tanh(x·Wh + r ⊙ (h·Rh + Rbh)).
+                            var rz = h.MatMul(rd.Narrow(0, 0, 2 * hidden).T);
+                            if (br is not null) rz += br.Narrow(0, 0, 2 * hidden);
+                            var z = (Gate(xt, 0) + Gate(rz, 0)).Sigmoid();
+                            var reset = (Gate(xt, 1) + Gate(rz, 1)).Sigmoid();
+                            var rh = rd.Narrow(0, 2 * hidden, hidden);
+                            var rbh = br?.Narrow(0, 2 * hidden, hidden);
+                            Tensor recurrent = linearBeforeReset
+                                ? reset * (rbh is null ? h.MatMul(rh.T) : h.MatMul(rh.T) + rbh)
+                                : (rbh is null ? (reset * h).MatMul(rh.T) : (reset * h).MatMul(rh.T) + rbh);
+                            var candidate = (Gate(xt, 2) + recurrent).Tanh();
+                            h = (1 - z) * candidate + z * h;
+                            break;
+                        }
                     default:
-                    {
-                        // i, o, f, c: c ← f ⊙ c + i ⊙ tanh(c̃), h ← o ⊙ tanh(c); peepholes add P ⊙ c (the old c for i and f, the new for o).
-                        var a = xt + h.MatMul(rd.T);
-                        if (br is not null) a += br;
-                        var input = (pd is null ? Gate(a, 0) : Gate(a, 0) + pd.Narrow(0, 0, hidden) * c).Sigmoid();
-                        var forget = (pd is null ? Gate(a, 2) : Gate(a, 2) + pd.Narrow(0, 2 * hidden, hidden) * c).Sigmoid();
-                        c = forget * c + input * Gate(a, 3).Tanh();
-                        var output = (pd is null ? Gate(a, 1) : Gate(a, 1) + pd.Narrow(0, hidden, hidden) * c).Sigmoid();
-                        h = output * c.Tanh();
-                        break;
-                    }
+                        {
+                            // i, o, f, c: c ← f ⊙ c + i ⊙ tanh(c̃), h ← o ⊙ tanh(c); peepholes add P ⊙ c (the old c for i and f, the new for o).
+                            var a = xt + h.MatMul(rd.T);
+                            if (br is not null) a += br;
+                            var input = (pd is null ? Gate(a, 0) : Gate(a, 0) + pd.Narrow(0, 0, hidden) * c).Sigmoid();
+                            var forget = (pd is null ? Gate(a, 2) : Gate(a, 2) + pd.Narrow(0, 2 * hidden, hidden) * c).Sigmoid();
+                            c = forget * c + input * Gate(a, 3).Tanh();
+                            var output = (pd is null ? Gate(a, 1) : Gate(a, 1) + pd.Narrow(0, hidden, hidden) * c).Sigmoid();
+                            h = output * c.Tanh();
+                            break;
+                        }
                 }
                 outputs[t] = h;
             }
