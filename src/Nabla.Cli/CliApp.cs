@@ -288,9 +288,10 @@ public static class CliApp
         var data = DataOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the result." };
         var limit = LimitOption();
-        var command = new Command("eval", "Test accuracy of a trained model.") { model, checkpoint, data, json, limit };
+        var compile = new Option<bool>("--compile") { Description = "Trace the model into a static graph (frozen weights, batch norms folded, fused epilogues) and evaluate that." };
+        var command = new Command("eval", "Test accuracy of a trained model.") { model, checkpoint, data, json, limit, compile };
         command.SetAction(parse => Guarded(stderr, () =>
-            Inference.Evaluate(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(limit), parse.GetValue(json), stdout)));
+            Inference.Evaluate(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(limit), parse.GetValue(json), parse.GetValue(compile), stdout)));
         return command;
     }
 

@@ -107,6 +107,9 @@ public sealed class CompiledModule
             throw new ShapeException($"CompiledModule: input %{expected.Name} expects {expected.TypeString()} (N: any batch size), got {input.DType}{input.Shape}.");
     }
 
+    /// <summary>This compiled graph as a <see cref="NN.Module{TInput, TOutput}"/> of one input and one output (for loops written for modules).</summary>
+    public NN.Module<Tensor, Tensor> AsModule() => new CompiledForward(this);
+
     /// <summary>The graph dump of the compiled graph.</summary>
     public override string ToString() => Graph.ToString();
 }
