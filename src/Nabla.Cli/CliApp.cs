@@ -34,6 +34,7 @@ public static class CliApp
         root.Add(TrainCommand(stdout, stderr, stop));
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
+        root.Add(ExportCommand(stdout, stderr));
         root.Add(GenerateCommand(stdout, stderr));
         root.Add(TranslateCommand.Build(stdout, stderr, Guarded));
         root.Add(ModelsCommand(stdout));
@@ -293,9 +294,21 @@ public static class CliApp
         var data = DataOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the result." };
         var limit = LimitOption();
-        var command = new Command("eval", "Test accuracy of a trained model.") { model, checkpoint, data, json, limit };
+        var compile = new Option<bool>("--compile") { Description = "Trace the model into a static graph (frozen weights, batch norms folded, fused epilogues) and evaluate that." };
+        var command = new Command("eval", "Test accuracy of a trained model.") { model, checkpoint, data, json, limit, compile };
         command.SetAction(parse => Guarded(stderr, () =>
-            Inference.Evaluate(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(limit), parse.GetValue(json), stdout)));
+            Inference.Evaluate(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(limit), parse.GetValue(json), parse.GetValue(compile), stdout)));
+        return command;
+    }
+
+    private static Command ExportCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var model = ModelArgument();
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Directory of the checkpoint to export.", Required = true };
+        var output = new Argument<string>("output") { Description = "The .onnx file to write." };
+        var command = new Command("export", "Write a trained model as an ONNX file (opset 17, symbolic batch size) for ONNX Runtime and other tools.") { model, checkpoint, output };
+        command.SetAction(parse => Guarded(stderr, () =>
+            ModelExport.Run(parse.GetValue(model)!, parse.GetValue(checkpoint)!, parse.GetValue(output)!, stdout, stderr)));
         return command;
     }
 

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 using System.Runtime.CompilerServices;
 
 namespace Nabla;
@@ -49,6 +50,7 @@ public partial class Tensor
     /// <summary>The elements in row-major order as a new array, converted to <typeparamref name="T"/> if needed.</summary>
     public T[] ToArray<T>()
     {
+        Tracer.OnRead(this, "ToArray");
         var source = DTypes.Of<T>() == DType ? this : ToDType(DTypes.Of<T>());
         var result = new T[source.Count];
         if (source.IsContiguous) source.HostSpan<T>().CopyTo(result);
@@ -101,6 +103,7 @@ public partial class Tensor
         var result = Uninitialized(shape, DType, "Clone", Device);
         CopyTo(result);
         if (Node.ShouldRecord(this)) Node.Record(result, "CloneBackward0", [this], g => [g]);
+        Tracer.Record(GraphOps.Contiguous, result, [this]);
         return result;
     }
 
@@ -114,6 +117,7 @@ public partial class Tensor
             var sourceType = DType;
             Node.Record(result, "ToCopyBackward0", [this], g => [g.To(sourceType)]);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Cast, result, [this], new() { ["dtype"] = dtype.ToString() });
         return result;
     }
 
@@ -178,6 +182,7 @@ public partial class Tensor
         if (result.DType.Category() > DType.Category())
             throw new DTypeException($"{op}: the result type {result.DType} cannot be stored in the {DType} tensor being modified in place.");
         WriteFrom(result);
+        Tracer.Alias(this, result);
         if (record) gradFn = result.gradFn;
         return this;
     }

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla.NN;
 
 // Attention: the course's masked softmax (d2l §10.3) and PyTorch's scaled dot-product attention.
@@ -84,12 +85,18 @@ public static partial class Functional
             && batch.AsSpan().SequenceEqual(key.Shape.Dims.AsSpan()[..^2]) && batch.AsSpan().SequenceEqual(value.Shape.Dims.AsSpan()[..^2])
             && query.Size(-2) > 0 && key.Size(-2) > 0 && query.Size(-1) > 0 && value.Size(-1) > 0
             && (mask is null || !mask.RequiresGrad);
-        if (!fused) return CompositeAttention(query, key, value, mask, dropoutP, isCausal, factor, generator);
-        // The kernel takes an additive float32 mask: a Bool one becomes 0 where kept, −∞ elsewhere.
-        var additive = mask is null ? null
-            : mask.DType == DType.Bool ? Tensor.Zeros(mask.Shape.Dims).MaskedFill(mask.LogicalNot(), double.NegativeInfinity)
-            : mask.To(DType.Float32);
-        return Tensor.FusedAttention(query, key, value, additive, isCausal, factor, dropoutP, generator);
+        Tensor result;
+        if (!fused) result = CompositeAttention(query, key, value, mask, dropoutP, isCausal, factor, generator);
+        else
+        {
+            // The kernel takes an additive float32 mask: a Bool one becomes 0 where kept, −∞ elsewhere.
+            var additive = mask is null ? null
+                : mask.DType == DType.Bool ? Tensor.Zeros(mask.Shape.Dims).MaskedFill(mask.LogicalNot(), double.NegativeInfinity)
+                : mask.To(DType.Float32);
+            result = Tensor.FusedAttention(query, key, value, additive, isCausal, factor, dropoutP, generator);
+        }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.ScaledDotProductAttention, result, [query, key, value, attnMask], new() { ["is_causal"] = isCausal, ["scale"] = factor, ["dropout_p"] = dropoutP });
+        return result;
     }
 
     /// <summary>The composite path of <see cref="ScaledDotProductAttention"/> (tensor ops), for tests to compare the fused one with.</summary>

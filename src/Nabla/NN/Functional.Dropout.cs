@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla.NN;
 
 // Dropout.
@@ -23,6 +24,8 @@ public static partial class Functional
         if (p == 1) return input * 0.0;
         // keep ~ Bernoulli(1 − p) per element, from a counter-based hash of one 64-bit draw and the element's index:
         // one fused pass, deterministic for a given generator state; the backward reuses the draw.
-        return input.DropoutWithSeed(p, (generator ?? Generator.Default).NextUInt64());
+        var result = input.DropoutWithSeed(p, (generator ?? Generator.Default).NextUInt64());
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Dropout, result, [input], new() { ["p"] = p });
+        return result;
     }
 }

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla.NN;
 
 // Embedding lookup.
@@ -17,6 +18,7 @@ public static partial class Functional
             throw new DTypeException($"{op}: indices must be an integer tensor (Int64), got {input.DType} (shape {input.Shape}).");
         var indices = input.To(DType.Int64);
         var rows = weight.IndexSelect(0, indices.Reshape(-1)).Reshape([.. input.Shape, weight.Size(1)]);
+        if (Tracer.IsActive && paddingIdx is null) Tracer.Record(GraphOps.Embedding, rows, [input, weight]);
         if (paddingIdx is not int padding) return rows;
         if (padding < 0) padding += weight.Size(0);
         // Same values; the padding positions read a detached copy, so their gradient stops here.

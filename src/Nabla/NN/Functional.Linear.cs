@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla.NN;
 
 // Linear maps: linear and bilinear.
@@ -24,7 +25,9 @@ public static partial class Functional
         // [*, in] → [n, in] → x·Wᵀ + b in one op (Tensor.Addmm) → [*, out].
         var rows = input.Rank == 2 ? input : input.Reshape(-1, weight.Size(1));
         var result = Tensor.Addmm(rows, weight, bias);
-        return input.Rank == 2 ? result : result.Reshape([.. input.Shape.Take(input.Rank - 1), weight.Size(0)]);
+        if (input.Rank != 2) result = result.Reshape([.. input.Shape.Take(input.Rank - 1), weight.Size(0)]);
+        Tracer.Record(GraphOps.Linear, result, [input, weight, bias]);
+        return result;
     }
 
     /// <summary>

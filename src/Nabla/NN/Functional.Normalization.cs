@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla.NN;
 
 // Normalisation layers' functions. Composite tensor ops: autograd derives the backward from them.
@@ -58,7 +59,9 @@ public static partial class Functional
             throw new ArgumentException($"{op}: running statistics are required when not training.");
         var centered = input - runningMean.Reshape(channelShape);
         var inverseStd = (runningVar.Reshape(channelShape) + eps).Rsqrt();
-        return ScaleAndShift(centered, inverseStd, weight, bias, channelShape);
+        var normalized = ScaleAndShift(centered, inverseStd, weight, bias, channelShape);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.BatchNorm, normalized, [input, runningMean, runningVar, weight, bias], new() { ["eps"] = eps });
+        return normalized;
     }
 
     /// <summary>
@@ -114,6 +117,7 @@ public static partial class Functional
         var normalized = centered * (variance + eps).Rsqrt();
         if (weight != null) normalized = normalized * weight;
         if (bias != null) normalized = normalized + bias;
+        if (Tracer.IsActive) Tracer.Record(GraphOps.LayerNorm, normalized, [input, weight, bias], new() { ["normalized_shape"] = normalizedShape.ToArray(), ["eps"] = eps });
         return normalized;
     }
     /// <summary>

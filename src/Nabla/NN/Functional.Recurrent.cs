@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla.NN;
 
 // Recurrent cells (one time step) and the time loop of one recurrent layer in one direction.
@@ -79,6 +80,8 @@ public static partial class Functional
         int steps = input.Size(0);
         if (steps == 0) throw new ShapeException($"RecurrentLayer: input {input.Shape} has no time steps.");
         var packed = Tensor.RecurrentSequence(mode, input, h0, c0, weightIh, weightHh, biasIh, biasHh, reverse);
-        return Tensor.RecurrentOutputs(packed, steps, mode == RecurrentMode.LSTM, reverse);
+        var (output, h, c) = Tensor.RecurrentOutputs(packed, steps, mode == RecurrentMode.LSTM, reverse);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.RecurrentLayer, c is null ? [output, h] : [output, h, c], [input, h0, c0, weightIh, weightHh, biasIh, biasHh], new() { ["mode"] = mode.ToString(), ["reverse"] = reverse });
+        return (output, h, c);
     }
 }

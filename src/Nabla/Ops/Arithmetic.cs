@@ -1,3 +1,4 @@
+using Nabla.Jit;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -57,6 +58,7 @@ public partial class Tensor
         if (alpha != 1) other = other * WrapNumber(alpha);
         var result = Arithmetic<RowOps.Add>("Add", this, other, DTypes.ResultType(this, other));
         if (Node.ShouldRecord(this, other)) Node.Record(result, "AddBackward0", [this, other], g => [g, g]);
+        Tracer.Record(GraphOps.Add, result, [this, other]);
         return result;
     }
 
@@ -74,6 +76,7 @@ public partial class Tensor
             bool needOther = other.RequiresGrad;
             Node.Record(result, "SubBackward0", [this, other], g => [g, needOther ? -g : null]);
         }
+        Tracer.Record(GraphOps.Sub, result, [this, other]);
         return result;
     }
 
@@ -87,6 +90,7 @@ public partial class Tensor
             bool needA = a.RequiresGrad, needB = b.RequiresGrad;
             Node.Record(result, "MulBackward0", [a, b], g => [needA ? g * b : null, needB ? g * a : null], a, b);
         }
+        Tracer.Record(GraphOps.Mul, result, [this, other]);
         return result;
     }
 
@@ -106,6 +110,7 @@ public partial class Tensor
             // d(a/b)/da = 1/b, d(a/b)/db = −a/b²
             Node.Record(result, "DivBackward0", [a, b], g => [needA ? g / b : null, needB ? -g * a / (b * b) : null], a, b);
         }
+        Tracer.Record(GraphOps.Div, result, [this, other]);
         return result;
     }
 
@@ -148,6 +153,7 @@ public partial class Tensor
         if (DType == DType.Bool) throw new DTypeException("Neg: negation is not defined for Bool tensors; use LogicalNot().");
         var result = Arithmetic<RowOps.Subtract>("Neg", Scalar(0, DType), this, DType);
         if (Node.ShouldRecord(this)) Node.Record(result, "NegBackward0", [this], g => [-g]);
+        Tracer.Record(GraphOps.Neg, result, [this]);
         return result;
     }
 
@@ -187,6 +193,7 @@ public partial class Tensor
             var a = this;
             Node.Record(result, "PowBackward0", [a], g => [exponent == 0 ? ZerosLike(g) : g * exponent * a.Pow(exponent - 1)], a);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Pow, result, [this], new() { ["exponent"] = exponent });
         return result;
     }
 

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -31,7 +32,9 @@ public partial class Tensor
         CheckConvolution("Conv2d", input, weight, bias, [p.Stride.H, p.Stride.W], [p.Padding.H, p.Padding.W], [p.Dilation.H, p.Dilation.W], groups, outputPadding: null);
         bool unbatched = input.Rank == 3;
         var result = Conv2dCore(unbatched ? input.Unsqueeze(0) : input, weight, bias, p);
-        return unbatched ? result.Squeeze(0) : result;
+        if (unbatched) result = result.Squeeze(0);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Conv2d, result, [input, weight, bias], new() { ["stride"] = new[] { p.Stride.H, p.Stride.W }, ["padding"] = new[] { p.Padding.H, p.Padding.W }, ["dilation"] = new[] { p.Dilation.H, p.Dilation.W }, ["groups"] = groups });
+        return result;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla;
 
 // Joining and splitting: Cat, Stack, Split, Chunk, Repeat.
@@ -43,6 +44,7 @@ public partial class Tensor
                 return grads;
             });
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Cat, result, [.. parts], new() { ["dim"] = d });
         return result;
     }
 

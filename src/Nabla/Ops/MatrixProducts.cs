@@ -1,3 +1,5 @@
+using Nabla.Jit;
+
 namespace Nabla;
 
 // Matrix products: MatMul (PyTorch's 1-D/2-D/batched/broadcast rules), Bmm, Dot, Outer.
@@ -22,6 +24,7 @@ public partial class Tensor
         var result = BatchedMatMul(a, b, "MatMul");
         if (Rank == 1) result = result.Squeeze(-2);
         if (other.Rank == 1) result = result.Squeeze(-1);
+        Tracer.Record(GraphOps.MatMul, result, [this, other]);
         return result;
     }
 

@@ -1,4 +1,5 @@
 using Nabla.Backends.Cpu;
+using Nabla.Jit;
 
 namespace Nabla;
 
@@ -11,6 +12,7 @@ public partial class Tensor
     {
         var result = FloatUnary<RowOps.Exp>();
         if (Node.ShouldRecord(this)) Node.Record(result, "ExpBackward0", [this], g => [g * result], result);
+        Tracer.Record(GraphOps.Exp, result, [this]);
         return result;
     }
 
@@ -19,6 +21,7 @@ public partial class Tensor
     {
         var result = FloatUnary<RowOps.Log>();
         if (Node.ShouldRecord(this)) { var x = this; Node.Record(result, "LogBackward0", [x], g => [g / x], x); }
+        Tracer.Record(GraphOps.Log, result, [this]);
         return result;
     }
 
@@ -35,6 +38,7 @@ public partial class Tensor
     {
         var result = FloatUnary<RowOps.Sqrt>();
         if (Node.ShouldRecord(this)) Node.Record(result, "SqrtBackward0", [this], g => [g / (result * 2)], result);
+        Tracer.Record(GraphOps.Sqrt, result, [this]);
         return result;
     }
 
@@ -142,6 +146,7 @@ public partial class Tensor
         // σ' = σ(1 − σ); fused into one pass unless the backward itself is being recorded.
         if (Node.ShouldRecord(this))
             Node.Record(result, "SigmoidBackward0", [this], g => [GradMode.IsEnabled ? g * result * (1 - result) : FusedGradient<ActivationGradients.Sigmoid>(g, result)], result);
+        Tracer.Record(GraphOps.Sigmoid, result, [this]);
         return result;
     }
 
@@ -152,6 +157,7 @@ public partial class Tensor
         // tanh' = 1 − tanh²
         if (Node.ShouldRecord(this))
             Node.Record(result, "TanhBackward0", [this], g => [GradMode.IsEnabled ? g * (1 - result * result) : FusedGradient<ActivationGradients.Tanh>(g, result)], result);
+        Tracer.Record(GraphOps.Tanh, result, [this]);
         return result;
     }
 
@@ -162,6 +168,7 @@ public partial class Tensor
         using (GradMode.Set(false)) result = Maximum(Scalar(0, DType));
         if (Node.ShouldRecord(this))
             Node.Record(result, "ReluBackward0", [this], g => [GradMode.IsEnabled ? g * result.Gt(0).To(g.DType) : FusedGradient<ActivationGradients.Relu>(g, result)], result);
+        Tracer.Record(GraphOps.Relu, result, [this]);
         return result;
     }
 
@@ -193,6 +200,7 @@ public partial class Tensor
             var x = this;
             Node.Record(result, "LeakyReluBackward0", [x], g => [Where(x.Gt(0), g, g * negativeSlope)], x);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.LeakyRelu, result, [this], new() { ["negative_slope"] = negativeSlope });
         return result;
     }
 
@@ -252,6 +260,7 @@ public partial class Tensor
                 return [g * (cdf + x * pdf)];
             }, x);
         }
+        Tracer.Record(GraphOps.Gelu, result, [this]);
         return result;
     }
 

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -19,8 +20,14 @@ public partial class Tensor
     /// <param name="padding">Implicit −∞ padding on each side, at most half the kernel.</param>
     /// <param name="dilation">Spacing between window elements.</param>
     /// <param name="ceilMode">Round the output size up, so that a partial window at the end counts.</param>
-    public Tensor MaxPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, Pair2d? dilation = null, bool ceilMode = false) =>
-        MaxPoolCore("MaxPool2d", this, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode, indicesReturned: false).Values;
+    public Tensor MaxPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, Pair2d? dilation = null, bool ceilMode = false)
+    {
+        var result = MaxPoolCore("MaxPool2d", this, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode, indicesReturned: false).Values;
+        if (Tracer.IsActive) Tracer.Record(GraphOps.MaxPool2d, result, [this], new() { ["kernel_size"] = Pair(kernelSize), ["stride"] = Pair(stride ?? kernelSize), ["padding"] = Pair(padding), ["dilation"] = Pair(dilation ?? 1), ["ceil_mode"] = ceilMode });
+        return result;
+    }
+
+    static int[] Pair(Pair2d pair) => [pair.H, pair.W];
 
     /// <summary>
     /// <see cref="MaxPool2d"/> that also returns the position of each maximum (Int64, flat index h·W + w
@@ -48,8 +55,12 @@ public partial class Tensor
     /// <param name="countIncludePad">Divide by the window size including the zero padding (default), else by the input pixels in it.</param>
     /// <param name="divisorOverride">Divide every window by this instead.</param>
     public Tensor AvgPool2d(Pair2d kernelSize, Pair2d? stride = null, Pair2d padding = default, bool ceilMode = false,
-        bool countIncludePad = true, int? divisorOverride = null) =>
-        AvgPoolCore("AvgPool2d", this, kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad, divisorOverride);
+        bool countIncludePad = true, int? divisorOverride = null)
+    {
+        var result = AvgPoolCore("AvgPool2d", this, kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad, divisorOverride);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.AvgPool2d, result, [this], new() { ["kernel_size"] = Pair(kernelSize), ["stride"] = Pair(stride ?? kernelSize), ["padding"] = Pair(padding), ["ceil_mode"] = ceilMode, ["count_include_pad"] = countIncludePad, ["divisor_override"] = divisorOverride ?? 0 });
+        return result;
+    }
 
     /// <summary>1-D average pooling (<c>avg_pool1d</c>) over [N, C, L] or [C, L], an <see cref="AvgPool2d"/> of height 1.</summary>
     public Tensor AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
@@ -67,7 +78,9 @@ public partial class Tensor
         var (x, unbatched) = CheckAdaptive("AdaptiveAvgPool2d", this, outputSize);
         var map = new PoolingMap("AdaptiveAvgPool2D", x.shape, [x.shape[0], x.shape[1], outputSize.H, outputSize.W], AdaptiveAvgKernels(x.shape, outputSize));
         var result = ApplyPoolingMap(x, map, adjoint: false);
-        return unbatched ? result.Squeeze(0) : result;
+        if (unbatched) result = result.Squeeze(0);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.AdaptiveAvgPool2d, result, [this], new() { ["output_size"] = Pair(outputSize) });
+        return result;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Nabla.Jit;
+
 namespace Nabla;
 
 // Reductions: Sum, Mean, Prod, Max/Min, ArgMax/ArgMin, Var/Std, Norm, LogSumExp, CumSum.
@@ -62,6 +64,7 @@ public partial class Tensor
             var inputShape = shape;
             Node.Record(result, "SumBackward1", [this], g => [ExpandReduced(g, reduced, keepDim, inputShape)]);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Sum, result, [this], new() { ["dims"] = Enumerable.Range(0, Rank).Where(i => reduced[i]).ToArray(), ["keep_dim"] = keepDim });
         return result;
     }
 

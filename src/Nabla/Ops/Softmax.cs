@@ -1,4 +1,5 @@
 using Nabla.Backends;
+using Nabla.Jit;
 
 namespace Nabla;
 
@@ -13,6 +14,7 @@ public partial class Tensor
         // ∂L/∂x = y ⊙ (g − Σ g⊙y)
         if (Node.ShouldRecord(this))
             Node.Record(result, "SoftmaxBackward0", [this], g => [result * (g - (g * result).Sum(dim, keepDim: true))], result);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Softmax, result, [this], new() { ["dim"] = dim });
         return result;
     }
 
@@ -23,6 +25,7 @@ public partial class Tensor
         // ∂L/∂x = g − e^y · Σ g
         if (Node.ShouldRecord(this))
             Node.Record(result, "LogSoftmaxBackward0", [this], g => [g - result.Exp() * g.Sum(dim, keepDim: true)], result);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.LogSoftmax, result, [this], new() { ["dim"] = dim });
         return result;
     }
 

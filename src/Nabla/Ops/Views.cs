@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla;
 
 // Views: new shape/strides/offset over the same storage, no copy. Backward maps the gradient
@@ -35,6 +36,7 @@ public partial class Tensor
             var inputShape = shape;
             Node.Record(result, name, [this], g => [g.Reshape(inputShape)]);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Reshape, result, [this], new() { ["shape"] = newShape.ToArray() });
         return result;
     }
 
@@ -139,6 +141,7 @@ public partial class Tensor
         }
         var result = ViewOf(newShape, newStrides, offset);
         if (Node.ShouldRecord(this)) Node.Record(result, "PermuteBackward0", [this], g => [g.Permute(inverse)]);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Permute, result, [this], new() { ["dims"] = dims.Select(x => Shape.NormalizeDim(x, Rank, "Permute")).ToArray() });
         return result;
     }
 
@@ -203,6 +206,7 @@ public partial class Tensor
         var result = ViewOf(newShape, newStrides, offset);
         // The engine sums the broadcast gradient back to this tensor's shape.
         if (Node.ShouldRecord(this)) Node.Record(result, "ExpandBackward0", [this], g => [g]);
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Expand, result, [this], new() { ["shape"] = newShape.ToArray() });
         return result;
     }
 
@@ -241,6 +245,7 @@ public partial class Tensor
             int s = start, e = end;
             Node.Record(result, "SliceBackward0", [this], g => [EmbedInto(g, inputShape, t => t.Slice(d, s, e, step))]);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Slice, result, [this], new() { ["dim"] = d, ["start"] = start, ["end"] = end, ["step"] = step });
         return result;
     }
 
@@ -259,6 +264,7 @@ public partial class Tensor
             int i = index;
             Node.Record(result, "SelectBackward0", [this], g => [EmbedInto(g, inputShape, t => t.Select(d, i))]);
         }
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Select, result, [this], new() { ["dim"] = d, ["index"] = index });
         return result;
     }
 

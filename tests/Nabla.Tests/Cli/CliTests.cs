@@ -150,6 +150,19 @@ public sealed class CliTests() : CliTestBase("nabla-cli")
     }
 
     [Fact]
+    public void Eval_with_compile_runs_the_static_graph_and_gives_the_same_accuracy()
+    {
+        Assert.Equal(0, Run("train", "lenet", "--data", "sample", "--limit", "300", "--epochs", "1", "--checkpoint", directory).ExitCode);
+        var eager = Run("eval", "lenet", "--checkpoint", directory, "--data", "sample", "--limit", "300", "--json");
+        var compiled = Run("eval", "lenet", "--checkpoint", directory, "--data", "sample", "--limit", "300", "--json", "--compile");
+
+        Assert.True(compiled.ExitCode == 0, compiled.Stderr);
+        var result = JsonDocument.Parse(compiled.Stdout).RootElement;
+        Assert.True(result.GetProperty("compiled").GetBoolean());
+        Assert.Equal(JsonDocument.Parse(eager.Stdout).RootElement.GetProperty("test_acc").GetDouble(), result.GetProperty("test_acc").GetDouble());
+    }
+
+    [Fact]
     public void Predict_prints_the_model_prediction_for_a_png_with_class_names()
     {
         Assert.Equal(0, Run("train", "softmax", "--data", "sample", "--limit", "1000", "--epochs", "2", "--checkpoint", directory).ExitCode);

@@ -342,6 +342,11 @@ internal sealed class CpuBackend : IBackend
     {
         int n = result.shape[^2], m = result.shape[^1], k = x.shape[^1];
         int batchCount = result.Count / Math.Max(n * m, 1);
+        if (batchCount == 1 && n <= 2 && k > 0 && m > 0 && IsTransposedWeight(y, k, m) && x.strides[^1] == 1 && (n == 1 || x.strides[^2] == k) && result.IsContiguous)
+        {
+            MatrixVector(x, y, result, n, k, m, accumulate);
+            return;
+        }
         var batchShape = result.shape[..^2];
         // Offsets of batch entry i in x, y and the result, unravelling i over the batch dims.
         // (A RowLayout over [..batch, 1] would drop the size-1 dim and make the batch dims its row.)
@@ -375,6 +380,29 @@ internal sealed class CpuBackend : IBackend
                     var (ox, oy, or) = Offsets(i);
                     Gemm.Dgemm(n, m, k, px + ox, x.strides[^2], x.strides[^1], py + oy, y.strides[^2], y.strides[^1], pr + or, m, accumulate);
                 }
+        }
+    }
+
+    /// <summary>True when <paramref name="y"/> [k, m] is the transpose view of a contiguous weight [m, k] (a linear layer's <c>W.T</c>).</summary>
+    static bool IsTransposedWeight(Tensor y, int k, int m) => y.Rank == 2 && y.strides[0] == 1 && (m == 1 || y.strides[1] == k);
+
+    /// <summary>
+    /// result[i] (+)= W·x[i] for the one or two rows of a batch-1 linear layer: the weight rows are read in place
+    /// (<see cref="Gemv"/>), not packed as the GEMM would on every call.
+    /// </summary>
+    static unsafe void MatrixVector(Tensor x, Tensor y, Tensor result, int n, int k, int m, bool accumulate)
+    {
+        if (result.DType == DType.Float32)
+        {
+            if (!accumulate) result.HostSpan<float>().Clear();
+            fixed (float* xp = &x.HostData<float>()[x.offset], wp = &y.HostData<float>()[y.offset], rp = &result.HostData<float>()[result.offset])
+                for (int i = 0; i < n; i++) Gemv.Accumulate(xp + (long)i * k, wp, m, k, rp + (long)i * m);
+        }
+        else
+        {
+            if (!accumulate) result.HostSpan<double>().Clear();
+            fixed (double* xp = &x.HostData<double>()[x.offset], wp = &y.HostData<double>()[y.offset], rp = &result.HostData<double>()[result.offset])
+                for (int i = 0; i < n; i++) Gemv.Accumulate(xp + (long)i * k, wp, m, k, rp + (long)i * m);
         }
     }
 

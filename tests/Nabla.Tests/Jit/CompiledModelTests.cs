@@ -1,0 +1,147 @@
+using Nabla.Jit;
+using Nabla.NN;
+using Nabla.Serialization;
+using Nabla.Tests.TestSupport;
+using Nabla.Vision.Models;
+
+namespace Nabla.Tests.Jit;
+
+/// <summary>
+/// Every zoo model traced and compiled with all passes gives PyTorch's eval logits (the fixtures of ModelZooTests, written by
+/// tests/fixtures/make_zoo_fixtures.py), at the fixture's batch and at another one; recurrent layers and Transformer layers match eager.
+/// </summary>
+[Collection(DefaultGeneratorCollection.Name)]
+public class CompiledModelTests
+{
+    static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "fixtures", file);
+
+    static Module<Tensor, Tensor> CourseModel(string name) => name switch
+    {
+        "alexnet" => new AlexNet(width: 1.0 / 32),
+        "vgg11" => VGG.VGG11(width: 1.0 / 64),
+        "nin" => new NiN(width: 1.0 / 16),
+        "googlenet" => new GoogLeNet(width: 1.0 / 16, auxLogits: true),
+        "resnet18" => ResNet.ResNet18(width: 1.0 / 16),
+        "resnet50" => ResNet.ResNet50(width: 1.0 / 32),
+        "densenet" => new DenseNet(width: 1.0 / 4),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [InlineData("alexnet")]
+    [InlineData("vgg11")]
+    [InlineData("nin")]
+    [InlineData("googlenet")]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    [InlineData("densenet")]
+    public void Compiled_zoo_model_gives_pytorch_eval_logits(string name)
+    {
+        var tensors = StateDict.Load(FixturePath($"safetensors/zoo_{name}.safetensors"));
+        var input = tensors["__input"];
+        var expected = tensors["__logits"];
+        tensors.Remove("__input");
+        tensors.Remove("__logits");
+        var model = CourseModel(name);
+        model.LoadStateDict(tensors);
+
+        var compiled = model.Compile(input);
+        var logits = compiled.Call(input);
+        Assert.True(model.Training); // Compile traces in eval mode and restores the mode
+        AssertClose(expected, logits, name);
+        // One sample on its own: the batch dimension is symbolic.
+        var single = compiled.Call(input.Narrow(0, 1, 1));
+        AssertClose(expected.Narrow(0, 1, 1), single, name + " (batch 1)");
+    }
+
+    [Fact]
+    public void Compiled_mlp_and_lenet_equal_eager_and_fold_their_epilogues()
+    {
+        var x = Tensor.Randn([8, 1, 28, 28], generator: new Generator(5));
+        foreach (var model in new[] { Mlp.Create(generator: new Generator(1)), LeNet.Create(generator: new Generator(2)), LeNet.CreateBatchNorm(generator: new Generator(3)) })
+        {
+            var compiled = model.Compile(x);
+            model.Eval();
+            Tensor eager;
+            using (Autograd.NoGrad()) eager = model.Call(x);
+            AssertClose(eager, compiled.Call(x), model.ToString());
+            Assert.DoesNotContain(compiled.Graph.Nodes, n => n.Op == GraphOps.BatchNorm);
+            Assert.Contains(compiled.Graph.Nodes, n => n.Op is GraphOps.LinearActivation or GraphOps.Conv2dActivation);
+        }
+    }
+
+    [Theory]
+    [InlineData("LSTM")]
+    [InlineData("GRU")]
+    [InlineData("RNN")]
+    public void Recurrent_layer_with_state_traces_and_matches_eager(string kind)
+    {
+        Module layer = kind switch
+        {
+            "LSTM" => new LSTM(6, 8, numLayers: 2),
+            "GRU" => new GRU(6, 8, numLayers: 2, bidirectional: true),
+            _ => new RNN(6, 8),
+        };
+        layer.Eval();
+        int states = kind switch { "LSTM" => 2, "GRU" => 4, _ => 1 };
+        Tensor[] Forward(Tensor[] inputs) => layer switch
+        {
+            LSTM lstm => Flatten(lstm.Call(inputs[0], (inputs[1], inputs[2]))),
+            GRU gru => Flatten(gru.Call(inputs[0], inputs[1])),
+            RNN rnn => Flatten(rnn.Call(inputs[0], inputs[1])),
+            _ => throw new ArgumentException(kind),
+        };
+        var x = Tensor.Randn([5, 3, 6], generator: new Generator(6));
+        var h = Tensor.Randn([states, 3, 8], generator: new Generator(7));
+        Tensor[] examples = kind == "LSTM" ? [x, h, h * 0.5] : [x, h];
+        int[] batchDims = kind == "LSTM" ? [1, 1, 1] : [1, 1];
+        var graph = Nabla.Jit.Jit.Trace(layer, Forward, examples, batchDims: batchDims);
+        Assert.Contains(graph.Nodes, n => n.Op == GraphOps.RecurrentLayer);
+        var compiled = new CompiledModule(GraphPasses.OptimizeForInference(graph));
+        var x2 = Tensor.Randn([5, 2, 6], generator: new Generator(8));
+        var h2 = Tensor.Randn([states, 2, 8], generator: new Generator(9));
+        Tensor[] inputs = kind == "LSTM" ? [x2, h2, h2] : [x2, h2];
+        var expected = Forward(inputs);
+        var actual = compiled.Call(inputs);
+        for (int i = 0; i < expected.Length; i++) AssertClose(expected[i], actual[i], $"{kind} output {i}");
+    }
+
+    static Tensor[] Flatten((Tensor Output, (Tensor H, Tensor C) State) result) => [result.Output, result.State.H, result.State.C];
+
+    static Tensor[] Flatten((Tensor Output, Tensor State) result) => [result.Output, result.State];
+
+    [Fact]
+    public void Transformer_encoder_layer_traces_and_matches_eager()
+    {
+        var layer = new TransformerEncoderLayer(16, 4, dimFeedforward: 32, dropout: 0.1, batchFirst: true);
+        var x = Tensor.Randn([3, 7, 16], generator: new Generator(10));
+        var compiled = layer.Compile(x);
+        layer.Eval();
+        var x2 = Tensor.Randn([2, 7, 16], generator: new Generator(11));
+        Tensor eager;
+        using (Autograd.NoGrad()) eager = layer.Call(x2);
+        AssertClose(eager, compiled.Call(x2), "TransformerEncoderLayer");
+        Assert.Contains(compiled.Graph.Nodes, n => n.Op == GraphOps.ScaledDotProductAttention);
+    }
+
+    [Fact]
+    public void Wrong_input_shape_names_the_graph_input_and_both_shapes()
+    {
+        var compiled = Mlp.Create(generator: new Generator(1)).Compile(Tensor.Randn([2, 1, 28, 28], generator: new Generator(2)));
+        var error = Assert.Throws<ShapeException>(() => compiled.Call(Tensor.Randn([2, 784], generator: new Generator(3))));
+        Assert.Contains("%input", error.Message);
+        Assert.Contains("Float32[N, 1, 28, 28]", error.Message);
+        Assert.Contains("[2, 784]", error.Message);
+        error = Assert.Throws<ShapeException>(() => compiled.Call(Tensor.Randn([2, 3, 28, 28], generator: new Generator(3))));
+        Assert.Contains("[2, 3, 28, 28]", error.Message);
+    }
+
+    static void AssertClose(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        var e = expected.ToArray<float>();
+        var a = actual.ToArray<float>();
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 + 1e-4 * Math.Abs(e[i]), $"{what}: value {i} is {a[i]}, expected {e[i]}");
+    }
+}
