@@ -97,7 +97,7 @@ echo "load average (1, 5, 15 min) before: $load_before, after: $load_after; $(np
 import json, statistics, sys
 
 # Keys where a smaller figure is better: the ratio is then anchor / Nabla, so > 1 always means Nabla is faster.
-LOWER_IS_BETTER = {"us_per_op", "us_per_iter", "median_epoch_s", "ms_per_iter", "forward_ms", "forward_backward_ms", "allreduce_ms"}
+LOWER_IS_BETTER = {"us_per_op", "us_per_iter", "median_epoch_s", "ms_per_iter", "forward_ms", "forward_backward_ms", "allreduce_ms", "us_per_batch", "allocated_bytes_per_call"}
 SIDES = ["nabla", "pytorch", "torchsharp"]
 
 figures = {}
