@@ -34,9 +34,9 @@ public static class CliApp
         root.Add(TrainCommand(stdout, stderr, stop));
         root.Add(EvalCommand(stdout, stderr));
         root.Add(PredictCommand(stdout, stderr));
-        root.Add(ExportCommand(stdout, stderr));
         root.Add(GenerateCommand(stdout, stderr));
         root.Add(TranslateCommand.Build(stdout, stderr, Guarded));
+        root.Add(ExportCommand(stdout, stderr));
         root.Add(ModelsCommand(stdout));
         root.Add(SummaryCommand(stdout, stderr));
         root.Add(BertCommands.Embed(stdout, stderr));
