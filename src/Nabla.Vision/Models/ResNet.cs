@@ -90,11 +90,18 @@ public sealed class ResNet : Module<Tensor, Tensor>
     public static ResNet ResNet50(int inChannels = 1, int numClasses = 10, double width = 1.0) => new(true, [3, 4, 6, 3], inChannels, numClasses, width);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Fc.Call(Features(input));
+
+    /// <summary>
+    /// The globally average-pooled features that <see cref="Fc"/> classifies (timm's
+    /// <c>forward_features</c> + pooling): what an image featurizer outputs.
+    /// Shape: [N, inChannels, H, W] → [N, Fc.InFeatures].
+    /// </summary>
+    public Tensor Features(Tensor input)
     {
         var x = maxpool.Call(relu.Call(bn1.Call(conv1.Call(input))));
         foreach (var layer in layers) x = layer.Call(x);
         var avgpool = (AdaptiveAvgPool2d)GetModule("avgpool")!;
-        return Fc.Call(avgpool.Call(x).Flatten(1));
+        return avgpool.Call(x).Flatten(1);
     }
 }
