@@ -40,6 +40,7 @@ public static class CliApp
         root.Add(SummaryCommand(stdout, stderr));
         root.Add(BertCommands.Embed(stdout, stderr));
         GanCommands.AddTo(root, stdout, stderr, stop);
+        root.Add(StyleCommand.Build(stdout, stderr, stop));
         return root;
     }
 

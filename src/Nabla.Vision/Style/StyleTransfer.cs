@@ -64,8 +64,9 @@ public sealed class StyleTransfer
     /// <param name="options">Weights and optimiser; null: d2l's (<see cref="StyleTransferOptions"/>).</param>
     /// <param name="progress">Called after every step with its losses.</param>
     /// <param name="initial">The image the optimisation starts from, shaped like <paramref name="content"/>; null: the content image.</param>
+    /// <param name="stop">Asked after every step; true ends the run early with the image as it is (e.g. on Ctrl-C).</param>
     /// <exception cref="ShapeException">An image is not <c>[1, C, H, W]</c>, or <paramref name="initial"/> is not shaped like the content.</exception>
-    public Tensor Run(Tensor content, Tensor style, StyleTransferOptions? options = null, Action<StyleStep>? progress = null, Tensor? initial = null)
+    public Tensor Run(Tensor content, Tensor style, StyleTransferOptions? options = null, Action<StyleStep>? progress = null, Tensor? initial = null, Func<bool>? stop = null)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(style);
@@ -101,6 +102,7 @@ public sealed class StyleTransfer
             optimizer.Step();
             scheduler.Step();
             progress?.Invoke(report);
+            if (stop?.Invoke() == true) break;
         }
         return image.Detach().Clone();
     }
