@@ -42,6 +42,7 @@ public static class CliApp
         root.Add(BertCommands.Embed(stdout, stderr));
         root.Add(ImportCommand.Build(stdout, stderr, Guarded));
         GanCommands.AddTo(root, stdout, stderr, stop);
+        root.Add(StyleCommand.Build(stdout, stderr, stop));
         return root;
     }
 
@@ -379,6 +380,7 @@ public static class CliApp
             stdout.WriteLine($"{Seq2SeqRun.ModelName,-12} {Seq2SeqRun.Description}  (--arch gru|bahdanau|transformer, the course's recipe each)");
             stdout.WriteLine($"{"bert",-12} {BertRun.Description}  (`nabla train bert`, then `nabla embed`)");
             stdout.WriteLine($"{"gan",-12} GANs on Fashion-MNIST at 32 px: DCGAN, WGAN-GP, conditional GAN (d2l 17.1-17.2)  (`nabla train gan --kind dcgan|wgan-gp|cgan`, then `nabla sample gan`, `nabla eval gan`)");
+            stdout.WriteLine($"{"style",-12} Neural style transfer on the ImageNet ResNet-18's features (d2l 14.12)  (`nabla style --content dog.jpg --style scream.jpg`)");
             return 0;
         });
         return command;

@@ -34,11 +34,10 @@ public static class GanCommands
     {
         var kind = new Option<string>("--kind") { Description = $"Which GAN: {string.Join(", ", GanKinds.Names)}.", DefaultValueFactory = _ => "dcgan" };
         kind.AcceptOnlyFromAmong([.. GanKinds.Names]);
-        var defaults = new GanSettings();
-        var epochs = new Option<int>("--epochs") { Description = $"Total epochs.", DefaultValueFactory = _ => defaults.Epochs };
-        var batchSize = new Option<int>("--batch-size") { Description = $"Real images per step.", DefaultValueFactory = _ => defaults.BatchSize };
+        var epochs = new Option<int?>("--epochs") { Description = $"Total epochs (default: dcgan and cgan {GanSettings.DefaultEpochs(GanKind.Dcgan)}, wgan-gp {GanSettings.DefaultEpochs(GanKind.WganGp)})." };
+        var batchSize = new Option<int?>("--batch-size") { Description = $"Real images per step (default: dcgan and cgan {GanSettings.DefaultBatchSize(GanKind.Dcgan)}, wgan-gp {GanSettings.DefaultBatchSize(GanKind.WganGp)})." };
         var lr = new Option<double?>("--lr") { Description = "Adam's learning rate of both networks (default: dcgan and cgan 2e-4, wgan-gp 1e-4)." };
-        var features = new Option<int?>("--features") { Description = "Channel multiplier f of both networks (default 64, d2l's; 32 trains about 3× faster)." };
+        var features = new Option<int?>("--features") { Description = $"Channel multiplier f of both networks (default {GanSettings.DefaultFeatures}; d2l's 64 is for 64×64 colour images and trains about 3× slower)." };
         var data = new Option<string?>("--data") { Description = "Fashion-MNIST directory, or 'sample' for the embedded sample (default: as `nabla train`)." };
         var limit = new Option<int>("--limit") { Description = "Use only the first N training images.", Hidden = true };
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the noise and the shuffling.", DefaultValueFactory = _ => 0 };
@@ -53,11 +52,12 @@ public static class GanCommands
         };
         command.SetAction(parse => Guarded(stderr, () =>
         {
+            GanKind ganKind = GanKinds.Parse(parse.GetValue(kind)!);
             var settings = new GanSettings
             {
-                Kind = GanKinds.Parse(parse.GetValue(kind)!),
-                Epochs = Positive(parse.GetValue(epochs), "--epochs", allowZero: true),
-                BatchSize = Positive(parse.GetValue(batchSize), "--batch-size"),
+                Kind = ganKind,
+                Epochs = Positive(parse.GetValue(epochs) ?? GanSettings.DefaultEpochs(ganKind), "--epochs", allowZero: true),
+                BatchSize = Positive(parse.GetValue(batchSize) ?? GanSettings.DefaultBatchSize(ganKind), "--batch-size"),
                 LearningRate = parse.GetValue(lr) is { } rate ? (rate > 0 ? rate : throw new ArgumentException("--lr must be positive.")) : null,
                 Features = parse.GetValue(features) is { } f ? Positive(f, "--features") : null,
                 Data = parse.GetValue(data),

@@ -78,7 +78,7 @@ public sealed class GanRun
         GanRecipe recipe = savedState?.Recipe ?? GanRecipe.For(settings.Kind) with
         {
             LearningRate = settings.LearningRate ?? GanRecipe.For(settings.Kind).LearningRate,
-            Features = settings.Features ?? 64,
+            Features = settings.Features ?? GanSettings.DefaultFeatures,
         };
         MnistData train = DataSource.Load(train: true, settings.Data, settings.Limit);
         if (train.IsEmbeddedSample && settings.Data is null)

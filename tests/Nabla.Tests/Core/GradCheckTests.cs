@@ -149,9 +149,10 @@ public class FusedActivationGradientTests
     [InlineData("sigmoid")]
     [InlineData("tanh")]
     [InlineData("relu")]
+    [InlineData("leaky_relu")]
     public void Fused_gradient_equals_composite_gradient(string name)
     {
-        Func<Tensor, Tensor> f = name switch { "sigmoid" => x => x.Sigmoid(), "tanh" => x => x.Tanh(), _ => x => x.Relu() };
+        Func<Tensor, Tensor> f = name switch { "sigmoid" => x => x.Sigmoid(), "tanh" => x => x.Tanh(), "leaky_relu" => x => x.LeakyRelu(0.2), _ => x => x.Relu() };
         // [300, 250] runs in chunks on the worker pool, with a partial last chunk.
         foreach (var (dtype, rows, cols) in new[] { (DType.Float32, 37, 5), (DType.Float64, 37, 5), (DType.Float32, 300, 250), (DType.Float64, 300, 250) })
         {

@@ -77,4 +77,24 @@ internal static class ActivationGradients
             for (int i = 0; i < d.Length; i++) d[i] = y[i] > T.Zero ? T.One : T.Zero;
         }
     }
+
+    /// <summary>
+    /// leaky_relu'(x) = 1 where x &gt; 0, else the slope: destination = x &gt; 0 ? g : slope·g in one pass (the composite
+    /// Where(x &gt; 0, g, g·slope) reads and writes memory three times and allocates a mask). From x, not y, so any slope works.
+    /// </summary>
+    public static void LeakyRelu<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, T slope, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var slopes = new Vector<T>(slope);
+            for (; i <= d.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gradient = new Vector<T>(g[i..]);
+                var positive = Vector.GreaterThan(new Vector<T>(x[i..]), Vector<T>.Zero);
+                Vector.ConditionalSelect(positive, gradient, gradient * slopes).CopyTo(d[i..]);
+            }
+        }
+        for (; i < d.Length; i++) d[i] = x[i] > T.Zero ? g[i] : g[i] * slope;
+    }
 }
