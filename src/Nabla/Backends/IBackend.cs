@@ -35,6 +35,9 @@ internal interface IBackend
     /// <summary>x for x &gt; 0, else slope·x (x floating).</summary>
     Tensor LeakyRelu(Tensor x, double negativeSlope);
 
+    /// <summary>LeakyRelu's first-order backward, g for x &gt; 0 else slope·g, on contiguous g and x of one shape and floating dtype.</summary>
+    Tensor LeakyReluBackward(Tensor g, Tensor x, double negativeSlope);
+
     /// <summary>x for x &gt; 0, else α(eˣ − 1) (x floating).</summary>
     Tensor Elu(Tensor x, double alpha);
 

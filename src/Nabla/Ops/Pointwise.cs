@@ -188,30 +188,12 @@ public partial class Tensor
         return Backends.Backend.Of("ActivationBackward", g, y).ActivationBackward<TGradient>(g.Contiguous(), y.Contiguous());
     }
 
-    /// <summary>LeakyRelu's first-order backward in one pass (<see cref="ActivationGradients.LeakyRelu"/>), in chunks shared by the worker pool.</summary>
+    /// <summary>LeakyRelu's first-order backward in one pass (the backend's <see cref="Backends.IBackend.LeakyReluBackward"/>).</summary>
     static Tensor LeakyReluGradient(Tensor g, Tensor x, double slope)
     {
         if (g.DType is not (DType.Float32 or DType.Float64) || x.DType != g.DType || !g.shape.AsSpan().SequenceEqual(x.shape))
             return Where(x.Gt(0), g, g * slope);
-        var gc = g.Contiguous();
-        var xc = x.Contiguous();
-        var result = Uninitialized(g.shape, g.DType);
-        if (result.Count == 0) return result;
-        if (g.DType == DType.Float32) Apply(gc, xc, result, (float)slope);
-        else Apply(gc, xc, result, slope);
-        return result;
-
-        static void Apply<T>(Tensor g, Tensor x, Tensor result, T slope) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            const int chunk = 1 << 14;
-            T[] gd = g.Data<T>(), xd = x.Data<T>(), rd = result.Data<T>();
-            int gOffset = g.offset, xOffset = x.offset, count = result.Count;
-            Backends.Cpu.WorkerPool.For((count + chunk - 1) / chunk, 4, (start, end) =>
-            {
-                int begin = start * chunk, length = Math.Min(end * chunk, count) - begin;
-                ActivationGradients.LeakyRelu<T>(gd.AsSpan(gOffset + begin, length), xd.AsSpan(xOffset + begin, length), slope, rd.AsSpan(begin, length));
-            });
-        }
+        return Backends.Backend.Of("LeakyReluBackward", g, x).LeakyReluBackward(g.Contiguous(), x.Contiguous(), slope);
     }
 
     /// <summary>Relu in place.</summary>

@@ -220,7 +220,7 @@ public class ReferenceBackendTests
             {
                 var input = x.Detach().To(device).RequiresGrad_();
                 var weight = w.Detach().To(device).RequiresGrad_();
-                var h = input.Sigmoid() + input.Tanh() * 0.5 + input.Relu() - input.Mish() * 0.25;
+                var h = input.Sigmoid() + input.Tanh() * 0.5 + input.Relu() - input.Mish() * 0.25 + input.LeakyRelu(0.2) * 0.5;
                 var logits = (h * weights.To(device)).MatMul(weight);
                 var loss = logits.LogSoftmax(1).Mean() + logits.Softmax(0).Pow(2).Sum();
                 loss.Backward();

@@ -95,6 +95,27 @@ internal sealed class CpuBackend : IBackend
         return result;
     }
 
+    public Tensor LeakyReluBackward(Tensor g, Tensor x, double negativeSlope)
+    {
+        var result = Allocate(g.shape, g.DType, zeroed: false, "LeakyReluBackward");
+        if (result.Count == 0) return result;
+        if (g.DType == DType.Float32) LeakyReluBackwardInChunks(g, x, result, (float)negativeSlope);
+        else LeakyReluBackwardInChunks(g, x, result, negativeSlope);
+        return result;
+    }
+
+    static void LeakyReluBackwardInChunks<T>(Tensor g, Tensor x, Tensor result, T slope) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int chunk = 1 << 14;
+        T[] gd = g.HostData<T>(), xd = x.HostData<T>(), rd = result.HostData<T>();
+        int gOffset = g.offset, xOffset = x.offset, count = result.Count;
+        WorkerPool.For((count + chunk - 1) / chunk, 4, (start, end) =>
+        {
+            int begin = start * chunk, length = Math.Min(end * chunk, count) - begin;
+            ActivationGradients.LeakyRelu<T>(gd.AsSpan(gOffset + begin, length), xd.AsSpan(xOffset + begin, length), slope, rd.AsSpan(begin, length));
+        });
+    }
+
     public Tensor ActivationBackward<TGradient>(Tensor g, Tensor y) where TGradient : IActivationGradient
     {
         var result = Allocate(g.shape, g.DType, zeroed: false, "ActivationBackward");

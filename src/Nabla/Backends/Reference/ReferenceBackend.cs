@@ -75,6 +75,19 @@ internal sealed class ReferenceBackend : IBackend
         return result;
     }
 
+    public Tensor LeakyReluBackward(Tensor g, Tensor x, double negativeSlope)
+    {
+        var result = Allocate(g.shape, g.DType, zeroed: false, "LeakyReluBackward");
+        int[] gp = Positions(g, g.shape), xp = Positions(x, g.shape);
+        Array gs = g.storage.Data, xs = x.storage.Data, d = result.storage.Data;
+        for (int i = 0; i < gp.Length; i++)
+        {
+            double gradient = ReadDouble(gs, gp[i]);
+            WriteDouble(d, i, ReadDouble(xs, xp[i]) > 0 ? gradient : gradient * negativeSlope);
+        }
+        return result;
+    }
+
     public Tensor ActivationBackward<TGradient>(Tensor g, Tensor y) where TGradient : IActivationGradient
     {
         var result = Allocate(g.shape, g.DType, zeroed: false, "ActivationBackward");
