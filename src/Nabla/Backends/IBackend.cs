@@ -102,4 +102,25 @@ internal interface IBackend
     /// added to its contents when <paramref name="accumulate"/>. Float32 or Float64.
     /// </summary>
     void MatMul(Tensor x, Tensor y, Tensor result, bool accumulate);
+
+    /// <summary>
+    /// conv(x, weight) + bias over contiguous operands of one floating dtype: x [N, Cin, H, W], weight
+    /// [Cout, Cin / groups, kh, kw], bias [Cout] or null, all sizes those of <paramref name="g"/>; a new [N, Cout, Hout, Wout].
+    /// </summary>
+    Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dGeometry g);
+
+    /// <summary>
+    /// convᵀ(x, weight) + bias, the adjoint in the input of the convolution <paramref name="g"/>: x [N, Cout, Hout, Wout],
+    /// weight [Cout, Cin / groups, kh, kw], bias [Cin] or null, contiguous and of one floating dtype; a new [N, Cin, H, W].
+    /// </summary>
+    Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dGeometry g);
+
+    /// <summary>
+    /// The weight gradient of the convolution <paramref name="g"/>, Σ over batch and output positions of x·gy:
+    /// x [N, Cin, H, W] and gy [N, Cout, Hout, Wout] contiguous of one floating dtype; a new [Cout, Cin / groups, kh, kw].
+    /// </summary>
+    Tensor Conv2dBackwardWeight(Tensor x, Tensor gy, in Conv2dGeometry g);
+
+    /// <summary>Σ_{n,h,w} g[n, c, h, w] of a contiguous floating [N, C, H, W] (a convolution's bias gradient); a new [C].</summary>
+    Tensor ChannelSum(Tensor g);
 }

@@ -1,4 +1,5 @@
 using Nabla.Jit;
+using Nabla.Backends;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -162,19 +163,10 @@ public partial class Tensor
     /// Σ_{n,h,w} g[n, c, h, w], the bias gradient: the same as <c>g.Sum([0, 2, 3])</c>, without its permuted copy of g.
     /// Its backward broadcasts the incoming [C] gradient back over g's shape.
     /// </summary>
-    static unsafe Tensor ChannelSum(Tensor g)
+    static Tensor ChannelSum(Tensor g)
     {
-        int batch = g.shape[0], channels = g.shape[1];
-        long plane = (long)g.shape[2] * g.shape[3];
-        var result = Zeros([channels], g.DType);
-        if (g.Count > 0)
-        {
-            var source = g.PackedForKernel();
-            if (g.DType == DType.Float32)
-                fixed (float* s = source.Data<float>(), d = result.Data<float>()) Convolution.ChannelSum(s + source.offset, batch, channels, plane, d);
-            else
-                fixed (double* s = source.Data<double>(), d = result.Data<double>()) Convolution.ChannelSum(s + source.offset, batch, channels, plane, d);
-        }
+        int channels = g.shape[1];
+        var result = Backend.Of(g).ChannelSum(g.PackedForKernel());
         if (Node.ShouldRecord(g))
         {
             var shape = g.shape;
@@ -189,7 +181,7 @@ public partial class Tensor
     /// Runs one kernel pass of <paramref name="g"/> on packed copies of the operands (no autograd):
     /// Forward: conv(a, b) + bias; Transpose: convᵀ(a, b) + bias; Weight: weightgrad(input a, output gradient b).
     /// </summary>
-    static unsafe Tensor RunConvolution(ConvPass pass, in Conv2dGeometry g, Tensor a, Tensor b, Tensor? bias)
+    static Tensor RunConvolution(ConvPass pass, in Conv2dGeometry g, Tensor a, Tensor b, Tensor? bias)
     {
         int[] shape = pass switch
         {
@@ -198,43 +190,18 @@ public partial class Tensor
             _ => [g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth],
         };
         string op = pass == ConvPass.Transpose ? "ConvTranspose2d" : "Conv2d";
-        var result = Uninitialized(shape, a.DType, op);
-        if (result.Count == 0) return result;
-        if (a.Count == 0 || b.Count == 0) // an empty batch: the weight gradient is zero
-        {
-            result.FillRaw(0);
-            return result;
-        }
+        var backend = bias is null ? Backend.Of(op, a, b) : Backend.Of(op, a, b, bias);
+        // An empty output, or an empty batch (whose weight gradient is zero).
+        if (Shape.CheckedNumel(shape, op) == 0 || a.Count == 0 || b.Count == 0) return backend.Allocate(shape, a.DType, zeroed: true, op);
         a = a.PackedForKernel();
         b = b.PackedForKernel();
         bias = bias?.PackedForKernel();
-        if (a.DType == DType.Float32)
+        return pass switch
         {
-            fixed (float* pa = a.Data<float>(), pb = b.Data<float>(), pBias = bias?.Data<float>(), pr = result.Data<float>())
-            {
-                float* x = pa + a.offset, y = pb + b.offset, c = bias is null ? null : pBias + bias.offset;
-                switch (pass)
-                {
-                    case ConvPass.Forward: Convolution.Conv2dForward(g, x, y, c, pr); break;
-                    case ConvPass.Transpose: Convolution.ConvTranspose2dForward(g, x, y, c, pr); break;
-                    default: Convolution.Conv2dBackwardWeight(g, x, y, pr, null); break;
-                }
-            }
-        }
-        else
-        {
-            fixed (double* pa = a.Data<double>(), pb = b.Data<double>(), pBias = bias?.Data<double>(), pr = result.Data<double>())
-            {
-                double* x = pa + a.offset, y = pb + b.offset, c = bias is null ? null : pBias + bias.offset;
-                switch (pass)
-                {
-                    case ConvPass.Forward: Convolution.Conv2dForward(g, x, y, c, pr); break;
-                    case ConvPass.Transpose: Convolution.ConvTranspose2dForward(g, x, y, c, pr); break;
-                    default: Convolution.Conv2dBackwardWeight(g, x, y, pr, null); break;
-                }
-            }
-        }
-        return result;
+            ConvPass.Forward => backend.Conv2d(a, b, bias, g),
+            ConvPass.Transpose => backend.ConvTranspose2d(a, b, bias, g),
+            _ => backend.Conv2dBackwardWeight(a, b, g),
+        };
     }
 
     /// <summary>This tensor's data contiguous, cut from the graph: what a raw kernel reads.</summary>

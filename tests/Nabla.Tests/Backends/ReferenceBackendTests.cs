@@ -269,6 +269,47 @@ public class ReferenceBackendTests
         Assert.True(cpu[^1] < cpu[0], "the loss goes down");
     }
 
+    /// <summary>Runs <paramref name="f"/> on copies of <paramref name="inputs"/> on the device and returns its output and the gradients of every input.</summary>
+    static Tensor[] OutputAndGradients(Device device, Func<Tensor[], Tensor> f, params Tensor[] inputs)
+    {
+        var onDevice = inputs.Select(t => t.Detach().To(device).RequiresGrad_()).ToArray();
+        var output = f(onDevice);
+        var seed = Tensor.Randn(output.Shape.ToArray(), output.DType, new Generator(99)).To(device);
+        var grads = Autograd.Grad([output], onDevice, [seed]);
+        return [output, .. grads.Select(g => g!)];
+    }
+
+    /// <summary>Asserts that <paramref name="f"/>'s output and input gradients agree on the CPU and reference backends.</summary>
+    static void OutputAndGradientsAgree(string what, DType dtype, Func<Tensor[], Tensor> f, params Tensor[] inputs)
+    {
+        var cpu = OutputAndGradients(Device.Cpu, f, inputs);
+        var reference = OutputAndGradients(Reference, f, inputs);
+        double tolerance = dtype == DType.Float32 ? 1e-4 : 1e-10;
+        Agree(cpu[0], reference[0], tolerance, $"{what} ({dtype}): output");
+        for (int i = 1; i < cpu.Length; i++) Agree(cpu[i], reference[i], tolerance, $"{what} ({dtype}): gradient of input {i - 1}");
+    }
+
+    [Theory, InlineData(DType.Float32), InlineData(DType.Float64)]
+    public void Convolutions_and_their_gradients_agree_with_the_reference(DType dtype)
+    {
+        Tensor x = Random(dtype, 30, 2, 4, 9, 8), w3 = Random(dtype, 31, 6, 4, 3, 3), b6 = Random(dtype, 32, 6);
+        // 3×3 stride 1 (the CPU's Winograd path), strided/padded/dilated, grouped, depthwise, transposed, 1-D.
+        OutputAndGradientsAgree("conv2d 3x3", dtype, t => Tensor.Conv2d(t[0], t[1], t[2], padding: 1), x, w3, b6);
+        OutputAndGradientsAgree("conv2d strided, dilated", dtype, t => Tensor.Conv2d(t[0], t[1], t[2], stride: (2, 1), padding: (1, 2), dilation: (1, 2)), x, w3, b6);
+        OutputAndGradientsAgree("conv2d groups 2", dtype, t => Tensor.Conv2d(t[0], t[1], null, stride: 2, groups: 2), x, Random(dtype, 33, 6, 2, 2, 3));
+        OutputAndGradientsAgree("conv2d depthwise", dtype, t => Tensor.Conv2d(t[0], t[1], t[2], padding: 1, groups: 4), x, Random(dtype, 34, 4, 1, 3, 3), Random(dtype, 35, 4));
+        OutputAndGradientsAgree("conv_transpose2d", dtype, t => Tensor.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1, outputPadding: 1, groups: 2),
+            x, Random(dtype, 36, 4, 3, 3, 3), b6);
+        OutputAndGradientsAgree("conv1d", dtype, t => Tensor.Conv1d(t[0], t[1], t[2], stride: 2, padding: 1), Random(dtype, 37, 3, 4, 11), Random(dtype, 38, 5, 4, 3), Random(dtype, 39, 5));
+        // The weight gradient's own backward (double backward) runs the three passes again.
+        OutputAndGradientsAgree("conv2d double backward", dtype, t =>
+        {
+            var y = Tensor.Conv2d(t[0], t[1], padding: 1);
+            var gw = Autograd.Grad([y.Pow(2).Sum()], [t[1]], createGraph: true)[0]!;
+            return gw;
+        }, x, w3);
+    }
+
     // ------------------------------------------------------------------ devices
 
     [Fact]

@@ -11,7 +11,7 @@ namespace Nabla.Backends.Cpu;
 /// <see cref="Reduction"/>, <see cref="Gemm"/>…) are unchanged; this class is the only place that
 /// switches from a <see cref="DType"/> to a kernel's element type for the ops of <see cref="IBackend"/>.
 /// </summary>
-internal sealed class CpuBackend : IBackend
+internal sealed partial class CpuBackend : IBackend
 {
     /// <summary>The one instance.</summary>
     public static readonly CpuBackend Instance = new();

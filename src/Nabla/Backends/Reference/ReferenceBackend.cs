@@ -10,7 +10,7 @@ namespace Nabla.Backends.Reference;
 /// no kernel code with the CPU backend beyond the ops' scalar definitions, so tests can use it as
 /// the oracle for the vectorised, blocked, multi-threaded kernels. It is slow on purpose.
 /// </summary>
-internal sealed class ReferenceBackend : IBackend
+internal sealed partial class ReferenceBackend : IBackend
 {
     /// <summary>The one instance.</summary>
     public static readonly ReferenceBackend Instance = new();
