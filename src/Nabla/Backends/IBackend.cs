@@ -123,4 +123,38 @@ internal interface IBackend
 
     /// <summary>Σ_{n,h,w} g[n, c, h, w] of a contiguous floating [N, C, H, W] (a convolution's bias gradient); a new [C].</summary>
     Tensor ChannelSum(Tensor g);
+
+    /// <summary>
+    /// Max pooling of a contiguous floating [N, C, H, W] over the windows of <paramref name="g"/> (padding is −∞, a NaN wins):
+    /// the maxima and, as Int64, each one's flat position h·W + w within its plane; both [N, C, Hout, Wout].
+    /// </summary>
+    (Tensor Values, Tensor Indices) MaxPool2d(Tensor x, Pool2dGeometry g);
+
+    /// <summary>
+    /// Adaptive max pooling of a contiguous floating [N, C, H, W] to [N, C, outHeight, outWidth] (output cell i covers
+    /// input rows [⌊i·H/out⌋, ⌈(i+1)·H/out⌉), likewise columns): maxima and flat in-plane positions as <see cref="MaxPool2d"/>.
+    /// </summary>
+    (Tensor Values, Tensor Indices) AdaptiveMaxPool2d(Tensor x, int outHeight, int outWidth);
+
+    /// <summary>
+    /// A max pooling's backward: zeros of <paramref name="inputShape"/> [N, C, H, W] with g[n, c, o] added at in-plane position
+    /// indices[n, c, o]; g and the Int64 indices contiguous [N, C, Hout, Wout].
+    /// </summary>
+    Tensor MaxPool2dBackward(Tensor g, Tensor indices, int[] inputShape);
+
+    /// <summary>
+    /// Average pooling of a contiguous floating [N, C, H, W] over the windows of <paramref name="g"/> (zero padding): each window's
+    /// sum over <paramref name="divisorOverride"/> when positive, else over its size counted with padding (clipped at H + padding,
+    /// PyTorch's pool_size) when <paramref name="countIncludePad"/>, else over its input pixels; a new [N, C, Hout, Wout].
+    /// </summary>
+    Tensor AvgPool2d(Tensor x, Pool2dGeometry g, bool countIncludePad, int divisorOverride);
+
+    /// <summary>The adjoint of <see cref="AvgPool2d"/>: each input pixel of a window receives the window's gradient over its divisor; a new [N, C, H, W].</summary>
+    Tensor AvgPool2dBackward(Tensor gy, Pool2dGeometry g, bool countIncludePad, int divisorOverride);
+
+    /// <summary>Adaptive average pooling of a contiguous floating [N, C, H, W] to [N, C, outHeight, outWidth] (windows as <see cref="AdaptiveMaxPool2d"/>).</summary>
+    Tensor AdaptiveAvgPool2d(Tensor x, int outHeight, int outWidth);
+
+    /// <summary>The adjoint of <see cref="AdaptiveAvgPool2d"/>: from a contiguous gy [N, C, Hout, Wout], a new [N, C, inHeight, inWidth].</summary>
+    Tensor AdaptiveAvgPool2dBackward(Tensor gy, int inHeight, int inWidth);
 }

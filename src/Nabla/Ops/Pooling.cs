@@ -1,4 +1,5 @@
 using Nabla.Jit;
+using Nabla.Backends;
 using Nabla.Backends.Cpu;
 
 namespace Nabla;
@@ -76,7 +77,10 @@ public partial class Tensor
     public Tensor AdaptiveAvgPool2d(Pair2d outputSize)
     {
         var (x, unbatched) = CheckAdaptive("AdaptiveAvgPool2d", this, outputSize);
-        var map = new PoolingMap("AdaptiveAvgPool2D", x.shape, [x.shape[0], x.shape[1], outputSize.H, outputSize.W], AdaptiveAvgKernels(x.shape, outputSize));
+        int inH = x.shape[2], inW = x.shape[3];
+        var map = new PoolingMap("AdaptiveAvgPool2D",
+            (backend, t) => backend.AdaptiveAvgPool2d(t, outputSize.H, outputSize.W),
+            (backend, t) => backend.AdaptiveAvgPool2dBackward(t, inH, inW));
         var result = ApplyPoolingMap(x, map, adjoint: false);
         if (unbatched) result = result.Squeeze(0);
         if (Tracer.IsActive) Tracer.Record(GraphOps.AdaptiveAvgPool2d, result, [this], new() { ["output_size"] = Pair(outputSize) });
@@ -92,96 +96,49 @@ public partial class Tensor
     /// <summary><see cref="AdaptiveMaxPool2d"/> that also returns the flat in-plane position of each maximum.</summary>
     public (Tensor Values, Tensor Indices) AdaptiveMaxPool2dWithIndices(Pair2d outputSize) => AdaptiveMaxPoolCore(outputSize, indicesReturned: true);
 
-    unsafe (Tensor Values, Tensor Indices) AdaptiveMaxPoolCore(Pair2d outputSize, bool indicesReturned)
+    (Tensor Values, Tensor Indices) AdaptiveMaxPoolCore(Pair2d outputSize, bool indicesReturned)
     {
         var (x, unbatched) = CheckAdaptive("AdaptiveMaxPool2d", this, outputSize);
-        int[] outShape = [x.shape[0], x.shape[1], outputSize.H, outputSize.W];
-        int planes = x.shape[0] * x.shape[1], inH = x.shape[2], inW = x.shape[3], outH = outputSize.H, outW = outputSize.W;
-        var (values, indices) = RunArgMax(x, outShape,
-            (s, d, i) => Pooling.AdaptiveMaxPool2dForward(planes, inH, inW, outH, outW, s, d, i),
-            (s, d, i) => Pooling.AdaptiveMaxPool2dForward(planes, inH, inW, outH, outW, s, d, i));
+        var (values, indices) = Backend.Of(x).AdaptiveMaxPool2d(x.PackedForKernel(), outputSize.H, outputSize.W);
         RecordArgMax(values, x, indices, "AdaptiveMaxPool2DBackward0", indicesReturned);
         return unbatched ? (values.Squeeze(0), indices.Squeeze(0)) : (values, indices);
     }
 
-    static unsafe (Tensor Values, Tensor Indices) MaxPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, Pair2d dilation, bool ceilMode,
+    static (Tensor Values, Tensor Indices) MaxPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, Pair2d dilation, bool ceilMode,
         bool indicesReturned)
     {
         var (x, g, unbatched) = CheckPool(op, input, kernel, stride, padding, dilation, ceilMode);
-        var (values, indices) = RunArgMax(x, [g.Batch, g.Channels, g.OutHeight, g.OutWidth],
-            (s, d, i) => Pooling.MaxPool2dForward(g, s, d, i),
-            (s, d, i) => Pooling.MaxPool2dForward(g, s, d, i));
+        var (values, indices) = Backend.Of(x).MaxPool2d(x.PackedForKernel(), g);
         RecordArgMax(values, x, indices, "MaxPool2DWithIndicesBackward0", indicesReturned);
         return unbatched ? (values.Squeeze(0), indices.Squeeze(0)) : (values, indices);
     }
 
-    static unsafe Tensor AvgPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, bool ceilMode, bool countIncludePad, int? divisorOverride)
+    static Tensor AvgPoolCore(string op, Tensor input, Pair2d kernel, Pair2d stride, Pair2d padding, bool ceilMode, bool countIncludePad, int? divisorOverride)
     {
         if (divisorOverride is <= 0)
             throw new ArgumentException($"{op}: divisorOverride must be positive, got {divisorOverride}.", nameof(divisorOverride));
         var (x, g, unbatched) = CheckPool(op, input, kernel, stride, padding, 1, ceilMode);
         int divisor = divisorOverride ?? 0; // the kernel's "no override"
-        var kernels = new PoolingKernels(
-            (s, d) => Pooling.AvgPool2dForward(g, s, d, countIncludePad, divisor),
-            (s, d) => Pooling.AvgPool2dForward(g, s, d, countIncludePad, divisor),
-            (s, d) => Pooling.AvgPool2dBackward(g, s, d, countIncludePad, divisor),
-            (s, d) => Pooling.AvgPool2dBackward(g, s, d, countIncludePad, divisor));
-        var result = ApplyPoolingMap(x, new PoolingMap("AvgPool2D", x.shape, [g.Batch, g.Channels, g.OutHeight, g.OutWidth], kernels), adjoint: false);
+        var map = new PoolingMap("AvgPool2D",
+            (backend, t) => backend.AvgPool2d(t, g, countIncludePad, divisor),
+            (backend, t) => backend.AvgPool2dBackward(t, g, countIncludePad, divisor));
+        var result = ApplyPoolingMap(x, map, adjoint: false);
         return unbatched ? result.Squeeze(0) : result;
     }
 
-    static unsafe PoolingKernels AdaptiveAvgKernels(int[] input, Pair2d output)
-    {
-        int planes = input[0] * input[1], inH = input[2], inW = input[3], outH = output.H, outW = output.W;
-        return new PoolingKernels(
-            (s, d) => Pooling.AdaptiveAvgPool2dForward(planes, inH, inW, outH, outW, s, d),
-            (s, d) => Pooling.AdaptiveAvgPool2dForward(planes, inH, inW, outH, outW, s, d),
-            (s, d) => Pooling.AdaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, s, d),
-            (s, d) => Pooling.AdaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, s, d));
-    }
-
-    unsafe delegate void PlaneKernel<T>(T* source, T* destination) where T : unmanaged;
-    unsafe delegate void ArgMaxKernel<T>(T* source, T* values, long* indices) where T : unmanaged;
-
-    /// <summary>A linear pooling map A (forward kernels) and its adjoint Aᵀ (backward kernels), per dtype; each overwrites its destination.</summary>
-    sealed record PoolingKernels(PlaneKernel<float> Forward32, PlaneKernel<double> Forward64, PlaneKernel<float> Adjoint32, PlaneKernel<double> Adjoint64);
-
-    /// <summary>A linear pooling map from tensors of <paramref name="InputShape"/> to <paramref name="OutputShape"/>, named as PyTorch names its backward.</summary>
-    sealed record PoolingMap(string Name, int[] InputShape, int[] OutputShape, PoolingKernels Kernels);
+    /// <summary>
+    /// A linear pooling map A (<paramref name="Forward"/>) and its adjoint Aᵀ (<paramref name="Adjoint"/>), each run by the backend of its
+    /// operand on a contiguous tensor; named as PyTorch names its backward.
+    /// </summary>
+    sealed record PoolingMap(string Name, Func<IBackend, Tensor, Tensor> Forward, Func<IBackend, Tensor, Tensor> Adjoint);
 
     /// <summary>y = A x (or Aᵀ x with <paramref name="adjoint"/>); recorded with backward Aᵀ g (or A g), so gradients of any order follow.</summary>
-    static unsafe Tensor ApplyPoolingMap(Tensor x, PoolingMap map, bool adjoint)
+    static Tensor ApplyPoolingMap(Tensor x, PoolingMap map, bool adjoint)
     {
-        var result = Uninitialized(adjoint ? map.InputShape : map.OutputShape, x.DType, map.Name);
-        if (result.Count > 0)
-        {
-            var source = x.PackedForKernel();
-            var k = map.Kernels;
-            if (x.DType == DType.Float32)
-                fixed (float* s = source.Data<float>(), d = result.Data<float>()) (adjoint ? k.Adjoint32 : k.Forward32)(s + source.offset, d);
-            else
-                fixed (double* s = source.Data<double>(), d = result.Data<double>()) (adjoint ? k.Adjoint64 : k.Forward64)(s + source.offset, d);
-        }
+        var result = (adjoint ? map.Adjoint : map.Forward)(Backend.Of(x), x.PackedForKernel());
         if (Node.ShouldRecord(x))
             Node.Record(result, map.Name + (adjoint ? "BackwardBackward0" : "Backward0"), [x], g => [ApplyPoolingMap(g, map, !adjoint)]);
         return result;
-    }
-
-    /// <summary>Runs a max kernel giving values and Int64 indices of shape <paramref name="outShape"/> (no autograd).</summary>
-    static unsafe (Tensor Values, Tensor Indices) RunArgMax(Tensor x, int[] outShape, ArgMaxKernel<float> f32, ArgMaxKernel<double> f64)
-    {
-        var values = Uninitialized(outShape, x.DType, "MaxPool2d");
-        var indices = Uninitialized(outShape, DType.Int64, "MaxPool2d");
-        if (values.Count == 0) return (values, indices);
-        var source = x.PackedForKernel();
-        fixed (long* i = indices.Data<long>())
-        {
-            if (x.DType == DType.Float32)
-                fixed (float* s = source.Data<float>(), d = values.Data<float>()) f32(s + source.offset, d, i);
-            else
-                fixed (double* s = source.Data<double>(), d = values.Data<double>()) f64(s + source.offset, d, i);
-        }
-        return (values, indices);
     }
 
     /// <summary>
@@ -200,23 +157,9 @@ public partial class Tensor
     }
 
     /// <summary>result[n, c, indices[n, c, o]] += g[n, c, o] over zeros of <paramref name="inputShape"/>.</summary>
-    static unsafe Tensor ScatterToPlanes(Tensor g, Tensor indices, int[] inputShape)
+    static Tensor ScatterToPlanes(Tensor g, Tensor indices, int[] inputShape)
     {
-        var result = Uninitialized(inputShape, g.DType, "MaxPool2d");
-        int planes = inputShape[0] * inputShape[1], inH = inputShape[2], inW = inputShape[3], outH = indices.shape[2], outW = indices.shape[3];
-        if (result.Count > 0)
-        {
-            var source = g.PackedForKernel();
-            fixed (long* i = indices.Data<long>())
-            {
-                if (g.DType == DType.Float32)
-                    fixed (float* s = source.Data<float>(), d = result.Data<float>())
-                        Pooling.AdaptiveMaxPool2dBackward(planes, inH, inW, outH, outW, s + source.offset, i, d);
-                else
-                    fixed (double* s = source.Data<double>(), d = result.Data<double>())
-                        Pooling.AdaptiveMaxPool2dBackward(planes, inH, inW, outH, outW, s + source.offset, i, d);
-            }
-        }
+        var result = Backend.Of("MaxPool2d", g, indices).MaxPool2dBackward(g.PackedForKernel(), indices, inputShape);
         if (Node.ShouldRecord(g))
             Node.Record(result, "MaxPool2DWithIndicesBackwardBackward0", [g], gg =>
                 [gg.Flatten(2).Gather(2, indices.Flatten(2)).View(indices.shape)]);

@@ -310,6 +310,32 @@ public class ReferenceBackendTests
         }, x, w3);
     }
 
+    [Theory, InlineData(DType.Float32), InlineData(DType.Float64)]
+    public void Pooling_and_its_gradients_agree_with_the_reference(DType dtype)
+    {
+        var x = Random(dtype, 40, 2, 3, 11, 10);
+        OutputAndGradientsAgree("max_pool2d", dtype, t => t[0].MaxPool2d(3, stride: 2, padding: 1), x);
+        OutputAndGradientsAgree("max_pool2d dilated, ceil mode", dtype, t => t[0].MaxPool2d((2, 3), stride: (2, 2), dilation: (2, 1), ceilMode: true), x);
+        OutputAndGradientsAgree("max_pool1d", dtype, t => t[0].MaxPool1d(3, stride: 2, padding: 1), Random(dtype, 41, 2, 3, 13));
+        OutputAndGradientsAgree("avg_pool2d", dtype, t => t[0].AvgPool2d(3, stride: 2, padding: 1), x);
+        OutputAndGradientsAgree("avg_pool2d without padding in the count, ceil mode", dtype,
+            t => t[0].AvgPool2d((3, 2), stride: (2, 3), padding: (1, 1), ceilMode: true, countIncludePad: false), x);
+        OutputAndGradientsAgree("avg_pool2d divisor override", dtype, t => t[0].AvgPool2d(2, divisorOverride: 3), x);
+        OutputAndGradientsAgree("avg_pool1d", dtype, t => t[0].AvgPool1d(4, stride: 3, padding: 2), Random(dtype, 42, 2, 3, 13));
+        OutputAndGradientsAgree("adaptive_avg_pool2d", dtype, t => t[0].AdaptiveAvgPool2d((4, 3)), x);
+        OutputAndGradientsAgree("adaptive_max_pool2d", dtype, t => t[0].AdaptiveMaxPool2d((4, 3)), x);
+        // The backward passes differentiated again (gather by the saved indices; the average map's adjoint of its adjoint).
+        OutputAndGradientsAgree("pooling double backward", dtype, t =>
+        {
+            var y = t[0].MaxPool2d(2).Pow(2).Sum() + t[0].AvgPool2d(3, stride: 2).Pow(2).Sum() + t[0].AdaptiveAvgPool2d((3, 3)).Pow(2).Sum();
+            return Autograd.Grad([y], [t[0]], createGraph: true)[0]!;
+        }, x);
+        var (cpuValues, cpuIndices) = x.MaxPool2dWithIndices(3, stride: 2);
+        var (values, indices) = x.To(Reference).MaxPool2dWithIndices(3, stride: 2);
+        Agree(cpuValues, values, 0, "max_pool2d values");
+        Agree(cpuIndices, indices, 0, "max_pool2d indices");
+    }
+
     // ------------------------------------------------------------------ devices
 
     [Fact]
