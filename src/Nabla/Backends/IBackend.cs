@@ -157,4 +157,20 @@ internal interface IBackend
 
     /// <summary>The adjoint of <see cref="AdaptiveAvgPool2d"/>: from a contiguous gy [N, C, Hout, Wout], a new [N, C, inHeight, inWidth].</summary>
     Tensor AdaptiveAvgPool2dBackward(Tensor gy, int inHeight, int inWidth);
+
+    /// <summary>
+    /// Training-mode batch normalisation of a contiguous floating x [batch, channels, plane]: fills the per-channel batch
+    /// <paramref name="mean"/>, biased <paramref name="variance"/> and <paramref name="inverseStd"/> σ⁻¹ = 1/√(σ² + ε), and
+    /// returns a new y = (x − μ)·σ⁻¹·γ + β of x's shape.
+    /// </summary>
+    Tensor BatchNorm(Tensor x, int batch, int channels, int plane, double[] gamma, double[] beta, double eps,
+        double[] mean, double[] variance, double[] inverseStd);
+
+    /// <summary>
+    /// The backward of <see cref="BatchNorm"/> given contiguous x and dy of one dtype: fills <paramref name="gradSum"/>[c] = Σdy
+    /// and <paramref name="centeredSum"/>[c] = Σdy·(x − μ), and returns dx = γσ⁻¹·(dy − Σdy/M − (x − μ)·σ⁻²·Σdy·(x − μ)/M)
+    /// (M = batch·plane) when <paramref name="needInput"/>, else null.
+    /// </summary>
+    Tensor? BatchNormBackward(Tensor x, Tensor dy, int batch, int channels, int plane, double[] mean, double[] inverseStd, double[] gamma,
+        double[] gradSum, double[] centeredSum, bool needInput);
 }

@@ -43,7 +43,7 @@ public static partial class Functional
                 // Images and sequences: one op over planes of contiguous values (Tensor.BatchNormTraining).
                 (output, var batchMean, var batchVariance) = Tensor.BatchNormTraining(input, weight, bias, eps,
                     () => ComposedBatchNormTraining(input, weight, bias, eps, channelShape).Output);
-                (mean, variance) = (Tensor.From(batchMean), Tensor.From(batchVariance));
+                (mean, variance) = (Tensor.From(batchMean).To(input.Device), Tensor.From(batchVariance).To(input.Device));
             }
             else (output, mean, variance) = ComposedBatchNormTraining(input, weight, bias, eps, channelShape);
             using (Autograd.NoGrad())

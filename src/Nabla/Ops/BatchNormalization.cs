@@ -1,8 +1,8 @@
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla;
 
-// Training-mode batch normalisation as one op (NativeBatchNormBackward0), over BatchNormKernels.
+// Training-mode batch normalisation as one op (NativeBatchNormBackward0), run by the backend of its input.
 public partial class Tensor
 {
     /// <summary>
@@ -12,7 +12,7 @@ public partial class Tensor
     /// itself is recorded (createGraph), it differentiates <paramref name="composed"/> instead — the same
     /// function built from differentiable ops — so gradients of gradients stay exact.
     /// </summary>
-    internal static unsafe (Tensor Output, double[] Mean, double[] Variance) BatchNormTraining(
+    internal static (Tensor Output, double[] Mean, double[] Variance) BatchNormTraining(
         Tensor input, Tensor? weight, Tensor? bias, double eps, Func<Tensor> composed)
     {
         int batch = input.shape[0], channels = input.shape[1];
@@ -22,22 +22,7 @@ public partial class Tensor
         var inverseStd = new double[channels];
         var gamma = weight is null ? Enumerable.Repeat(1.0, channels).ToArray() : ChannelValues(weight);
         var beta = bias is null ? new double[channels] : ChannelValues(bias);
-        var output = Uninitialized(input.shape, input.DType, "BatchNorm");
-
-        if (input.DType == DType.Float32)
-            fixed (float* x = input.Data<float>(), y = output.Data<float>())
-            {
-                BatchNormKernels.Statistics(x + input.offset, batch, channels, plane, mean, variance);
-                var (scale, shift) = Affine<float>(mean, variance, gamma, beta, eps, inverseStd);
-                BatchNormKernels.Affine(x + input.offset, batch, channels, plane, scale, shift, y);
-            }
-        else
-            fixed (double* x = input.Data<double>(), y = output.Data<double>())
-            {
-                BatchNormKernels.Statistics(x + input.offset, batch, channels, plane, mean, variance);
-                var (scale, shift) = Affine<double>(mean, variance, gamma, beta, eps, inverseStd);
-                BatchNormKernels.Affine(x + input.offset, batch, channels, plane, scale, shift, y);
-            }
+        var output = Backend.Of(input).BatchNorm(input, batch, channels, plane, gamma, beta, eps, mean, variance, inverseStd);
 
         Tensor[] inputs = [input, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
         if (Node.ShouldRecord(inputs))
@@ -56,47 +41,25 @@ public partial class Tensor
                 var (gx, sums, centered) = BatchNormBackward(input, g, batch, channels, plane, mean, inverseStd, gamma, needX);
                 var result = new List<Tensor?> { gx };
                 if (weight is not null)
-                    result.Add(needW ? ChannelTensor(centered.Select((s, c) => s * inverseStd[c]).ToArray(), weight.DType) : null);
-                if (bias is not null) result.Add(needB ? ChannelTensor(sums, bias.DType) : null);
+                    result.Add(needW ? ChannelTensor(centered.Select((s, c) => s * inverseStd[c]).ToArray(), weight.DType, weight.Device) : null);
+                if (bias is not null) result.Add(needB ? ChannelTensor(sums, bias.DType, bias.Device) : null);
                 return [.. result];
             }, input);
         }
         return (output, mean, variance);
     }
 
-    static unsafe (Tensor? GradInput, double[] GradSum, double[] CenteredSum) BatchNormBackward(
+    static (Tensor? GradInput, double[] GradSum, double[] CenteredSum) BatchNormBackward(
         Tensor input, Tensor gradOutput, int batch, int channels, int plane, double[] mean, double[] inverseStd, double[] gamma, bool needX)
     {
         var dy = gradOutput.ToDTypeIfNeeded(input.DType).PackedForKernel();
-        var gx = needX ? Uninitialized(input.shape, input.DType, "BatchNormBackward") : null;
         var sums = new double[channels];
         var centered = new double[channels];
-        if (input.DType == DType.Float32)
-            fixed (float* x = input.Data<float>(), d = dy.Data<float>(), dx = gx is null ? null : gx.Data<float>())
-                BatchNormKernels.Backward(x + input.offset, d + dy.offset, batch, channels, plane, mean, inverseStd, gamma, sums, centered, dx);
-        else
-            fixed (double* x = input.Data<double>(), d = dy.Data<double>(), dx = gx is null ? null : gx.Data<double>())
-                BatchNormKernels.Backward(x + input.offset, d + dy.offset, batch, channels, plane, mean, inverseStd, gamma, sums, centered, dx);
+        var gx = Backend.Of("BatchNorm", input, dy).BatchNormBackward(input, dy, batch, channels, plane, mean, inverseStd, gamma, sums, centered, needX);
         return (gx, sums, centered);
-    }
-
-    /// <summary>Per channel: σ⁻¹ into <paramref name="inverseStd"/>, and the output's scale γσ⁻¹ and shift β − μγσ⁻¹.</summary>
-    static (T[] Scale, T[] Shift) Affine<T>(double[] mean, double[] variance, double[] gamma, double[] beta, double eps, double[] inverseStd)
-        where T : System.Numerics.INumber<T>
-    {
-        var scale = new T[mean.Length];
-        var shift = new T[mean.Length];
-        for (int c = 0; c < mean.Length; c++)
-        {
-            inverseStd[c] = 1 / Math.Sqrt(variance[c] + eps);
-            double a = gamma[c] * inverseStd[c];
-            scale[c] = T.CreateTruncating(a);
-            shift[c] = T.CreateTruncating(beta[c] - (mean[c] * a));
-        }
-        return (scale, shift);
     }
 
     static double[] ChannelValues(Tensor t) => t.Detach().ToDType(DType.Float64).ToArray<double>();
 
-    static Tensor ChannelTensor(double[] values, DType dtype) => From(values).ToDType(dtype);
+    static Tensor ChannelTensor(double[] values, DType dtype, Device device) => From(values).ToDType(dtype).To(device);
 }

@@ -336,6 +336,25 @@ public class ReferenceBackendTests
         Agree(cpuIndices, indices, 0, "max_pool2d indices");
     }
 
+    [Theory, InlineData(DType.Float32), InlineData(DType.Float64)]
+    public void Batch_norm_and_its_gradients_agree_with_the_reference(DType dtype)
+    {
+        Tensor x = Random(dtype, 50, 4, 3, 5, 6) * 2 + 1, gamma = Random(dtype, 51, 3), beta = Random(dtype, 52, 3);
+        OutputAndGradientsAgree("batch_norm training", dtype, t => Functional.BatchNorm(t[0], null, null, t[1], t[2], training: true), x, gamma, beta);
+        OutputAndGradientsAgree("batch_norm without affine", dtype, t => Functional.BatchNorm(t[0], null, null, training: true), x);
+        OutputAndGradientsAgree("batch_norm double backward", dtype, t =>
+        {
+            var y = Functional.BatchNorm(t[0], null, null, t[1], training: true);
+            return Autograd.Grad([(y * y.Detach()).Sum()], [t[0]], createGraph: true)[0]!;
+        }, x, gamma);
+        // The layer's running statistics stay on its device and agree.
+        var cpu = new BatchNorm2d(3, dtype: dtype);
+        var reference = (BatchNorm2d)new BatchNorm2d(3, dtype: dtype).To(Reference);
+        Agree(cpu.Call(x), reference.Call(x.To(Reference)), Tolerance(dtype) * 10, "BatchNorm2d output");
+        Agree(cpu.RunningMean!, reference.RunningMean!, Tolerance(dtype), "running mean");
+        Agree(cpu.RunningVar!, reference.RunningVar!, Tolerance(dtype), "running variance");
+    }
+
     // ------------------------------------------------------------------ devices
 
     [Fact]
