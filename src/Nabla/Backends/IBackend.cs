@@ -173,4 +173,21 @@ internal interface IBackend
     /// </summary>
     Tensor? BatchNormBackward(Tensor x, Tensor dy, int batch, int channels, int plane, double[] mean, double[] inverseStd, double[] gamma,
         double[] gradSum, double[] centeredSum, bool needInput);
+
+    /// <summary>
+    /// Cross-entropy of each row of contiguous floating logits [rows, classes] against its contiguous Int64 label [rows]:
+    /// <paramref name="logSumExp"/>[r] = ln Σ eˣ, <paramref name="perRow"/>[r] = logSumExp[r] − x[r, label] (0 where the label is
+    /// <paramref name="ignoreIndex"/>), both contiguous [rows] of the logits' dtype, and <paramref name="kept"/> the rows not ignored.
+    /// Returns the first label that is neither ignored nor in [0, classes) (then nothing is computed), or null.
+    /// </summary>
+    long? CrossEntropy(Tensor logits, Tensor labels, long ignoreIndex, Tensor perRow, Tensor logSumExp, out int kept);
+
+    /// <summary>
+    /// The gradient of <see cref="CrossEntropy"/>: s_r·(softmax(x_r) − onehot(label_r)), 0 for ignored rows, with s_r from the
+    /// contiguous <paramref name="rowScale"/> [rows] when given, else <paramref name="scale"/>; a new tensor of the logits' shape.
+    /// </summary>
+    Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, long ignoreIndex, Tensor? rowScale, double scale);
+
+    /// <summary>The Int64 one-hot encoding [.., numClasses] of contiguous Int64 class values, all already checked to lie in [0, numClasses).</summary>
+    Tensor OneHot(Tensor values, int numClasses);
 }

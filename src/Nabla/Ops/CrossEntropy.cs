@@ -1,4 +1,4 @@
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla;
 
@@ -23,28 +23,11 @@ public partial class Tensor
         var labels = target.Contiguous();
         int rows = x.shape[0], classes = x.shape[1];
         if (classes == 0 && rows > 0) throw new ShapeException($"{op}: input of shape {logits.Shape} has no classes.");
-        var logSumExp = Uninitialized([rows], x.DType, op);
-        var perRow = Uninitialized([rows], x.DType, op);
-        // The targets are checked (and the kept rows counted) first, so the rows can then be shared by the worker pool.
-        var targets = labels.Span<long>();
-        int kept = 0;
-        foreach (long t in targets)
-        {
-            if (t == ignoreIndex) continue;
-            if ((ulong)t >= (ulong)classes)
-                throw new ShapeException($"{op}: target {t} is out of bounds for {classes} classes (input shape {logits.Shape}, ignoreIndex {ignoreIndex}).");
-            kept++;
-        }
-        ForRows(rows, classes, (start, end) =>
-        {
-            int first = start * classes, length = (end - start) * classes;
-            if (x.DType == DType.Float32)
-                Reduction.CrossEntropy(x.Span<float>().Slice(first, length), labels.Span<long>()[start..end], classes, ignoreIndex,
-                    perRow.Span<float>()[start..end], logSumExp.Span<float>()[start..end], out _);
-            else
-                Reduction.CrossEntropy(x.Span<double>().Slice(first, length), labels.Span<long>()[start..end], classes, ignoreIndex,
-                    perRow.Span<double>()[start..end], logSumExp.Span<double>()[start..end], out _);
-        });
+        var backend = Backend.Of(op, x, labels);
+        var logSumExp = backend.Allocate([rows], x.DType, zeroed: false, op);
+        var perRow = backend.Allocate([rows], x.DType, zeroed: false, op);
+        if (backend.CrossEntropy(x, labels, ignoreIndex, perRow, logSumExp, out int kept) is long bad)
+            throw new ShapeException($"{op}: target {bad} is out of bounds for {classes} classes (input shape {logits.Shape}, ignoreIndex {ignoreIndex}).");
 
         var result = reduction switch
         {
@@ -61,40 +44,12 @@ public partial class Tensor
 
     static Tensor CrossEntropyFused(Tensor g, Tensor x, Tensor labels, Tensor logSumExp, long ignoreIndex, NN.Reduction reduction, int kept)
     {
-        int classes = x.shape[1];
-        var grad = Uninitialized(x.shape, x.DType, "CrossEntropyBackward");
-        if (grad.Count == 0) return grad;
         // The scale of each row: d loss / d loss_r, one value unless the losses were not reduced.
         var scale = reduction == NN.Reduction.None ? g.ToDType(x.DType).Contiguous()
             : reduction == NN.Reduction.Sum ? g.ToDType(x.DType) : g.ToDType(x.DType) / kept;
         bool perRow = reduction == NN.Reduction.None;
-        double one = perRow ? 0 : scale.ToDType(DType.Float64).Item<double>();
-        ForRows(x.shape[0], classes, (start, end) =>
-        {
-            int first = start * classes, length = (end - start) * classes;
-            if (x.DType == DType.Float32)
-            {
-                float single = (float)one;
-                var s = perRow ? scale.Span<float>()[start..end] : new ReadOnlySpan<float>(ref single);
-                Reduction.CrossEntropyBackward(x.Span<float>().Slice(first, length), labels.Span<long>()[start..end], logSumExp.Span<float>()[start..end],
-                    classes, ignoreIndex, s, grad.Span<float>().Slice(first, length));
-            }
-            else
-            {
-                double value = one;
-                var s = perRow ? scale.Span<double>()[start..end] : new ReadOnlySpan<double>(ref value);
-                Reduction.CrossEntropyBackward(x.Span<double>().Slice(first, length), labels.Span<long>()[start..end], logSumExp.Span<double>()[start..end],
-                    classes, ignoreIndex, s, grad.Span<double>().Slice(first, length));
-            }
-        });
-        return grad;
-    }
-
-    /// <summary>Runs <paramref name="body"/> over row ranges of a [rows, classes] problem, shared by the worker pool when large.</summary>
-    static void ForRows(int rows, int classes, Action<int, int> body)
-    {
-        if ((long)rows * classes < ParallelElements) body(0, rows);
-        else WorkerPool.For(rows, Math.Max(1, ChunkElements / Math.Max(1, classes)), body);
+        double one = perRow || x.Count == 0 ? 0 : scale.ToDType(DType.Float64).Item<double>();
+        return Backend.Of("CrossEntropyBackward", x, labels).CrossEntropyBackward(x, labels, logSumExp, ignoreIndex, perRow ? scale : null, one);
     }
 
     /// <summary>The same gradient in differentiable tensor ops (of the logits and of g).</summary>

@@ -195,9 +195,6 @@ public partial class Tensor
         if (values.Length > 0 && values.Min() < 0) throw new ArgumentException($"OneHot: class values must be non-negative, got {values.Min()}.");
         if (numClasses < 0) numClasses = (int)max + 1;
         else if (max >= numClasses) throw new ArgumentException($"OneHot: class value {max} is out of range for numClasses {numClasses}.");
-        var result = Zeros([.. shape, numClasses], DType.Int64, device: Device);
-        var ones = result.Span<long>();
-        for (int i = 0; i < values.Length; i++) ones[i * numClasses + (int)values[i]] = 1;
-        return result;
+        return Backends.Backend.Of(this).OneHot(Contiguous(), numClasses);
     }
 }
