@@ -96,6 +96,35 @@ public partial class Tensor
         return (scale, shift);
     }
 
+    /// <summary>
+    /// Eval-mode batch norm without autograd: y = x·a + b per channel, a = γ/√(σ²_running + ε) and
+    /// b = β − μ_running·a folded in float64 first, in one pass over a contiguous floating input [N, C, *]
+    /// (PyTorch's CPU kernel folds the same way). The caller checks that nothing needs recording and that the
+    /// statistics and parameters are [C] tensors.
+    /// </summary>
+    internal static unsafe Tensor BatchNormInference(Tensor input, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias, double eps)
+    {
+        int batch = input.shape[0], channels = input.shape[1];
+        int plane = checked((int)(input.Count / Math.Max(1L, (long)batch * channels)));
+        var gamma = weight is null ? Enumerable.Repeat(1.0, channels).ToArray() : ChannelValues(weight);
+        var beta = bias is null ? new double[channels] : ChannelValues(bias);
+        var inverseStd = new double[channels];
+        var output = Uninitialized(input.shape, input.DType, "BatchNorm");
+        if (input.DType == DType.Float32)
+            fixed (float* x = input.Data<float>(), y = output.Data<float>())
+            {
+                var (scale, shift) = Affine<float>(ChannelValues(runningMean), ChannelValues(runningVar), gamma, beta, eps, inverseStd);
+                BatchNormKernels.Affine(x + input.offset, batch, channels, plane, scale, shift, y);
+            }
+        else
+            fixed (double* x = input.Data<double>(), y = output.Data<double>())
+            {
+                var (scale, shift) = Affine<double>(ChannelValues(runningMean), ChannelValues(runningVar), gamma, beta, eps, inverseStd);
+                BatchNormKernels.Affine(x + input.offset, batch, channels, plane, scale, shift, y);
+            }
+        return output;
+    }
+
     static double[] ChannelValues(Tensor t) => t.Detach().ToDType(DType.Float64).ToArray<double>();
 
     static Tensor ChannelTensor(double[] values, DType dtype) => From(values).ToDType(dtype);
