@@ -167,6 +167,12 @@ internal interface IBackend
         double[] mean, double[] variance, double[] inverseStd);
 
     /// <summary>
+    /// Eval-mode batch normalisation of a contiguous floating x [batch, channels, plane] with the given per-channel statistics:
+    /// a new y = (x − μ)·γ/√(σ² + ε) + β, the scale and shift folded per channel in double first.
+    /// </summary>
+    Tensor BatchNormInference(Tensor x, int batch, int channels, int plane, double[] mean, double[] variance, double[] gamma, double[] beta, double eps);
+
+    /// <summary>
     /// The backward of <see cref="BatchNorm"/> given contiguous x and dy of one dtype: fills <paramref name="gradSum"/>[c] = Σdy
     /// and <paramref name="centeredSum"/>[c] = Σdy·(x − μ), and returns dx = γσ⁻¹·(dy − Σdy/M − (x − μ)·σ⁻²·Σdy·(x − μ)/M)
     /// (M = batch·plane) when <paramref name="needInput"/>, else null.

@@ -6,11 +6,19 @@ namespace Nabla.Jit;
 /// <summary>
 /// The kernels of fused graph nodes: a GEMM whose bias and activation are applied to its output while it is still in
 /// cache (no second tensor), and chains of unary elementwise ops run block by block in one pass over memory, each block
-/// going through every op of the chain while it sits in L1 (TensorPrimitives' vectorised loops).
+/// going through every op of the chain while it sits in L1 (TensorPrimitives' vectorised loops). Large tensors are split
+/// over the worker pool as the eager elementwise ops are: a single-threaded pass here left the other core idle (its worker
+/// going to sleep and waking late for the next parallel op), which made the compiled LeNet slower than eager.
 /// </summary>
 internal static class FusedKernels
 {
     const int Block = 4096;
+
+    /// <summary>Below this many elements a chain runs on the calling thread (the eager ops' threshold).</summary>
+    const int ParallelElements = Backends.Cpu.CpuBackend.ParallelElements;
+
+    /// <summary>Elements per parallel work item: a multiple of <see cref="Block"/>.</summary>
+    const int ChunkElements = Backends.Cpu.CpuBackend.ChunkElements;
 
     /// <summary>activation(x Wᵀ + b), the activation applied in place on the product's output.</summary>
     public static Tensor LinearActivation(Tensor input, Tensor weight, Tensor? bias, string activation)
@@ -30,8 +38,8 @@ internal static class FusedKernels
         }
         var source = input.Contiguous();
         var result = Tensor.Uninitialized(input.Shape.ToArray(), input.DType);
-        if (input.DType == DType.Float32) Apply(source.Span<float>(), result.Span<float>(), names);
-        else Apply(source.Span<double>(), result.Span<double>(), names);
+        if (input.DType == DType.Float32) ApplyParallel<float>(source, result, names);
+        else ApplyParallel<double>(source, result, names);
         return result;
     }
 
@@ -46,9 +54,27 @@ internal static class FusedKernels
     /// <summary>Applies an activation in place on a contiguous float tensor.</summary>
     static void ApplyInPlace(Tensor tensor, string activation)
     {
-        if (tensor.DType == DType.Float32) Apply<float>(tensor.Span<float>(), tensor.Span<float>(), [activation]);
-        else if (tensor.DType == DType.Float64) Apply<double>(tensor.Span<double>(), tensor.Span<double>(), [activation]);
+        if (tensor.DType == DType.Float32) ApplyParallel<float>(tensor, tensor, [activation]);
+        else if (tensor.DType == DType.Float64) ApplyParallel<double>(tensor, tensor, [activation]);
         else throw new DTypeException($"Jit: fused {activation} expects a floating-point tensor, got {tensor.DType}.");
+    }
+
+    /// <summary>destination = opₖ(… op₁(source)) over two contiguous tensors of the same size, in chunks over the worker pool when large.</summary>
+    static void ApplyParallel<T>(Tensor source, Tensor destination, string[] ops) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int count = destination.Count;
+        if (count < ParallelElements)
+        {
+            Apply<T>(source.Span<T>(), destination.Span<T>(), ops);
+            return;
+        }
+        T[] from = source.HostData<T>(), to = destination.HostData<T>();
+        int sourceOffset = source.offset, destinationOffset = destination.offset;
+        Backends.Cpu.WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, (start, end) =>
+        {
+            int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, count) - begin;
+            Apply<T>(from.AsSpan(sourceOffset + begin, length), to.AsSpan(destinationOffset + begin, length), ops);
+        });
     }
 
     /// <summary>destination = opₖ(… op₁(source)), block by block: each block goes through the whole chain while in L1.</summary>

@@ -57,6 +57,16 @@ public static partial class Functional
 
         if (runningMean is null || runningVar is null)
             throw new ArgumentException($"{op}: running statistics are required when not training.");
+        if (input.Rank >= 3 && input.IsContiguous && input.Count > 0 && (input.DType == DType.Float32 || input.DType == DType.Float64)
+            && runningMean.DType == input.DType && runningVar.DType == input.DType
+            && (weight is null || weight.DType == input.DType) && (bias is null || bias.DType == input.DType)
+            && !(GradMode.IsEnabled && (input.RequiresGrad || runningMean.RequiresGrad || runningVar.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false))))
+        {
+            // Inference: one pass, x·a + b with the statistics and affine parameters folded per channel.
+            var folded = Tensor.BatchNormInference(input, runningMean, runningVar, weight, bias, eps);
+            if (Tracer.IsActive) Tracer.Record(GraphOps.BatchNorm, folded, [input, runningMean, runningVar, weight, bias], new() { ["eps"] = eps });
+            return folded;
+        }
         var centered = input - runningMean.Reshape(channelShape);
         var inverseStd = (runningVar.Reshape(channelShape) + eps).Rsqrt();
         var normalized = ScaleAndShift(centered, inverseStd, weight, bias, channelShape);

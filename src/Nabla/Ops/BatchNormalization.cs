@@ -59,6 +59,21 @@ public partial class Tensor
         return (gx, sums, centered);
     }
 
+    /// <summary>
+    /// Eval-mode batch norm without autograd: y = x·a + b per channel, a = γ/√(σ²_running + ε) and
+    /// b = β − μ_running·a folded in float64 first, in one pass over a contiguous floating input [N, C, *]
+    /// (PyTorch's CPU kernel folds the same way). The caller checks that nothing needs recording and that the
+    /// statistics and parameters are [C] tensors.
+    /// </summary>
+    internal static Tensor BatchNormInference(Tensor input, Tensor runningMean, Tensor runningVar, Tensor? weight, Tensor? bias, double eps)
+    {
+        int batch = input.shape[0], channels = input.shape[1];
+        int plane = checked((int)(input.Count / Math.Max(1L, (long)batch * channels)));
+        var gamma = weight is null ? Enumerable.Repeat(1.0, channels).ToArray() : ChannelValues(weight);
+        var beta = bias is null ? new double[channels] : ChannelValues(bias);
+        return Backend.Of(input).BatchNormInference(input, batch, channels, plane, ChannelValues(runningMean), ChannelValues(runningVar), gamma, beta, eps);
+    }
+
     static double[] ChannelValues(Tensor t) => t.Detach().ToDType(DType.Float64).ToArray<double>();
 
     static Tensor ChannelTensor(double[] values, DType dtype, Device device) => From(values).ToDType(dtype).To(device);

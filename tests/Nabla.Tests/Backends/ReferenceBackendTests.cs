@@ -353,6 +353,10 @@ public class ReferenceBackendTests
         Agree(cpu.Call(x), reference.Call(x.To(Reference)), Tolerance(dtype) * 10, "BatchNorm2d output");
         Agree(cpu.RunningMean!, reference.RunningMean!, Tolerance(dtype), "running mean");
         Agree(cpu.RunningVar!, reference.RunningVar!, Tolerance(dtype), "running variance");
+        cpu.Eval();
+        reference.Eval();
+        using (Autograd.NoGrad()) // the one-pass eval-mode kernel
+            Agree(cpu.Call(x), reference.Call(x.To(Reference)), Tolerance(dtype) * 10, "BatchNorm2d eval output");
     }
 
     [Theory, InlineData(DType.Float32), InlineData(DType.Float64)]

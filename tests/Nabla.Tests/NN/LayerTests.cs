@@ -123,6 +123,30 @@ public class LayerTests
         Assert.Equal(["weight", "bias"], new BatchNorm1d(2, trackRunningStats: false).StateDict().Keys);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BatchNorm_eval_without_grad_folds_to_one_pass_equal_to_the_differentiable_form(bool float64)
+    {
+        // No grad: the folded one-pass kernel (x·a + b); with an input that needs grad: the composed ops.
+        Generator.ManualSeed(3);
+        DType dtype = float64 ? DType.Float64 : DType.Float32;
+        var x = (Tensor.Randn([3, 5, 4, 7]) * 3 + 1).To(dtype);
+        var mean = Tensor.Randn([5]).To(dtype);
+        var variance = (Tensor.Rand([5]) + 0.5).To(dtype);
+        var weight = Tensor.Randn([5]).To(dtype);
+        var bias = Tensor.Randn([5]).To(dtype);
+        Tensor folded;
+        using (Autograd.NoGrad()) folded = F.BatchNorm(x, mean, variance, weight, bias, eps: 1e-3);
+        var composed = F.BatchNorm(x.Detach().RequiresGrad_(), mean, variance, weight, bias, eps: 1e-3);
+        Assert.True(composed.RequiresGrad);
+        Assert.Equal(dtype, folded.DType);
+        Assert.True(folded.AllClose(composed.Detach(), rtol: float64 ? 1e-12 : 1e-5, atol: float64 ? 1e-12 : 1e-5));
+        Tensor noAffine;
+        using (Autograd.NoGrad()) noAffine = F.BatchNorm(x, mean, variance, eps: 1e-3);
+        Assert.True(noAffine.AllClose((x - mean.Reshape(1, 5, 1, 1)) / (variance.Reshape(1, 5, 1, 1) + 1e-3).Sqrt(), rtol: 1e-5, atol: 1e-5));
+    }
+
     [Fact]
     public void BatchNorm_rejects_wrong_rank_and_single_value_batches()
     {

@@ -96,7 +96,7 @@ internal static unsafe class Convolution
     private static void Forward<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
-        if (WinogradEnabled && Winograd.Applies(g))
+        if (WinogradEnabled && Winograd.Applies(g) && Winograd.PaysForward(g))
         {
             Winograd.Forward(g, input, weight, transposedFlipped: false, bias, output);
             return;
@@ -169,7 +169,7 @@ internal static unsafe class Convolution
     private static void BackwardInput<T>(Conv2dGeometry g, T* gradOutput, T* weight, T* gradInput) where T : unmanaged, INumber<T>
     {
         AssertValid(g);
-        if (WinogradEnabled && Winograd.Applies(g))
+        if (WinogradEnabled && Winograd.Applies(g) && Winograd.PaysForward(g))
         {
             // dx = conv2d(dy, w transposed and flipped, padding 2 − p): the adjoint of a 3×3 stride-1 convolution.
             Winograd.Forward(Winograd.Adjoint(g), gradOutput, weight, transposedFlipped: true, null, gradInput);

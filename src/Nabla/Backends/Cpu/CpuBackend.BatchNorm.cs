@@ -24,6 +24,25 @@ internal sealed partial class CpuBackend
         return output;
     }
 
+    public unsafe Tensor BatchNormInference(Tensor x, int batch, int channels, int plane, double[] mean, double[] variance, double[] gamma, double[] beta, double eps)
+    {
+        var inverseStd = new double[channels];
+        var output = Allocate(x.shape, x.DType, zeroed: false, "BatchNorm");
+        if (x.DType == DType.Float32)
+            fixed (float* px = x.HostData<float>(), y = output.HostData<float>())
+            {
+                var (scale, shift) = BatchNormAffine<float>(mean, variance, gamma, beta, eps, inverseStd);
+                BatchNormKernels.Affine(px + x.offset, batch, channels, plane, scale, shift, y);
+            }
+        else
+            fixed (double* px = x.HostData<double>(), y = output.HostData<double>())
+            {
+                var (scale, shift) = BatchNormAffine<double>(mean, variance, gamma, beta, eps, inverseStd);
+                BatchNormKernels.Affine(px + x.offset, batch, channels, plane, scale, shift, y);
+            }
+        return output;
+    }
+
     public unsafe Tensor? BatchNormBackward(Tensor x, Tensor dy, int batch, int channels, int plane, double[] mean, double[] inverseStd, double[] gamma,
         double[] gradSum, double[] centeredSum, bool needInput)
     {

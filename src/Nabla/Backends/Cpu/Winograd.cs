@@ -26,6 +26,7 @@ internal static unsafe class Winograd
     private const int Patch = 6;    // m + r − 1
     private const int Points = 36;  // Patch²
     private const int TargetTiles = 96; // GEMM rows per block: enough for the micro-kernel, small enough for L2
+    private const int SharedTargetTiles = 256; // GEMM rows per block of small images shared by all threads (see Plan)
 
     /// <summary>
     /// Whether <see cref="Forward{T}"/> handles this convolution: a non-empty batch, 3×3, stride 1, dilation 1, one group,
@@ -58,6 +59,18 @@ internal static unsafe class Winograd
     private static long TransformedSampleElements(in Conv2dGeometry g) =>
         (long)Points * ((g.OutHeight + Tile - 1) / Tile) * ((g.OutWidth + Tile - 1) / Tile) * Math.Max(g.InChannels, g.OutChannels);
 
+    /// <summary>
+    /// Whether a call to <see cref="Forward{T}"/> (the forward pass or the input gradient) has enough tiles in all
+    /// (<see cref="MinForwardTiles"/>) to pay for transforming the whole filter on every call: one 7×7 image has 4
+    /// tiles, and its 36 GEMMs of 4 rows each repack the 512 × 512 transformed filter (ResNet-18's last stage at
+    /// 224 px, batch 1: ~5× slower than im2col; bench <c>onnx-resnet18</c>).
+    /// </summary>
+    public static bool PaysForward(in Conv2dGeometry g) =>
+        (long)g.Batch * ((g.OutHeight + Tile - 1) / Tile) * ((g.OutWidth + Tile - 1) / Tile) >= MinForwardTiles;
+
+    /// <summary>Fewest tiles per call for <see cref="PaysForward"/>: 14×14 images (16 tiles) lost at batch 1, 28×28 (49) won.</summary>
+    private const int MinForwardTiles = 32;
+
     /// <summary>The convolution whose forward pass is the input gradient of <paramref name="g"/> (weights transposed and flipped).</summary>
     public static Conv2dGeometry Adjoint(in Conv2dGeometry g) =>
         new(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1, 2 - g.PadH, 2 - g.PadW);
@@ -71,16 +84,22 @@ internal static unsafe class Winograd
         where T : unmanaged, INumber<T>
     {
         Debug.Assert(Applies(g) || (transposedFlipped && g.PadH >= 0 && g.PadW >= 0));
-        var plan = new Plan(g, Vector512<T>.Count);
+        var plan = new Plan(g, Vector512<T>.Count, sharedBlocks: true);
         T* filter = ScratchBuffers.Get<T>(ScratchSlot.Filter, (long)Points * plan.InChannelsPadded * plan.OutChannelsPadded);
         TransformFilter(g, plan, weight, transposedFlipped, filter);
+        if (plan.Shared)
+        {
+            // Fewer blocks than threads (one image), or small images batched into large blocks: the threads share each block's steps.
+            for (int block = 0; block < plan.Blocks; block++) ForwardBlock(g, plan, block, input, filter, bias, output, shared: true);
+            return;
+        }
         var next = new StrongBox<int>(0);
         int participants = Math.Min(WorkerPool.ThreadCount, plan.Blocks);
         WorkerPool.For(participants, 1, (start, end) =>
         {
             int block;
             while ((block = Interlocked.Increment(ref next.Value) - 1) < plan.Blocks)
-                ForwardBlock(g, plan, block, input, filter, bias, output);
+                ForwardBlock(g, plan, block, input, filter, bias, output, shared: false);
         });
     }
 
@@ -251,7 +270,18 @@ internal static unsafe class Winograd
     {
         public readonly int TilesHigh, TilesWide, SamplesPerBlock, Blocks, InChannelsPadded, OutChannelsPadded, PaddedHeight, PaddedWidth;
 
-        public Plan(in Conv2dGeometry g, int lanes)
+        /// <summary>Whether all threads work on each block together (see <see cref="ForwardBlock{T}"/>) rather than one block each.</summary>
+        public readonly bool Shared;
+
+        /// <param name="g">The convolution.</param>
+        /// <param name="lanes">Elements per vector (channel padding).</param>
+        /// <param name="sharedBlocks">
+        /// Whether the caller can run a block on all threads (<see cref="Forward{T}"/>): then images under
+        /// <see cref="TargetTiles"/> tiles are batched up to <see cref="SharedTargetTiles"/> tiles per block, so each of the
+        /// 36 GEMMs packs its (large) transformed filter once per block of many rows, not once per few rows; and a batch with
+        /// fewer blocks than threads (one image) shares its block too.
+        /// </param>
+        public Plan(in Conv2dGeometry g, int lanes, bool sharedBlocks = false)
         {
             TilesHigh = (g.OutHeight + Tile - 1) / Tile;
             TilesWide = (g.OutWidth + Tile - 1) / Tile;
@@ -260,6 +290,17 @@ internal static unsafe class Winograd
             int wanted = (TargetTiles + tiles - 1) / tiles;
             int balanced = Math.Max(1, g.Batch / (4 * WorkerPool.ThreadCount));
             SamplesPerBlock = Math.Max(1, Math.Min(Math.Min(wanted, balanced), g.Batch));
+            Shared = false;
+            if (sharedBlocks && WorkerPool.ThreadCount > 1)
+            {
+                if (tiles < TargetTiles)
+                {
+                    SamplesPerBlock = Math.Max(1, Math.Min((SharedTargetTiles + tiles - 1) / tiles, g.Batch));
+                    Shared = true;
+                }
+                else if (g.Batch < WorkerPool.ThreadCount)
+                    Shared = true;
+            }
             Blocks = (g.Batch + SamplesPerBlock - 1) / SamplesPerBlock;
             InChannelsPadded = (g.InChannels + lanes - 1) / lanes * lanes;
             OutChannelsPadded = (g.OutChannels + lanes - 1) / lanes * lanes;
@@ -273,32 +314,53 @@ internal static unsafe class Winograd
         public long ChannelLastSize => Math.Max((long)PaddedHeight * PaddedWidth * InChannelsPadded, (long)TilesHigh * TilesWide * Tile * Tile * OutChannelsPadded);
     }
 
-    /// <summary>U[ξ][ci][co] = (G w[co, ci] Gᵀ)[ξ], vectorised over co; padded channels are zero.</summary>
+    /// <summary>
+    /// U[ξ][ci][co] = (G w[co, ci] Gᵀ)[ξ], vectorised over co; padded channels are zero. Split over input channels
+    /// between the threads: it runs on every call and, for ResNet-18's last stage (512 × 512 channels, 38 MB
+    /// transformed), took most of a one-image convolution on one thread with the old scattered regrouping.
+    /// </summary>
     private static void TransformFilter<T>(in Conv2dGeometry g, in Plan plan, T* weight, bool transposedFlipped, T* filter)
+        where T : unmanaged, INumber<T>
+    {
+        var geometry = g;
+        var sizes = plan;
+        long work = (long)plan.InChannelsPadded * plan.OutChannelsPadded;
+        WorkerPool.For(plan.InChannelsPadded, work >= 64 * 64 ? 1 : plan.InChannelsPadded,
+            (start, end) => TransformFilterChannels(geometry, sizes, weight, transposedFlipped, filter, start, end));
+    }
+
+    /// <summary>The filter transform of input channels [start, end): each lane group's 3×3 taps gathered straight from the weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformFilterChannels<T>(in Conv2dGeometry g, in Plan plan, T* weight, bool transposedFlipped, T* filter, int start, int end)
         where T : unmanaged, INumber<T>
     {
         int cin = g.InChannels, cout = g.OutChannels, cinPad = plan.InChannelsPadded, coutPad = plan.OutChannelsPadded;
         int lanes = Vector512<T>.Count;
-        // Regroup as [ci][i·3 + j][co] (co padded) so the transform reads whole vectors of output channels.
-        T* regrouped = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)cinPad * 9 * coutPad);
-        new Span<T>(regrouped, checked(cinPad * 9 * coutPad)).Clear();
-        for (int co = 0; co < cout; co++)
-            for (int ci = 0; ci < cin; ci++)
-                for (int tap = 0; tap < 9; tap++)
-                {
-                    T value = transposedFlipped ? weight[((long)ci * cout + co) * 9 + (8 - tap)] : weight[((long)co * cin + ci) * 9 + tap];
-                    regrouped[((long)ci * 9 + tap) * coutPad + co] = value;
-                }
         T quarter = T.CreateChecked(0.25), sixth = T.CreateChecked(1.0 / 6), twelfth = T.CreateChecked(1.0 / 12), twentyFourth = T.CreateChecked(1.0 / 24);
         Span<Vector512<T>> columns = stackalloc Vector512<T>[Patch * 3];
         Span<Vector512<T>> u = stackalloc Vector512<T>[Patch];
-        for (int ci = 0; ci < cinPad; ci++)
+        T* taps = stackalloc T[9 * Vector512<T>.Count]; // taps[tap·lanes + lane] = w[co + lane, ci, tap]
+        for (int ci = start; ci < end; ci++)
             for (int co = 0; co < coutPad; co += lanes)
             {
-                T* taps = regrouped + (long)ci * 9 * coutPad + co;
+                int valid = ci < cin ? Math.Clamp(cout - co, 0, lanes) : 0;
+                new Span<T>(taps, 9 * lanes).Clear();
+                for (int lane = 0; lane < valid; lane++)
+                {
+                    if (transposedFlipped)
+                    {
+                        T* source = weight + ((long)ci * cout + co + lane) * 9;
+                        for (int tap = 0; tap < 9; tap++) taps[tap * lanes + lane] = source[8 - tap];
+                    }
+                    else
+                    {
+                        T* source = weight + ((long)(co + lane) * cin + ci) * 9;
+                        for (int tap = 0; tap < 9; tap++) taps[tap * lanes + lane] = source[tap];
+                    }
+                }
                 // G applied down each of the 3 kernel columns: columns[ξr·3 + j].
                 for (int j = 0; j < 3; j++)
-                    FilterColumn(Vector512.Load(taps + j * coutPad), Vector512.Load(taps + (3 + j) * coutPad), Vector512.Load(taps + (6 + j) * coutPad),
+                    FilterColumn(Vector512.Load(taps + j * lanes), Vector512.Load(taps + (3 + j) * lanes), Vector512.Load(taps + (6 + j) * lanes),
                         quarter, sixth, twelfth, twentyFourth, columns, j, 3);
                 for (int row = 0; row < Patch; row++)
                 {
@@ -326,8 +388,13 @@ internal static unsafe class Winograd
         result[offset + 5 * stride] = g2;
     }
 
+    /// <summary>
+    /// One block of samples through the input transform, the 36 GEMMs and the output transform. With
+    /// <paramref name="shared"/> the calling thread and the workers split each step (channels, tile rows, points)
+    /// instead of one thread doing the whole block.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock<T>(in Conv2dGeometry g, in Plan plan, int block, T* input, T* filter, T* bias, T* output)
+    private static void ForwardBlock<T>(Conv2dGeometry g, Plan plan, int block, T* input, T* filter, T* bias, T* output, bool shared)
         where T : unmanaged, INumber<T>
     {
         int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
@@ -335,28 +402,45 @@ internal static unsafe class Winograd
         T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, plan.ChannelLastSize);
         T* transformed = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)Points * tiles * cinPad);
         T* products = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)Points * tiles * coutPad);
+        int minChunk = shared ? 1 : int.MaxValue / 2; // int.MaxValue / 2: WorkerPool.For runs the whole range inline
         for (int s = 0; s < count; s++)
         {
-            ToChannelLast(g, plan, input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth, channelLast);
-            TransformInput(plan, channelLast, transformed, s * plan.TilesPerSample, tiles);
+            T* x = input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth;
+            int firstTile = s * plan.TilesPerSample;
+            new Span<T>(channelLast, checked(plan.PaddedHeight * plan.PaddedWidth * cinPad)).Clear();
+            WorkerPool.For(g.InChannels, minChunk, (c0, c1) => ToChannelLast(g, plan, x, channelLast, c0, c1));
+            WorkerPool.For(plan.TilesHigh, minChunk, (th0, th1) => TransformInput(plan, channelLast, transformed, firstTile, tiles, th0, th1));
         }
-        for (int point = 0; point < Points; point++)
-            MatMul(tiles, coutPad, cinPad,
-                transformed + (long)point * tiles * cinPad, cinPad, 1,
-                filter + (long)point * cinPad * coutPad, coutPad, 1,
-                products + (long)point * tiles * coutPad, coutPad);
+        WorkerPool.For(Points, minChunk, (p0, p1) =>
+        {
+            for (int point = p0; point < p1; point++)
+                MatMul(tiles, coutPad, cinPad,
+                    transformed + (long)point * tiles * cinPad, cinPad, 1,
+                    filter + (long)point * cinPad * coutPad, coutPad, 1,
+                    products + (long)point * tiles * coutPad, coutPad);
+        });
         for (int s = 0; s < count; s++)
-            TransformOutput(g, plan, products, s * plan.TilesPerSample, tiles, bias, output + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth);
+        {
+            T* y = output + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth;
+            int firstTile = s * plan.TilesPerSample;
+            WorkerPool.For(plan.TilesHigh, minChunk, (th0, th1) => TransformOutput(g, plan, products, firstTile, tiles, bias, y, th0, th1));
+        }
     }
 
     /// <summary>x[c, h, w] → buffer[(h + pad)·PaddedWidth + w + pad][c], zero elsewhere (border and padded channels).</summary>
     private static void ToChannelLast<T>(in Conv2dGeometry g, in Plan plan, T* x, T* buffer) where T : unmanaged, INumber<T>
     {
+        new Span<T>(buffer, checked(plan.PaddedHeight * plan.PaddedWidth * plan.InChannelsPadded)).Clear();
+        ToChannelLast(g, plan, x, buffer, 0, g.InChannels);
+    }
+
+    /// <summary>Channels [start, end) of <see cref="ToChannelLast{T}(in Conv2dGeometry, in Plan, T*, T*)"/> into an already zeroed buffer.</summary>
+    private static void ToChannelLast<T>(in Conv2dGeometry g, in Plan plan, T* x, T* buffer, int start, int end) where T : unmanaged, INumber<T>
+    {
         int cinPad = plan.InChannelsPadded, width = g.InWidth;
-        new Span<T>(buffer, checked(plan.PaddedHeight * plan.PaddedWidth * cinPad)).Clear();
         long plane = (long)g.InHeight * width;
         int rows = Math.Min(g.InHeight, plan.PaddedHeight - g.PadH), cols = Math.Min(width, plan.PaddedWidth - g.PadW);
-        for (int c = 0; c < g.InChannels; c++)
+        for (int c = start; c < end; c++)
         {
             T* source = x + c * plane;
             for (int h = 0; h < rows; h++)
@@ -370,13 +454,18 @@ internal static unsafe class Winograd
 
     /// <summary>V[ξ][tile][c] = (Bᵀ d B)[ξ] for each 6×6 patch d of one sample, vectorised over c.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformInput<T>(in Plan plan, T* buffer, T* transformed, int firstTile, int tiles) where T : unmanaged, INumber<T>
+    private static void TransformInput<T>(in Plan plan, T* buffer, T* transformed, int firstTile, int tiles) where T : unmanaged, INumber<T> =>
+        TransformInput(plan, buffer, transformed, firstTile, tiles, 0, plan.TilesHigh);
+
+    /// <summary>Tile rows [thStart, thEnd) of <see cref="TransformInput{T}(in Plan, T*, T*, int, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInput<T>(in Plan plan, T* buffer, T* transformed, int firstTile, int tiles, int thStart, int thEnd) where T : unmanaged, INumber<T>
     {
         int cinPad = plan.InChannelsPadded, lanes = Vector512<T>.Count;
         long pointStride = (long)tiles * cinPad, rowStride = (long)plan.PaddedWidth * cinPad;
         Span<Vector512<T>> t = stackalloc Vector512<T>[Points];
         Span<Vector512<T>> u = stackalloc Vector512<T>[Patch];
-        for (int th = 0; th < plan.TilesHigh; th++)
+        for (int th = thStart; th < thEnd; th++)
             for (int tw = 0; tw < plan.TilesWide; tw++)
             {
                 int tile = firstTile + th * plan.TilesWide + tw;
@@ -419,9 +508,9 @@ internal static unsafe class Winograd
         result[offset + 5 * stride] = d1 * four - d3 * five + d5; // 4d1 − 5d3 + d5
     }
 
-    /// <summary>y[co, 4th + i, 4tw + j] = (Aᵀ M A)[i, j] + bias[co] for each tile of one sample, vectorised over co.</summary>
+    /// <summary>y[co, 4th + i, 4tw + j] = (Aᵀ M A)[i, j] + bias[co] for each tile in tile rows [thStart, thEnd) of one sample, vectorised over co.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutput<T>(in Conv2dGeometry g, in Plan plan, T* products, int firstTile, int tiles, T* bias, T* y)
+    private static void TransformOutput<T>(in Conv2dGeometry g, in Plan plan, T* products, int firstTile, int tiles, T* bias, T* y, int thStart, int thEnd)
         where T : unmanaged, INumber<T>
     {
         int coutPad = plan.OutChannelsPadded, lanes = Vector512<T>.Count, outHeight = g.OutHeight, outWidth = g.OutWidth;
@@ -429,7 +518,7 @@ internal static unsafe class Winograd
         Span<Vector512<T>> t = stackalloc Vector512<T>[Tile * Patch];
         T* result = stackalloc T[Tile * Tile * Vector512<T>.Count];
         Span<Vector512<T>> rowOut = stackalloc Vector512<T>[Tile];
-        for (int th = 0; th < plan.TilesHigh; th++)
+        for (int th = thStart; th < thEnd; th++)
             for (int tw = 0; tw < plan.TilesWide; tw++)
             {
                 int tile = firstTile + th * plan.TilesWide + tw;

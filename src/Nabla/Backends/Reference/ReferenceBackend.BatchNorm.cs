@@ -26,6 +26,18 @@ internal sealed partial class ReferenceBackend
         return output;
     }
 
+    public Tensor BatchNormInference(Tensor x, int batch, int channels, int plane, double[] mean, double[] variance, double[] gamma, double[] beta, double eps)
+    {
+        var output = Allocate(x.shape, x.DType, zeroed: false, "BatchNorm");
+        for (int c = 0; c < channels; c++)
+        {
+            double inverseStd = 1 / Math.Sqrt(variance[c] + eps);
+            foreach (int i in ChannelElements(batch, channels, plane, c))
+                WriteDouble(output.storage.Data, i, (ReadDouble(x.storage.Data, x.offset + i) - mean[c]) * inverseStd * gamma[c] + beta[c]);
+        }
+        return output;
+    }
+
     public Tensor? BatchNormBackward(Tensor x, Tensor dy, int batch, int channels, int plane, double[] mean, double[] inverseStd, double[] gamma,
         double[] gradSum, double[] centeredSum, bool needInput)
     {
