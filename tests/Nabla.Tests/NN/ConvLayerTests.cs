@@ -80,10 +80,14 @@ public class ConvLayerTests
         AssertUniformWithin(transposed.Bias!, 1 / Math.Sqrt(96));
     }
 
+    // Holds for any draw: other tests running in parallel also use the global generator, so the values after
+    // ManualSeed(0) are not fixed. The spread and the mean are checked only where a failure is vanishingly
+    // unlikely for a true U(±bound) (≥ 500 values: P(max < 0.8·bound) = 0.9ⁿ, the mean's sd is bound/√(3n)).
     static void AssertUniformWithin(Tensor t, double bound)
     {
         var v = t.ToArray<double>();
         Assert.All(v, x => Assert.InRange(x, -bound, bound));
+        if (v.Length < 500) return;
         Assert.True(v.Max() > 0.8 * bound && v.Min() < -0.8 * bound, $"values should spread over ±{bound}: [{v.Min()}, {v.Max()}]");
         Assert.InRange(v.Average(), -0.2 * bound, 0.2 * bound);
     }
