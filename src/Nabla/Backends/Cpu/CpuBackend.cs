@@ -106,13 +106,20 @@ internal sealed partial class CpuBackend : IBackend
 
     static void LeakyReluBackwardInChunks<T>(Tensor g, Tensor x, Tensor result, T slope) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int chunk = 1 << 14;
         T[] gd = g.HostData<T>(), xd = x.HostData<T>(), rd = result.HostData<T>();
-        int gOffset = g.offset, xOffset = x.offset, count = result.Count;
-        WorkerPool.For((count + chunk - 1) / chunk, 4, (start, end) =>
+        int gOffset = g.offset, xOffset = x.offset;
+        ForGradientChunks(result.Count, (begin, length) =>
+            ActivationGradients.LeakyRelu<T>(gd.AsSpan(gOffset + begin, length), xd.AsSpan(xOffset + begin, length), slope, rd.AsSpan(begin, length)));
+    }
+
+    /// <summary>Calls <paramref name="chunk"/>(begin, length) over [0, count) in pieces of 16 Ki elements shared by the worker pool: the split of the fused activation backwards.</summary>
+    static void ForGradientChunks(int count, Action<int, int> chunk)
+    {
+        const int size = 1 << 14;
+        WorkerPool.For((count + size - 1) / size, 4, (start, end) =>
         {
-            int begin = start * chunk, length = Math.Min(end * chunk, count) - begin;
-            ActivationGradients.LeakyRelu<T>(gd.AsSpan(gOffset + begin, length), xd.AsSpan(xOffset + begin, length), slope, rd.AsSpan(begin, length));
+            int begin = start * size;
+            chunk(begin, Math.Min(end * size, count) - begin);
         });
     }
 
@@ -128,14 +135,10 @@ internal sealed partial class CpuBackend : IBackend
     /// <summary>Runs a fused activation gradient over contiguous operands, in chunks shared by the worker pool.</summary>
     static void ApplyInChunks<TGradient, T>(Tensor g, Tensor y, Tensor result) where TGradient : IActivationGradient where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int chunk = 1 << 14;
         T[] gd = g.HostData<T>(), yd = y.HostData<T>(), rd = result.HostData<T>();
-        int gOffset = g.offset, yOffset = y.offset, count = result.Count;
-        WorkerPool.For((count + chunk - 1) / chunk, 4, (start, end) =>
-        {
-            int begin = start * chunk, length = Math.Min(end * chunk, count) - begin;
-            TGradient.Apply<T>(gd.AsSpan(gOffset + begin, length), yd.AsSpan(yOffset + begin, length), rd.AsSpan(begin, length));
-        });
+        int gOffset = g.offset, yOffset = y.offset;
+        ForGradientChunks(result.Count, (begin, length) =>
+            TGradient.Apply<T>(gd.AsSpan(gOffset + begin, length), yd.AsSpan(yOffset + begin, length), rd.AsSpan(begin, length)));
     }
 
     public Tensor Binary<TOp>(Tensor a, Tensor b, int[] shape) where TOp : IArithmeticRow
