@@ -1,0 +1,75 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Nabla.Backends.Cpu;
+
+// The single-pass elementwise ops: inverted dropout (DropoutKernel) and the unary chains of a compiled graph, both split
+// over the worker pool like the other contiguous elementwise passes (ForChunks).
+internal sealed partial class CpuBackend
+{
+    /// <summary>Elements of a chain's block: each block goes through every op of the chain while it sits in L1.</summary>
+    const int ChainBlock = 4096;
+
+    public Tensor Dropout(Tensor x, double p, ulong seed)
+    {
+        var result = Allocate(x.shape, x.DType, zeroed: false, "Dropout");
+        int count = result.Count;
+        if (count == 0) return result;
+        uint key = CounterHash.Key(seed);
+        int threshold = DropoutKernel.Threshold(p);
+        double scale = 1 / (1 - p);
+        if (count < ParallelElements) DropoutChunk(x, result, 0, count, key, threshold, scale);
+        else ForChunks(count, 2, (begin, length) => DropoutChunk(x, result, begin, length, key, threshold, scale));
+        return result;
+    }
+
+    static void DropoutChunk(Tensor source, Tensor result, int begin, int length, uint key, int threshold, double scale)
+    {
+        if (source.DType == DType.Float32)
+            DropoutKernel.Apply(source.HostSpan<float>().Slice(begin, length), result.HostSpan<float>().Slice(begin, length), key, begin, threshold, (float)scale);
+        else
+            DropoutKernel.Apply(source.HostSpan<double>().Slice(begin, length), result.HostSpan<double>().Slice(begin, length), key, begin, threshold, scale);
+    }
+
+    public void UnaryChain(Tensor source, Tensor destination, ChainOp[] ops)
+    {
+        if (destination.DType == DType.Float32) UnaryChain<float>(source, destination, ops);
+        else UnaryChain<double>(source, destination, ops);
+    }
+
+    static void UnaryChain<T>(Tensor source, Tensor destination, ChainOp[] ops) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = destination.Count;
+        if (count < ParallelElements)
+        {
+            ApplyChain<T>(source.HostSpan<T>(), destination.HostSpan<T>(), ops);
+            return;
+        }
+        T[] from = source.HostData<T>(), to = destination.HostData<T>();
+        int sourceOffset = source.offset, destinationOffset = destination.offset;
+        ForChunks(count, 2, (begin, length) => ApplyChain<T>(from.AsSpan(sourceOffset + begin, length), to.AsSpan(destinationOffset + begin, length), ops));
+    }
+
+    /// <summary>destination = opₖ(… op₁(source)), block by block (TensorPrimitives' vectorised loops).</summary>
+    static void ApplyChain<T>(ReadOnlySpan<T> source, Span<T> destination, ReadOnlySpan<ChainOp> ops) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int start = 0; start < source.Length; start += ChainBlock)
+        {
+            int length = Math.Min(ChainBlock, source.Length - start);
+            ReadOnlySpan<T> from = source.Slice(start, length);
+            var block = destination.Slice(start, length);
+            foreach (var op in ops)
+            {
+                switch (op)
+                {
+                    case ChainOp.Relu: TensorPrimitives.Max(from, T.Zero, block); break;
+                    case ChainOp.Sigmoid: TensorPrimitives.Sigmoid(from, block); break;
+                    case ChainOp.Tanh: TensorPrimitives.Tanh(from, block); break;
+                    case ChainOp.Neg: TensorPrimitives.Negate(from, block); break;
+                    default: TensorPrimitives.Exp(from, block); break;
+                }
+                from = block;
+            }
+        }
+    }
+}
