@@ -289,4 +289,12 @@ internal interface IBackend
     /// the elementwise chain of a compiled graph.
     /// </summary>
     void UnaryChain(Tensor source, Tensor destination, ChainOp[] ops);
+    /// <summary>
+    /// One optimizer step in place: <paramref name="update"/>, the optimizer's rule written once beside its formula, applied to
+    /// every element of the contiguous parameter, its gradient and up to three state buffers (null where the rule has none),
+    /// all of element type <typeparamref name="T"/> and one length.
+    /// </summary>
+    void OptimizerUpdate<T, TUpdate>(in TUpdate update, Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        where TUpdate : struct, IVectorUpdate<T>;
 }

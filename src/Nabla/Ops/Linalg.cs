@@ -107,7 +107,7 @@ public static class Linalg
                 if (gradVectors is not null)
                 {
                     var difference = values.Unsqueeze(-2) - values.Unsqueeze(-1); // [i, j] = λ_j − λ_i
-                    var eye = Tensor.Eye(n, dtype: values.DType);
+                    var eye = Tensor.Eye(n, dtype: values.DType).To(values.Device);
                     var f = Tensor.Where(eye.Gt(0), Tensor.ZerosLike(difference), 1.0 / Tensor.Where(eye.Gt(0), Tensor.OnesLike(difference), difference));
                     var vtg = vectors.MT.MatMul(gradVectors);
                     inner = inner + (vtg - vtg.MT) * 0.5 * f;
@@ -124,6 +124,6 @@ public static class Linalg
     public static Tensor DiagEmbed(Tensor diagonal)
     {
         int n = diagonal.Shape[-1];
-        return diagonal.Unsqueeze(-1) * Tensor.Eye(n, dtype: diagonal.DType);
+        return diagonal.Unsqueeze(-1) * Tensor.Eye(n, dtype: diagonal.DType).To(diagonal.Device);
     }
 }

@@ -3,8 +3,8 @@ using System.Numerics.Tensors;
 
 namespace Nabla.Backends.Cpu;
 
-// The single-pass elementwise ops: inverted dropout (DropoutKernel) and the unary chains of a compiled graph, both split
-// over the worker pool like the other contiguous elementwise passes (ForChunks).
+// The single-pass elementwise ops: inverted dropout (DropoutKernel), the unary chains of a compiled graph, both split over
+// the worker pool like the other contiguous elementwise passes (ForChunks), and an optimizer's step (OptimizerKernels).
 internal sealed partial class CpuBackend
 {
     /// <summary>Elements of a chain's block: each block goes through every op of the chain while it sits in L1.</summary>
@@ -72,4 +72,23 @@ internal sealed partial class CpuBackend
             }
         }
     }
+
+    /// <summary>From this many elements on, a parameter's update runs on the pool's threads, a slice each.</summary>
+    const int OptimizerParallelElements = 1 << 16;
+
+    /// <summary>
+    /// The update of every element, in slices on the pool's threads for a large parameter (a smaller one runs inline:
+    /// WorkerPool.For needs two slices of OptimizerParallelElements / 2): each element's update reads only its own position,
+    /// so the split changes no result.
+    /// </summary>
+    public void OptimizerUpdate<T, TUpdate>(in TUpdate update, Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TUpdate : struct, IVectorUpdate<T>
+    {
+        var rule = update;
+        WorkerPool.For(parameter.Count, OptimizerParallelElements / 2, (begin, end) => OptimizerKernels.Run(rule, parameter.HostSpan<T>()[begin..end],
+            grad.HostSpan<T>()[begin..end], SpanOf<T>(a, begin, end), SpanOf<T>(b, begin, end), SpanOf<T>(c, begin, end)));
+    }
+
+    static Span<T> SpanOf<T>(Tensor? t, int begin, int end) => t is null ? default : t.HostSpan<T>()[begin..end];
 }
