@@ -15,8 +15,9 @@ namespace Nabla.Backends;
 /// <see cref="IArithmeticRow"/>, <see cref="ICompareRow"/>, <see cref="IActivationGradient"/>):
 /// one struct per op carries its vectorised row (used by the CPU backend) and its defining scalar
 /// formula (used by the reference backend), so a new elementwise op is one struct, not one method
-/// per backend — candle's <c>UnaryOpT</c> does the same. Ops not listed here still call the CPU
-/// kernels directly; on another device they fail with an error that names them.
+/// per backend — candle's <c>UnaryOpT</c> does the same. Fused ops whose state a backward needs return
+/// it as a backend-owned object (<see cref="AttentionState"/>, <see cref="RecurrentBuffers"/>) that only the same backend reads.
+/// Code that still reads CPU buffers directly (<c>Tensor.Data</c>) fails on another device with an error that names it.
 /// </remarks>
 internal interface IBackend
 {
