@@ -3,7 +3,7 @@ namespace Nabla.Backends.Cpu;
 /// <summary>
 /// The activation a GEMM's store epilogue applies to each element of C once its last block of depth is summed
 /// (<see cref="GemmEpilogue{T}"/>): one value per product, not a delegate per element, so the micro-kernel switches
-/// on it once per tile and applies the activation to the accumulators before they are written.
+/// on it once per tile and applies the activation to the tile it has just stored.
 /// </summary>
 internal enum GemmActivation
 {

@@ -2,9 +2,9 @@ namespace Nabla.Backends.Cpu;
 
 /// <summary>
 /// What a GEMM does to each element of C as it stores the last block of depth: C[i, j] = act(C[i, j] + bias[j]),
-/// the bias a row of C's width (a linear layer's per-output bias) or none. Applied in the micro-kernel's store, on
-/// the accumulators while they are still in registers, so a linear layer's bias and activation need no second pass
-/// over C (<see cref="GemmKernels.ApplyEpilogue{T}"/> does the same for rows that are not stored by a kernel).
+/// the bias a row of C's width (a linear layer's per-output bias) or none. The micro-kernel applies it to its tile right
+/// after storing it, while the tile is in L1, so a linear layer's bias and activation need no second pass over C
+/// (<see cref="GemmKernels.ApplyEpilogue{T}"/> does the same for rows that are not stored by a kernel).
 /// </summary>
 /// <param name="bias">bias[j] for column j of C (n elements), or null for none.</param>
 /// <param name="activation">The activation applied after the bias.</param>

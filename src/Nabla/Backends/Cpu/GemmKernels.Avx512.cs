@@ -163,12 +163,16 @@ internal static unsafe partial class GemmKernels
             stop = 0;
         }
 
-        StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c, c00, c01, c02, c03, accumulate, epilogue);
-        if (rows > 1) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + ldc, c10, c11, c12, c13, accumulate, epilogue);
-        if (rows > 2) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (2 * ldc), c20, c21, c22, c23, accumulate, epilogue);
-        if (rows > 3) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (3 * ldc), c30, c31, c32, c33, accumulate, epilogue);
-        if (rows > 4) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (4 * ldc), c40, c41, c42, c43, accumulate, epilogue);
-        if (rows > 5) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (5 * ldc), c50, c51, c52, c53, accumulate, epilogue);
+        StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c, c00, c01, c02, c03, accumulate);
+        if (rows > 1) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + ldc, c10, c11, c12, c13, accumulate);
+        if (rows > 2) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (2 * ldc), c20, c21, c22, c23, accumulate);
+        if (rows > 3) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (3 * ldc), c30, c31, c32, c33, accumulate);
+        if (rows > 4) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (4 * ldc), c40, c41, c42, c43, accumulate);
+        if (rows > 5) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (5 * ldc), c50, c51, c52, c53, accumulate);
+        if (!epilogue.IsNone)
+        {
+            FinishTile<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c, ldc, rows, epilogue);
+        }
     }
 
     /// <summary>Fetches the TColumns.Count vectors of one row of C into L1.</summary>

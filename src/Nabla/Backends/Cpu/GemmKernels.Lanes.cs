@@ -139,31 +139,41 @@ internal static unsafe partial class GemmKernels
         public static Vector<T> MulAdd(Vector<T> x, Vector<T> y, Vector<T> acc) => acc + (x * y);
     }
 
-    /// <summary>
-    /// Writes (or adds) the first TColumns.Count of the vectors <paramref name="v0"/>… to one row of C, through the
-    /// <paramref name="epilogue"/> (bias for the tile's first column, then activation): every kernel's store.
-    /// </summary>
+    /// <summary>Writes (or adds) the first TColumns.Count of the vectors <paramref name="v0"/>… to one row of C: every kernel's store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TLanes, TVector, T, TColumns>(
-        T* c, TVector v0, TVector v1, TVector v2, TVector v3, bool accumulate, in GemmEpilogue<T> epilogue)
+    private static void StoreRow<TLanes, TVector, T, TColumns>(T* c, TVector v0, TVector v1, TVector v2, TVector v3, bool accumulate)
+        where TLanes : struct, ILanes<TVector, T>
+        where T : unmanaged
+        where TColumns : struct, IColumnVectors
+    {
+        int w = TLanes.Count;
+        TLanes.Store(accumulate ? TLanes.Add(v0, TLanes.Load(c)) : v0, c);
+        if (TColumns.Count > 1) TLanes.Store(accumulate ? TLanes.Add(v1, TLanes.Load(c + w)) : v1, c + w);
+        if (TColumns.Count > 2) TLanes.Store(accumulate ? TLanes.Add(v2, TLanes.Load(c + (2 * w))) : v2, c + (2 * w));
+        if (TColumns.Count > 3) TLanes.Store(accumulate ? TLanes.Add(v3, TLanes.Load(c + (3 * w))) : v3, c + (3 * w));
+    }
+
+    /// <summary>
+    /// The epilogue of a tile just stored, TRows.Count × TColumns.Count vectors of C from <paramref name="c"/>, read back from L1:
+    /// C = act(C + bias). Out of line and after every store on purpose: a call (or the runtime's vectorised exp, which is one)
+    /// while the accumulators are live makes the JIT keep them in memory through the whole k-loop, which made every product
+    /// about three times slower, with or without an epilogue.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FinishTile<TLanes, TVector, T, TColumns>(T* c, long ldc, int rows, GemmEpilogue<T> epilogue)
         where TLanes : struct, ILanes<TVector, T>
         where TVector : struct
         where T : unmanaged
         where TColumns : struct, IColumnVectors
     {
         int w = TLanes.Count;
-        if (epilogue.IsNone)
+        for (int r = 0; r < rows; r++)
         {
-            TLanes.Store(accumulate ? TLanes.Add(v0, TLanes.Load(c)) : v0, c);
-            if (TColumns.Count > 1) TLanes.Store(accumulate ? TLanes.Add(v1, TLanes.Load(c + w)) : v1, c + w);
-            if (TColumns.Count > 2) TLanes.Store(accumulate ? TLanes.Add(v2, TLanes.Load(c + (2 * w))) : v2, c + (2 * w));
-            if (TColumns.Count > 3) TLanes.Store(accumulate ? TLanes.Add(v3, TLanes.Load(c + (3 * w))) : v3, c + (3 * w));
-            return;
+            T* row = c + (r * ldc);
+            for (int v = 0; v < TColumns.Count; v++)
+            {
+                StoreFinished<TLanes, TVector, T>(row + (v * w), TLanes.Load(row + (v * w)), false, epilogue.Bias == null ? null : epilogue.Bias + (v * w), epilogue.Activation);
+            }
         }
-
-        StoreFinished<TLanes, TVector, T>(c, v0, accumulate, epilogue.Bias, epilogue.Activation);
-        if (TColumns.Count > 1) StoreFinished<TLanes, TVector, T>(c + w, v1, accumulate, epilogue.Bias == null ? null : epilogue.Bias + w, epilogue.Activation);
-        if (TColumns.Count > 2) StoreFinished<TLanes, TVector, T>(c + (2 * w), v2, accumulate, epilogue.Bias == null ? null : epilogue.Bias + (2 * w), epilogue.Activation);
-        if (TColumns.Count > 3) StoreFinished<TLanes, TVector, T>(c + (3 * w), v3, accumulate, epilogue.Bias == null ? null : epilogue.Bias + (3 * w), epilogue.Activation);
     }
 }

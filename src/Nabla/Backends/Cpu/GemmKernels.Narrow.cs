@@ -105,11 +105,15 @@ internal static unsafe partial class GemmKernels
             b += bRowStride;
         }
 
-        StoreRow<TLanes, TVector, T, TColumns>(c, c00, c01, default, default, accumulate, epilogue);
-        if (rows > 1) StoreRow<TLanes, TVector, T, TColumns>(c + ldc, c10, c11, default, default, accumulate, epilogue);
-        if (rows > 2) StoreRow<TLanes, TVector, T, TColumns>(c + (2 * ldc), c20, c21, default, default, accumulate, epilogue);
-        if (rows > 3) StoreRow<TLanes, TVector, T, TColumns>(c + (3 * ldc), c30, c31, default, default, accumulate, epilogue);
-        if (rows > 4) StoreRow<TLanes, TVector, T, TColumns>(c + (4 * ldc), c40, c41, default, default, accumulate, epilogue);
-        if (rows > 5) StoreRow<TLanes, TVector, T, TColumns>(c + (5 * ldc), c50, c51, default, default, accumulate, epilogue);
+        StoreRow<TLanes, TVector, T, TColumns>(c, c00, c01, default, default, accumulate);
+        if (rows > 1) StoreRow<TLanes, TVector, T, TColumns>(c + ldc, c10, c11, default, default, accumulate);
+        if (rows > 2) StoreRow<TLanes, TVector, T, TColumns>(c + (2 * ldc), c20, c21, default, default, accumulate);
+        if (rows > 3) StoreRow<TLanes, TVector, T, TColumns>(c + (3 * ldc), c30, c31, default, default, accumulate);
+        if (rows > 4) StoreRow<TLanes, TVector, T, TColumns>(c + (4 * ldc), c40, c41, default, default, accumulate);
+        if (rows > 5) StoreRow<TLanes, TVector, T, TColumns>(c + (5 * ldc), c50, c51, default, default, accumulate);
+        if (!epilogue.IsNone)
+        {
+            FinishTile<TLanes, TVector, T, TColumns>(c, ldc, rows, epilogue);
+        }
     }
 }
