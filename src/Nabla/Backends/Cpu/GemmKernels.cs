@@ -17,7 +17,9 @@ internal static unsafe partial class GemmKernels
 
     /// <summary>
     /// The micro-kernels of one path and element type, indexed by <see cref="Index"/>: every height from one row to
-    /// the path's full tile, every width from one vector to its widest (null beyond it). The last two arguments name
+    /// the path's full tile, every width from one vector to its widest (null beyond it). The argument after
+    /// <c>accumulate</c> is the store's epilogue (<see cref="GemmEpilogue{T}"/>; default: none), applied to the tile once it
+    /// is stored (<c>FinishTile</c>). The last two arguments name
     /// bytes to fetch toward L2 while the tile is computed (null and 0: none), a hint that only the AVX-512 kernel
     /// acts on (<see cref="Avx512{T, TColumns, TRows}"/>); the AVX2 and portable kernels were not measured with it.
     /// </summary>
