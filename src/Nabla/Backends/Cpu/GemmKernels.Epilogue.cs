@@ -85,19 +85,19 @@ internal static unsafe partial class GemmKernels
             case GemmActivation.Relu:
                 return TLanes.Max(x, default);
             case GemmActivation.Sigmoid:
-            {
-                // 1 / (1 + e⁻ˣ): e⁻ˣ = ∞ for very negative x gives 0, as it should.
-                TVector one = TLanes.Constant(1);
-                return TLanes.Divide(one, TLanes.Add(one, TLanes.Exp(TLanes.Subtract(default, x))));
-            }
+                {
+                    // 1 / (1 + e⁻ˣ): e⁻ˣ = ∞ for very negative x gives 0, as it should.
+                    TVector one = TLanes.Constant(1);
+                    return TLanes.Divide(one, TLanes.Add(one, TLanes.Exp(TLanes.Subtract(default, x))));
+                }
 
             case GemmActivation.Tanh:
-            {
-                // 1 − 2 / (e²ˣ + 1): ±1 at both ends without ∞/∞ (the form with e⁻²|ˣ| needs the sign put back).
-                TVector one = TLanes.Constant(1);
-                TVector e2x = TLanes.Exp(TLanes.Add(x, x));
-                return TLanes.Subtract(one, TLanes.Divide(TLanes.Constant(2), TLanes.Add(e2x, one)));
-            }
+                {
+                    // 1 − 2 / (e²ˣ + 1): ±1 at both ends without ∞/∞ (the form with e⁻²|ˣ| needs the sign put back).
+                    TVector one = TLanes.Constant(1);
+                    TVector e2x = TLanes.Exp(TLanes.Add(x, x));
+                    return TLanes.Subtract(one, TLanes.Divide(TLanes.Constant(2), TLanes.Add(e2x, one)));
+                }
 
             case GemmActivation.Gelu:
                 return typeof(T) == typeof(float) ? GeluFloat<TLanes, TVector, T>(x) : GeluScalar<TLanes, TVector, T>(x);
