@@ -11,7 +11,7 @@ if (args.Length > 0 && args[0] == DdpJob.WorkerArgument) return DdpJob.Worker(ar
 
 IBenchJob[] jobs = [new PeakJob(), new GemmJob(), new OpsJob(), new ConvJob(), new MemoryJob(), TrainJob.Mlp(), TrainJob.LeNet(), new ResNetJob(), new DcganJob(), new CharLmJob("lstm"), new CharLmJob("gru"), new CharLmJob("rnn"),
     ZooTrainJob.AlexNet(), ZooTrainJob.Vgg11(), ZooTrainJob.NiN(), ZooTrainJob.GoogLeNet(), ZooTrainJob.DenseNet(),
-    new AttentionJob(), new TransformerJob(), new DdpJob(), new BertJob(), new OnnxResNet18Job(), new JitJob()];
+    new AttentionJob(), new TransformerJob(), new DdpJob(), new BertJob(), new OnnxResNet18Job(), new JitJob(), new MlpStepJob(), new LinearEpilogueJob()];
 
 BenchOptions.Profile = args.Contains("--profile");
 string[] names = [.. args.Where(a => a != "--profile")];

@@ -39,7 +39,7 @@ internal static unsafe class KernelPeak
                 for (long call = 0; call < calls; call++)
                 {
                     long tile = call % Tiles;
-                    kernel(Depth, own.A + (tile * rows * Depth), 1, rows, own.B, columns, own.C + (tile * rows * columns), columns, true, null, 0);
+                    kernel(Depth, own.A + (tile * rows * Depth), 1, rows, own.B, columns, own.C + (tile * rows * columns), columns, true, default, null, 0);
                 }
             });
 

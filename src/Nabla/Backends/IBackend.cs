@@ -105,6 +105,13 @@ internal interface IBackend
     void MatMul(Tensor x, Tensor y, Tensor result, bool accumulate);
 
     /// <summary>
+    /// A linear layer, result = act(x·weightᵀ + bias): x [n, in] and weight [out, in] strided, bias [out] or null, into the
+    /// contiguous <paramref name="result"/> [n, out], all of one dtype (Float32 or Float64). The bias and
+    /// <paramref name="activation"/> are the product's store epilogue, not further passes over the result.
+    /// </summary>
+    void Linear(Tensor x, Tensor weight, Tensor? bias, GemmActivation activation, Tensor result);
+
+    /// <summary>
     /// conv(x, weight) + bias over contiguous operands of one floating dtype: x [N, Cin, H, W], weight
     /// [Cout, Cin / groups, kh, kw], bias [Cout] or null, all sizes those of <paramref name="g"/>; a new [N, Cout, Hout, Wout].
     /// </summary>

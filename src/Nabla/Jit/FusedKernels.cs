@@ -12,10 +12,24 @@ namespace Nabla.Jit;
 /// </summary>
 internal static class FusedKernels
 {
-    /// <summary>activation(x Wᵀ + b), the activation applied in place on the product's output.</summary>
+    /// <summary>
+    /// activation(x Wᵀ + b): a 2-D float input goes through one GEMM whose store adds the bias and applies the activation
+    /// (<see cref="Tensor.Addmm"/>); any other input through Linear, then the activation in place on its output.
+    /// </summary>
     public static Tensor LinearActivation(Tensor input, Tensor weight, Tensor? bias, string activation)
     {
-        return Activate(Functional.Linear(input, weight, bias), activation);
+        var epilogue = activation switch
+        {
+            GraphOps.Relu => Backends.Cpu.GemmActivation.Relu,
+            GraphOps.Sigmoid => Backends.Cpu.GemmActivation.Sigmoid,
+            GraphOps.Tanh => Backends.Cpu.GemmActivation.Tanh,
+            _ => Backends.Cpu.GemmActivation.None,
+        };
+        bool oneDType = input.DType is DType.Float32 or DType.Float64 && weight.DType == input.DType && (bias is null || bias.DType == input.DType);
+        if (epilogue == Backends.Cpu.GemmActivation.None || !oneDType || input.Rank != 2 || weight.Rank != 2 || input.Size(1) != weight.Size(1)
+            || bias is not null && (bias.Rank != 1 || bias.Size(0) != weight.Size(0)))
+            return Activate(Functional.Linear(input, weight, bias), activation);
+        return Tensor.Addmm(input, weight, bias, epilogue);
     }
 
     /// <summary>The unary ops named in <paramref name="ops"/> (joined by ',') applied one after the other in one pass.</summary>

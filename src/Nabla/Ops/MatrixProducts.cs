@@ -61,22 +61,32 @@ public partial class Tensor
     /// <summary>
     /// x·Wᵀ + b for a 2-D input [n, in], a weight [out, in] and an optional bias [out], all of one floating
     /// dtype: the op behind <c>F.linear</c> (PyTorch's <c>addmm(b, x, W.t())</c>). One GEMM reads W transposed in
-    /// its packing and adds onto the bias rows; the backward computes ∂L/∂W = gᵀx straight into W's [out, in]
-    /// layout (through <see cref="MatMul"/> of a <c>W.T</c> view it would arrive transposed and need a strided copy),
-    /// ∂L/∂x = gW and ∂L/∂b = Σₙ g, each a differentiable op, so higher derivatives work as for MatMul.
+    /// its packing and adds the bias as it stores each tile (the backend's <c>Linear</c>); the backward computes
+    /// ∂L/∂W = gᵀx straight into W's [out, in] layout (through <see cref="MatMul"/> of a <c>W.T</c> view it would arrive
+    /// transposed and need a strided copy), ∂L/∂x = gW and ∂L/∂b = Σₙ g, each a differentiable op, so higher
+    /// derivatives work as for MatMul. With an <paramref name="activation"/> (the jit's fused linear node) the GEMM
+    /// applies it in the same store; where autograd records, the activation is its own op instead, for its backward.
     /// </summary>
-    internal static Tensor Addmm(Tensor x, Tensor weight, Tensor? bias)
+    internal static Tensor Addmm(Tensor x, Tensor weight, Tensor? bias, Backends.Cpu.GemmActivation activation = Backends.Cpu.GemmActivation.None)
     {
-        int n = x.shape[0], inFeatures = x.shape[1], outFeatures = weight.shape[0];
-        var backend = Backends.Backend.Of("Linear", x, weight);
-        var result = backend.Allocate([n, outFeatures], x.DType, zeroed: false, "Linear");
-        if (result.Count > 0)
-        {
-            if (bias is not null) backend.Copy(bias.Detach().Expand(result.shape), result); // every row starts as the bias
-            backend.MatMul(x, weight.Detach().MT, result, accumulate: bias is not null); // a view for the kernel, not a graph node
-        }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        if (Node.ShouldRecord(inputs))
+        bool record = Node.ShouldRecord(inputs);
+        if (activation != Backends.Cpu.GemmActivation.None && record)
+        {
+            var linear = Addmm(x, weight, bias);
+            return activation switch
+            {
+                Backends.Cpu.GemmActivation.Relu => linear.Relu(),
+                Backends.Cpu.GemmActivation.Sigmoid => linear.Sigmoid(),
+                Backends.Cpu.GemmActivation.Tanh => linear.Tanh(),
+                _ => linear.Gelu(),
+            };
+        }
+        int n = x.shape[0], outFeatures = weight.shape[0];
+        var backend = bias is null ? Backends.Backend.Of("Linear", x, weight) : Backends.Backend.Of("Linear", x, weight, bias);
+        var result = backend.Allocate([n, outFeatures], x.DType, zeroed: false, "Linear");
+        if (result.Count > 0) backend.Linear(x, weight, bias, activation, result); // the backend only reads storage: no graph node
+        if (record)
         {
             bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
             Node.Record(result, "AddmmBackward0", inputs, g =>

@@ -57,32 +57,52 @@ internal static unsafe partial class Gemm
         int m, int n, int k, float* a, long aRowStride, long aColStride, float* b, long bRowStride, long bColStride,
         float* c, long ldc, bool accumulate) =>
         Run(CpuFeatures.Active, WorkerPool.ThreadCount, new Problem<float>(
-            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, ReadsAInPlace));
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, ReadsAInPlace, default));
+
+    /// <summary>
+    /// <see cref="Sgemm(int, int, int, float*, long, long, float*, long, long, float*, long, bool)"/> with a store
+    /// epilogue: C = act(A·B (+ C) + bias), the bias and activation applied as the last block of depth is stored.
+    /// </summary>
+    public static void Sgemm(
+        int m, int n, int k, float* a, long aRowStride, long aColStride, float* b, long bRowStride, long bColStride,
+        float* c, long ldc, bool accumulate, GemmEpilogue<float> epilogue) =>
+        Run(CpuFeatures.Active, WorkerPool.ThreadCount, new Problem<float>(
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, ReadsAInPlace, epilogue));
+
+    /// <summary>Float64 twin of the <c>Sgemm</c> with an epilogue.</summary>
+    public static void Dgemm(
+        int m, int n, int k, double* a, long aRowStride, long aColStride, double* b, long bRowStride, long bColStride,
+        double* c, long ldc, bool accumulate, GemmEpilogue<double> epilogue) =>
+        Run(CpuFeatures.Active, WorkerPool.ThreadCount, new Problem<double>(
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, ReadsAInPlace, epilogue));
 
     /// <summary>Float64 twin of <see cref="Sgemm(int, int, int, float*, long, long, float*, long, long, float*, long, bool)"/>.</summary>
     public static void Dgemm(
         int m, int n, int k, double* a, long aRowStride, long aColStride, double* b, long bRowStride, long bColStride,
         double* c, long ldc, bool accumulate) =>
         Run(CpuFeatures.Active, WorkerPool.ThreadCount, new Problem<double>(
-            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, ReadsAInPlace));
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, ReadsAInPlace, default));
 
     /// <summary>
     /// <see cref="Sgemm(int, int, int, float*, long, long, float*, long, long, float*, long, bool)"/> on a given
     /// kernel path and at most <paramref name="maxThreads"/> threads, so tests can check every path;
-    /// <paramref name="readAInPlace"/> overrides this machine's choice (<see cref="ReadsAInPlace"/>) for a large row-major A.
+    /// <paramref name="readAInPlace"/> overrides this machine's choice (<see cref="ReadsAInPlace"/>) for a large row-major A;
+    /// <paramref name="epilogue"/> as in the public overload that takes one.
     /// </summary>
     internal static void Sgemm(
         CpuIsa isa, int maxThreads, int m, int n, int k, float* a, long aRowStride, long aColStride, float* b,
-        long bRowStride, long bColStride, float* c, long ldc, bool accumulate, bool? readAInPlace = null) =>
+        long bRowStride, long bColStride, float* c, long ldc, bool accumulate, bool? readAInPlace = null,
+        GemmEpilogue<float> epilogue = default) =>
         Run(isa, maxThreads, new Problem<float>(
-            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, readAInPlace ?? ReadsAInPlace));
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, readAInPlace ?? ReadsAInPlace, epilogue));
 
     /// <summary>Float64 twin of the explicit-path <c>Sgemm</c>.</summary>
     internal static void Dgemm(
         CpuIsa isa, int maxThreads, int m, int n, int k, double* a, long aRowStride, long aColStride, double* b,
-        long bRowStride, long bColStride, double* c, long ldc, bool accumulate, bool? readAInPlace = null) =>
+        long bRowStride, long bColStride, double* c, long ldc, bool accumulate, bool? readAInPlace = null,
+        GemmEpilogue<double> epilogue = default) =>
         Run(isa, maxThreads, new Problem<double>(
-            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, readAInPlace ?? ReadsAInPlace));
+            m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, ldc, accumulate, readAInPlace ?? ReadsAInPlace, epilogue));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T>(CpuIsa isa, int maxThreads, Problem<T> problem)
@@ -101,12 +121,14 @@ internal static unsafe partial class Gemm
 
         if (problem.K == 0)
         {
-            if (!problem.Accumulate)
+            for (int i = 0; i < problem.M; i++)
             {
-                for (int i = 0; i < problem.M; i++)
+                if (!problem.Accumulate)
                 {
                     new Span<T>(problem.C + i * problem.Ldc, problem.N).Clear();
                 }
+
+                GemmKernels.ApplyEpilogue(problem.C + i * problem.Ldc, problem.N, problem.Epilogue);
             }
 
             return;
@@ -259,6 +281,8 @@ internal static unsafe partial class Gemm
         bool directB = IsDirect(problem) && problem.BColStride == 1;
         int firstPacked = directB ? FirstPackedPanel(kernel, nc) : 0;
         bool add = problem.Accumulate || pc > 0;
+        // The bias and activation go on with the last block of depth only, when C holds the whole sum.
+        var epilogue = pc + kc == problem.K ? problem.Epilogue.From(jc) : default;
         T* packedA = workspace.PackedA;
 
         T* blockA = problem.A + ic * problem.ARowStride + pc * problem.AColStride;
@@ -276,6 +300,7 @@ internal static unsafe partial class Gemm
             T* panelB = inPlaceB ? problem.B + pc * problem.BRowStride + jc + jr * nr : packedB + (long)jr * nr * kc;
             long bRowStride = inPlaceB ? problem.BRowStride : width;
             T* cBlock = problem.C + ic * problem.Ldc + jc + jr * nr;
+            var panelEpilogue = epilogue.From(jr * nr);
 
             // The next packed panel is fetched toward L2 while this one is used, a share per row tile: its first tile
             // otherwise read it from L3 or memory (each row chunk reads a group's panels again). Bench gemm; figures
@@ -298,21 +323,21 @@ internal static unsafe partial class Gemm
                 var run = kernel.For(rows, columns);
                 if (columns == width)
                 {
-                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add, fetch, fetchBytes);
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, cTile, problem.Ldc, add, panelEpilogue, fetch, fetchBytes);
                 }
                 else
                 {
                     // Ragged columns: the kernel fills whole vectors aside, then the valid part is written.
-                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false, fetch, fetchBytes);
-                    WriteEdgeTile(workspace.Tile, nr, cTile, problem.Ldc, rows, columns, add);
+                    run(kc, panelA, aRowStride, aColStride, panelB, bRowStride, workspace.Tile, nr, false, default, fetch, fetchBytes);
+                    WriteEdgeTile(workspace.Tile, nr, cTile, problem.Ldc, rows, columns, add, panelEpilogue);
                 }
             }
         }
     }
 
-    /// <summary>C[r, j] (+)= tile[r·tileStride + j] for r &lt; rows, j &lt; columns.</summary>
+    /// <summary>C[r, j] (+)= tile[r·tileStride + j] for r &lt; rows, j &lt; columns, then the epilogue on those elements.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteEdgeTile<T>(T* tile, int tileStride, T* c, long ldc, int rows, int columns, bool add)
+    private static void WriteEdgeTile<T>(T* tile, int tileStride, T* c, long ldc, int rows, int columns, bool add, in GemmEpilogue<T> epilogue)
         where T : unmanaged, INumber<T>
     {
         for (int r = 0; r < rows; r++)
@@ -330,16 +355,18 @@ internal static unsafe partial class Gemm
             {
                 target[j] = add ? target[j] + source[j] : source[j];
             }
+
+            GemmKernels.ApplyEpilogue(target, columns, epilogue);
         }
     }
 
     /// <summary>
-    /// The operands of one product, and whether a row-major A is read in place when it is too large for
-    /// <see cref="IsDirect"/>; <see cref="Columns"/> narrows it to a range of columns of C.
+    /// The operands of one product, whether a row-major A is read in place when it is too large for
+    /// <see cref="IsDirect"/>, and the epilogue of its store; <see cref="Columns"/> narrows it to a range of columns of C.
     /// </summary>
     private readonly struct Problem<T>(
         int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride,
-        T* c, long ldc, bool accumulate, bool readAInPlace)
+        T* c, long ldc, bool accumulate, bool readAInPlace, GemmEpilogue<T> epilogue)
         where T : unmanaged
     {
         public readonly int M = m;
@@ -355,11 +382,12 @@ internal static unsafe partial class Gemm
         public readonly long Ldc = ldc;
         public readonly bool Accumulate = accumulate;
         public readonly bool ReadAInPlace = readAInPlace;
+        public readonly GemmEpilogue<T> Epilogue = epilogue;
 
         /// <summary>The same product restricted to columns [begin, end) of B and C.</summary>
         public Problem<T> Columns(int begin, int end) => new(
             M, end - begin, K, A, ARowStride, AColStride, B + begin * BColStride, BRowStride, BColStride,
-            C + begin, Ldc, Accumulate, ReadAInPlace);
+            C + begin, Ldc, Accumulate, ReadAInPlace, Epilogue.From(begin));
     }
 
     /// <summary>
@@ -372,7 +400,7 @@ internal static unsafe partial class Gemm
         public readonly int Rows;
         public readonly int Columns;
         public readonly int Vector;
-        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] table;
+        private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] table;
 
         private MicroKernel(int rows, int vector, int vectors, CpuIsa isa)
         {
@@ -392,7 +420,7 @@ internal static unsafe partial class Gemm
         public int PanelWidth(int columns) => Math.Min(Columns, (columns + Vector - 1) / Vector * Vector);
 
         /// <summary>The kernel for <paramref name="rows"/> (at most <see cref="Rows"/>) of a panel of <paramref name="columns"/> columns (rounded up to whole vectors).</summary>
-        public delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void> For(int rows, int columns) =>
+        public delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void> For(int rows, int columns) =>
             table[GemmKernels.Index(rows, PanelWidth(columns) / Vector)];
     }
 

@@ -33,8 +33,8 @@ internal static unsafe partial class GemmKernels
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Avx512<T, TColumns, TRows>(
-        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate, byte* fetch,
-        long fetchBytes)
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate,
+        GemmEpilogue<T> epilogue, byte* fetch, long fetchBytes)
         where T : unmanaged
         where TColumns : struct, IColumnVectors
         where TRows : struct, IRowCount
@@ -169,6 +169,10 @@ internal static unsafe partial class GemmKernels
         if (rows > 3) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (3 * ldc), c30, c31, c32, c33, accumulate);
         if (rows > 4) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (4 * ldc), c40, c41, c42, c43, accumulate);
         if (rows > 5) StoreRow<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c + (5 * ldc), c50, c51, c52, c53, accumulate);
+        if (!epilogue.IsNone)
+        {
+            FinishTile<Avx512Lanes<T>, Vector512<T>, T, TColumns>(c, ldc, rows, epilogue);
+        }
     }
 
     /// <summary>Fetches the TColumns.Count vectors of one row of C into L1.</summary>

@@ -29,6 +29,23 @@ internal static unsafe partial class GemmKernels
 
         static abstract TVector Add(TVector x, TVector y);
 
+        static abstract TVector Subtract(TVector x, TVector y);
+
+        static abstract TVector Multiply(TVector x, TVector y);
+
+        static abstract TVector Divide(TVector x, TVector y);
+
+        /// <summary>The larger of x and y per lane (a NaN in x is kept, as <c>torch.relu</c> keeps it).</summary>
+        static abstract TVector Max(TVector x, TVector y);
+
+        static abstract TVector Min(TVector x, TVector y);
+
+        /// <summary>eˣ per lane (the runtime's vectorised exp, as <c>TensorPrimitives.Exp</c> uses).</summary>
+        static abstract TVector Exp(TVector x);
+
+        /// <summary>A vector of <paramref name="value"/> converted to T (the epilogues' constants).</summary>
+        static abstract TVector Constant(double value);
+
         /// <summary>x·y + acc: one rounding where the hardware fuses it, else multiply then add.</summary>
         static abstract TVector MulAdd(TVector x, TVector y, TVector acc);
     }
@@ -43,6 +60,19 @@ internal static unsafe partial class GemmKernels
         public static void Store(Vector512<T> value, T* destination) => value.Store(destination);
         public static Vector512<T> Broadcast(T value) => Vector512.Create(value);
         public static Vector512<T> Add(Vector512<T> x, Vector512<T> y) => x + y;
+        public static Vector512<T> Subtract(Vector512<T> x, Vector512<T> y) => x - y;
+        public static Vector512<T> Multiply(Vector512<T> x, Vector512<T> y) => x * y;
+        public static Vector512<T> Divide(Vector512<T> x, Vector512<T> y) => x / y;
+        public static Vector512<T> Max(Vector512<T> x, Vector512<T> y) => Vector512.Max(x, y);
+        public static Vector512<T> Min(Vector512<T> x, Vector512<T> y) => Vector512.Min(x, y);
+
+        public static Vector512<T> Exp(Vector512<T> x) => typeof(T) == typeof(float)
+            ? Vector512.Exp(x.AsSingle()).As<float, T>()
+            : Vector512.Exp(x.AsDouble()).As<double, T>();
+
+        public static Vector512<T> Constant(double value) => typeof(T) == typeof(float)
+            ? Vector512.Create((float)value).As<float, T>()
+            : Vector512.Create(value).As<double, T>();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> acc) => typeof(T) == typeof(float)
@@ -60,6 +90,19 @@ internal static unsafe partial class GemmKernels
         public static void Store(Vector256<T> value, T* destination) => value.Store(destination);
         public static Vector256<T> Broadcast(T value) => Vector256.Create(value);
         public static Vector256<T> Add(Vector256<T> x, Vector256<T> y) => x + y;
+        public static Vector256<T> Subtract(Vector256<T> x, Vector256<T> y) => x - y;
+        public static Vector256<T> Multiply(Vector256<T> x, Vector256<T> y) => x * y;
+        public static Vector256<T> Divide(Vector256<T> x, Vector256<T> y) => x / y;
+        public static Vector256<T> Max(Vector256<T> x, Vector256<T> y) => Vector256.Max(x, y);
+        public static Vector256<T> Min(Vector256<T> x, Vector256<T> y) => Vector256.Min(x, y);
+
+        public static Vector256<T> Exp(Vector256<T> x) => typeof(T) == typeof(float)
+            ? Vector256.Exp(x.AsSingle()).As<float, T>()
+            : Vector256.Exp(x.AsDouble()).As<double, T>();
+
+        public static Vector256<T> Constant(double value) => typeof(T) == typeof(float)
+            ? Vector256.Create((float)value).As<float, T>()
+            : Vector256.Create(value).As<double, T>();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> MulAdd(Vector256<T> x, Vector256<T> y, Vector256<T> acc) => typeof(T) == typeof(float)
@@ -80,10 +123,23 @@ internal static unsafe partial class GemmKernels
         public static void Store(Vector<T> value, T* destination) => value.Store(destination);
         public static Vector<T> Broadcast(T value) => new(value);
         public static Vector<T> Add(Vector<T> x, Vector<T> y) => x + y;
+        public static Vector<T> Subtract(Vector<T> x, Vector<T> y) => x - y;
+        public static Vector<T> Multiply(Vector<T> x, Vector<T> y) => x * y;
+        public static Vector<T> Divide(Vector<T> x, Vector<T> y) => x / y;
+        public static Vector<T> Max(Vector<T> x, Vector<T> y) => Vector.Max(x, y);
+        public static Vector<T> Min(Vector<T> x, Vector<T> y) => Vector.Min(x, y);
+
+        public static Vector<T> Exp(Vector<T> x) => typeof(T) == typeof(float)
+            ? Vector.Exp(x.As<T, float>()).As<float, T>()
+            : Vector.Exp(x.As<T, double>()).As<double, T>();
+
+        public static Vector<T> Constant(double value) => typeof(T) == typeof(float)
+            ? new Vector<float>((float)value).As<float, T>()
+            : new Vector<double>(value).As<double, T>();
         public static Vector<T> MulAdd(Vector<T> x, Vector<T> y, Vector<T> acc) => acc + (x * y);
     }
 
-    /// <summary>Writes (or adds) the first TColumns.Count of the vectors <paramref name="v0"/>… to one row of C: every kernel's epilogue.</summary>
+    /// <summary>Writes (or adds) the first TColumns.Count of the vectors <paramref name="v0"/>… to one row of C: every kernel's store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow<TLanes, TVector, T, TColumns>(T* c, TVector v0, TVector v1, TVector v2, TVector v3, bool accumulate)
         where TLanes : struct, ILanes<TVector, T>
@@ -95,5 +151,29 @@ internal static unsafe partial class GemmKernels
         if (TColumns.Count > 1) TLanes.Store(accumulate ? TLanes.Add(v1, TLanes.Load(c + w)) : v1, c + w);
         if (TColumns.Count > 2) TLanes.Store(accumulate ? TLanes.Add(v2, TLanes.Load(c + (2 * w))) : v2, c + (2 * w));
         if (TColumns.Count > 3) TLanes.Store(accumulate ? TLanes.Add(v3, TLanes.Load(c + (3 * w))) : v3, c + (3 * w));
+    }
+
+    /// <summary>
+    /// The epilogue of a tile just stored, TRows.Count × TColumns.Count vectors of C from <paramref name="c"/>, read back from L1:
+    /// C = act(C + bias). Out of line and after every store on purpose: a call (or the runtime's vectorised exp, which is one)
+    /// while the accumulators are live makes the JIT keep them in memory through the whole k-loop, which made every product
+    /// about three times slower, with or without an epilogue.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FinishTile<TLanes, TVector, T, TColumns>(T* c, long ldc, int rows, GemmEpilogue<T> epilogue)
+        where TLanes : struct, ILanes<TVector, T>
+        where TVector : struct
+        where T : unmanaged
+        where TColumns : struct, IColumnVectors
+    {
+        int w = TLanes.Count;
+        for (int r = 0; r < rows; r++)
+        {
+            T* row = c + (r * ldc);
+            for (int v = 0; v < TColumns.Count; v++)
+            {
+                StoreFinished<TLanes, TVector, T>(row + (v * w), TLanes.Load(row + (v * w)), false, epilogue.Bias == null ? null : epilogue.Bias + (v * w), epilogue.Activation);
+            }
+        }
     }
 }

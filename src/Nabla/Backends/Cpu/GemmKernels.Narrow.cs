@@ -20,8 +20,8 @@ internal static unsafe partial class GemmKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Narrow<TLanes, TVector, T, TColumns, TRows>(
-        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate, byte* fetch,
-        long fetchBytes)
+        long kc, T* a, long aRowStride, long aColStride, T* b, long bRowStride, T* c, long ldc, bool accumulate,
+        GemmEpilogue<T> epilogue, byte* fetch, long fetchBytes)
         where TLanes : struct, ILanes<TVector, T>
         where TVector : struct
         where T : unmanaged
@@ -111,5 +111,9 @@ internal static unsafe partial class GemmKernels
         if (rows > 3) StoreRow<TLanes, TVector, T, TColumns>(c + (3 * ldc), c30, c31, default, default, accumulate);
         if (rows > 4) StoreRow<TLanes, TVector, T, TColumns>(c + (4 * ldc), c40, c41, default, default, accumulate);
         if (rows > 5) StoreRow<TLanes, TVector, T, TColumns>(c + (5 * ldc), c50, c51, default, default, accumulate);
+        if (!epilogue.IsNone)
+        {
+            FinishTile<TLanes, TVector, T, TColumns>(c, ldc, rows, epilogue);
+        }
     }
 }

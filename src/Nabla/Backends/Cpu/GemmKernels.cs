@@ -17,11 +17,13 @@ internal static unsafe partial class GemmKernels
 
     /// <summary>
     /// The micro-kernels of one path and element type, indexed by <see cref="Index"/>: every height from one row to
-    /// the path's full tile, every width from one vector to its widest (null beyond it). The last two arguments name
+    /// the path's full tile, every width from one vector to its widest (null beyond it). The argument after
+    /// <c>accumulate</c> is the store's epilogue (<see cref="GemmEpilogue{T}"/>; default: none), applied to the tile once it
+    /// is stored (<c>FinishTile</c>). The last two arguments name
     /// bytes to fetch toward L2 while the tile is computed (null and 0: none), a hint that only the AVX-512 kernel
     /// acts on (<see cref="Avx512{T, TColumns, TRows}"/>); the AVX2 and portable kernels were not measured with it.
     /// </summary>
-    public static delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] Table<T>(CpuIsa isa)
+    public static delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] Table<T>(CpuIsa isa)
         where T : unmanaged, INumber<T> => isa switch
         {
             CpuIsa.Avx512 => Tables<T>.Avx512,
@@ -47,13 +49,13 @@ internal static unsafe partial class GemmKernels
     private static class Tables<T>
         where T : unmanaged, INumber<T>
     {
-        public static readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] Avx512 = BuildAvx512();
-        public static readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] Avx2 = BuildAvx2();
-        public static readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] Portable = BuildPortable();
+        public static readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] Avx512 = BuildAvx512();
+        public static readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] Avx2 = BuildAvx2();
+        public static readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] Portable = BuildPortable();
 
-        private static delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] BuildAvx512()
+        private static delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] BuildAvx512()
         {
-            var table = new delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[Avx512Rows * MaxVectors];
+            var table = new delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[Avx512Rows * MaxVectors];
             AddAvx512<OneRow>(table);
             AddAvx512<TwoRows>(table);
             AddAvx512<ThreeRows>(table);
@@ -63,7 +65,7 @@ internal static unsafe partial class GemmKernels
             return table;
         }
 
-        private static void AddAvx512<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] table)
+        private static void AddAvx512<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] table)
             where TRows : struct, IRowCount
         {
             table[Index(TRows.Count, 1)] = &Avx512<T, OneVector, TRows>;
@@ -72,9 +74,9 @@ internal static unsafe partial class GemmKernels
             table[Index(TRows.Count, 4)] = &Avx512<T, FourVectors, TRows>;
         }
 
-        private static delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] BuildAvx2()
+        private static delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] BuildAvx2()
         {
-            var table = new delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[Avx2Rows * MaxVectors];
+            var table = new delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[Avx2Rows * MaxVectors];
             AddAvx2<OneRow>(table);
             AddAvx2<TwoRows>(table);
             AddAvx2<ThreeRows>(table);
@@ -84,16 +86,16 @@ internal static unsafe partial class GemmKernels
             return table;
         }
 
-        private static void AddAvx2<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] table)
+        private static void AddAvx2<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] table)
             where TRows : struct, IRowCount
         {
             table[Index(TRows.Count, 1)] = &Narrow<Avx2Lanes<T>, Vector256<T>, T, OneVector, TRows>;
             table[Index(TRows.Count, 2)] = &Narrow<Avx2Lanes<T>, Vector256<T>, T, TwoVectors, TRows>;
         }
 
-        private static delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] BuildPortable()
+        private static delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] BuildPortable()
         {
-            var table = new delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[PortableRows * MaxVectors];
+            var table = new delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[PortableRows * MaxVectors];
             AddPortable<OneRow>(table);
             AddPortable<TwoRows>(table);
             AddPortable<ThreeRows>(table);
@@ -101,7 +103,7 @@ internal static unsafe partial class GemmKernels
             return table;
         }
 
-        private static void AddPortable<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] table)
+        private static void AddPortable<TRows>(delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] table)
             where TRows : struct, IRowCount
         {
             table[Index(TRows.Count, 1)] = &Narrow<PortableLanes<T>, Vector<T>, T, OneVector, TRows>;

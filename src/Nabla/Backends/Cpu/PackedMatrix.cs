@@ -32,7 +32,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     private readonly int mr;
     private readonly int nr;
     private readonly int vectors;
-    private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, byte*, long, void>[] kernels;
+    private readonly delegate*<long, T*, long, long, T*, long, T*, long, bool, GemmEpilogue<T>, byte*, long, void>[] kernels;
     private readonly Action<int> participant;
     private T* packed;
 
@@ -139,11 +139,11 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
             T* tileC = p.C + ir * p.Ldc + firstColumn;
             if (width == nr)
             {
-                kernel(rows, tileA, p.Lda, 1, panelB, nr, tileC, p.Ldc, p.Accumulate, null, 0);
+                kernel(rows, tileA, p.Lda, 1, panelB, nr, tileC, p.Ldc, p.Accumulate, default, null, 0);
                 continue;
             }
             // Ragged last panel: the kernel fills whole vectors aside, then the valid columns are written.
-            kernel(rows, tileA, p.Lda, 1, panelB, nr, tile, nr, false, null, 0);
+            kernel(rows, tileA, p.Lda, 1, panelB, nr, tile, nr, false, default, null, 0);
             for (int r = 0; r < tileRows; r++)
             {
                 var source = new ReadOnlySpan<T>(tile + r * nr, width);

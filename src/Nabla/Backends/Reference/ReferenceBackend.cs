@@ -341,6 +341,28 @@ internal sealed partial class ReferenceBackend : IBackend
         static Tensor Corner(Tensor t) => Tensor.View(t.storage, t.shape[..^2], t.strides[..^2], t.offset);
     }
 
+    public void Linear(Tensor x, Tensor weight, Tensor? bias, GemmActivation activation, Tensor result)
+    {
+        int n = result.shape[0], m = result.shape[1], k = x.shape[1];
+        Array xs = x.storage.Data, ws = weight.storage.Data, rs = result.storage.Data;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double sum = bias is null ? 0 : ReadDouble(bias.storage.Data, bias.offset + j * bias.strides[0]);
+                for (int p = 0; p < k; p++)
+                    sum += ReadDouble(xs, x.offset + i * x.strides[0] + p * x.strides[1]) * ReadDouble(ws, weight.offset + j * weight.strides[0] + p * weight.strides[1]);
+                double value = activation switch
+                {
+                    GemmActivation.Relu => sum > 0 || double.IsNaN(sum) ? sum : 0,
+                    GemmActivation.Sigmoid => 1 / (1 + Math.Exp(-sum)),
+                    GemmActivation.Tanh => Math.Tanh(sum),
+                    GemmActivation.Gelu => sum * 0.5 * (1 + RowOps.ErrorFunction(sum / Math.Sqrt(2))),
+                    _ => sum,
+                };
+                WriteDouble(rs, result.offset + i * result.strides[0] + j * result.strides[1], value);
+            }
+    }
+
     static double ReadDouble(Array data, int i) => data switch
     {
         float[] a => a[i],
