@@ -13,7 +13,8 @@ namespace Nabla.Bench.Jobs;
 /// Prints <c>resnet18-imagenet-b32</c>, <c>resnet18-imagenet-b1</c> images_per_s and the same names ending in
 /// <c>-onnxruntime</c>. The two run interleaved (Nabla's call, OnnxRuntime's call, in turn) for <c>ROUNDS</c>
 /// rounds (default 3, after one warm-up call each), and each figure is the median round, so both see the
-/// same machine. The outputs are checked to agree within 1e-3 before timing.
+/// same machine. The outputs are checked to agree within 1e-3 before timing. With <c>--profile</c>, a table of
+/// Nabla's time per leaf module at batch 32 follows (<see cref="ModuleProfiler"/>, <c>ROUNDS</c> more calls).
 /// </summary>
 internal sealed class OnnxResNet18Job : IBenchJob
 {
@@ -49,6 +50,15 @@ internal sealed class OnnxResNet18Job : IBenchJob
             int reps = batch == 1 ? 8 : 1;
             double[] seconds = Timing.InterleavedMedianSeconds([RunNabla, RunOnnx], rounds, reps);
             Console.Error.WriteLine($"onnx-resnet18 b{batch}: Nabla {seconds[0] * 1e3:F0} ms, OnnxRuntime {seconds[1] * 1e3:F0} ms per batch (median of {rounds} interleaved rounds of {reps}); largest output difference {worst:E2}");
+            if (BenchOptions.Profile && batch == 32)
+            {
+                using var profiler = new ModuleProfiler(model);
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (int i = 0; i < rounds; i++) RunNabla();
+                double perCall = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / rounds;
+                Console.Error.WriteLine($"onnx-resnet18 b{batch}: time per leaf module and call (mean of {rounds} calls, sorted)");
+                Console.Error.WriteLine(profiler.Table(rounds, perCall, top: 40));
+            }
             yield return new Figure($"resnet18-imagenet-b{batch}", ("images_per_s", batch / seconds[0]));
             yield return new Figure($"resnet18-imagenet-b{batch}-onnxruntime", ("images_per_s", batch / seconds[1]));
         }
