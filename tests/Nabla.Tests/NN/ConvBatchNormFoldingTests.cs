@@ -52,7 +52,7 @@ public class ConvBatchNormFoldingTests
     }
 
     // (batch, cin, size, cout, kernel, stride, padding): 3×3 stride 1 with ≥ 16 channels and ≥ 32 tiles takes Winograd on
-    // AVX-512 (partial tiles at 10×10 and 13 px); the others take the im2col paths (strided 3×3, 1×1 shortcut, 7×7 stem).
+    // AVX-512 (partial tiles at 10×10 and 13 px); strided 3×3, the 1×1 shortcut and a small 7×7 stem take im2col.
     [Theory]
     [InlineData(4, 32, 16, 32, 3, 1, 1)]
     [InlineData(3, 16, 10, 20, 3, 1, 1)]
@@ -60,6 +60,10 @@ public class ConvBatchNormFoldingTests
     [InlineData(2, 16, 12, 32, 3, 2, 1)]
     [InlineData(2, 16, 12, 32, 1, 2, 0)]
     [InlineData(2, 3, 23, 8, 7, 2, 3)]
+    // Stride 2 over ≤ 4 input channels with output rows of ≥ 64 pixels takes StemConvolution on AVX-512 (rows of 65: the
+    // last pixel block overlaps the one before); batch 5 splits samples between the threads, batch 1 output rows.
+    [InlineData(1, 3, 130, 8, 7, 2, 3)]
+    [InlineData(5, 2, 129, 12, 5, 2, 2)]
     public void Fused_conv_batchnorm_residual_relu_equals_the_layers(int batch, int cin, int size, int cout, int kernel, int stride, int padding)
     {
         var generator = new Generator(7);
@@ -71,6 +75,9 @@ public class ConvBatchNormFoldingTests
             var residual = Tensor.Randn([batch, cout, outSize, outSize], generator: generator);
             using var noGrad = Autograd.NoGrad();
             Assert.True(ConvBatchNormFolding.Applies(x, conv, norm));
+            if (outSize >= 64)
+                Assert.True(StemConvolution.Applies(new Conv2dGeometry(batch, cin, size, size, cout, kernel, kernel, stride, stride, padding, padding)) ||
+                    !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
             foreach (var (skip, relu) in new (Tensor?, bool)[] { (null, false), (null, true), (residual, false), (residual, true) })
             {
                 string what = $"{kernel}x{kernel} stride {stride}, bias {convBias}, residual {skip is not null}, relu {relu}";

@@ -6,7 +6,9 @@ namespace Nabla.Backends.Cpu;
 /// The fused inference convolution (float32, contiguous NCHW): output = conv2d(input, weight) + bias (+ residual), then ReLU,
 /// for weights that do not change between calls (a BatchNorm folded into them, eval mode, no autograd). 3×3 stride-1
 /// layers where <see cref="Winograd"/> applies add the residual and the ReLU as each output tile is scattered back and
-/// reuse the weights' transformed filter (<see cref="Winograd.ForwardInference"/>); every other layer runs
+/// reuse the weights' transformed filter (<see cref="Winograd.ForwardInference"/>); stride-2 layers over a few input
+/// channels (ResNet's 7×7 stem) take the direct <see cref="StemConvolution"/> kernel, which does the same in registers;
+/// every other layer runs
 /// <see cref="Convolution.Conv2dForward(in Conv2dGeometry, float*, float*, float*, float*)"/> and then one pass over its
 /// output for the residual and the ReLU, split over the worker pool.
 /// </summary>
@@ -20,7 +22,15 @@ internal static unsafe class InferenceConvolution
             Winograd.ForwardInference(g, input, weight, bias, residual, relu, output);
             return;
         }
-        fixed (float* w = weight.HostData<float>()) Convolution.Conv2dForward(g, input, w + weight.offset, bias, output);
+        fixed (float* w = weight.HostData<float>())
+        {
+            if (StemConvolution.Applies(g))
+            {
+                StemConvolution.Forward(g, input, w + weight.offset, bias, residual, relu, output);
+                return;
+            }
+            Convolution.Conv2dForward(g, input, w + weight.offset, bias, output);
+        }
         if (residual != null || relu) AddAndRectify(output, residual, relu, (long)g.Batch * g.OutChannels * g.OutHeight * g.OutWidth);
     }
 
