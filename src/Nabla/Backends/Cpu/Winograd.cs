@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -616,6 +617,13 @@ internal static unsafe class Winograd
                         for (int at = 0; at < rows * Tile * lanes; at += lanes)
                             Vector512.Max(Vector512.Load(result + at), Vector512<T>.Zero).Store(result + at);
                     long tileOffset = (long)th * Tile * outWidth + tw * Tile;
+                    if (typeof(T) == typeof(float) && rows == Tile && cols == Tile && Avx512F.IsSupported)
+                    {
+                        // A whole tile: transposed in registers to one vector of 16 outputs per channel, stored as 4 rows of 4.
+                        StoreTile((float*)result, valid, (float*)y + co * outPlane + tileOffset,
+                            epilogue.Residual == null ? null : (float*)epilogue.Residual + co * outPlane + tileOffset, epilogue.Relu, outPlane, outWidth);
+                        continue;
+                    }
                     if (epilogue.Residual == null)
                         for (int lane = 0; lane < valid; lane++)
                         {
@@ -637,6 +645,70 @@ internal static unsafe class Winograd
                         }
                 }
             }
+    }
+
+    /// <summary>
+    /// One whole 4×4 tile of 16 channels: <paramref name="result"/>[pixel·16 + channel] (pixel = 4i + j, bias and — without a
+    /// residual — ReLU already applied) → y[channel·plane + i·width + j] (+ residual, then ReLU), for the first
+    /// <paramref name="valid"/> channels. The 16×16 block is transposed in registers (4 rounds of unpack/shuffle), so each
+    /// channel is 4 stores of 4 floats instead of 16 scalar ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(float* result, int valid, float* y, float* skip, bool relu, long plane, int width)
+    {
+        Span<Vector512<float>> c = stackalloc Vector512<float>[16];
+        Transpose16(result, c);
+        for (int lane = 0; lane < valid; lane++)
+        {
+            var v = c[lane];
+            float* target = y + lane * plane;
+            if (skip != null)
+            {
+                float* s = skip + lane * plane;
+                v += Vector512.Create(Vector256.Create(Vector128.Load(s), Vector128.Load(s + width)),
+                    Vector256.Create(Vector128.Load(s + 2 * width), Vector128.Load(s + 3 * width)));
+                if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            }
+            var low = v.GetLower();
+            var high = v.GetUpper();
+            low.GetLower().Store(target);
+            low.GetUpper().Store(target + width);
+            high.GetLower().Store(target + 2 * width);
+            high.GetUpper().Store(target + 3 * width);
+        }
+    }
+
+    /// <summary>columns[k][p] = rows[p·16 + k]: the 16×16 float block at <paramref name="rows"/> transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16(float* rows, Span<Vector512<float>> columns)
+    {
+        Span<Vector512<float>> t = stackalloc Vector512<float>[16];
+        for (int k = 0; k < 16; k += 2)
+        {
+            var a = Vector512.Load(rows + k * 16);
+            var b = Vector512.Load(rows + (k + 1) * 16);
+            t[k] = Avx512F.UnpackLow(a, b);
+            t[k + 1] = Avx512F.UnpackHigh(a, b);
+        }
+        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
+        for (int k = 0; k < 16; k += 4)
+        {
+            u[k] = Avx512F.UnpackLow(t[k].AsDouble(), t[k + 2].AsDouble()).AsSingle();
+            u[k + 1] = Avx512F.UnpackHigh(t[k].AsDouble(), t[k + 2].AsDouble()).AsSingle();
+            u[k + 2] = Avx512F.UnpackLow(t[k + 1].AsDouble(), t[k + 3].AsDouble()).AsSingle();
+            u[k + 3] = Avx512F.UnpackHigh(t[k + 1].AsDouble(), t[k + 3].AsDouble()).AsSingle();
+        }
+        for (int k = 0; k < 16; k += 8)
+            for (int q = 0; q < 4; q++)
+            {
+                t[k + q] = Avx512F.Shuffle4x128(u[k + q], u[k + 4 + q], 0x88);
+                t[k + 4 + q] = Avx512F.Shuffle4x128(u[k + q], u[k + 4 + q], 0xDD);
+            }
+        for (int q = 0; q < 8; q++)
+        {
+            columns[q] = Avx512F.Shuffle4x128(t[q], t[8 + q], 0x88);
+            columns[8 + q] = Avx512F.Shuffle4x128(t[q], t[8 + q], 0xDD);
+        }
     }
 
     /// <summary>The first <paramref name="count"/> elements at <paramref name="source"/>, zero in the other lanes.</summary>
