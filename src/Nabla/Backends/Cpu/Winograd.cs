@@ -467,7 +467,8 @@ internal static unsafe class Winograd
             T* x = input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth;
             int firstTile = s * plan.TilesPerSample;
             new Span<T>(channelLast, checked(plan.PaddedHeight * plan.PaddedWidth * cinPad)).Clear();
-            WorkerPool.For(g.InChannels, minChunk, (c0, c1) => ToChannelLast(g, plan, x, channelLast, c0, c1));
+            // Split by blocks of 16 channels, so that whole blocks go through the vectorised transpose.
+            WorkerPool.For((g.InChannels + 15) / 16, minChunk, (b0, b1) => ToChannelLast(g, plan, x, channelLast, b0 * 16, Math.Min(g.InChannels, b1 * 16)));
             WorkerPool.For(plan.TilesHigh, minChunk, (th0, th1) => TransformInput(plan, channelLast, transformed, firstTile, tiles, th0, th1));
         }
         WorkerPool.For(Points, minChunk, (p0, p1) =>
@@ -501,6 +502,27 @@ internal static unsafe class Winograd
         int cinPad = plan.InChannelsPadded, width = g.InWidth;
         long plane = (long)g.InHeight * width;
         int rows = Math.Min(g.InHeight, plan.PaddedHeight - g.PadH), cols = Math.Min(width, plan.PaddedWidth - g.PadW);
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            // Blocks of 16 channels × 16 pixels of a row: transposed in registers, one 16-channel store per pixel.
+            Span<Vector512<float>> pixels = stackalloc Vector512<float>[16];
+            float* block = stackalloc float[16 * 16];
+            for (; start + 16 <= end; start += 16)
+                for (int h = 0; h < rows; h++)
+                {
+                    float* source = (float*)x + start * plane + (long)h * width;
+                    float* target = (float*)buffer + ((long)(h + g.PadH) * plan.PaddedWidth + g.PadW) * cinPad + start;
+                    int w = 0;
+                    for (; w + 16 <= cols; w += 16)
+                    {
+                        for (int k = 0; k < 16; k++) Vector512.Load(source + k * plane + w).Store(block + k * 16);
+                        Transpose16(block, pixels);
+                        for (int k = 0; k < 16; k++) pixels[k].Store(target + (long)(w + k) * cinPad);
+                    }
+                    for (; w < cols; w++)
+                        for (int k = 0; k < 16; k++) target[(long)w * cinPad + k] = source[k * plane + w];
+                }
+        }
         for (int c = start; c < end; c++)
         {
             T* source = x + c * plane;
