@@ -77,7 +77,7 @@ public class ConvBatchNormFoldingTests
             Assert.True(ConvBatchNormFolding.Applies(x, conv, norm));
             if (outSize >= 64)
                 Assert.True(StemConvolution.Applies(new Conv2dGeometry(batch, cin, size, size, cout, kernel, kernel, stride, stride, padding, padding)) ||
-                    !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
+                    CpuFeatures.Active != CpuIsa.Avx512);
             foreach (var (skip, relu) in new (Tensor?, bool)[] { (null, false), (null, true), (residual, false), (residual, true) })
             {
                 string what = $"{kernel}x{kernel} stride {stride}, bias {convBias}, residual {skip is not null}, relu {relu}";

@@ -25,11 +25,11 @@ internal static unsafe class StemConvolution
     internal static bool Enabled = Environment.GetEnvironmentVariable("NABLA_CONV_STEM") != "0";
 
     /// <summary>
-    /// Whether <see cref="Forward"/> handles <paramref name="g"/>: stride 2 both ways, dilation 1, one group, at most
+    /// Whether <see cref="Forward"/> handles <paramref name="g"/>: the AVX-512 path (<see cref="CpuFeatures.Active"/>), stride 2 both ways, dilation 1, one group, at most
     /// 4 input channels and 256 taps, output channels a multiple of 4, and output rows of at least 64 pixels.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        Enabled && Vector512.IsHardwareAccelerated && g.Batch > 0 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1 &&
+        Enabled && CpuFeatures.Active == CpuIsa.Avx512 && Vector512.IsHardwareAccelerated && g.Batch > 0 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1 &&
         g.Groups == 1 && g.InChannels <= 4 && g.InChannels * g.KernelHeight * g.KernelWidth <= 256 && g.OutChannels % Channels == 0 &&
         g.OutWidth >= Pixels && g.OutHeight >= 1;
 
