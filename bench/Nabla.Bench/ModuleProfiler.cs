@@ -29,12 +29,15 @@ internal sealed class ModuleProfiler : IDisposable
     private readonly List<RemovableHandle> handles = [];
     private readonly Stack<(long Start, BackwardTimer.Scope Scope)> open = new();
 
-    /// <summary>Hooks every leaf module of <paramref name="model"/>.</summary>
-    public ModuleProfiler(Module model)
+    /// <summary>
+    /// Hooks every leaf module of <paramref name="model"/>, or the modules <paramref name="select"/> picks by name (e.g. whole
+    /// residual blocks, whose fused eval-mode forward hooks on their layers would switch off; they should not nest).
+    /// </summary>
+    public ModuleProfiler(Module model, Func<string, Module, bool>? select = null)
     {
         foreach (var (name, module) in model.NamedModules())
         {
-            if (module.Children().Any() || ReferenceEquals(module, model))
+            if (ReferenceEquals(module, model) || (select is null ? module.Children().Any() : !select(name, module)))
             {
                 continue;
             }

@@ -50,11 +50,31 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// In eval mode without autograd to record (and no forward hooks on the block's layers) the block runs as three fused
+    /// convolutions at most: each BatchNorm folded into its convolution, the first ReLU and the residual add + last ReLU
+    /// applied as the convolutions write their outputs (<see cref="ConvBatchNormFolding"/>); the result is the same.
+    /// </remarks>
     public override Tensor Forward(Tensor input)
     {
+        if (FusedInference(input) is { } fused) return fused;
         var y = relu.Call(Bn1.Call(Conv1.Call(input)));
         y = Bn2.Call(Conv2.Call(y));
         var identity = Downsample is null ? input : Downsample.Call(input);
         return relu.Call(y + identity);
+    }
+
+    /// <summary>The eval-mode forward with folded BatchNorms and fused ReLU and residual add, or null where it does not apply.</summary>
+    Tensor? FusedInference(Tensor input)
+    {
+        if (relu.HasForwardHooks || !ConvBatchNormFolding.Applies(input, Conv1, Bn1) || !ConvBatchNormFolding.Applies(input, Conv2, Bn2)) return null;
+        var identity = input;
+        if (Downsample is not null)
+        {
+            if (!ResNetFusion.Shortcut(Downsample, input, out var conv, out var norm)) return null;
+            identity = ConvBatchNormFolding.Forward(input, conv, norm);
+        }
+        var y = ConvBatchNormFolding.Forward(input, Conv1, Bn1, relu: true);
+        return ConvBatchNormFolding.Forward(y, Conv2, Bn2, identity, relu: true);
     }
 }

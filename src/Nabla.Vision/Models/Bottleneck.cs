@@ -50,12 +50,34 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// In eval mode without autograd to record (and no forward hooks on the block's layers) each BatchNorm is folded into its
+    /// convolution and the ReLUs and the residual add are applied as the convolutions write their outputs
+    /// (<see cref="ConvBatchNormFolding"/>); the result is the same.
+    /// </remarks>
     public override Tensor Forward(Tensor input)
     {
+        if (FusedInference(input) is { } fused) return fused;
         var y = relu.Call(bn1.Call(conv1.Call(input)));
         y = relu.Call(bn2.Call(conv2.Call(y)));
         y = bn3.Call(conv3.Call(y));
         var identity = Downsample is null ? input : Downsample.Call(input);
         return relu.Call(y + identity);
+    }
+
+    /// <summary>The eval-mode forward with folded BatchNorms and fused ReLUs and residual add, or null where it does not apply.</summary>
+    Tensor? FusedInference(Tensor input)
+    {
+        if (relu.HasForwardHooks || !ConvBatchNormFolding.Applies(input, conv1, bn1) || !ConvBatchNormFolding.Applies(input, conv2, bn2) ||
+            !ConvBatchNormFolding.Applies(input, conv3, bn3)) return null;
+        var identity = input;
+        if (Downsample is not null)
+        {
+            if (!ResNetFusion.Shortcut(Downsample, input, out var conv, out var norm)) return null;
+            identity = ConvBatchNormFolding.Forward(input, conv, norm);
+        }
+        var y = ConvBatchNormFolding.Forward(input, conv1, bn1, relu: true);
+        y = ConvBatchNormFolding.Forward(y, conv2, bn2, relu: true);
+        return ConvBatchNormFolding.Forward(y, conv3, bn3, identity, relu: true);
     }
 }

@@ -60,11 +60,34 @@ public sealed class IntermediateLayerGetter : Module<Tensor, IReadOnlyDictionary
         ArgumentNullException.ThrowIfNull(input);
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var x = input;
-        foreach (var (name, layer) in chain)
+        for (int i = 0; i < chain.Length; i++)
         {
+            var (name, layer) = chain[i];
+            if (FusedStem(i, x) is { } fused)
+            {
+                // Conv2d → BatchNorm (→ ReLU) whose intermediate outputs are not requested: one fused convolution in eval
+                // mode, as the model's own forward runs it (ResNet's stem), so both give the same values.
+                (x, i) = fused;
+                if (returned.Contains(chain[i].Name)) outputs[chain[i].Name] = x;
+                continue;
+            }
             x = layer.Call(x);
             if (returned.Contains(name)) outputs[name] = x;
         }
         return outputs;
+    }
+
+    /// <summary>
+    /// The output of chain[at] = Conv2d, chain[at + 1] = BatchNorm and, when it follows, a hook-free ReLU, run folded
+    /// (<see cref="ConvBatchNormFolding"/>), with the index of the last layer it covers; null where that does not apply
+    /// (training mode, autograd to record, hooks, or a requested output in the middle).
+    /// </summary>
+    (Tensor Output, int Last)? FusedStem(int at, Tensor x)
+    {
+        if (at + 1 >= chain.Length || chain[at].Layer is not Conv2d conv || chain[at + 1].Layer is not BatchNorm norm ||
+            returned.Contains(chain[at].Name) || !ConvBatchNormFolding.Applies(x, conv, norm)) return null;
+        bool relu = at + 2 < chain.Length && chain[at + 2].Layer is ReLU activation && !activation.HasForwardHooks &&
+            !returned.Contains(chain[at + 1].Name);
+        return (ConvBatchNormFolding.Forward(x, conv, norm, relu: relu), relu ? at + 2 : at + 1);
     }
 }

@@ -97,9 +97,16 @@ public sealed class ResNet : Module<Tensor, Tensor>
     /// <c>forward_features</c> + pooling): what an image featurizer outputs.
     /// Shape: [N, inChannels, H, W] → [N, Fc.InFeatures].
     /// </summary>
+    /// <remarks>
+    /// In eval mode without autograd to record the stem's BatchNorm is folded into its convolution with the ReLU fused
+    /// (and the blocks do the same, see <see cref="BasicBlock.Forward"/>), unless forward hooks are set on those layers.
+    /// </remarks>
     public Tensor Features(Tensor input)
     {
-        var x = maxpool.Call(relu.Call(bn1.Call(conv1.Call(input))));
+        var stem = !relu.HasForwardHooks && ConvBatchNormFolding.Applies(input, conv1, bn1)
+            ? ConvBatchNormFolding.Forward(input, conv1, bn1, relu: true)
+            : relu.Call(bn1.Call(conv1.Call(input)));
+        var x = maxpool.Call(stem);
         foreach (var layer in layers) x = layer.Call(x);
         var avgpool = (AdaptiveAvgPool2d)GetModule("avgpool")!;
         return avgpool.Call(x).Flatten(1);

@@ -36,6 +36,9 @@ public abstract partial class Module
     public RemovableHandle RegisterForwardHook(Action<Module, object?, object?> hook) =>
         RegisterForwardHook((m, input, output) => { hook(m, input, output); return null; });
 
+    /// <summary>Whether any forward pre-hook or forward hook is registered (a fused forward that skips this module's own must not run then).</summary>
+    internal bool HasForwardHooks => forwardPreHooks.Count > 0 || forwardHooks.Count > 0;
+
     /// <summary>
     /// Runs the pre-hooks, <paramref name="forward"/>, then the forward hooks: PyTorch's
     /// <c>module(x)</c>. Multi-input modules call it with their inputs as a tuple. The tensors the hooks

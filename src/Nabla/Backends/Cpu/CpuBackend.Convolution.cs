@@ -19,6 +19,19 @@ internal sealed partial class CpuBackend
         return result;
     }
 
+    /// <summary>
+    /// relu?(conv2d(x, weight) + bias + residual) for inference (float32, contiguous operands, no autograd), fused as
+    /// <see cref="InferenceConvolution"/> describes; <paramref name="weight"/> should not change between calls (its
+    /// transformed filter is cached by storage and version).
+    /// </summary>
+    public unsafe Tensor Conv2dInference(Tensor x, Tensor weight, Tensor bias, Tensor? residual, bool relu, in Conv2dGeometry g)
+    {
+        var result = Allocate([g.Batch, g.OutChannels, g.OutHeight, g.OutWidth], x.DType, zeroed: false, "Conv2d");
+        fixed (float* px = x.HostData<float>(), pb = bias.HostData<float>(), pr = result.HostData<float>(), ps = residual?.HostData<float>())
+            InferenceConvolution.Forward(g, px + x.offset, weight, pb + bias.offset, residual is null ? null : ps + residual.offset, relu, pr);
+        return result;
+    }
+
     public unsafe Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dGeometry g)
     {
         var result = Allocate([g.Batch, g.InChannels, g.InHeight, g.InWidth], x.DType, zeroed: false, "ConvTranspose2d");

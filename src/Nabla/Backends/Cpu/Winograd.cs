@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -87,10 +88,68 @@ internal static unsafe class Winograd
         var plan = new Plan(g, Vector512<T>.Count, sharedBlocks: true);
         T* filter = ScratchBuffers.Get<T>(ScratchSlot.Filter, (long)Points * plan.InChannelsPadded * plan.OutChannelsPadded);
         TransformFilter(g, plan, weight, transposedFlipped, filter);
+        Run(g, plan, input, filter, new Epilogue<T>(bias, null, false), output);
+    }
+
+    /// <summary>
+    /// The inference form of <see cref="Forward{T}"/> (float32): output = conv2d(input, weight) + bias (+ residual), then
+    /// ReLU when <paramref name="relu"/>, the residual and the ReLU applied as each tile is scattered back to NCHW (no
+    /// extra pass over the output). The transformed filter of <paramref name="weight"/> is kept (<see cref="FilterCache"/>)
+    /// and reused while its storage's version, the view's offset and the channel counts stay the same: weights that do not
+    /// change between calls (inference) skip the filter transform, which for ResNet-18's last stage writes 38 MB per call.
+    /// </summary>
+    /// <param name="g">A geometry where <see cref="Applies"/>.</param>
+    /// <param name="input">[N, Cin, H, W], contiguous.</param>
+    /// <param name="weight">The contiguous [Cout, Cin, 3, 3] weight (its storage is the cache key).</param>
+    /// <param name="bias">[Cout], or null.</param>
+    /// <param name="residual">[N, Cout, Hout, Wout] added to the output, or null.</param>
+    /// <param name="relu">Whether to apply ReLU last.</param>
+    /// <param name="output">[N, Cout, Hout, Wout].</param>
+    public static void ForwardInference(Conv2dGeometry g, float* input, Tensor weight, float* bias, float* residual, bool relu, float* output)
+    {
+        Debug.Assert(Applies(g) && weight.IsContiguous && weight.DType == DType.Float32);
+        var plan = new Plan(g, Vector512<float>.Count, sharedBlocks: true);
+        float[] filter = CachedFilter(g, plan, weight);
+        fixed (float* f = filter) Run(g, plan, input, f, new Epilogue<float>(bias, residual, relu), output);
+    }
+
+    /// <summary>
+    /// Transformed filters of inference weights by weight storage (weakly: an entry goes with its storage). An entry records
+    /// the storage version and view offset it was made from; any in-place write to the weights (optimizer step, state-dict
+    /// load, <c>Copy_</c>) bumps the version and so makes the next call transform them again.
+    /// </summary>
+    private static readonly ConditionalWeakTable<Storage, TransformedFilter> FilterCache = new();
+
+    /// <summary>One cached transformed filter and what it was made from.</summary>
+    private sealed record TransformedFilter(int Version, int Offset, int InChannels, int OutChannels, float[] Data);
+
+    /// <summary>The transformed filter of <paramref name="weight"/>, from <see cref="FilterCache"/> or made now and cached.</summary>
+    private static float[] CachedFilter(in Conv2dGeometry g, in Plan plan, Tensor weight)
+    {
+        var storage = weight.storage;
+        if (FilterCache.TryGetValue(storage, out var cached) && cached.Version == storage.Version && cached.Offset == weight.offset &&
+            cached.InChannels == g.InChannels && cached.OutChannels == g.OutChannels)
+            return cached.Data;
+        var data = GC.AllocateUninitializedArray<float>(checked(Points * plan.InChannelsPadded * plan.OutChannelsPadded));
+        fixed (float* w = (float[])storage.Data, f = data) TransformFilter(g, plan, w + weight.offset, transposedFlipped: false, f);
+        FilterCache.AddOrUpdate(storage, new TransformedFilter(storage.Version, weight.offset, g.InChannels, g.OutChannels, data));
+        return data;
+    }
+
+    /// <summary>What the output transform adds to each output before storing it: bias[co], residual[n, co, h, w] (either may be null), then ReLU.</summary>
+    private readonly struct Epilogue<T>(T* bias, T* residual, bool relu) where T : unmanaged
+    {
+        public readonly T* Bias = bias, Residual = residual;
+        public readonly bool Relu = relu;
+    }
+
+    /// <summary>The input transform, the 36 GEMMs against the transformed <paramref name="filter"/> and the output transform, over every block of samples.</summary>
+    private static void Run<T>(Conv2dGeometry g, Plan plan, T* input, T* filter, Epilogue<T> epilogue, T* output) where T : unmanaged, INumber<T>
+    {
         if (plan.Shared)
         {
             // Fewer blocks than threads (one image), or small images batched into large blocks: the threads share each block's steps.
-            for (int block = 0; block < plan.Blocks; block++) ForwardBlock(g, plan, block, input, filter, bias, output, shared: true);
+            for (int block = 0; block < plan.Blocks; block++) ForwardBlock(g, plan, block, input, filter, epilogue, output, shared: true);
             return;
         }
         var next = new StrongBox<int>(0);
@@ -99,7 +158,7 @@ internal static unsafe class Winograd
         {
             int block;
             while ((block = Interlocked.Increment(ref next.Value) - 1) < plan.Blocks)
-                ForwardBlock(g, plan, block, input, filter, bias, output, shared: false);
+                ForwardBlock(g, plan, block, input, filter, epilogue, output, shared: false);
         });
     }
 
@@ -394,7 +453,7 @@ internal static unsafe class Winograd
     /// instead of one thread doing the whole block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock<T>(Conv2dGeometry g, Plan plan, int block, T* input, T* filter, T* bias, T* output, bool shared)
+    private static void ForwardBlock<T>(Conv2dGeometry g, Plan plan, int block, T* input, T* filter, Epilogue<T> epilogue, T* output, bool shared)
         where T : unmanaged, INumber<T>
     {
         int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
@@ -408,7 +467,8 @@ internal static unsafe class Winograd
             T* x = input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth;
             int firstTile = s * plan.TilesPerSample;
             new Span<T>(channelLast, checked(plan.PaddedHeight * plan.PaddedWidth * cinPad)).Clear();
-            WorkerPool.For(g.InChannels, minChunk, (c0, c1) => ToChannelLast(g, plan, x, channelLast, c0, c1));
+            // Split by blocks of 16 channels, so that whole blocks go through the vectorised transpose.
+            WorkerPool.For((g.InChannels + 15) / 16, minChunk, (b0, b1) => ToChannelLast(g, plan, x, channelLast, b0 * 16, Math.Min(g.InChannels, b1 * 16)));
             WorkerPool.For(plan.TilesHigh, minChunk, (th0, th1) => TransformInput(plan, channelLast, transformed, firstTile, tiles, th0, th1));
         }
         WorkerPool.For(Points, minChunk, (p0, p1) =>
@@ -421,9 +481,11 @@ internal static unsafe class Winograd
         });
         for (int s = 0; s < count; s++)
         {
-            T* y = output + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth;
+            long sampleOffset = (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth;
+            T* y = output + sampleOffset;
+            var sampleEpilogue = new Epilogue<T>(epilogue.Bias, epilogue.Residual == null ? null : epilogue.Residual + sampleOffset, epilogue.Relu);
             int firstTile = s * plan.TilesPerSample;
-            WorkerPool.For(plan.TilesHigh, minChunk, (th0, th1) => TransformOutput(g, plan, products, firstTile, tiles, bias, y, th0, th1));
+            WorkerPool.For(plan.TilesHigh, minChunk, (th0, th1) => TransformOutput(g, plan, products, firstTile, tiles, sampleEpilogue, y, th0, th1));
         }
     }
 
@@ -440,6 +502,27 @@ internal static unsafe class Winograd
         int cinPad = plan.InChannelsPadded, width = g.InWidth;
         long plane = (long)g.InHeight * width;
         int rows = Math.Min(g.InHeight, plan.PaddedHeight - g.PadH), cols = Math.Min(width, plan.PaddedWidth - g.PadW);
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            // Blocks of 16 channels × 16 pixels of a row: transposed in registers, one 16-channel store per pixel.
+            Span<Vector512<float>> pixels = stackalloc Vector512<float>[16];
+            float* block = stackalloc float[16 * 16];
+            for (; start + 16 <= end; start += 16)
+                for (int h = 0; h < rows; h++)
+                {
+                    float* source = (float*)x + start * plane + (long)h * width;
+                    float* target = (float*)buffer + ((long)(h + g.PadH) * plan.PaddedWidth + g.PadW) * cinPad + start;
+                    int w = 0;
+                    for (; w + 16 <= cols; w += 16)
+                    {
+                        for (int k = 0; k < 16; k++) Vector512.Load(source + k * plane + w).Store(block + k * 16);
+                        Transpose16(block, pixels);
+                        for (int k = 0; k < 16; k++) pixels[k].Store(target + (long)(w + k) * cinPad);
+                    }
+                    for (; w < cols; w++)
+                        for (int k = 0; k < 16; k++) target[(long)w * cinPad + k] = source[k * plane + w];
+                }
+        }
         for (int c = start; c < end; c++)
         {
             T* source = x + c * plane;
@@ -508,9 +591,12 @@ internal static unsafe class Winograd
         result[offset + 5 * stride] = d1 * four - d3 * five + d5; // 4d1 − 5d3 + d5
     }
 
-    /// <summary>y[co, 4th + i, 4tw + j] = (Aᵀ M A)[i, j] + bias[co] for each tile in tile rows [thStart, thEnd) of one sample, vectorised over co.</summary>
+    /// <summary>
+    /// y[co, 4th + i, 4tw + j] = (Aᵀ M A)[i, j] + bias[co] (+ residual[co, 4th + i, 4tw + j], then ReLU, as
+    /// <paramref name="epilogue"/> says) for each tile in tile rows [thStart, thEnd) of one sample, vectorised over co.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutput<T>(in Conv2dGeometry g, in Plan plan, T* products, int firstTile, int tiles, T* bias, T* y, int thStart, int thEnd)
+    private static void TransformOutput<T>(in Conv2dGeometry g, in Plan plan, T* products, int firstTile, int tiles, Epilogue<T> epilogue, T* y, int thStart, int thEnd)
         where T : unmanaged, INumber<T>
     {
         int coutPad = plan.OutChannelsPadded, lanes = Vector512<T>.Count, outHeight = g.OutHeight, outWidth = g.OutWidth;
@@ -538,15 +624,121 @@ internal static unsafe class Winograd
                         for (int j = 0; j < cols; j++) rowOut[j].Store(result + (i * Tile + j) * lanes);
                     }
                     int valid = Math.Min(lanes, g.OutChannels - co);
-                    for (int lane = 0; lane < valid; lane++)
+                    if (epilogue.Bias != null)
                     {
-                        T add = bias != null ? bias[co + lane] : T.Zero;
-                        T* plane = y + (co + lane) * outPlane + (long)th * Tile * outWidth + tw * Tile;
-                        for (int i = 0; i < rows; i++)
-                            for (int j = 0; j < cols; j++) plane[i * outWidth + j] = result[(i * Tile + j) * lanes + lane] + add;
+                        // Bias (and the ReLU when there is no residual to add first) on whole vectors before the scatter.
+                        var add = valid == lanes ? Vector512.Load(epilogue.Bias + co) : PartialVector(epilogue.Bias + co, valid);
+                        bool reluHere = epilogue.Relu && epilogue.Residual == null;
+                        for (int at = 0; at < rows * Tile * lanes; at += lanes)
+                        {
+                            var v = Vector512.Load(result + at) + add;
+                            (reluHere ? Vector512.Max(v, Vector512<T>.Zero) : v).Store(result + at);
+                        }
                     }
+                    else if (epilogue.Relu && epilogue.Residual == null)
+                        for (int at = 0; at < rows * Tile * lanes; at += lanes)
+                            Vector512.Max(Vector512.Load(result + at), Vector512<T>.Zero).Store(result + at);
+                    long tileOffset = (long)th * Tile * outWidth + tw * Tile;
+                    if (typeof(T) == typeof(float) && rows == Tile && cols == Tile && Avx512F.IsSupported)
+                    {
+                        // A whole tile: transposed in registers to one vector of 16 outputs per channel, stored as 4 rows of 4.
+                        StoreTile((float*)result, valid, (float*)y + co * outPlane + tileOffset,
+                            epilogue.Residual == null ? null : (float*)epilogue.Residual + co * outPlane + tileOffset, epilogue.Relu, outPlane, outWidth);
+                        continue;
+                    }
+                    if (epilogue.Residual == null)
+                        for (int lane = 0; lane < valid; lane++)
+                        {
+                            T* plane = y + (co + lane) * outPlane + tileOffset;
+                            for (int i = 0; i < rows; i++)
+                                for (int j = 0; j < cols; j++) plane[i * outWidth + j] = result[(i * Tile + j) * lanes + lane];
+                        }
+                    else
+                        for (int lane = 0; lane < valid; lane++)
+                        {
+                            long planeOffset = (co + lane) * outPlane + tileOffset;
+                            T* plane = y + planeOffset, skip = epilogue.Residual + planeOffset;
+                            for (int i = 0; i < rows; i++)
+                                for (int j = 0; j < cols; j++)
+                                {
+                                    T v = result[(i * Tile + j) * lanes + lane] + skip[i * outWidth + j];
+                                    plane[i * outWidth + j] = epilogue.Relu ? T.Max(v, T.Zero) : v;
+                                }
+                        }
                 }
             }
+    }
+
+    /// <summary>
+    /// One whole 4×4 tile of 16 channels: <paramref name="result"/>[pixel·16 + channel] (pixel = 4i + j, bias and — without a
+    /// residual — ReLU already applied) → y[channel·plane + i·width + j] (+ residual, then ReLU), for the first
+    /// <paramref name="valid"/> channels. The 16×16 block is transposed in registers (4 rounds of unpack/shuffle), so each
+    /// channel is 4 stores of 4 floats instead of 16 scalar ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(float* result, int valid, float* y, float* skip, bool relu, long plane, int width)
+    {
+        Span<Vector512<float>> c = stackalloc Vector512<float>[16];
+        Transpose16(result, c);
+        for (int lane = 0; lane < valid; lane++)
+        {
+            var v = c[lane];
+            float* target = y + lane * plane;
+            if (skip != null)
+            {
+                float* s = skip + lane * plane;
+                v += Vector512.Create(Vector256.Create(Vector128.Load(s), Vector128.Load(s + width)),
+                    Vector256.Create(Vector128.Load(s + 2 * width), Vector128.Load(s + 3 * width)));
+                if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            }
+            var low = v.GetLower();
+            var high = v.GetUpper();
+            low.GetLower().Store(target);
+            low.GetUpper().Store(target + width);
+            high.GetLower().Store(target + 2 * width);
+            high.GetUpper().Store(target + 3 * width);
+        }
+    }
+
+    /// <summary>columns[k][p] = rows[p·16 + k]: the 16×16 float block at <paramref name="rows"/> transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16(float* rows, Span<Vector512<float>> columns)
+    {
+        Span<Vector512<float>> t = stackalloc Vector512<float>[16];
+        for (int k = 0; k < 16; k += 2)
+        {
+            var a = Vector512.Load(rows + k * 16);
+            var b = Vector512.Load(rows + (k + 1) * 16);
+            t[k] = Avx512F.UnpackLow(a, b);
+            t[k + 1] = Avx512F.UnpackHigh(a, b);
+        }
+        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
+        for (int k = 0; k < 16; k += 4)
+        {
+            u[k] = Avx512F.UnpackLow(t[k].AsDouble(), t[k + 2].AsDouble()).AsSingle();
+            u[k + 1] = Avx512F.UnpackHigh(t[k].AsDouble(), t[k + 2].AsDouble()).AsSingle();
+            u[k + 2] = Avx512F.UnpackLow(t[k + 1].AsDouble(), t[k + 3].AsDouble()).AsSingle();
+            u[k + 3] = Avx512F.UnpackHigh(t[k + 1].AsDouble(), t[k + 3].AsDouble()).AsSingle();
+        }
+        for (int k = 0; k < 16; k += 8)
+            for (int q = 0; q < 4; q++)
+            {
+                t[k + q] = Avx512F.Shuffle4x128(u[k + q], u[k + 4 + q], 0x88);
+                t[k + 4 + q] = Avx512F.Shuffle4x128(u[k + q], u[k + 4 + q], 0xDD);
+            }
+        for (int q = 0; q < 8; q++)
+        {
+            columns[q] = Avx512F.Shuffle4x128(t[q], t[8 + q], 0x88);
+            columns[8 + q] = Avx512F.Shuffle4x128(t[q], t[8 + q], 0xDD);
+        }
+    }
+
+    /// <summary>The first <paramref name="count"/> elements at <paramref name="source"/>, zero in the other lanes.</summary>
+    private static Vector512<T> PartialVector<T>(T* source, int count) where T : unmanaged, INumber<T>
+    {
+        var lanes = stackalloc T[Vector512<T>.Count];
+        for (int lane = 0; lane < Vector512<T>.Count; lane++) lanes[lane] = lane < count ? source[lane] : T.Zero;
+        return Vector512.Load(lanes);
     }
 
     /// <summary>(Aᵀ m)[0..4) for m = (m0 … m5), written to result[offset + k·stride].</summary>
