@@ -59,6 +59,16 @@ internal static class FusedKernels
         else throw new DTypeException($"Jit: fused {activation} expects a floating-point tensor, got {tensor.DType}.");
     }
 
+    /// <summary>
+    /// destination = opₖ(… op₁(source)) over the first <see cref="Tensor.Count"/> elements of two contiguous float tensors
+    /// of one dtype (the same tensor for an in-place pass), in chunks over the worker pool when large. Allocates nothing.
+    /// </summary>
+    internal static void ApplyChain(Tensor source, Tensor destination, string[] ops)
+    {
+        if (destination.DType == DType.Float32) ApplyParallel<float>(source, destination, ops);
+        else ApplyParallel<double>(source, destination, ops);
+    }
+
     /// <summary>destination = opₖ(… op₁(source)) over two contiguous tensors of the same size, in chunks over the worker pool when large.</summary>
     static void ApplyParallel<T>(Tensor source, Tensor destination, string[] ops) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
@@ -68,14 +78,16 @@ internal static class FusedKernels
             Apply<T>(source.Span<T>(), destination.Span<T>(), ops);
             return;
         }
-        T[] from = source.HostData<T>(), to = destination.HostData<T>();
-        int sourceOffset = source.offset, destinationOffset = destination.offset;
-        Backends.Cpu.WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, (start, end) =>
+        var chain = new Chain<T>(source.HostData<T>(), source.offset, destination.HostData<T>(), destination.offset, count, ops);
+        Backends.Cpu.WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, chain, static (chain, start, end) =>
         {
-            int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, count) - begin;
-            Apply<T>(from.AsSpan(sourceOffset + begin, length), to.AsSpan(destinationOffset + begin, length), ops);
+            int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, chain.Count) - begin;
+            Apply<T>(chain.From.AsSpan(chain.FromOffset + begin, length), chain.To.AsSpan(chain.ToOffset + begin, length), chain.Ops);
         });
     }
+
+    /// <summary>The operands of a parallel chain, passed to the workers by value (no closure).</summary>
+    readonly record struct Chain<T>(T[] From, int FromOffset, T[] To, int ToOffset, int Count, string[] Ops);
 
     /// <summary>destination = opₖ(… op₁(source)), block by block: each block goes through the whole chain while in L1.</summary>
     static void Apply<T>(ReadOnlySpan<T> source, Span<T> destination, ReadOnlySpan<string> ops) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

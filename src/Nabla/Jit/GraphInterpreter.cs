@@ -80,7 +80,7 @@ internal static class GraphInterpreter
     }
 
     /// <summary>The batch size of a call: the size at the symbolic dimension of the first input that has one (1 when none does).</summary>
-    public static int BatchSize(Graph graph, Tensor[] inputs)
+    public static int BatchSize(Graph graph, ReadOnlySpan<Tensor> inputs)
     {
         for (int i = 0; i < graph.InputList.Count; i++)
         {
