@@ -27,36 +27,36 @@ internal sealed partial class ExecutionPlan
                 outs[0].FromInput = true;
                 return new AliasStep(ins[0]!, outs[0]);
             case GraphOps.Linear or GraphOps.LinearActivation when floating && ins[1]!.Fixed && (ins.Length < 3 || ins[2] is null || ins[2]!.Fixed):
-            {
-                int inFeatures = ins[1]!.Value.Shape[1], outFeatures = ins[1]!.Value.Shape[0];
-                var step = new LinearStep(ins[0]!, ins[1]!.Tensor!, ins.Length > 2 ? ins[2]?.Tensor : null, Plan(outs[0], shape, buffers, index),
-                    Shape.CheckedNumel(shape, "Linear") / Math.Max(1, outFeatures), inFeatures, outFeatures, Activation(node));
-                return step;
-            }
+                {
+                    int inFeatures = ins[1]!.Value.Shape[1], outFeatures = ins[1]!.Value.Shape[0];
+                    var step = new LinearStep(ins[0]!, ins[1]!.Tensor!, ins.Length > 2 ? ins[2]?.Tensor : null, Plan(outs[0], shape, buffers, index),
+                        Shape.CheckedNumel(shape, "Linear") / Math.Max(1, outFeatures), inFeatures, outFeatures, Activation(node));
+                    return step;
+                }
             case GraphOps.Conv2d or GraphOps.Conv2dActivation when floating && ins[1]!.Fixed && (ins.Length < 3 || ins[2] is null || ins[2]!.Fixed):
-            {
-                int[] x = ins[0]!.Value.ConcreteShape(Batch), w = ins[1]!.Value.Shape;
-                int[] stride = node.Attribute<int[]>("stride"), padding = node.Attribute<int[]>("padding"), dilation = node.Attribute<int[]>("dilation");
-                var g = new Conv2dGeometry(x[0], x[1], x[2], x[3], w[0], w[2], w[3], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], node.Attribute<int>("groups"));
-                return new ConvolutionStep(ins[0]!, ins[1]!.Tensor!, ins.Length > 2 ? ins[2]?.Tensor : null, Plan(outs[0], shape, buffers, index), g, Activation(node));
-            }
+                {
+                    int[] x = ins[0]!.Value.ConcreteShape(Batch), w = ins[1]!.Value.Shape;
+                    int[] stride = node.Attribute<int[]>("stride"), padding = node.Attribute<int[]>("padding"), dilation = node.Attribute<int[]>("dilation");
+                    var g = new Conv2dGeometry(x[0], x[1], x[2], x[3], w[0], w[2], w[3], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], node.Attribute<int>("groups"));
+                    return new ConvolutionStep(ins[0]!, ins[1]!.Tensor!, ins.Length > 2 ? ins[2]?.Tensor : null, Plan(outs[0], shape, buffers, index), g, Activation(node));
+                }
             case GraphOps.AvgPool2d or GraphOps.MaxPool2d when floating && ins[0]!.Value.Shape.Length == 4:
-            {
-                int[] x = ins[0]!.Value.ConcreteShape(Batch);
-                int[] kernel = node.Attribute<int[]>("kernel_size"), stride = node.Attribute<int[]>("stride"), padding = node.Attribute<int[]>("padding");
-                int[] dilation = node.Op == GraphOps.MaxPool2d ? node.Attribute<int[]>("dilation") : [1, 1];
-                var g = new Pool2dGeometry(x[0], x[1], x[2], x[3], kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
-                    dilation[0], dilation[1], node.Attribute<bool>("ceil_mode"));
-                var result = Plan(outs[0], shape, buffers, index);
-                if (node.Op == GraphOps.MaxPool2d)
-                    return new MaxPoolStep(ins[0]!, result, g, Tensor.Uninitialized(shape, DType.Int64, "MaxPool2d"));
-                return new AvgPoolStep(ins[0]!, result, g, node.Attribute<bool>("count_include_pad"), node.Attribute<int>("divisor_override"));
-            }
+                {
+                    int[] x = ins[0]!.Value.ConcreteShape(Batch);
+                    int[] kernel = node.Attribute<int[]>("kernel_size"), stride = node.Attribute<int[]>("stride"), padding = node.Attribute<int[]>("padding");
+                    int[] dilation = node.Op == GraphOps.MaxPool2d ? node.Attribute<int[]>("dilation") : [1, 1];
+                    var g = new Pool2dGeometry(x[0], x[1], x[2], x[3], kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
+                        dilation[0], dilation[1], node.Attribute<bool>("ceil_mode"));
+                    var result = Plan(outs[0], shape, buffers, index);
+                    if (node.Op == GraphOps.MaxPool2d)
+                        return new MaxPoolStep(ins[0]!, result, g, Tensor.Uninitialized(shape, DType.Int64, "MaxPool2d"));
+                    return new AvgPoolStep(ins[0]!, result, g, node.Attribute<bool>("count_include_pad"), node.Attribute<int>("divisor_override"));
+                }
             case GraphOps.ElementwiseChain or GraphOps.Relu or GraphOps.Sigmoid or GraphOps.Tanh or GraphOps.Neg or GraphOps.Exp when floating:
-            {
-                string[] ops = node.Op == GraphOps.ElementwiseChain ? node.Attribute<string>("ops").Split(',') : [node.Op];
-                return new ElementwiseStep(ins[0]!, Plan(outs[0], shape, buffers, index), ops);
-            }
+                {
+                    string[] ops = node.Op == GraphOps.ElementwiseChain ? node.Attribute<string>("ops").Split(',') : [node.Op];
+                    return new ElementwiseStep(ins[0]!, Plan(outs[0], shape, buffers, index), ops);
+                }
             default:
                 // The interpreter's result may be a view of a planned buffer (a permute, a slice): that buffer then lives as long as it.
                 foreach (var input in ins)

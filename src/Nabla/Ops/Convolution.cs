@@ -63,8 +63,14 @@ public partial class Tensor
         var result = ConvTranspose2dCore(unbatched ? input.Unsqueeze(0) : input, weight, bias, p, outputPadding);
         if (unbatched) result = result.Squeeze(0);
         if (Tracer.IsActive)
-            Tracer.Record(GraphOps.ConvTranspose2d, result, [input, weight, bias], new() { ["stride"] = new[] { p.Stride.H, p.Stride.W }, ["padding"] = new[] { p.Padding.H, p.Padding.W },
-                ["output_padding"] = new[] { outputPadding.H, outputPadding.W }, ["dilation"] = new[] { p.Dilation.H, p.Dilation.W }, ["groups"] = groups });
+            Tracer.Record(GraphOps.ConvTranspose2d, result, [input, weight, bias], new()
+            {
+                ["stride"] = new[] { p.Stride.H, p.Stride.W },
+                ["padding"] = new[] { p.Padding.H, p.Padding.W },
+                ["output_padding"] = new[] { outputPadding.H, outputPadding.W },
+                ["dilation"] = new[] { p.Dilation.H, p.Dilation.W },
+                ["groups"] = groups
+            });
         return result;
     }
 
