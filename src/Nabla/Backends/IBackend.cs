@@ -15,8 +15,9 @@ namespace Nabla.Backends;
 /// <see cref="IArithmeticRow"/>, <see cref="ICompareRow"/>, <see cref="IActivationGradient"/>):
 /// one struct per op carries its vectorised row (used by the CPU backend) and its defining scalar
 /// formula (used by the reference backend), so a new elementwise op is one struct, not one method
-/// per backend — candle's <c>UnaryOpT</c> does the same. Ops not listed here still call the CPU
-/// kernels directly; on another device they fail with an error that names them.
+/// per backend — candle's <c>UnaryOpT</c> does the same. Fused ops whose state a backward needs return
+/// it as a backend-owned object (<see cref="AttentionState"/>, <see cref="RecurrentBuffers"/>) that only the same backend reads.
+/// Code that still reads CPU buffers directly (<c>Tensor.Data</c>) fails on another device with an error that names it.
 /// </remarks>
 internal interface IBackend
 {
@@ -196,4 +197,105 @@ internal interface IBackend
 
     /// <summary>The Int64 one-hot encoding [.., numClasses] of contiguous Int64 class values, all already checked to lie in [0, numClasses).</summary>
     Tensor OneHot(Tensor values, int numClasses);
+    /// <summary>
+    /// Inverted dropout of a contiguous floating x: element n (row-major) times 1/(1 − p) when the counter hash of
+    /// (<paramref name="seed"/>, n) keeps it (<see cref="CounterHash"/>: its top 24 bits read as u ∈ [0, 1), kept when u ≥ p),
+    /// times 0 otherwise; a new tensor of x's shape. 0 ≤ p &lt; 1.
+    /// </summary>
+    Tensor Dropout(Tensor x, double p, ulong seed);
+
+    /// <summary>
+    /// Fused softmax(Q Kᵀ·scale + mask) V over float32 query [*, L, E], key [*, S, E], value [*, S, Ev] (strided views with the
+    /// same batch dims *, all sizes positive); <paramref name="additiveMask"/> is null or a float32 tensor broadcastable to
+    /// [*, L, S]; key j is hidden from query i when <paramref name="isCausal"/> and j &gt; i; a row with no visible key gives 0.
+    /// With <paramref name="dropoutP"/> &gt; 0 weight (b, i, j) is kept when <see cref="Attention.Keeps"/> says so for
+    /// <paramref name="dropoutSeed"/> and scaled by 1/(1 − p). Returns the output [*, L, Ev] (any strides) and what the
+    /// backward of this backend reads.
+    /// </summary>
+    (Tensor Output, AttentionState State) ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask,
+        bool isCausal, double scale, double dropoutP, ulong dropoutSeed);
+
+    /// <summary>
+    /// The gradients of Q, K and V of the attention <paramref name="state"/> from the float32 output gradient
+    /// <paramref name="gradOutput"/> [*, L, Ev] and the forward's <paramref name="output"/>; null where not wanted.
+    /// </summary>
+    (Tensor? Query, Tensor? Key, Tensor? Value) ScaledDotProductAttentionBackward(AttentionState state, Tensor output, Tensor gradOutput,
+        bool needQuery, bool needKey, bool needValue);
+
+    /// <summary>The dropout factors Z [*, L, S] (1/(1 − p) where kept, else 0) of the attention <paramref name="state"/>, for the composite backward.</summary>
+    Tensor AttentionDropoutFactors(AttentionState state);
+
+    /// <summary>
+    /// One LSTM step from contiguous gate pre-activations [N, 4H] (i, f, g, o) and contiguous c [N, H]: c′ = σ(f) ⊙ c + σ(i) ⊙ tanh(g),
+    /// h′ = σ(o) ⊙ tanh(c′). Returns h′ and c′ packed [2, N, H], and the gate activations [N, 4H] and tanh c′ [N, H] that
+    /// <see cref="LstmCellBackward"/> reads.
+    /// </summary>
+    (Tensor Packed, Tensor Activations, Tensor TanhCNext) LstmCell(Tensor gates, Tensor c);
+
+    /// <summary>
+    /// The LSTM step's backward from the contiguous packed gradient [2, N, H] (d h′, d c′) and what <see cref="LstmCell"/>
+    /// returned: d gates [N, 4H] (of the pre-activations) and d c [N, H].
+    /// </summary>
+    (Tensor Gates, Tensor C) LstmCellBackward(Tensor g, Tensor activations, Tensor c, Tensor tanhCNext);
+
+    /// <summary>
+    /// One GRU step from the input projections [N, 3H] (r, z, n; any layout), the contiguous hidden projections [N, 3H] and
+    /// contiguous h [N, H]: r = σ(xᵣ + hᵣ), z = σ(x_z + h_z), n = tanh(xₙ + r ⊙ hₙ), h′ = (1 − z) ⊙ n + z ⊙ h. Returns h′,
+    /// and the gate activations [N, 3H] and hₙ [N, H] that <see cref="GruCellBackward"/> reads.
+    /// </summary>
+    (Tensor H, Tensor Activations, Tensor HiddenN) GruCell(Tensor inputGates, Tensor hiddenGates, Tensor h);
+
+    /// <summary>The GRU step's backward from d h′ [N, H] and what <see cref="GruCell"/> returned: d input projections, d hidden projections [N, 3H] and d h [N, H].</summary>
+    (Tensor InputGates, Tensor HiddenGates, Tensor H) GruCellBackward(Tensor g, Tensor activations, Tensor h, Tensor hiddenN);
+
+    /// <summary>
+    /// A recurrent layer's whole time loop in one direction over contiguous input [T, N, I] from h0 (and c0, LSTM) [N, H] with
+    /// contiguous weight_ih [G·H, I], weight_hh [G·H, H] and biases [G·H] (either may be null): the states packed [T + 1, N, H]
+    /// ([T + 2, N, H] for the LSTM, c_T last) as <see cref="Tensor.RecurrentOutputs"/> reads them, and the buffers the backward
+    /// reads, to be given back with <see cref="ReleaseRecurrentBuffers"/>.
+    /// </summary>
+    (Tensor Packed, RecurrentBuffers Buffers) RecurrentSequence(RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
+        Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse);
+
+    /// <summary>
+    /// Back-propagation through time of <see cref="RecurrentSequence"/> from the contiguous gradient of its packed states:
+    /// d input (when <paramref name="inputGrad"/>), d h0, d c0 (LSTM), d weights and d biases (those that exist).
+    /// </summary>
+    RecurrentGradients RecurrentSequenceBackward(RecurrentMode mode, bool reverse, Tensor input, Tensor weightIh, Tensor weightHh,
+        bool hasBiasIh, bool hasBiasHh, Tensor packed, RecurrentBuffers buffers, Tensor gradPacked, bool inputGrad);
+
+    /// <summary>Gives back the buffers of a <see cref="RecurrentSequence"/> call; they must not be read again.</summary>
+    void ReleaseRecurrentBuffers(RecurrentBuffers buffers);
+
+    /// <summary>The inverse of each of the <paramref name="batch"/> contiguous n×n matrices of a (floating); <paramref name="singular"/>[b] set where matrix b has none.</summary>
+    Tensor Inverse(Tensor a, int batch, int n, bool[] singular);
+
+    /// <summary>The determinant of each of the <paramref name="batch"/> contiguous n×n matrices of a (floating), shape a.shape[..^2]; 1 for 0×0, +0 when singular.</summary>
+    Tensor Det(Tensor a, int batch, int n);
+
+    /// <summary>
+    /// Solves A X = B in place for <paramref name="batch"/> systems: <paramref name="a"/> contiguous [batch·n·n] (overwritten),
+    /// <paramref name="b"/> contiguous [batch·n·k] of the same floating dtype, holding B and receiving X; singular[b] set where A has no inverse.
+    /// </summary>
+    void Solve(Tensor a, Tensor b, int batch, int n, int k, bool[] singular);
+
+    /// <summary>
+    /// Eigenvalues (ascending, [..., n]) and orthonormal eigenvectors (columns, [..., n, n]) of the symmetric matrices whose lower
+    /// triangles a (contiguous, floating) holds, each eigenvector's largest-magnitude component positive (ties within a relative √ε: the lowest index).
+    /// </summary>
+    (Tensor Values, Tensor Vectors) EigH(Tensor a, int batch, int n);
+
+    /// <summary>
+    /// destination = opₖ(… op₁(source)) for contiguous floating tensors of one size and dtype (destination may be source):
+    /// the elementwise chain of a compiled graph.
+    /// </summary>
+    void UnaryChain(Tensor source, Tensor destination, ChainOp[] ops);
+    /// <summary>
+    /// One optimizer step in place: <paramref name="update"/>, the optimizer's rule written once beside its formula, applied to
+    /// every element of the contiguous parameter, its gradient and up to three state buffers (null where the rule has none),
+    /// all of element type <typeparamref name="T"/> and one length.
+    /// </summary>
+    void OptimizerUpdate<T, TUpdate>(in TUpdate update, Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        where TUpdate : struct, IVectorUpdate<T>;
 }

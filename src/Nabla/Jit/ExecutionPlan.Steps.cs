@@ -55,7 +55,7 @@ internal sealed partial class ExecutionPlan
             case GraphOps.ElementwiseChain or GraphOps.Relu or GraphOps.Sigmoid or GraphOps.Tanh or GraphOps.Neg or GraphOps.Exp when floating:
                 {
                     string[] ops = node.Op == GraphOps.ElementwiseChain ? node.Attribute<string>("ops").Split(',') : [node.Op];
-                    return new ElementwiseStep(ins[0]!, Plan(outs[0], shape, buffers, index), ops);
+                    return new ElementwiseStep(ins[0]!, Plan(outs[0], shape, buffers, index), FusedKernels.ChainOps(ops));
                 }
             default:
                 // The interpreter's result may be a view of a planned buffer (a permute, a slice): that buffer then lives as long as it.
@@ -74,7 +74,7 @@ internal sealed partial class ExecutionPlan
         return slot;
     }
 
-    static string[]? Activation(GraphNode node) => node.Attributes.TryGetValue("activation", out var name) ? [(string)name] : null;
+    static Backends.ChainOp[]? Activation(GraphNode node) => node.Attributes.TryGetValue("activation", out var name) ? FusedKernels.ChainOps([(string)name]) : null;
 
     /// <summary>A slot's tensor as a contiguous operand (a non-contiguous result of an interpreted step is copied).</summary>
     static Tensor Operand(Slot slot)
@@ -92,7 +92,7 @@ internal sealed partial class ExecutionPlan
     }
 
     /// <summary>y = activation(x Wᵀ + b): rows start as the bias, the GEMM (or, for one or two rows, the GEMV) adds x Wᵀ, the activation runs in place.</summary>
-    sealed unsafe class LinearStep(Slot input, Tensor weight, Tensor? bias, Slot output, int rows, int inFeatures, int outFeatures, string[]? activation) : Step
+    sealed unsafe class LinearStep(Slot input, Tensor weight, Tensor? bias, Slot output, int rows, int inFeatures, int outFeatures, Backends.ChainOp[]? activation) : Step
     {
         public override void Run()
         {
@@ -129,7 +129,7 @@ internal sealed partial class ExecutionPlan
     }
 
     /// <summary>y = activation(conv(x, W) + b) into the planned buffer.</summary>
-    sealed unsafe class ConvolutionStep(Slot input, Tensor weight, Tensor? bias, Slot output, Conv2dGeometry geometry, string[]? activation) : Step
+    sealed unsafe class ConvolutionStep(Slot input, Tensor weight, Tensor? bias, Slot output, Conv2dGeometry geometry, Backends.ChainOp[]? activation) : Step
     {
         public override void Run()
         {
@@ -181,7 +181,7 @@ internal sealed partial class ExecutionPlan
     }
 
     /// <summary>A chain of unary ops (or one) in one pass into the planned buffer.</summary>
-    sealed class ElementwiseStep(Slot input, Slot output, string[] ops) : Step
+    sealed class ElementwiseStep(Slot input, Slot output, Backends.ChainOp[] ops) : Step
     {
         public override void Run() => FusedKernels.ApplyChain(Operand(input), output.Tensor!, ops);
     }

@@ -1,10 +1,11 @@
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla;
 
 // Scaled dot-product attention: the attention weights as tensor ops (the composite path, and the
-// differentiable backward of the fused op), and the fused float32 op whose forward and backward are the
-// tiled kernels in Backends/Cpu/Attention.cs. Functional.ScaledDotProductAttention validates and picks.
+// differentiable backward of the fused op), and the fused float32 op whose forward and backward are the backend's
+// (IBackend.ScaledDotProductAttention; on the CPU the tiled kernels in Backends/Cpu/Attention.cs).
+// Functional.ScaledDotProductAttention validates and picks.
 public partial class Tensor
 {
     /// <summary>
@@ -31,45 +32,18 @@ public partial class Tensor
     /// Fused softmax(Q Kᵀ·scale + mask) V for float32 query [*, L, E], key [*, S, E], value [*, S, Ev] with the
     /// same batch dims * and L, S, E, Ev &gt; 0; <paramref name="additiveMask"/> is null or a float32 tensor that
     /// broadcasts to [*, L, S] and needs no gradient. With <paramref name="dropoutP"/> &gt; 0 each weight is dropped by a
-    /// counter-based hash seeded from <paramref name="generator"/> (<see cref="Attention.Keeps"/>). The [L, S] weights are never stored: the backward
-    /// recomputes them tile by tile from each row's log-sum-exp (see <see cref="Attention"/>). Under
+    /// counter-based hash seeded from <paramref name="generator"/> (<see cref="Backends.Cpu.Attention.Keeps"/>). On the CPU the [L, S]
+    /// weights are never stored: the backward recomputes them tile by tile from each row's log-sum-exp. Under
     /// <c>createGraph</c> the backward is the composite formula in tensor ops instead, so it is differentiable.
     /// Shape: → [*, L, Ev].
     /// </summary>
     internal static Tensor FusedAttention(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, bool isCausal, double scale,
         double dropoutP = 0, Generator? generator = null)
     {
-        const string op = "ScaledDotProductAttention";
-        int[] batchShape = query.shape[..^2];
-        int seqL = query.shape[^2], seqS = key.shape[^2], headDim = query.shape[^1], valueDim = value.shape[^1];
-        int batch = 1;
-        foreach (int d in batchShape) batch *= d;
-        // 4-D [N, H, L, E] operands are read in place when their rows are contiguous (the heads of a projection, [N, L, H, E]
-        // transposed), and the output and gradients are written in that layout: no copies in or out of multi-head attention.
-        int heads = query.Rank == 4 ? query.shape[1] : 1;
-        var (maskData, maskOffsets) = MaskBlocks(additiveMask, batchShape, seqL, seqS);
-        var problem = new AttentionProblem
-        {
-            Batch = batch,
-            Queries = seqL,
-            Keys = seqS,
-            HeadDim = headDim,
-            ValueDim = valueDim,
-            Scale = (float)scale,
-            Causal = isCausal,
-            Heads = heads,
-            Query = Heads(query.Detach(), heads),
-            Key = Heads(key.Detach(), heads),
-            Value = Heads(value.Detach(), heads),
-            Mask = maskData,
-            MaskOffsets = maskOffsets,
-            DropoutP = (float)dropoutP,
-            DropoutSeed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0,
-        };
-        var result = HeadsLayout(batchShape, seqL, valueDim, op);
-        var logSumExp = Uninitialized([batch, seqL], DType.Float32, op);
-        Attention.Forward(problem, Heads(result, heads), logSumExp.Data<float>());
-
+        var backend = Backend.Of("ScaledDotProductAttention", query, key, value);
+        ulong seed = dropoutP > 0 ? (generator ?? Generator.Default).NextUInt64() : 0;
+        var (result, state) = backend.ScaledDotProductAttention(query.Detach(), key.Detach(), value.Detach(), additiveMask?.Detach(),
+            isCausal, scale, dropoutP, seed);
         if (Node.ShouldRecord([query, key, value]))
         {
             bool needQ = query.RequiresGrad, needK = key.RequiresGrad, needV = value.RequiresGrad;
@@ -77,65 +51,14 @@ public partial class Tensor
             {
                 if (GradMode.IsEnabled)
                 {
-                    var factors = dropoutP > 0 ? From(Attention.DropoutFactors(problem), [.. batchShape, seqL, seqS]) : null;
+                    var factors = dropoutP > 0 ? backend.AttentionDropoutFactors(state) : null;
                     return CompositeAttentionBackward(g, query, key, value, additiveMask, isCausal, scale, factors, needQ, needK, needV);
                 }
-                var gradQuery = HeadsLayout(batchShape, seqL, headDim, op);
-                var gradKey = HeadsLayout(batchShape, seqS, headDim, op);
-                var gradValue = HeadsLayout(batchShape, seqS, valueDim, op);
-                Attention.Backward(problem, Heads(result, heads), Heads(g.ToDTypeIfNeeded(DType.Float32), heads), logSumExp.Data<float>(),
-                    Heads(gradQuery, heads), Heads(gradKey, heads), Heads(gradValue, heads));
-                return [needQ ? gradQuery : null, needK ? gradKey : null, needV ? gradValue : null];
+                var (gradQuery, gradKey, gradValue) = backend.ScaledDotProductAttentionBackward(state, result, g.ToDTypeIfNeeded(DType.Float32), needQ, needK, needV);
+                return [gradQuery, gradKey, gradValue];
             }, query, key, value, result);
         }
         return result;
-    }
-
-    /// <summary>
-    /// A new float32 tensor of shape [*, rows, columns]; for 4-D [N, H, rows, columns] its memory is [N, rows, H, columns]
-    /// (the tensor a transposed view of it), the layout in which multi-head attention merges the heads without a copy.
-    /// </summary>
-    static Tensor HeadsLayout(int[] batchShape, int rows, int columns, string op) =>
-        batchShape.Length == 2
-            ? Uninitialized([batchShape[0], rows, batchShape[1], columns], DType.Float32, op).Transpose(1, 2)
-            : Uninitialized([.. batchShape, rows, columns], DType.Float32, op);
-
-    /// <summary>
-    /// Where each head's rows of <paramref name="tensor"/> [*, rows, columns] lie: read in place when 4-D [N, H, rows, columns]
-    /// with contiguous rows (any batch, head and row strides), otherwise from a contiguous copy.
-    /// </summary>
-    static HeadBuffer Heads(Tensor tensor, int heads)
-    {
-        if (tensor.Rank == 4 && tensor.strides[3] == 1 && tensor.shape[1] == heads)
-            return new HeadBuffer(tensor.Data<float>(), tensor.offset, tensor.strides[0], tensor.strides[1], tensor.strides[2]);
-        var c = tensor.Contiguous();
-        long rowSize = (long)c.shape[^2] * c.shape[^1];
-        return new HeadBuffer(c.Data<float>(), c.offset, rowSize * heads, rowSize, c.shape[^1]);
-    }
-
-    /// <summary>
-    /// The additive mask as row-major [L, S] blocks, one per distinct batch entry it has, and where batch entry b's
-    /// block starts (a mask broadcast over a batch dim is stored once for it).
-    /// </summary>
-    static (float[]? Data, int[]? Offsets) MaskBlocks(Tensor? mask, int[] batchShape, int seqL, int seqS)
-    {
-        if (mask is null) return (null, null);
-        var m = mask.Detach();
-        while (m.Rank < batchShape.Length + 2) m = m.Unsqueeze(0);
-        m = m.Expand([.. m.shape[..^2], seqL, seqS]).Contiguous();
-        var offsets = new int[Math.Max(1, batchShape.Aggregate(1, (a, d) => a * d))];
-        for (int b = 0; b < offsets.Length; b++)
-        {
-            int rest = b, offset = m.offset;
-            for (int d = batchShape.Length - 1; d >= 0; d--)
-            {
-                int index = rest % batchShape[d];
-                rest /= batchShape[d];
-                if (m.shape[d] != 1) offset += index * m.strides[d];
-            }
-            offsets[b] = offset;
-        }
-        return (m.Data<float>(), offsets);
     }
 
     /// <summary>

@@ -35,12 +35,6 @@ public partial class Tensor
     /// <summary>This tensor if floating-point, else converted to Float32 (PyTorch's rule for float-only math on integers).</summary>
     internal Tensor AsFloatingPoint() => DType.IsFloatingPoint() ? this : ToDType(DType.Float32);
 
-    /// <summary>Contiguous elementwise ops of at least this many elements are shared by the worker pool (ops that still call CPU kernels directly).</summary>
-    const int ParallelElements = CpuBackend.ParallelElements;
-
-    /// <summary>Elements per chunk handed to a worker.</summary>
-    const int ChunkElements = CpuBackend.ChunkElements;
-
     /// <summary>True when every element is the same storage element: one value, or one value expanded (all strides 0).</summary>
     internal bool IsOneValue
     {

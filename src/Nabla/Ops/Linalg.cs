@@ -1,4 +1,4 @@
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla;
 
@@ -25,10 +25,8 @@ public static class Linalg
     public static Tensor Inv(Tensor a)
     {
         var (m, batch, n) = Square(a, "Linalg.Inv");
-        var result = Tensor.Uninitialized(m.Shape.ToArray(), m.DType, "Linalg.Inv");
         var singular = new bool[batch];
-        if (m.DType == DType.Float32) LinearAlgebra.Inverse<float>(m.Span<float>(), result.Span<float>(), batch, n, singular);
-        else LinearAlgebra.Inverse<double>(m.Span<double>(), result.Span<double>(), batch, n, singular);
+        var result = Backend.Of(m).Inverse(m, batch, n, singular);
         int bad = Array.IndexOf(singular, true);
         if (bad >= 0) throw new ArgumentException($"Linalg.Inv: matrix {bad} of the batch (shape {a.Shape}) is singular and has no inverse.");
         // Y = A⁻¹: ∂L/∂A = −Yᵀ G Yᵀ
@@ -40,20 +38,7 @@ public static class Linalg
     public static Tensor Det(Tensor a)
     {
         var (m, batch, n) = Square(a, "Linalg.Det");
-        var lu = m.Clone();
-        var pivots = new int[batch * n];
-        var singular = new bool[batch];
-        var result = Tensor.Uninitialized(m.Shape.ToArray()[..^2], m.DType, "Linalg.Det");
-        if (m.DType == DType.Float32)
-        {
-            LinearAlgebra.LuFactor<float>(lu.Span<float>(), batch, n, pivots, singular);
-            LinearAlgebra.Determinant<float>(lu.Span<float>(), pivots, result.Span<float>(), batch, n);
-        }
-        else
-        {
-            LinearAlgebra.LuFactor<double>(lu.Span<double>(), batch, n, pivots, singular);
-            LinearAlgebra.Determinant<double>(lu.Span<double>(), pivots, result.Span<double>(), batch, n);
-        }
+        var result = Backend.Of(m).Det(m, batch, n);
         // ∂det/∂A = det(A)·A⁻ᵀ
         if (Node.ShouldRecord(a))
         {
@@ -85,18 +70,8 @@ public static class Linalg
         var result = rhs.Detach().To(dtype).Expand([.. batchShape, n, k]).Clone();
         int batch = 1;
         foreach (int size in batchShape) batch *= size;
-        var pivots = new int[batch * n];
         var singular = new bool[batch];
-        if (dtype == DType.Float32)
-        {
-            LinearAlgebra.LuFactor<float>(lu.Span<float>(), batch, n, pivots, singular);
-            LinearAlgebra.LuSolve<float>(lu.Span<float>(), pivots, result.Span<float>(), batch, n, k);
-        }
-        else
-        {
-            LinearAlgebra.LuFactor<double>(lu.Span<double>(), batch, n, pivots, singular);
-            LinearAlgebra.LuSolve<double>(lu.Span<double>(), pivots, result.Span<double>(), batch, n, k);
-        }
+        Backend.Of(lu).Solve(lu, result, batch, n, k, singular);
         int bad = Array.IndexOf(singular, true);
         if (bad >= 0) throw new ArgumentException($"Linalg.Solve: matrix {bad} of the batch (A of shape {a.Shape}) is singular.");
         if (Node.ShouldRecord(a, b))
@@ -121,10 +96,7 @@ public static class Linalg
     public static (Tensor Eigenvalues, Tensor Eigenvectors) EigH(Tensor a)
     {
         var (m, batch, n) = Square(a, "Linalg.EigH");
-        var values = Tensor.Uninitialized(m.Shape.ToArray()[..^1], m.DType, "Linalg.EigH");
-        var vectors = Tensor.Uninitialized(m.Shape.ToArray(), m.DType, "Linalg.EigH");
-        if (m.DType == DType.Float32) LinearAlgebra.EigH<float>(m.Span<float>(), values.Span<float>(), vectors.Span<float>(), batch, n);
-        else LinearAlgebra.EigH<double>(m.Span<double>(), values.Span<double>(), vectors.Span<double>(), batch, n);
+        var (values, vectors) = Backend.Of(m).EigH(m, batch, n);
         if (Node.ShouldRecord(a))
         {
             // Two outputs share one backward: eigenvalues' node gets (λ̄, 0), eigenvectors' node gets (0, V̄);
@@ -135,7 +107,7 @@ public static class Linalg
                 if (gradVectors is not null)
                 {
                     var difference = values.Unsqueeze(-2) - values.Unsqueeze(-1); // [i, j] = λ_j − λ_i
-                    var eye = Tensor.Eye(n, dtype: values.DType);
+                    var eye = Tensor.Eye(n, dtype: values.DType).To(values.Device);
                     var f = Tensor.Where(eye.Gt(0), Tensor.ZerosLike(difference), 1.0 / Tensor.Where(eye.Gt(0), Tensor.OnesLike(difference), difference));
                     var vtg = vectors.MT.MatMul(gradVectors);
                     inner = inner + (vtg - vtg.MT) * 0.5 * f;
@@ -152,6 +124,6 @@ public static class Linalg
     public static Tensor DiagEmbed(Tensor diagonal)
     {
         int n = diagonal.Shape[-1];
-        return diagonal.Unsqueeze(-1) * Tensor.Eye(n, dtype: diagonal.DType);
+        return diagonal.Unsqueeze(-1) * Tensor.Eye(n, dtype: diagonal.DType).To(diagonal.Device);
     }
 }

@@ -1,11 +1,11 @@
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla;
 
 // The LSTM and GRU cells of LSTMCell and GRUCell: one kernel pass forward and one backward instead of a dozen
 // small ops and their view gradients, with the cells the whole-sequence kernel runs at every step
-// (Backends/Cpu/RecurrentCells.cs). The forward keeps the gate activations for the backward. When the backward
-// itself is recorded (createGraph, double backward) the gradients are written in tensor ops instead, so higher
+// (IBackend.LstmCell and GruCell; on the CPU Backends/Cpu/RecurrentCells.cs). The forward keeps the gate activations
+// for the backward. When the backward itself is recorded (createGraph, double backward) the gradients are written in tensor ops instead, so higher
 // derivatives still work; tests check both against PyTorch, finite differences and each other.
 public partial class Tensor
 {
@@ -18,46 +18,16 @@ public partial class Tensor
     {
         int hidden = c.Size(-1);
         var cC = c.Contiguous();
-        var activations = Uninitialized([.. gates.shape], c.DType, "LstmCell");
-        gates.CopyTo(activations);
-        var tanhCNext = Uninitialized([.. c.shape], c.DType, "LstmCell");
-        var result = Uninitialized([2, .. c.shape], c.DType, "LstmCell");
-        int half = cC.Count;
-        if (c.DType == DType.Float32)
-        {
-            var packed = result.Span<float>();
-            RecurrentCells.LstmCell(activations.Span<float>(), cC.Span<float>(), packed[half..], tanhCNext.Span<float>(), packed[..half], hidden);
-        }
-        else
-        {
-            var packed = result.Span<double>();
-            RecurrentCells.LstmCell(activations.Span<double>(), cC.Span<double>(), packed[half..], tanhCNext.Span<double>(), packed[..half], hidden);
-        }
+        var backend = Backend.Of("LstmCell", gates, c);
+        var (result, activations, tanhCNext) = backend.LstmCell(gates, cC);
         if (Node.ShouldRecord(gates, c))
-            Node.Record(result, "LstmCellBackward", [gates, c],
-                g => GradMode.IsEnabled ? LstmComposite(g, gates, c, hidden) : LstmFused(g, activations, cC, tanhCNext, hidden), gates, c);
+            Node.Record(result, "LstmCellBackward", [gates, c], g =>
+            {
+                if (GradMode.IsEnabled) return LstmComposite(g, gates, c, hidden);
+                var (gradGates, gradC) = backend.LstmCellBackward(g.Contiguous(), activations, cC, tanhCNext);
+                return [gradGates, gradC];
+            }, gates, c);
         return result;
-    }
-
-    static Tensor?[] LstmFused(Tensor g, Tensor activations, Tensor c, Tensor tanhCNext, int hidden)
-    {
-        var gc = g.Contiguous();
-        int half = c.Count;
-        var gradGates = Uninitialized([.. activations.shape], c.DType, "LstmCellBackward");
-        var gradC = Uninitialized([.. c.shape], c.DType, "LstmCellBackward"); // d c′ in, d c out
-        if (c.DType == DType.Float32)
-        {
-            gc.Span<float>()[half..].CopyTo(gradC.Span<float>());
-            RecurrentCells.LstmCellBackward(gc.Span<float>()[..half], gradC.Span<float>(), activations.Span<float>(), c.Span<float>(),
-                tanhCNext.Span<float>(), gradGates.Span<float>(), hidden);
-        }
-        else
-        {
-            gc.Span<double>()[half..].CopyTo(gradC.Span<double>());
-            RecurrentCells.LstmCellBackward(gc.Span<double>()[..half], gradC.Span<double>(), activations.Span<double>(), c.Span<double>(),
-                tanhCNext.Span<double>(), gradGates.Span<double>(), hidden);
-        }
-        return [gradGates, gradC];
     }
 
     static Tensor?[] LstmComposite(Tensor g, Tensor gates, Tensor c, int hidden)
@@ -80,31 +50,16 @@ public partial class Tensor
     {
         int hidden = h.Size(-1);
         var (hgC, hC) = (hiddenGates.Contiguous(), h.Contiguous());
-        var activations = Uninitialized([.. inputGates.shape], h.DType, "GruCell");
-        inputGates.CopyTo(activations);
-        var hn = Uninitialized([.. h.shape], h.DType, "GruCell");
-        var result = Uninitialized([.. h.shape], h.DType, "GruCell");
-        if (h.DType == DType.Float32)
-            RecurrentCells.GruCell(activations.Span<float>(), hgC.Span<float>(), hC.Span<float>(), hn.Span<float>(), result.Span<float>(), hidden);
-        else
-            RecurrentCells.GruCell(activations.Span<double>(), hgC.Span<double>(), hC.Span<double>(), hn.Span<double>(), result.Span<double>(), hidden);
+        var backend = Backend.Of("GruCell", inputGates, hiddenGates, h);
+        var (result, activations, hn) = backend.GruCell(inputGates, hgC, hC);
         if (Node.ShouldRecord([inputGates, hiddenGates, h]))
-            Node.Record(result, "GruCellBackward", [inputGates, hiddenGates, h],
-                g => GradMode.IsEnabled ? GruComposite(g, inputGates, hiddenGates, h, hidden) : GruFused(g, activations, hC, hn, hidden), inputGates, hiddenGates, h);
+            Node.Record(result, "GruCellBackward", [inputGates, hiddenGates, h], g =>
+            {
+                if (GradMode.IsEnabled) return GruComposite(g, inputGates, hiddenGates, h, hidden);
+                var (gradX, gradHg, gradH) = backend.GruCellBackward(g, activations, hC, hn);
+                return [gradX, gradHg, gradH];
+            }, inputGates, hiddenGates, h);
         return result;
-    }
-
-    static Tensor?[] GruFused(Tensor g, Tensor activations, Tensor h, Tensor hn, int hidden)
-    {
-        var gradX = Uninitialized([.. activations.shape], h.DType, "GruCellBackward");
-        var gradHg = Uninitialized([.. activations.shape], h.DType, "GruCellBackward");
-        var gradH = Uninitialized([.. h.shape], h.DType, "GruCellBackward"); // d h′ in, d h out
-        g.CopyTo(gradH);
-        if (h.DType == DType.Float32)
-            RecurrentCells.GruCellBackward(gradH.Span<float>(), activations.Span<float>(), h.Span<float>(), hn.Span<float>(), gradX.Span<float>(), gradHg.Span<float>(), hidden);
-        else
-            RecurrentCells.GruCellBackward(gradH.Span<double>(), activations.Span<double>(), h.Span<double>(), hn.Span<double>(), gradX.Span<double>(), gradHg.Span<double>(), hidden);
-        return [gradX, gradHg, gradH];
     }
 
     static Tensor?[] GruComposite(Tensor g, Tensor inputGates, Tensor hiddenGates, Tensor h, int hidden)

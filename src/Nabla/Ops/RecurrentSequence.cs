@@ -1,13 +1,13 @@
-using System.Buffers;
+using Nabla.Backends;
 using RecurrentSequenceKernel = Nabla.Backends.Cpu.RecurrentSequence;
 
 namespace Nabla;
 
 // A recurrent layer's whole time loop as one op (one graph node), like cuDNN's RNN primitive: the forward
 // runs every step in one kernel call, the backward is back-propagation through time in one kernel call
-// (Backends/Cpu/RecurrentSequence.cs). Built step by step from tensor ops instead, a T-step sequence
-// records ~10·T nodes whose small products, slice gradients and per-step weight gradients cost several
-// times the arithmetic. When the backward itself is recorded (createGraph, double backward), the gradient
+// (IBackend.RecurrentSequence; on the CPU Backends/Cpu/RecurrentSequence.cs). Built step by step from tensor
+// ops instead, a T-step sequence records ~10·T nodes whose small products, slice gradients and per-step
+// weight gradients cost several times the arithmetic. When the backward itself is recorded (createGraph, double backward), the gradient
 // is taken through the step-by-step composition of differentiable ops instead, so higher derivatives
 // work; tests check the two against each other, against PyTorch and against finite differences.
 public partial class Tensor
@@ -22,141 +22,38 @@ public partial class Tensor
     internal static Tensor RecurrentSequence(RecurrentMode mode, Tensor input, Tensor h0, Tensor? c0,
         Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, bool reverse)
     {
-        int steps = input.Size(0), batch = input.Size(1), inputSize = input.Size(2), hidden = h0.Size(-1);
-        int gates = weightHh.Size(0);
         bool lstm = mode == RecurrentMode.LSTM;
-        var dtype = input.DType;
-        var (x, wIh, wHh, bIh, bHh) = (input.Contiguous(), weightIh.Contiguous(), weightHh.Contiguous(), biasIh?.Contiguous(), biasHh?.Contiguous());
-        var packed = Uninitialized([steps + (lstm ? 2 : 1), batch, hidden], dtype, "RecurrentSequence");
-        // What only the backward reads comes from a pool and goes back once the backward has run (or at once
-        // when nothing is recorded): a training loop then reuses the same memory step after step.
-        var cells = lstm ? Pooled([steps + 1, batch, hidden], dtype) : null;
-        var activations = mode is RecurrentMode.GRU or RecurrentMode.LSTM ? Pooled([steps, batch, gates], dtype) : null;
-        var saved = activations != null ? Pooled([steps, batch, hidden], dtype) : null;
-        int h0Row = reverse ? steps : 0;
-        CopyRow(h0, packed, h0Row);
-        if (cells != null) CopyRow(c0!, cells, h0Row);
-        unsafe
-        {
-            if (dtype == DType.Float32)
-            {
-                fixed (float* px = x.Data<float>(), pwIh = wIh.Data<float>(), pwHh = wHh.Data<float>(),
-                    pbIh = bIh == null ? null : bIh.Data<float>(), pbHh = bHh == null ? null : bHh.Data<float>(),
-                    states = packed.Data<float>(), c = cells == null ? null : cells.Data<float>(),
-                    act = activations == null ? null : activations.Data<float>(), s = saved == null ? null : saved.Data<float>())
-                    RecurrentSequenceKernel.Forward(mode, steps, batch, inputSize, hidden, reverse, px + x.offset, pwIh + wIh.offset, pwHh + wHh.offset,
-                        pbIh == null ? null : pbIh + bIh!.offset, pbHh == null ? null : pbHh + bHh!.offset, states, c, act, s);
-            }
-            else
-            {
-                fixed (double* px = x.Data<double>(), pwIh = wIh.Data<double>(), pwHh = wHh.Data<double>(),
-                    pbIh = bIh == null ? null : bIh.Data<double>(), pbHh = bHh == null ? null : bHh.Data<double>(),
-                    states = packed.Data<double>(), c = cells == null ? null : cells.Data<double>(),
-                    act = activations == null ? null : activations.Data<double>(), s = saved == null ? null : saved.Data<double>())
-                    RecurrentSequenceKernel.Forward(mode, steps, batch, inputSize, hidden, reverse, px + x.offset, pwIh + wIh.offset, pwHh + wHh.offset,
-                        pbIh == null ? null : pbIh + bIh!.offset, pbHh == null ? null : pbHh + bHh!.offset, states, c, act, s);
-            }
-        }
-        // c_T, the cell state after the last step, goes into the last row.
-        if (cells != null) CopyRow(cells.Select(0, RecurrentSequenceKernel.OutputRow(reverse ? 0 : steps - 1, reverse)), packed, steps + 1);
+        var (x, wIh, wHh) = (input.Contiguous(), weightIh.Contiguous(), weightHh.Contiguous());
+        var backend = Backend.Of("RecurrentSequence", x, wIh, wHh);
+        // What only the backward reads goes back to the backend once the backward has run (or at once when nothing is
+        // recorded): on the CPU a training loop then reuses the same memory step after step.
+        var (packed, buffers) = backend.RecurrentSequence(mode, x, h0, c0, wIh, wHh, biasIh?.Contiguous(), biasHh?.Contiguous(), reverse);
 
         Tensor[] inputs = [input, h0, .. lstm ? [c0!] : Array.Empty<Tensor>(), weightIh, weightHh,
             .. biasIh != null ? [biasIh] : Array.Empty<Tensor>(), .. biasHh != null ? [biasHh] : Array.Empty<Tensor>()];
         if (Node.ShouldRecord(inputs))
         {
-            var layer = new RecurrentSaved(mode, reverse, x, wIh, wHh, packed, cells, activations, saved, biasIh != null, biasHh != null);
-            Node.Record(packed, "RecurrentSequenceBackward", inputs, g => GradMode.IsEnabled
-                ? RecurrentSequenceComposite(mode, g, inputs, biasIh != null, biasHh != null, reverse)
-                : RecurrentSequenceFused(g, layer, input.RequiresGrad),
-                packed);
+            bool hasBiasIh = biasIh != null, hasBiasHh = biasHh != null, inputGrad = input.RequiresGrad;
+            Node.Record(packed, "RecurrentSequenceBackward", inputs, g =>
+            {
+                if (GradMode.IsEnabled) return RecurrentSequenceComposite(mode, g, inputs, hasBiasIh, hasBiasHh, reverse);
+                var grads = backend.RecurrentSequenceBackward(mode, reverse, x, wIh, wHh, hasBiasIh, hasBiasHh, packed, buffers, g.Contiguous(), inputGrad);
+                // Not called again unless the graph is kept: the saved buffers can go back.
+                if (!Engine.RetainsGraph) backend.ReleaseRecurrentBuffers(buffers);
+                return [grads.Input, grads.H0, .. lstm ? [grads.C0] : Array.Empty<Tensor?>(), grads.WeightIh, grads.WeightHh,
+                    .. hasBiasIh ? [grads.BiasIh] : Array.Empty<Tensor?>(), .. hasBiasHh ? [grads.BiasHh] : Array.Empty<Tensor?>()];
+            }, packed);
         }
         else
         {
-            ReturnPooled(cells, activations, saved);
+            backend.ReleaseRecurrentBuffers(buffers);
         }
         return packed;
     }
 
-    /// <summary>A contiguous tensor over an array of the shared pool (maybe longer than the tensor).</summary>
-    static Tensor Pooled(int[] shape, DType dtype)
-    {
-        int count = Shape.CheckedNumel(shape, "RecurrentSequence");
-        var storage = dtype == DType.Float32 ? Storage.Wrap(ArrayPool<float>.Shared.Rent(count)) : Storage.Wrap(ArrayPool<double>.Shared.Rent(count));
-        return OfStorage(storage, shape);
-    }
-
-    /// <summary>Gives the arrays of <see cref="Pooled"/> tensors back; the tensors must not be read again.</summary>
-    static void ReturnPooled(params Tensor?[] tensors)
-    {
-        foreach (var tensor in tensors)
-        {
-            if (tensor == null) continue;
-            if (tensor.DType == DType.Float32) ArrayPool<float>.Shared.Return(tensor.Data<float>());
-            else ArrayPool<double>.Shared.Return(tensor.Data<double>());
-        }
-    }
-
-    /// <summary>What the fused backward reads: the contiguous operands and the buffers the forward saved.</summary>
-    sealed record RecurrentSaved(RecurrentMode Mode, bool Reverse, Tensor Input, Tensor WeightIh, Tensor WeightHh,
-        Tensor Packed, Tensor? Cells, Tensor? Activations, Tensor? Saved, bool HasBiasIh, bool HasBiasHh);
-
     /// <summary>The output [T, N, H], h_T and (LSTM) c_T as views of the result of <see cref="RecurrentSequence"/>.</summary>
     internal static (Tensor Output, Tensor H, Tensor? C) RecurrentOutputs(Tensor packed, int steps, bool lstm, bool reverse) =>
         (packed.Narrow(0, reverse ? 0 : 1, steps), packed.Select(0, reverse ? 0 : steps), lstm ? packed.Select(0, steps + 1) : null);
-
-    static void CopyRow(Tensor source, Tensor target, int row)
-    {
-        var rowView = target.Select(0, row);
-        if (source.DType == DType.Float32) source.Contiguous().Span<float>().CopyTo(rowView.Span<float>());
-        else source.Contiguous().Span<double>().CopyTo(rowView.Span<double>());
-    }
-
-    static Tensor?[] RecurrentSequenceFused(Tensor g, RecurrentSaved layer, bool inputGrad)
-    {
-        var grad = g.Contiguous();
-        var (x, wIh, wHh, packed) = (layer.Input, layer.WeightIh, layer.WeightHh, layer.Packed);
-        int steps = x.Size(0), batch = x.Size(1), inputSize = x.Size(2), gates = wHh.Size(0), hidden = wHh.Size(1);
-        var dtype = packed.DType;
-        bool lstm = layer.Mode == RecurrentMode.LSTM;
-        const string op = "RecurrentSequenceBackward";
-        var gradInput = inputGrad ? Uninitialized([steps, batch, inputSize], dtype, op) : null;
-        var gradWeightIh = Uninitialized([gates, inputSize], dtype, op);
-        var gradWeightHh = Uninitialized([gates, hidden], dtype, op);
-        var gradBiasIh = layer.HasBiasIh ? Uninitialized([gates], dtype, op) : null;
-        var gradBiasHh = layer.HasBiasHh ? Uninitialized([gates], dtype, op) : null;
-        var gradH0 = Uninitialized([batch, hidden], dtype, op);
-        var gradC0 = lstm ? Uninitialized([batch, hidden], dtype, op) : null;
-        var (cells, activations, saved) = (layer.Cells, layer.Activations, layer.Saved);
-        unsafe
-        {
-            if (dtype == DType.Float32)
-            {
-                fixed (float* px = x.Data<float>(), pwIh = wIh.Data<float>(), pwHh = wHh.Data<float>(), states = packed.Data<float>(),
-                    c = cells == null ? null : cells.Data<float>(), act = activations == null ? null : activations.Data<float>(),
-                    s = saved == null ? null : saved.Data<float>(), dStates = grad.Data<float>(), dx = gradInput == null ? null : gradInput.Data<float>(),
-                    dwIh = gradWeightIh.Data<float>(), dwHh = gradWeightHh.Data<float>(),
-                    dbIh = gradBiasIh == null ? null : gradBiasIh.Data<float>(), dbHh = gradBiasHh == null ? null : gradBiasHh.Data<float>(),
-                    dh0 = gradH0.Data<float>(), dc0 = gradC0 == null ? null : gradC0.Data<float>())
-                    RecurrentSequenceKernel.Backward(layer.Mode, steps, batch, inputSize, hidden, layer.Reverse, px + x.offset, pwIh + wIh.offset,
-                        pwHh + wHh.offset, states, c, act, s, dStates + grad.offset, dx, dwIh, dwHh, dbIh, dbHh, dh0, dc0);
-            }
-            else
-            {
-                fixed (double* px = x.Data<double>(), pwIh = wIh.Data<double>(), pwHh = wHh.Data<double>(), states = packed.Data<double>(),
-                    c = cells == null ? null : cells.Data<double>(), act = activations == null ? null : activations.Data<double>(),
-                    s = saved == null ? null : saved.Data<double>(), dStates = grad.Data<double>(), dx = gradInput == null ? null : gradInput.Data<double>(),
-                    dwIh = gradWeightIh.Data<double>(), dwHh = gradWeightHh.Data<double>(),
-                    dbIh = gradBiasIh == null ? null : gradBiasIh.Data<double>(), dbHh = gradBiasHh == null ? null : gradBiasHh.Data<double>(),
-                    dh0 = gradH0.Data<double>(), dc0 = gradC0 == null ? null : gradC0.Data<double>())
-                    RecurrentSequenceKernel.Backward(layer.Mode, steps, batch, inputSize, hidden, layer.Reverse, px + x.offset, pwIh + wIh.offset,
-                        pwHh + wHh.offset, states, c, act, s, dStates + grad.offset, dx, dwIh, dwHh, dbIh, dbHh, dh0, dc0);
-            }
-        }
-        // Not called again unless the graph is kept: the saved buffers can go back to the pool.
-        if (!Engine.RetainsGraph) ReturnPooled(cells, activations, saved);
-        return [gradInput, gradH0, .. lstm ? [gradC0] : Array.Empty<Tensor?>(), gradWeightIh, gradWeightHh,
-            .. layer.HasBiasIh ? [gradBiasIh] : Array.Empty<Tensor?>(), .. layer.HasBiasHh ? [gradBiasHh] : Array.Empty<Tensor?>()];
-    }
 
     /// <summary>
     /// The gradient through the step-by-step composition (<see cref="RecurrentSequenceSteps"/>), recorded:

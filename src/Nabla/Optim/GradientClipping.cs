@@ -35,7 +35,8 @@ public static class GradientClipping
         if (!(normType > 0)) throw new ArgumentOutOfRangeException(nameof(normType), normType, $"ClipGradNorm: normType must be positive or infinity, got {normType}.");
         var grads = parameters.Select(p => p.PrivateGrad).OfType<Tensor>().ToList(); // used here only: they stay private
         if (grads.Count == 0) return Tensor.Zeros(ReadOnlySpan<int>.Empty);
-        if (normType == 2 && grads.All(g => g.IsContiguous && g.DType == grads[0].DType && g.DType is DType.Float32 or DType.Float64 && !g.RequiresGrad))
+        // The 2-norm fast path reads CPU buffers directly; gradients on another device take the tensor-op path below.
+        if (normType == 2 && grads.All(g => g.Device.Type == DeviceType.Cpu && g.IsContiguous && g.DType == grads[0].DType && g.DType is DType.Float32 or DType.Float64 && !g.RequiresGrad))
             return ClipGradNorm2(grads, maxNorm, errorIfNonfinite);
         using (Autograd.NoGrad())
         {

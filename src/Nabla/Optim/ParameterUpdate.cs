@@ -1,4 +1,5 @@
 using System.Numerics;
+using Nabla.Backends;
 using Nabla.Backends.Cpu;
 
 namespace Nabla.Optim;
@@ -6,7 +7,7 @@ namespace Nabla.Optim;
 /// <summary>
 /// Applies an optimizer's rule (its <see cref="IVectorUpdate{T}"/>, written once beside its formula) to one
 /// parameter: picks the rule built for the parameter's dtype, runs it over every element in one pass
-/// (<see cref="OptimizerKernels.Run"/>), and bumps the versions of the tensors written. A non-contiguous
+/// (<see cref="IBackend.OptimizerUpdate"/>), and bumps the versions of the tensors written. A non-contiguous
 /// tensor goes through a contiguous copy that is written back, so every layout gets the same rule and the
 /// same roundings.
 /// </summary>
@@ -27,8 +28,9 @@ internal static class ParameterUpdate
     {
         var dtype = parameter.DType;
         var (p, g, ca, cb, cc) = (Dense(parameter, dtype)!, Dense(grad, dtype)!, Dense(a, dtype), Dense(b, dtype), Dense(c, dtype));
-        if (dtype == DType.Float32) RunSlices<float, TFloat>(float32(), p, g, ca, cb, cc);
-        else RunSlices<double, TDouble>(float64(), p, g, ca, cb, cc);
+        var backend = Backend.Of("Optimizer.Step", p, g);
+        if (dtype == DType.Float32) backend.OptimizerUpdate<float, TFloat>(float32(), p, g, ca, cb, cc);
+        else backend.OptimizerUpdate<double, TDouble>(float64(), p, g, ca, cb, cc);
         WriteBack(parameter, p);
         WriteBack(a, ca);
         WriteBack(b, cb);
@@ -45,20 +47,4 @@ internal static class ParameterUpdate
         if (ReferenceEquals(original, updated)) original.BumpVersion();
         else original.Copy_(updated!);
     }
-
-    static Span<T> SpanOf<T>(Tensor? t, int begin, int end) => t is null ? default : t.Span<T>()[begin..end];
-
-    /// <summary>From this many elements on, a parameter's update runs on the pool's threads, a slice each.</summary>
-    const int ParallelElements = 1 << 16;
-
-    /// <summary>
-    /// The update of every element, in slices on the pool's threads for a large parameter (a smaller one runs inline:
-    /// WorkerPool.For needs two slices of ParallelElements / 2): each element's update reads only its own position,
-    /// so the split changes no result.
-    /// </summary>
-    static void RunSlices<T, TUpdate>(TUpdate update, Tensor parameter, Tensor grad, Tensor? a, Tensor? b, Tensor? c)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TUpdate : struct, IVectorUpdate<T> =>
-        WorkerPool.For(parameter.Count, ParallelElements / 2, (begin, end) => OptimizerKernels.Run(update, parameter.Span<T>()[begin..end],
-            grad.Span<T>()[begin..end], SpanOf<T>(a, begin, end), SpanOf<T>(b, begin, end), SpanOf<T>(c, begin, end)));
 }

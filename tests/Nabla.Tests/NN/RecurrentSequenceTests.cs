@@ -142,6 +142,24 @@ public class RecurrentSequenceTests
     [Theory]
     [InlineData("GRU")]
     [InlineData("LSTM")]
+    public void Float32_gradients_match_float64_with_vector_and_scalar_units(string modeName)
+    {
+        // H = 37 again: the float32 backward cells' vectors and scalar tail, and the float32 weight-gradient products.
+        var mode = Enum.Parse<RecurrentMode>(modeName);
+        var inputs = Inputs(mode, bias: true, steps: 4, batch: 9, inputSize: 6, hidden: 37);
+        var singles = inputs.Select(t => t.Detach().To(DType.Float32).RequiresGrad_()).ToArray();
+        var reference = Run(true, mode, true, false, inputs);
+        var single = Run(true, mode, true, false, singles);
+        var gradOutput = Tensor.Randn([.. reference.Shape], DType.Float64, new Generator(5));
+        var expected = Autograd.Grad([reference], inputs, [gradOutput]);
+        var actual = Autograd.Grad([single], singles, [gradOutput.To(DType.Float32)]);
+        for (int i = 0; i < inputs.Length; i++)
+            Fixture.AssertClose(expected[i]!, actual[i]!.To(DType.Float64), $"{mode} float32 gradient of input {i}", 1e-4, 1e-4);
+    }
+
+    [Theory]
+    [InlineData("GRU")]
+    [InlineData("LSTM")]
     public void Float32_NaN_input_gives_NaN_states_not_a_saturated_number(string modeName)
     {
         var mode = Enum.Parse<RecurrentMode>(modeName);

@@ -108,20 +108,21 @@ internal sealed partial class CpuBackend : IBackend
     {
         T[] gd = g.HostData<T>(), xd = x.HostData<T>(), rd = result.HostData<T>();
         int gOffset = g.offset, xOffset = x.offset;
-        ForGradientChunks(result.Count, (begin, length) =>
+        ForChunks(result.Count, 4, (begin, length) =>
             ActivationGradients.LeakyRelu<T>(gd.AsSpan(gOffset + begin, length), xd.AsSpan(xOffset + begin, length), slope, rd.AsSpan(begin, length)));
     }
 
-    /// <summary>Calls <paramref name="chunk"/>(begin, length) over [0, count) in pieces of 16 Ki elements shared by the worker pool: the split of the fused activation backwards.</summary>
-    static void ForGradientChunks(int count, Action<int, int> chunk)
-    {
-        const int size = 1 << 14;
-        WorkerPool.For((count + size - 1) / size, 4, (start, end) =>
+    /// <summary>
+    /// Calls <paramref name="chunk"/>(begin, length) over [0, count) in pieces of <see cref="ChunkElements"/> shared by the
+    /// worker pool, at least <paramref name="minChunks"/> pieces per hand-off: the one split of every large contiguous
+    /// elementwise pass (unary and binary rows, activation backwards, dropout, a compiled graph's chains).
+    /// </summary>
+    static void ForChunks(int count, int minChunks, Action<int, int> chunk) =>
+        WorkerPool.For((count + ChunkElements - 1) / ChunkElements, minChunks, (start, end) =>
         {
-            int begin = start * size;
-            chunk(begin, Math.Min(end * size, count) - begin);
+            int begin = start * ChunkElements;
+            chunk(begin, Math.Min(end * ChunkElements, count) - begin);
         });
-    }
 
     public Tensor ActivationBackward<TGradient>(Tensor g, Tensor y) where TGradient : IActivationGradient
     {
@@ -137,7 +138,7 @@ internal sealed partial class CpuBackend : IBackend
     {
         T[] gd = g.HostData<T>(), yd = y.HostData<T>(), rd = result.HostData<T>();
         int gOffset = g.offset, yOffset = y.offset;
-        ForGradientChunks(result.Count, (begin, length) =>
+        ForChunks(result.Count, 4, (begin, length) =>
             TGradient.Apply<T>(gd.AsSpan(gOffset + begin, length), yd.AsSpan(yOffset + begin, length), rd.AsSpan(begin, length)));
     }
 
@@ -475,12 +476,8 @@ internal sealed partial class CpuBackend : IBackend
             }
             TIn[] x = a.HostData<TIn>(), y = b.HostData<TIn>();
             TOut[] d = result.HostData<TOut>();
-            int ax = a.offset, by = b.offset, rd = result.offset, count = result.Count;
-            WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, (start, end) =>
-            {
-                int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, count) - begin;
-                row(x.AsSpan(ax + begin, length), y.AsSpan(by + begin, length), d.AsSpan(rd + begin, length));
-            });
+            int ax = a.offset, by = b.offset, rd = result.offset;
+            ForChunks(result.Count, 2, (begin, length) => row(x.AsSpan(ax + begin, length), y.AsSpan(by + begin, length), d.AsSpan(rd + begin, length)));
             return;
         }
         var layout = new RowLayout(result.shape, [0, a.offset, b.offset], result.strides, a.BroadcastStrides(result.shape), b.BroadcastStrides(result.shape));
@@ -498,12 +495,8 @@ internal sealed partial class CpuBackend : IBackend
             }
             TIn[] x = source.HostData<TIn>();
             TOut[] d = result.HostData<TOut>();
-            int sx = source.offset, rd = result.offset, count = result.Count;
-            WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, (start, end) =>
-            {
-                int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, count) - begin;
-                row(x.AsSpan(sx + begin, length), d.AsSpan(rd + begin, length));
-            });
+            int sx = source.offset, rd = result.offset;
+            ForChunks(result.Count, 2, (begin, length) => row(x.AsSpan(sx + begin, length), d.AsSpan(rd + begin, length)));
             return;
         }
         var layout = new RowLayout(result.shape, [0, source.offset], result.strides, source.strides);

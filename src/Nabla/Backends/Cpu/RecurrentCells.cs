@@ -210,6 +210,11 @@ internal static unsafe class RecurrentCells
     public static void LstmCellBackward<T>(T* gradH, T* gradC, T* act, T* c, T* tanhCNext, T* gradGates, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Avx512Cells)
+        {
+            LstmCellBackwardAvx512((float*)gradH, (float*)gradC, (float*)act, (float*)c, (float*)tanhCNext, (float*)gradGates, batch, hidden);
+            return;
+        }
         int width = Vector<T>.Count;
         var one = Vector<T>.One;
         for (int n = 0; n < batch; n++)
@@ -242,6 +247,56 @@ internal static unsafe class RecurrentCells
                 d[3 * hidden + j] = dh * t * o * (T.One - o);
                 gradC[k] = dc * f;
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>LstmCellBackward</c> for float32, 16 units at a time (the runtime keeps <see cref="Vector{T}"/> at 8 floats
+    /// unless told to prefer 512-bit vectors): the same formulas, each product in the same order as the generic loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LstmCellBackwardAvx512(float* gradH, float* gradC, float* act, float* c, float* tanhCNext, float* gradGates, int batch, int hidden)
+    {
+        var one = Vector512<float>.One;
+        for (int n = 0; n < batch; n++)
+        {
+            float* a = act + (long)n * 4 * hidden;
+            float* d = gradGates + (long)n * 4 * hidden;
+            int k0 = n * hidden;
+            int j = 0;
+            for (; j <= hidden - 16; j += 16)
+            {
+                int k = k0 + j;
+                var i = Vector512.Load(a + j);
+                var f = Vector512.Load(a + hidden + j);
+                var g = Vector512.Load(a + 2 * hidden + j);
+                var o = Vector512.Load(a + 3 * hidden + j);
+                var t = Vector512.Load(tanhCNext + k);
+                var dh = Vector512.Load(gradH + k);
+                var dc = Vector512.Load(gradC + k) + (dh * o * (one - (t * t)));
+                (dc * g * i * (one - i)).Store(d + j);
+                (dc * Vector512.Load(c + k) * f * (one - f)).Store(d + hidden + j);
+                (dc * i * (one - (g * g))).Store(d + 2 * hidden + j);
+                (dh * t * o * (one - o)).Store(d + 3 * hidden + j);
+                (dc * f).Store(gradC + k);
+            }
+            if (j < hidden) LstmCellBackwardTail(gradH + k0 + j, gradC + k0 + j, a + j, c + k0 + j, tanhCNext + k0 + j, d + j, hidden, j);
+        }
+    }
+
+    /// <summary>The scalar tail of <see cref="LstmCellBackwardAvx512"/>: units <paramref name="first"/> .. H of one row, pointers at unit <paramref name="first"/>.</summary>
+    private static void LstmCellBackwardTail(float* gradH, float* gradC, float* a, float* c, float* tanhCNext, float* d, int hidden, int first)
+    {
+        for (int j = 0; j < hidden - first; j++)
+        {
+            float i = a[j], f = a[hidden + j], g = a[2 * hidden + j], o = a[3 * hidden + j], t = tanhCNext[j];
+            float dh = gradH[j];
+            float dc = gradC[j] + (dh * o * (1 - (t * t)));
+            d[j] = dc * g * i * (1 - i);
+            d[hidden + j] = dc * c[j] * f * (1 - f);
+            d[2 * hidden + j] = dc * i * (1 - (g * g));
+            d[3 * hidden + j] = dh * t * o * (1 - o);
+            gradC[j] = dc * f;
         }
     }
 
