@@ -124,6 +124,7 @@ public static class CliApp
         sync.AcceptOnlyFromAmong(DistributedTraining.SyncModes);
         var staleness = new Option<int?>("--staleness") { Description = $"With --sync async: how many steps a process may run ahead of the slowest before it waits (default {DistributedTraining.DefaultStaleness})." };
         var splitBySpeed = new Option<bool>("--split-by-speed") { Description = "With --distributed: time each process on a few batches and give it a share of each batch in proportion to its speed (gradients weighted so that the update is the whole batch's)." };
+        var compile = new Option<bool>("--compile") { Description = "Train through the model's compiled graph (traced forward, fused linear/convolution + activation regions, eager backward kernels); not with batch norm or --aux." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "charlm: characters of the book to train on (default d2l's 10,000; 0 for all).", Hidden = true };
 
         var arch = new Option<string?>("--arch") { Description = $"seq2seq: the architecture, {string.Join(", ", Seq2SeqSettings.Archs)} (default gru); each with the course's recipe." };
@@ -140,11 +141,11 @@ public static class CliApp
         var command = new Command("train", "Train a model on Fashion-MNIST, the character language model (charlm) on The Time Machine, or a translation model (seq2seq) on fra-eng; `train bert` (BERT pre-training) and `train gan` (DCGAN, WGAN-GP, cGAN) are commands of their own, with their own options.")
         {
             model, epochs, batchSize, lr, lrSchedule, optimizer, width, resize, augment, data, seed, checkpoint, resume, overwrite, json, limit, stopAfter,
-            classes, fineTune, pretrainedWeights, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed,
+            classes, fineTune, pretrainedWeights, freezeUntil, lrBackbone, aux, compile, distributed, sync, staleness, splitBySpeed,
             cell, layers, hidden, steps, randomSampling, clip, maxTokens, arch, pairs,
             BertCommands.Train(stdout, stderr, stop),
         };
-        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, pretrainedWeights, freezeUntil, lrBackbone, aux, distributed, sync, staleness, splitBySpeed];
+        Option[] imageOnly = [lrSchedule, width, resize, augment, data, limit, stopAfter, classes, fineTune, pretrainedWeights, freezeUntil, lrBackbone, aux, compile, distributed, sync, staleness, splitBySpeed];
         Option[] charLmOnly = [cell, layers, hidden, steps, randomSampling, clip, maxTokens];
         Option[] seq2seqOnly = [arch, pairs];
         Option[] notSeq2Seq = [.. imageOnly.Where(o => o != stopAfter), optimizer, cell, randomSampling, maxTokens];
@@ -238,6 +239,7 @@ public static class CliApp
                     FreezeUntil = parse.GetValue(freezeUntil),
                     LrBackbone = parse.GetValue(lrBackbone),
                     Aux = parse.GetValue(aux),
+                    Compile = parse.GetValue(compile),
                     Epochs = parse.GetValue(epochs),
                     BatchSize = parse.GetValue(batchSize),
                     LearningRate = parse.GetValue(lr),

@@ -329,13 +329,34 @@ public sealed class TrainRun
     // Under --distributed the trainer runs the wrapped model, and each process's share of a batch follows its timed speed.
     private (Trainer Trainer, Session Session) CreateTrainer(Recipe recipe, Session session)
     {
-        var trainer = new Trainer(parallel?.Wrap(session.Model, recipe.OptimizerName, session.Optimizer, session.Scheduler is not null) ?? session.Model, session.Optimizer);
+        var model = settings.Compile ? Compiled(recipe, session.Model) : session.Model;
+        var trainer = new Trainer(parallel?.Wrap(model, recipe.OptimizerName, session.Optimizer, session.Scheduler is not null) ?? model, session.Optimizer);
         if (parallel is not null)
         {
             var split = parallel.SplitBySpeed(session.TrainLoader, (images, labels) => Functional.CrossEntropy(trainer.Model.Call(session.TrainPreparation.Apply(images)), labels).Backward(), recipe.BatchSize, log);
             session = session with { TrainLoader = split };
         }
         return (trainer, session);
+    }
+
+    // --compile: the training forward as a static graph traced on a zero batch of the run's input size (the parameters stay the
+    // model's, so the optimizer, evaluation and checkpoints see them unchanged); a model the graph cannot train is a clear error.
+    private Module<Tensor, Tensor> Compiled(Recipe recipe, Module<Tensor, Tensor> model)
+    {
+        if (recipe.Aux)
+        {
+            throw new ArgumentException("--compile: the auxiliary classifiers of --aux are not part of the traced forward; leave out one of the two.");
+        }
+        try
+        {
+            var compiled = Nabla.Jit.Jit.CompileForTraining(model, Tensor.Zeros(recipe.Spec.InputShape(2, recipe.InputSize)));
+            log.WriteLine($"{recipe.Spec.Name}: training through its compiled graph ({compiled.Graph.Nodes.Count} nodes).");
+            return compiled;
+        }
+        catch (Exception error) when (error is NotSupportedException or Nabla.Jit.TracingException)
+        {
+            throw new ArgumentException($"--compile: {recipe.Spec.Name} cannot train through a compiled graph: {error.Message}", error);
+        }
     }
 
     // The epochs left: train, evaluate, step the schedule, print, plot, checkpoint. Returns the exit status of a

@@ -72,6 +72,9 @@ public sealed record TrainSettings
     /// <summary>GoogLeNet's auxiliary classifiers: loss = main + 0.3 × each auxiliary loss.</summary>
     public bool Aux { get; init; }
 
+    /// <summary>Train through the model's compiled training graph (<see cref="Nabla.Jit.Jit.CompileForTraining"/>) instead of its eager forward.</summary>
+    public bool Compile { get; init; }
+
     /// <summary>Train data-parallel over the processes of an MPI job (<c>mpirun -np N ./nabla train … --distributed</c>); see <see cref="DistributedTraining"/>.</summary>
     public bool Distributed { get; init; }
 

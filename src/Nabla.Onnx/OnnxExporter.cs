@@ -239,10 +239,12 @@ internal sealed class OnnxExporter
                 break;
             case GraphOps.Add or GraphOps.Sub or GraphOps.Mul or GraphOps.Div:
                 {
-                    string b = In(1);
+                    // Nabla promotes the operands to the result's dtype (a C# number, Int64 or Float64 in the graph, takes the tensor's); ONNX wants them equal.
+                    var dtype = node.Outputs[0].DType;
+                    string b = CastTo(node, 1, dtype);
                     if (node.Attributes.TryGetValue("alpha", out var alpha) && alpha is double a && a != 1)
-                        b = Add("Mul", [b, Scalar(a, node.Inputs[1]!.DType)]);
-                    Add(node.Op, [In(0), b], [Out]);
+                        b = Add("Mul", [b, Scalar(a, dtype)]);
+                    Add(node.Op, [CastTo(node, 0, dtype), b], [Out]);
                     break;
                 }
             case GraphOps.Pow:
@@ -300,6 +302,46 @@ internal sealed class OnnxExporter
             case GraphOps.Cast:
                 Add("Cast", [In(0)], [Out], Int("to", (long)OnnxTensor.OnnxType(Enum.Parse<DType>(node.Attribute<string>("dtype")))));
                 break;
+            case GraphOps.ConvTranspose2d:
+                {
+                    var inputs = node.Inputs[2] is null ? new[] { In(0), In(1) } : [In(0), In(1), In(2)];
+                    Add("ConvTranspose", inputs, [Out], Ints("kernel_shape", node.Inputs[1]!.Shape[2..]), Ints("strides", node.Attribute<int[]>("stride")),
+                        Ints("pads", Pads(node.Attribute<int[]>("padding"))), Ints("output_padding", node.Attribute<int[]>("output_padding")),
+                        Ints("dilations", node.Attribute<int[]>("dilation")), Int("group", node.Attribute<int>("groups")));
+                    break;
+                }
+            case GraphOps.Gather:
+                Add("GatherElements", [In(0), In(1)], [Out], Int("axis", node.Attribute<int>("dim")));
+                break;
+            case GraphOps.IndexSelect:
+                Add("Gather", [In(0), In(1)], [Out], Int("axis", node.Attribute<int>("dim")));
+                break;
+            case GraphOps.Where:
+                {
+                    // Nabla promotes x and y to one dtype (a C# number takes the tensor's); ONNX's Where wants them equal already.
+                    var dtype = node.Outputs[0].DType;
+                    Add("Where", [In(0), CastTo(node, 1, dtype), CastTo(node, 2, dtype)], [Out]);
+                    break;
+                }
+            case GraphOps.Eq or GraphOps.Ne or GraphOps.Gt or GraphOps.Ge or GraphOps.Lt or GraphOps.Le:
+                {
+                    // The second operand is brought to the first's dtype (a compared C# number is Float64 in the graph).
+                    var dtype = node.Inputs[0]!.DType;
+                    string[] operands = [In(0), CastTo(node, 1, dtype)];
+                    switch (node.Op)
+                    {
+                        case GraphOps.Eq: Add("Equal", operands, [Out]); break;
+                        case GraphOps.Ne: Add("Not", [Add("Equal", operands)], [Out]); break;
+                        case GraphOps.Gt: Add("Greater", operands, [Out]); break;
+                        case GraphOps.Ge: Add("GreaterOrEqual", operands, [Out]); break;
+                        case GraphOps.Lt: Add("Less", operands, [Out]); break;
+                        default: Add("LessOrEqual", operands, [Out]); break;
+                    }
+                    break;
+                }
+            case GraphOps.ArgMax or GraphOps.ArgMin:
+                Add(node.Op, [In(0)], [Out], Int("axis", node.Attribute<int>("dim")), Int("keepdims", node.Attribute<bool>("keep_dim") ? 1 : 0));
+                break;
             case GraphOps.Dropout:
                 throw NoEquivalent(node, "Dropout in training mode (export runs the module in evaluation mode; call Eval() on modules that apply dropout themselves)");
             case GraphOps.Embedding:
@@ -325,6 +367,14 @@ internal sealed class OnnxExporter
     }
 
     static int[] Pads(int[] padding) => [.. padding, .. padding];
+
+    /// <summary>Input <paramref name="index"/> of <paramref name="node"/>, cast to <paramref name="dtype"/> when it has another.</summary>
+    string CastTo(GraphNode node, int index, DType dtype)
+    {
+        var value = node.Inputs[index]!;
+        string name = Name(value);
+        return value.DType == dtype ? name : Add("Cast", [name], null, Int("to", (long)OnnxTensor.OnnxType(dtype)));
+    }
 
     string Linear(GraphNode node, string input, string weight, string? bias, string? output)
     {

@@ -3,100 +3,158 @@ namespace Nabla.Jit;
 /// <summary>
 /// An optimised static graph ready to run (<c>torch.jit.freeze</c> + <c>optimize_for_inference</c>): made by
 /// <see cref="Jit.Compile(NN.Module{Tensor, Tensor}, Tensor)"/> or <c>module.Compile(example)</c>. A call checks its input
-/// against the graph's input (rank and every size but the batch), then runs the nodes in order through a slot table
-/// planned once, without autograd. The weights are a frozen copy: retrain the module, then compile again.
+/// against the graph's input (rank and every size but the batch), then runs the nodes in order without autograd, through an
+/// execution plan made once per batch size (buffers assigned by liveness and reused across nodes and calls). The weights are
+/// a frozen copy: retrain the module, then compile again.
+/// <para>Two ways to call it, as OnnxRuntime offers: <see cref="Call(Tensor)"/> returns tensors the caller owns (a copy of the
+/// planned outputs), and <see cref="Run(Tensor, Tensor)"/> writes into tensors the caller allocated once, so that a
+/// steady-state call allocates no managed memory at all (for the ops with planned kernels: linear, convolution, pooling,
+/// reshapes and unary elementwise chains over float tensors; other ops still allocate their results).</para>
 /// Shape: the traced module's, with any batch size.
 /// </summary>
 public sealed class CompiledModule
 {
-    readonly Step[] steps;
-    readonly Tensor?[] slots;
-    readonly int[] inputSlots;
-    readonly int[] outputSlots;
-    readonly int[] released;
+    /// <summary>Plans kept at once (one per batch size seen; the oldest is dropped beyond this).</summary>
+    const int MaxPlans = 4;
 
-    readonly record struct Step(GraphNode Node, NodeKernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
+    readonly List<ExecutionPlan> plans = [];
 
-    /// <summary>Plans the execution of <paramref name="graph"/>: one slot per value, constants filled once.</summary>
+    /// <summary>Checks that <paramref name="graph"/> can run (every op has a kernel); plans are made at the first call of each batch size.</summary>
     public CompiledModule(Graph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
         Graph = graph;
-        var index = new Dictionary<GraphValue, int>(ReferenceEqualityComparer.Instance);
-        int Slot(GraphValue value) => index.TryGetValue(value, out var slot) ? slot : index[value] = index.Count;
-        inputSlots = [.. graph.InputList.Select(Slot)];
-        foreach (var value in graph.ParameterList.Concat(graph.ConstantList)) Slot(value);
-        // Liveness: after the step that reads an intermediate last, its slot is cleared and its buffer goes back to the pool
-        // (when no live value shares it), so the next node, or the next call, reuses it. Inputs stay in their slots to the
-        // end of the call: views of them must never hand the caller's buffer to the pool.
-        var lastUse = new Dictionary<GraphValue, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < graph.NodeList.Count; i++)
-            foreach (var input in graph.NodeList[i].InputList)
-                if (input is { Kind: ValueKind.Intermediate }) lastUse[input] = i;
-        var outputs = new HashSet<GraphValue>(graph.OutputList, ReferenceEqualityComparer.Instance);
-        steps = new Step[graph.NodeList.Count];
-        for (int i = 0; i < steps.Length; i++)
-        {
-            var node = graph.NodeList[i];
-            var release = node.InputList.Where(v => v != null && lastUse.TryGetValue(v, out int last) && last == i && !outputs.Contains(v)).Select(v => Slot(v!)).Distinct().ToArray();
-            steps[i] = new Step(node, GraphInterpreter.KernelOf(node), [.. node.InputList.Select(v => v is null ? -1 : Slot(v))], [.. node.OutputList.Select(Slot)], release);
-        }
-        outputSlots = [.. graph.OutputList.Select(Slot)];
-        slots = new Tensor?[index.Count];
-        foreach (var value in graph.ParameterList.Concat(graph.ConstantList)) slots[index[value]] = value.Data;
-        released = [.. inputSlots];
+        foreach (var node in graph.NodeList) GraphInterpreter.KernelOf(node);
     }
 
     /// <summary>The optimised graph this module runs.</summary>
     public Graph Graph { get; }
 
-    /// <summary>Runs the graph on one input and returns its first output.</summary>
+    /// <summary>Runs the graph on one input and returns its first output (a new tensor the caller owns).</summary>
     /// <exception cref="ShapeException">The input's rank, dtype or a non-batch size differs from the traced graph's input.</exception>
-    public Tensor Call(Tensor input) => Call([input])[0];
+    public Tensor Call(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        CheckArity(1);
+        lock (plans)
+        {
+            var plan = Execute(new ReadOnlySpan<Tensor>(ref input));
+            var result = Owned(plan.Output(0));
+            plan.EndCall();
+            return result;
+        }
+    }
 
-    /// <summary>Runs the graph on its inputs (in the order of <see cref="Graph.Inputs"/>) and returns all its outputs.</summary>
+    /// <summary>Runs the graph on its inputs (in the order of <see cref="Graph.Inputs"/>) and returns all its outputs (new tensors the caller owns).</summary>
     public Tensor[] Call(params Tensor[] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Length != inputSlots.Length)
-            throw new ArgumentException($"CompiledModule: the graph takes {inputSlots.Length} inputs, got {inputs.Length}.");
-        for (int i = 0; i < inputs.Length; i++) CheckInput(Graph.InputList[i], inputs[i]);
-        int batch = GraphInterpreter.BatchSize(Graph, inputs);
-        lock (steps)
+        CheckArity(inputs.Length);
+        lock (plans)
         {
-            for (int i = 0; i < inputs.Length; i++) slots[inputSlots[i]] = inputs[i];
-            using (Autograd.NoGrad())
-            {
-                var arguments = new Tensor?[8];
-                foreach (var step in steps)
-                {
-                    if (arguments.Length != step.Inputs.Length) arguments = new Tensor?[step.Inputs.Length];
-                    for (int j = 0; j < step.Inputs.Length; j++) arguments[j] = step.Inputs[j] < 0 ? null : slots[step.Inputs[j]];
-                    var results = step.Kernel(step.Node, arguments, batch);
-                    for (int j = 0; j < results.Length; j++) slots[step.Outputs[j]] = results[j];
-                    foreach (int slot in step.Release) Release(slot);
-                }
-            }
-            var outputs = new Tensor[outputSlots.Length];
-            for (int i = 0; i < outputs.Length; i++) outputs[i] = slots[outputSlots[i]]!;
-            foreach (int slot in released) slots[slot] = null;
-            foreach (int slot in outputSlots) if (Graph.OutputList.Count > 0 && !IsData(slot)) slots[slot] = null;
+            var plan = Execute(inputs);
+            var outputs = new Tensor[Graph.OutputList.Count];
+            for (int i = 0; i < outputs.Length; i++) outputs[i] = Owned(plan.Output(i));
+            plan.EndCall();
             return outputs;
         }
     }
 
-    /// <summary>Clears a dead value's slot and recycles its buffer unless a live value (a view, an input, a constant) shares it.</summary>
-    void Release(int slot)
+    /// <summary>
+    /// Runs the graph on <paramref name="input"/> and writes its first output into <paramref name="output"/>, which the caller
+    /// allocated with the output's shape at this batch size and its dtype (OnnxRuntime's bound outputs). In the steady state
+    /// (second and later calls at a batch size) this allocates no managed memory.
+    /// </summary>
+    /// <exception cref="ShapeException">The input does not fit the graph's input, or <paramref name="output"/> has another shape or dtype than the output.</exception>
+    public void Run(Tensor input, Tensor output)
     {
-        var tensor = slots[slot];
-        slots[slot] = null;
-        if (tensor is null) return;
-        foreach (var other in slots)
-            if (other != null && ReferenceEquals(other.storage, tensor.storage)) return;
-        tensor.storage.Recycle();
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        Run(new ReadOnlySpan<Tensor>(ref input), new ReadOnlySpan<Tensor>(ref output));
     }
 
-    bool IsData(int slot) => slot >= inputSlots.Length && slot < inputSlots.Length + Graph.ParameterList.Count + Graph.ConstantList.Count;
+    /// <summary>Runs the graph on <paramref name="inputs"/> and writes its outputs into <paramref name="outputs"/> (see <see cref="Run(Tensor, Tensor)"/>).</summary>
+    public void Run(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<Tensor> outputs)
+    {
+        CheckArity(inputs.Length);
+        if (outputs.Length != Graph.OutputList.Count)
+            throw new ArgumentException($"CompiledModule.Run: the graph has {Graph.OutputList.Count} outputs, got {outputs.Length} output tensors.");
+        for (int i = 0; i < inputs.Length; i++) CheckInput(Graph.InputList[i], inputs[i]);
+        int batch = GraphInterpreter.BatchSize(Graph, inputs);
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var expected = Graph.OutputList[i];
+            if (!Fits(expected, outputs[i], batch))
+                throw new ShapeException($"CompiledModule.Run: output {i} (%{expected.Name}) is {expected.DType}{Shape.Format(expected.ConcreteShape(batch))} at batch {batch}, got a tensor {outputs[i].DType}{outputs[i].Shape}.");
+        }
+        lock (plans)
+        {
+            var plan = Execute(inputs);
+            for (int i = 0; i < outputs.Length; i++) CopyInto(plan.Output(i), outputs[i]);
+            plan.EndCall();
+        }
+    }
+
+    /// <summary>Checks the inputs, finds (or makes) the plan of their batch size and runs it; the outputs stay in the plan until <see cref="ExecutionPlan.EndCall"/>.</summary>
+    ExecutionPlan Execute(ReadOnlySpan<Tensor> inputs)
+    {
+        for (int i = 0; i < inputs.Length; i++) CheckInput(Graph.InputList[i], inputs[i]);
+        int batch = GraphInterpreter.BatchSize(Graph, inputs);
+        ExecutionPlan? plan = null;
+        foreach (var candidate in plans) if (candidate.Batch == batch) plan = candidate;
+        if (plan is null)
+        {
+            if (plans.Count == MaxPlans) plans.RemoveAt(0);
+            plans.Add(plan = new ExecutionPlan(Graph, batch));
+        }
+        bool contiguous = true;
+        foreach (var input in inputs) contiguous &= input.IsContiguous;
+        if (contiguous) plan.Run(inputs);
+        else
+        {
+            // Planned kernels read inputs as flat buffers: a strided input is copied first (this allocates).
+            var copies = new Tensor[inputs.Length];
+            for (int i = 0; i < copies.Length; i++) copies[i] = inputs[i].Contiguous();
+            plan.Run(copies);
+        }
+        return plan;
+    }
+
+    /// <summary>The plan that ran at <paramref name="batch"/>, if any (for tests of the memory plan).</summary>
+    internal int? PlannedBuffers(int batch) => plans.Find(p => p.Batch == batch)?.BufferCount;
+
+    /// <summary>A tensor the caller owns: planned buffers are overwritten by the next call, so they are copied out.</summary>
+    static Tensor Owned(Tensor result) => result.storage.Pinned ? result.Clone() : result;
+
+    /// <summary>destination = source (same shape), by a span copy when both are contiguous and of one dtype (no allocation).</summary>
+    static void CopyInto(Tensor source, Tensor destination)
+    {
+        if (source.IsContiguous && destination.IsContiguous && source.DType == destination.DType)
+        {
+            switch (source.DType)
+            {
+                case DType.Float32: source.HostSpan<float>().CopyTo(destination.HostSpan<float>()); return;
+                case DType.Float64: source.HostSpan<double>().CopyTo(destination.HostSpan<double>()); return;
+                case DType.Int64: source.HostSpan<long>().CopyTo(destination.HostSpan<long>()); return;
+            }
+        }
+        using (Autograd.NoGrad()) destination.Copy_(source);
+    }
+
+    void CheckArity(int count)
+    {
+        if (count != Graph.InputList.Count)
+            throw new ArgumentException($"CompiledModule: the graph takes {Graph.InputList.Count} inputs, got {count}.");
+    }
+
+    static bool Fits(GraphValue expected, Tensor tensor, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.DType != expected.DType || tensor.Rank != expected.Shape.Length) return false;
+        for (int d = 0; d < tensor.Rank; d++)
+            if (tensor.Size(d) != (expected.Shape[d] == Graph.Batch ? batch : expected.Shape[d])) return false;
+        return true;
+    }
 
     static void CheckInput(GraphValue expected, Tensor input)
     {

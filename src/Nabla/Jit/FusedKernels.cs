@@ -57,8 +57,16 @@ internal static class FusedKernels
     }
 
     /// <summary>destination = opₖ(… op₁(source)) over two contiguous tensors of the same size, on their device's backend.</summary>
-    static void ApplyChain(Tensor source, Tensor destination, string[] ops) =>
-        Backend.Of(destination).UnaryChain(source, destination, Array.ConvertAll(ops, ChainOpNamed));
+    internal static void ApplyChain(Tensor source, Tensor destination, string[] ops) => ApplyChain(source, destination, ChainOps(ops));
+
+    /// <summary>
+    /// destination = opₖ(… op₁(source)) for ops already named by the backend (<see cref="ChainOps"/>, once per compiled plan):
+    /// on the CPU this allocates nothing, as a compiled call must not.
+    /// </summary>
+    internal static void ApplyChain(Tensor source, Tensor destination, ChainOp[] ops) => Backend.Of(destination).UnaryChain(source, destination, ops);
+
+    /// <summary>The backend's names for fusable graph ops.</summary>
+    internal static ChainOp[] ChainOps(string[] ops) => Array.ConvertAll(ops, ChainOpNamed);
 
     /// <summary>The backend's name for a fusable graph op.</summary>
     static ChainOp ChainOpNamed(string op) => op switch

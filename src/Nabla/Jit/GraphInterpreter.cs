@@ -19,6 +19,20 @@ internal static class GraphInterpreter
         [GraphOps.AvgPool2d] = (n, x, b) => [x[0]!.AvgPool2d(Pair(n, "kernel_size"), Pair(n, "stride"), Pair(n, "padding"), n.Attribute<bool>("ceil_mode"),
             n.Attribute<bool>("count_include_pad"), n.Attribute<int>("divisor_override") is var d and > 0 ? d : null)],
         [GraphOps.AdaptiveAvgPool2d] = (n, x, b) => [x[0]!.AdaptiveAvgPool2d(Pair(n, "output_size"))],
+        [GraphOps.AdaptiveMaxPool2d] = (n, x, b) => [x[0]!.AdaptiveMaxPool2d(Pair(n, "output_size"))],
+        [GraphOps.ConvTranspose2d] = (n, x, b) => [Tensor.ConvTranspose2d(x[0]!, x[1]!, x[2], Pair(n, "stride"), Pair(n, "padding"), Pair(n, "output_padding"),
+            n.Attribute<int>("groups"), Pair(n, "dilation"))],
+        [GraphOps.Gather] = (n, x, b) => [x[0]!.Gather(n.Attribute<int>("dim"), x[1]!)],
+        [GraphOps.IndexSelect] = (n, x, b) => [x[0]!.IndexSelect(n.Attribute<int>("dim"), x[1]!)],
+        [GraphOps.Where] = (n, x, b) => [Tensor.Where(x[0]!, x[1]!, x[2]!)],
+        [GraphOps.Eq] = (n, x, b) => [x[0]!.Eq(x[1]!)],
+        [GraphOps.Ne] = (n, x, b) => [x[0]!.Ne(x[1]!)],
+        [GraphOps.Gt] = (n, x, b) => [x[0]!.Gt(x[1]!)],
+        [GraphOps.Ge] = (n, x, b) => [x[0]!.Ge(x[1]!)],
+        [GraphOps.Lt] = (n, x, b) => [x[0]!.Lt(x[1]!)],
+        [GraphOps.Le] = (n, x, b) => [x[0]!.Le(x[1]!)],
+        [GraphOps.ArgMax] = (n, x, b) => [x[0]!.ArgMax(n.Attribute<int>("dim"), n.Attribute<bool>("keep_dim"))],
+        [GraphOps.ArgMin] = (n, x, b) => [x[0]!.ArgMin(n.Attribute<int>("dim"), n.Attribute<bool>("keep_dim"))],
         [GraphOps.BatchNorm] = (n, x, b) => [Functional.BatchNorm(x[0]!, x[1], x[2], x[3], x[4], training: false, eps: n.Attribute<double>("eps"))],
         [GraphOps.LayerNorm] = (n, x, b) => [Functional.LayerNorm(x[0]!, n.Attribute<int[]>("normalized_shape"), x[1], x[2], n.Attribute<double>("eps"))],
         [GraphOps.Relu] = (n, x, b) => [x[0]!.Relu()],
@@ -48,7 +62,7 @@ internal static class GraphInterpreter
         [GraphOps.Contiguous] = (n, x, b) => [x[0]!.Clone()],
         [GraphOps.Cast] = (n, x, b) => [x[0]!.To(Enum.Parse<DType>(n.Attribute<string>("dtype")))],
         [GraphOps.Dropout] = (n, x, b) => [Functional.Dropout(x[0]!, n.Attribute<double>("p"), training: true)],
-        [GraphOps.Embedding] = (n, x, b) => [Functional.Embedding(x[0]!, x[1]!)],
+        [GraphOps.Embedding] = (n, x, b) => [Functional.Embedding(x[0]!, x[1]!, n.Attributes.TryGetValue("padding_idx", out var padding) ? (int)padding : null)],
         [GraphOps.ScaledDotProductAttention] = (n, x, b) => [Functional.ScaledDotProductAttention(x[0]!, x[1]!, x[2]!, x[3], n.Attribute<double>("dropout_p"),
             n.Attribute<bool>("is_causal"), n.Attribute<double>("scale"))],
         [GraphOps.RecurrentLayer] = (n, x, b) => Recurrent(n, x),
@@ -80,7 +94,7 @@ internal static class GraphInterpreter
     }
 
     /// <summary>The batch size of a call: the size at the symbolic dimension of the first input that has one (1 when none does).</summary>
-    public static int BatchSize(Graph graph, Tensor[] inputs)
+    public static int BatchSize(Graph graph, ReadOnlySpan<Tensor> inputs)
     {
         for (int i = 0; i < graph.InputList.Count; i++)
         {

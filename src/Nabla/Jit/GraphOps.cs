@@ -11,7 +11,12 @@ public static class GraphOps
     public const string Linear = "Linear";
     /// <summary>2-D convolution. Inputs: input [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], [bias]. Attributes: stride, padding, dilation (int[2]), groups (int).</summary>
     public const string Conv2d = "Conv2d";
-    /// <summary>Max pooling. Input [N, C, H, W]. Attributes: kernel_size, stride, padding, dilation (int[2]), ceil_mode (bool).</summary>
+    /// <summary>
+    /// 2-D transposed convolution. Inputs: input [N, Cin, H, W], weight [Cin, Cout/groups, kh, kw], [bias [Cout]].
+    /// Attributes: stride, padding, output_padding, dilation (int[2]), groups (int).
+    /// </summary>
+    public const string ConvTranspose2d = "ConvTranspose2d";
+    /// <summary>Max pooling (MaxPool1d records it with height 1). Input [N, C, H, W]. Attributes: kernel_size, stride, padding, dilation (int[2]), ceil_mode (bool).</summary>
     public const string MaxPool2d = "MaxPool2d";
     /// <summary>Average pooling. Input [N, C, H, W]. Attributes: kernel_size, stride, padding (int[2]), ceil_mode, count_include_pad (bool), divisor_override (int, 0 for none).</summary>
     public const string AvgPool2d = "AvgPool2d";
@@ -77,13 +82,35 @@ public static class GraphOps
     public const string Sum = "Sum";
     /// <summary>Mean over dims. Attributes: dims (int[]), keep_dim (bool).</summary>
     public const string Mean = "Mean";
+    /// <summary>out[p] = input[p with p[dim] = index[p]] (<c>torch.gather</c>). Inputs: input, index (Int64, same rank). Attribute: dim (int).</summary>
+    public const string Gather = "Gather";
+    /// <summary>The slices of input at the positions of a 1-D Int64 index along dim (<c>index_select</c>; upsampling records these). Inputs: input, index. Attribute: dim (int).</summary>
+    public const string IndexSelect = "IndexSelect";
+    /// <summary>condition ? x : y, broadcast (<c>torch.where</c>; MaskedFill records this). Inputs: condition (Bool), x, y.</summary>
+    public const string Where = "Where";
+    /// <summary>Broadcast a == b, a Bool result.</summary>
+    public const string Eq = "Eq";
+    /// <summary>Broadcast a != b, a Bool result.</summary>
+    public const string Ne = "Ne";
+    /// <summary>Broadcast a &gt; b, a Bool result.</summary>
+    public const string Gt = "Gt";
+    /// <summary>Broadcast a ≥ b, a Bool result.</summary>
+    public const string Ge = "Ge";
+    /// <summary>Broadcast a &lt; b, a Bool result.</summary>
+    public const string Lt = "Lt";
+    /// <summary>Broadcast a ≤ b, a Bool result.</summary>
+    public const string Le = "Le";
+    /// <summary>Int64 index of the largest element along dim, the first on ties (Max(dim) records this, then a Gather). Attributes: dim (int), keep_dim (bool).</summary>
+    public const string ArgMax = "ArgMax";
+    /// <summary>Int64 index of the smallest element along dim, the first on ties. Attributes: dim (int), keep_dim (bool).</summary>
+    public const string ArgMin = "ArgMin";
     /// <summary>A contiguous copy.</summary>
     public const string Contiguous = "Contiguous";
     /// <summary>Dtype conversion. Attribute: dtype (string, a <see cref="Nabla.DType"/> name).</summary>
     public const string Cast = "Cast";
     /// <summary>Dropout in training mode. Attribute: p (double).</summary>
     public const string Dropout = "Dropout";
-    /// <summary>Embedding lookup. Inputs: indices, weight [num, dim].</summary>
+    /// <summary>Embedding lookup. Inputs: indices, weight [num, dim]. Attribute: padding_idx (int, present only when given; it changes only the gradient).</summary>
     public const string Embedding = "Embedding";
     /// <summary>
     /// One recurrent layer in one direction over a whole sequence (the fused kernel). Inputs: input [T, N, I], h0 [N, H], [c0 [N, H] for LSTM],

@@ -81,6 +81,33 @@ public static class Jit
         }
     }
 
+    /// <summary>
+    /// Traces <paramref name="module"/> in training mode and compiles it for training (<see cref="CompiledTrainingModule"/>):
+    /// parameters stay live, common subexpressions are merged, Linear/Conv2d + activation become fused regions.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The forward has an op that is not compiled for training (batch norm in training mode), named with its module.</exception>
+    public static CompiledTrainingModule CompileForTraining(this Module<Tensor, Tensor> module, Tensor example)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        foreach (var (name, child) in module.NamedModules())
+            if (child is BatchNorm)
+                throw new NotSupportedException($"Jit.CompileForTraining: {child.GetType().Name} '{name}' normalises with batch statistics and updates its running averages in training mode, which the static graph does not run; train this model eagerly.");
+        bool training = module.Training;
+        module.Train();
+        try
+        {
+            var graph = Trace(module, example);
+            GraphPasses.EliminateCommonSubexpressions(graph);
+            GraphPasses.FuseEpilogues(graph);
+            GraphPasses.EliminateDeadCode(graph);
+            return new CompiledTrainingModule(module, graph);
+        }
+        finally
+        {
+            module.Train(training);
+        }
+    }
+
     static Graph Record(Module? module, Func<Tensor[], Tensor[]> forward, Tensor[] examples, string[] names, out Tensor[] outputs)
     {
         var named = new Dictionary<Tensor, (string, ValueKind)>(ReferenceEqualityComparer.Instance);

@@ -18,11 +18,17 @@ public static partial class Functional
             throw new DTypeException($"{op}: indices must be an integer tensor (Int64), got {input.DType} (shape {input.Shape}).");
         var indices = input.To(DType.Int64);
         var rows = weight.IndexSelect(0, indices.Reshape(-1)).Reshape([.. input.Shape, weight.Size(1)]);
-        if (Tracer.IsActive && paddingIdx is null) Tracer.Record(GraphOps.Embedding, rows, [input, weight]);
-        if (paddingIdx is not int padding) return rows;
+        if (paddingIdx is not int padding)
+        {
+            Tracer.Record(GraphOps.Embedding, rows, [input, weight]);
+            return rows;
+        }
         if (padding < 0) padding += weight.Size(0);
         // Same values; the padding positions read a detached copy, so their gradient stops here.
         var isPadding = indices.Eq(padding).Unsqueeze(-1);
-        return Tensor.Where(isPadding, rows.Detach(), rows);
+        var result = Tensor.Where(isPadding, rows.Detach(), rows);
+        // The padding index changes only the gradient: the traced node is the lookup, with the index as an attribute.
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Embedding, result, [input, weight], new() { ["padding_idx"] = padding });
+        return result;
     }
 }

@@ -61,7 +61,17 @@ public partial class Tensor
             [outputPadding.H, outputPadding.W]);
         bool unbatched = input.Rank == 3;
         var result = ConvTranspose2dCore(unbatched ? input.Unsqueeze(0) : input, weight, bias, p, outputPadding);
-        return unbatched ? result.Squeeze(0) : result;
+        if (unbatched) result = result.Squeeze(0);
+        if (Tracer.IsActive)
+            Tracer.Record(GraphOps.ConvTranspose2d, result, [input, weight, bias], new()
+            {
+                ["stride"] = new[] { p.Stride.H, p.Stride.W },
+                ["padding"] = new[] { p.Padding.H, p.Padding.W },
+                ["output_padding"] = new[] { outputPadding.H, outputPadding.W },
+                ["dilation"] = new[] { p.Dilation.H, p.Dilation.W },
+                ["groups"] = groups
+            });
+        return result;
     }
 
     /// <summary>
@@ -73,7 +83,11 @@ public partial class Tensor
         CheckConvolution("Conv1d", input, weight, bias, [stride], [padding], [dilation], groups, outputPadding: null);
         bool unbatched = input.Rank == 2;
         var x = (unbatched ? input.Unsqueeze(0) : input).Unsqueeze(2);
-        var result = Conv2dCore(x, weight.Unsqueeze(2), bias, new ConvParams((1, stride), (0, padding), (1, dilation), groups)).Squeeze(2);
+        var weight2d = weight.Unsqueeze(2);
+        var planes = Conv2dCore(x, weight2d, bias, new ConvParams((1, stride), (0, padding), (1, dilation), groups));
+        // Traced as what it computes: a Conv2d of height 1 between two reshapes (they fold away for a frozen weight).
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Conv2d, planes, [x, weight2d, bias], new() { ["stride"] = new[] { 1, stride }, ["padding"] = new[] { 0, padding }, ["dilation"] = new[] { 1, dilation }, ["groups"] = groups });
+        var result = planes.Squeeze(2);
         return unbatched ? result.Squeeze(0) : result;
     }
 

@@ -24,7 +24,9 @@ public partial class Tensor
         if (dtype == DType.Bool) dtype = DType.UInt8;
         var backend = Backend.Of(op, a, b);
         var shape = Shape.Broadcast(a.shape, b.shape, op);
-        return backend.Compare<TOp>(a.ToDTypeIfNeeded(dtype), b.ToDTypeIfNeeded(dtype), shape);
+        var result = backend.Compare<TOp>(a.ToDTypeIfNeeded(dtype), b.ToDTypeIfNeeded(dtype), shape);
+        Jit.Tracer.Record(op, result, [a, b]); // the op names are GraphOps' (Eq, Ne, Gt, Ge, Lt, Le)
+        return result;
     }
 
     /// <summary>Unary floating-point op <typeparamref name="TOp"/>; integer and bool inputs are computed in Float32, as PyTorch does.</summary>

@@ -1,3 +1,4 @@
+using Nabla.Jit;
 namespace Nabla;
 
 // Gather/scatter, index_select, masks and Where. Indexers (x[0], x[.., 1..^1], x[mask]) are in Indexer.cs.
@@ -14,6 +15,7 @@ public partial class Tensor
             if (i != d && index.shape[i] > shape[i])
                 throw new ShapeException($"Gather: index shape {index.Shape} exceeds input shape {Shape} at dim {i}.");
         var result = GatherRaw(d, index, "Gather");
+        if (Tracer.IsActive) Tracer.Record(GraphOps.Gather, result, [this, index], new() { ["dim"] = d });
         if (Node.ShouldRecord(this))
         {
             var inputShape = shape;
@@ -85,6 +87,7 @@ public partial class Tensor
         if (backend.IndexSelect(source, d, index.Contiguous(), result) is long k)
             throw new ShapeException($"IndexSelect: index {k} is out of bounds for dim {d} with size {source.shape[d]} (shape {Shape}).");
         if (Rank == 0) result = result.View();
+        if (Tracer.IsActive) Tracer.Record(GraphOps.IndexSelect, result, [this, index], new() { ["dim"] = d });
         if (Node.ShouldRecord(this))
         {
             var inputShape = shape;
@@ -128,6 +131,7 @@ public partial class Tensor
         var dtype = DTypes.ResultType(x, y);
         var shape = Shape.Broadcast(Shape.Broadcast(condition.shape, x.shape, "Where"), y.shape, "Where");
         var result = Backends.Backend.Of("Where", condition, x, y).Where(condition, x.ToDTypeIfNeeded(dtype), y.ToDTypeIfNeeded(dtype), shape);
+        Tracer.Record(GraphOps.Where, result, [condition, x, y]);
         if (Node.ShouldRecord(x, y))
         {
             bool needX = x.RequiresGrad, needY = y.RequiresGrad;

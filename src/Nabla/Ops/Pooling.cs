@@ -42,7 +42,10 @@ public partial class Tensor
     public Tensor MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
     {
         Check1dInput("MaxPool1d", this);
-        var (values, _) = MaxPoolCore("MaxPool1d", Unsqueeze(-2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode, indicesReturned: false);
+        var planes = Unsqueeze(-2);
+        var (values, _) = MaxPoolCore("MaxPool1d", planes, (1, kernelSize), (1, stride ?? kernelSize), (0, padding), (1, dilation), ceilMode, indicesReturned: false);
+        // Traced as the MaxPool2d of height 1 it computes.
+        if (Tracer.IsActive) Tracer.Record(GraphOps.MaxPool2d, values, [planes], new() { ["kernel_size"] = new[] { 1, kernelSize }, ["stride"] = new[] { 1, stride ?? kernelSize }, ["padding"] = new[] { 0, padding }, ["dilation"] = new[] { 1, dilation }, ["ceil_mode"] = ceilMode });
         return values.Squeeze(-2);
     }
 
@@ -67,7 +70,11 @@ public partial class Tensor
     public Tensor AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
     {
         Check1dInput("AvgPool1d", this);
-        return AvgPoolCore("AvgPool1d", Unsqueeze(-2), (1, kernelSize), (1, stride ?? kernelSize), (0, padding), ceilMode, countIncludePad, null).Squeeze(-2);
+        var planes = Unsqueeze(-2);
+        var values = AvgPoolCore("AvgPool1d", planes, (1, kernelSize), (1, stride ?? kernelSize), (0, padding), ceilMode, countIncludePad, null);
+        // Traced as the AvgPool2d of height 1 it computes.
+        if (Tracer.IsActive) Tracer.Record(GraphOps.AvgPool2d, values, [planes], new() { ["kernel_size"] = new[] { 1, kernelSize }, ["stride"] = new[] { 1, stride ?? kernelSize }, ["padding"] = new[] { 0, padding }, ["ceil_mode"] = ceilMode, ["count_include_pad"] = countIncludePad, ["divisor_override"] = 0 });
+        return values.Squeeze(-2);
     }
 
     /// <summary>
@@ -91,7 +98,12 @@ public partial class Tensor
     /// Adaptive max pooling (<c>adaptive_max_pool2d</c>) of [N, C, H, W] or [C, H, W] to [.., outputSize.H, outputSize.W],
     /// windows as in <see cref="AdaptiveAvgPool2d"/>.
     /// </summary>
-    public Tensor AdaptiveMaxPool2d(Pair2d outputSize) => AdaptiveMaxPoolCore(outputSize, indicesReturned: false).Values;
+    public Tensor AdaptiveMaxPool2d(Pair2d outputSize)
+    {
+        var result = AdaptiveMaxPoolCore(outputSize, indicesReturned: false).Values;
+        if (Tracer.IsActive) Tracer.Record(GraphOps.AdaptiveMaxPool2d, result, [this], new() { ["output_size"] = Pair(outputSize) });
+        return result;
+    }
 
     /// <summary><see cref="AdaptiveMaxPool2d"/> that also returns the flat in-plane position of each maximum.</summary>
     public (Tensor Values, Tensor Indices) AdaptiveMaxPool2dWithIndices(Pair2d outputSize) => AdaptiveMaxPoolCore(outputSize, indicesReturned: true);

@@ -184,6 +184,8 @@ public partial class Tensor
         var (data, outer, reduce, _) = source.Arrange(reduced, allowInner: false);
         var outShape = source.ReducedShape(reduced, keepDim);
         var indices = Backends.Backend.Of(data).ArgExtremum(data.DType == DType.Bool ? data.ToDType(DType.Int32) : data, outer, reduce, outShape, max);
+        if (Jit.Tracer.IsActive && !flatten && d >= 0)
+            Jit.Tracer.Record(max ? Jit.GraphOps.ArgMax : Jit.GraphOps.ArgMin, indices, [source], new() { ["dim"] = d, ["keep_dim"] = keepDim });
         if (flatten) return (source.IndexSelect(0, indices.Reshape(1)).Reshape([]), indices);
         var keptIndices = keepDim || Rank == 0 ? indices : indices.Unsqueeze(d);
         var values = source.Rank == 0 ? source.Clone() : source.Gather(d, keptIndices);

@@ -163,6 +163,24 @@ public sealed class CliTests() : CliTestBase("nabla-cli")
     }
 
     [Fact]
+    public void Train_with_compile_trains_through_the_compiled_graph_like_eager()
+    {
+        // Same seed, same data: the compiled graph's loss and gradients are eager's (up to float rounding), so the run ends close to the eager one.
+        var eager = Run("train", "lenet", "--data", "sample", "--limit", "300", "--epochs", "1", "--checkpoint", Path.Combine(directory, "eager"), "--json");
+        var compiled = Run("train", "lenet", "--data", "sample", "--limit", "300", "--epochs", "1", "--checkpoint", Path.Combine(directory, "compiled"), "--json", "--compile");
+
+        Assert.True(compiled.ExitCode == 0, compiled.Stderr);
+        Assert.Contains("compiled graph", compiled.Stderr + compiled.Stdout);
+        double Accuracy((int ExitCode, string Stdout, string Stderr) run) => JsonDocument.Parse(run.Stdout).RootElement.GetProperty("test_acc").GetDouble();
+        Assert.InRange(Accuracy(compiled), Accuracy(eager) - 0.02, Accuracy(eager) + 0.02);
+
+        var batchNorm = Run("train", "lenet-bn", "--data", "sample", "--limit", "100", "--epochs", "1", "--checkpoint", Path.Combine(directory, "bn"), "--compile");
+        Assert.NotEqual(0, batchNorm.ExitCode);
+        Assert.Contains("cannot train through a compiled graph", batchNorm.Stderr);
+        Assert.Contains("BatchNorm2d", batchNorm.Stderr);
+    }
+
+    [Fact]
     public void Predict_prints_the_model_prediction_for_a_png_with_class_names()
     {
         Assert.Equal(0, Run("train", "softmax", "--data", "sample", "--limit", "1000", "--epochs", "2", "--checkpoint", directory).ExitCode);

@@ -137,6 +137,71 @@ public class CompiledModelTests
         Assert.Contains("[2, 3, 28, 28]", error.Message);
     }
 
+    [Fact]
+    public void Run_into_a_bound_output_allocates_no_managed_memory_in_the_steady_state()
+    {
+        // Batch 64 reaches the parallel paths (GEMM row split, convolution and pooling over the worker pool), whose workers'
+        // allocations the process-wide counter sees too; this collection runs alone, so nothing else allocates meanwhile.
+        var cases = new (Module<Tensor, Tensor> Model, int Batch)[]
+        {
+            (Mlp.Create(generator: new Generator(1)), 1),
+            (Mlp.Create(generator: new Generator(1)), 64),
+            (LeNet.Create(generator: new Generator(2)), 64),
+        };
+        foreach (var (model, batch) in cases)
+        {
+            var x = Tensor.Randn([batch, 1, 28, 28], generator: new Generator(4));
+            var compiled = model.Compile(x);
+            var output = Tensor.Zeros([batch, 10]);
+            // The first call at a batch size makes its plan; 40 calls also take the kernels past tiered compilation's call counting.
+            for (int i = 0; i < 40; i++) compiled.Run(x, output);
+            long onThisThread = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) compiled.Run(x, output);
+            onThisThread = GC.GetAllocatedBytesForCurrentThread() - onThisThread;
+            Assert.True(onThisThread == 0, $"{model} at batch {batch}: 5 steady-state calls allocated {onThisThread} bytes on the calling thread");
+            // The process-wide counter also sees the worker pool's threads, and anything else the process runs meanwhile (the
+            // finalizer of another test's garbage, a runtime thread): the calls must allocate nothing in at least one window.
+            long fewest = long.MaxValue;
+            for (int attempt = 0; attempt < 10 && fewest > 0; attempt++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < 5; i++) compiled.Run(x, output);
+                fewest = Math.Min(fewest, GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
+            Assert.True(fewest == 0, $"{model} at batch {batch}: 5 steady-state calls allocated {fewest} bytes (all threads)");
+            model.Eval();
+            using (Autograd.NoGrad()) AssertClose(model.Call(x), output, $"{model} at batch {batch}");
+        }
+    }
+
+    [Fact]
+    public void Run_checks_the_bound_output_and_names_it()
+    {
+        var x = Tensor.Randn([2, 1, 28, 28], generator: new Generator(2));
+        var compiled = Mlp.Create(generator: new Generator(1)).Compile(x);
+        var error = Assert.Throws<ShapeException>(() => compiled.Run(x, Tensor.Zeros([3, 10])));
+        Assert.Contains("output 0", error.Message);
+        Assert.Contains("[2, 10]", error.Message);
+        Assert.Contains("[3, 10]", error.Message);
+    }
+
+    [Fact]
+    public void Reshaped_input_read_by_an_unplanned_op_and_a_strided_input_give_eager_values()
+    {
+        // The reshape of the input is an alias that planned kernels read with the plan's shapes; Softmax has no planned
+        // kernel, so it must see the reshaped tensor. A transposed (non-contiguous) input is copied before the planned kernels.
+        Tensor Forward(Tensor t) => t.Reshape(-1, 12).Softmax(-1).Sigmoid().Tanh();
+        var example = Tensor.Randn([4, 3, 4], generator: new Generator(12));
+        var compiled = new CompiledModule(GraphPasses.OptimizeForInference(Nabla.Jit.Jit.Trace(Forward, example)));
+        var x = Tensor.Randn([5, 4, 3], generator: new Generator(13)).Transpose(1, 2);
+        for (int call = 0; call < 2; call++) AssertClose(Forward(x), compiled.Call(x), $"call {call}");
+        var output = Tensor.Zeros([5, 12]);
+        compiled.Run(x.Contiguous(), output);
+        AssertClose(Forward(x), output, "Run");
+    }
+
     static void AssertClose(Tensor expected, Tensor actual, string what)
     {
         Assert.Equal(expected.Shape, actual.Shape);

@@ -201,7 +201,8 @@ internal static unsafe class ChannelVectorConvolution
     public static void Forward(Conv2dGeometry g, float* input, float* weight, float* bias, float* output)
     {
         float* packed = PackWeights(g, weight);
-        Convolution.ForEachTaskInFixedOrder(g.Batch, (participant, n) => ForwardSample(g, n, input, packed, bias, output));
+        Convolution.ForEachTaskInFixedOrder(g.Batch, new Convolution.ForwardOperands(g, (nint)input, (nint)packed, (nint)bias, (nint)output),
+            static (o, participant, n) => ForwardSample(o.G, n, (float*)o.Input, (float*)o.Packed, (float*)o.Bias, (float*)o.Output));
     }
 
     /// <summary>gradWeight[Cout, Cin, kh, kw] = Σ over samples of the correlation of each input plane with dy.</summary>

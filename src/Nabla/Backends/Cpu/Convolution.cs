@@ -116,6 +116,12 @@ internal static unsafe class Convolution
             ChannelVectorConvolution.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output);
             return;
         }
+        ForwardByGemm(g, input, weight, bias, output);
+    }
+
+    /// <summary>The general path: im2col bands and the GEMM. (Its own method: the closure's captures would otherwise be allocated on every path above.)</summary>
+    private static void ForwardByGemm<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
+    {
         var plan = new Plan(g, sizeof(T));
         int groups = g.Groups;
         ForEachTask(plan.Blocks * groups, (participant, task) => ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output));
@@ -390,6 +396,31 @@ internal static unsafe class Convolution
                 for (int t = participant; t < tasks; t += participants) task(participant, t);
         });
     }
+
+    /// <summary>
+    /// <see cref="ForEachTaskInFixedOrder(int, Action{int, int})"/> without an allocation: <paramref name="task"/>(state, participant, t)
+    /// should be a static lambda that reads its operands from <paramref name="state"/> (a compiled graph's call allocates nothing).
+    /// </summary>
+    internal static void ForEachTaskInFixedOrder<TState>(int tasks, TState state, TaskBody<TState> task)
+    {
+        int participants = Math.Min(WorkerPool.ThreadCount, tasks);
+        if (participants <= 1)
+        {
+            for (int t = 0; t < tasks; t++) task(state, 0, t);
+            return;
+        }
+        WorkerPool.For(participants, 1, (State: state, Task: task, Tasks: tasks, Participants: participants), static (s, start, end) =>
+        {
+            for (int participant = start; participant < end; participant++)
+                for (int t = participant; t < s.Tasks; t += s.Participants) s.Task(s.State, participant, t);
+        });
+    }
+
+    /// <summary>One task of <see cref="ForEachTaskInFixedOrder{TState}"/>.</summary>
+    internal delegate void TaskBody<TState>(TState state, int participant, int task);
+
+    /// <summary>The operands of a direct convolution's forward, handed to the workers by value.</summary>
+    internal readonly record struct ForwardOperands(Conv2dGeometry G, nint Input, nint Packed, nint Bias, nint Output);
 
     /// <summary>
     /// Runs <paramref name="accumulate"/>(n, partial) for every sample n, each participant adding into its own

@@ -45,10 +45,17 @@ internal sealed partial class CpuBackend
             ApplyChain<T>(source.HostSpan<T>(), destination.HostSpan<T>(), ops);
             return;
         }
-        T[] from = source.HostData<T>(), to = destination.HostData<T>();
-        int sourceOffset = source.offset, destinationOffset = destination.offset;
-        ForChunks(count, 2, (begin, length) => ApplyChain<T>(from.AsSpan(sourceOffset + begin, length), to.AsSpan(destinationOffset + begin, length), ops));
+        // The operands go to the workers as a value, not a closure: a compiled graph's call allocates nothing.
+        var chain = new Chain<T>(source.HostData<T>(), source.offset, destination.HostData<T>(), destination.offset, count, ops);
+        WorkerPool.For((count + ChunkElements - 1) / ChunkElements, 2, chain, static (chain, start, end) =>
+        {
+            int begin = start * ChunkElements, length = Math.Min(end * ChunkElements, chain.Count) - begin;
+            ApplyChain<T>(chain.From.AsSpan(chain.FromOffset + begin, length), chain.To.AsSpan(chain.ToOffset + begin, length), chain.Ops);
+        });
     }
+
+    /// <summary>The operands of a parallel chain.</summary>
+    readonly record struct Chain<T>(T[] From, int FromOffset, T[] To, int ToOffset, int Count, ChainOp[] Ops);
 
     /// <summary>destination = opₖ(… op₁(source)), block by block (TensorPrimitives' vectorised loops).</summary>
     static void ApplyChain<T>(ReadOnlySpan<T> source, Span<T> destination, ReadOnlySpan<ChainOp> ops) where T : unmanaged, IFloatingPointIeee754<T>

@@ -31,10 +31,10 @@ internal static unsafe partial class Gemm
     private sealed class SharedPanelRegion<T>
         where T : unmanaged, INumber<T>
     {
-        private readonly Problem<T> problem;
-        private readonly MicroKernel<T> kernel;
-        private readonly T* packedB0;
-        private readonly T* packedB1;
+        private Problem<T> problem;
+        private MicroKernel<T> kernel;
+        private T* packedB0;
+        private T* packedB1;
         /// <summary>The smallest row chunk, in tiles: 24 rows, enough to reuse each B panel from L2.</summary>
         private const int MinTilesPerChunk = 4;
 
@@ -50,18 +50,33 @@ internal static unsafe partial class Gemm
         /// </summary>
         private const long PanelGroupBytes = 2 * 1024 * 1024;
 
-        private readonly int rowTiles;
-        private readonly int participants;
-        private readonly int panelsPerChunk;
-        private readonly bool directB;
-        private readonly bool packByRows;
+        private int rowTiles;
+        private int participants;
+        private int panelsPerChunk;
+        private bool directB;
+        private bool packByRows;
         private int packTickets;
         private int packsDone;
         private int rowTickets;    // row tiles claimed, counted across blocks
         private int rowTilesDone;  // row tiles computed, counted across blocks
 
-        public SharedPanelRegion(Problem<T> problem, MicroKernel<T> kernel, int participants)
+        /// <summary>The calling thread's region, set up again for each product: opening a region then allocates nothing.</summary>
+        [ThreadStatic]
+        private static SharedPanelRegion<T>? reused;
+
+        private Action<int>? runParticipant;
+
+        /// <summary>The calling thread's region set up for <paramref name="problem"/>, as the body of a worker-pool region.</summary>
+        public static Action<int> For(Problem<T> problem, MicroKernel<T> kernel, int participants)
         {
+            var region = reused ??= new SharedPanelRegion<T>();
+            region.Reset(problem, kernel, participants);
+            return region.runParticipant ??= region.RunParticipant;
+        }
+
+        private void Reset(Problem<T> problem, MicroKernel<T> kernel, int participants)
+        {
+            packTickets = packsDone = rowTickets = rowTilesDone = 0;
             this.problem = problem;
             this.kernel = kernel;
             var scratch = GemmScratch.Current;

@@ -143,7 +143,7 @@ internal static unsafe partial class Gemm
         if (threads > 1 && rowTiles >= 2 * threads)
         {
             // Split M: threads share each packed B block and take row chunks of it as they come free.
-            WorkerPool.Share(threads, new SharedPanelRegion<T>(problem, kernel, threads).RunParticipant);
+            WorkerPool.Share(threads, SharedPanelRegion<T>.For(problem, kernel, threads));
             return;
         }
 

@@ -24,10 +24,12 @@ internal static unsafe class Gemv
             Rows(x, w, 0, rows, length, y);
             return;
         }
-        nint xp = (nint)x, wp = (nint)w, yp = (nint)y;
-        WorkerPool.For(chunks, 1, (start, end) =>
-            Rows((T*)xp, (T*)wp, start * rowsPerChunk, Math.Min(end * rowsPerChunk, rows), length, (T*)yp));
+        // The operands go to the workers as a value, not a closure: a compiled graph's call allocates nothing.
+        WorkerPool.For(chunks, 1, new Operands((nint)x, (nint)w, (nint)y, rows, length), static (o, start, end) =>
+            Rows((T*)o.X, (T*)o.W, start * rowsPerChunk, Math.Min(end * rowsPerChunk, o.Rows), o.Length, (T*)o.Y));
     }
+
+    readonly record struct Operands(nint X, nint W, nint Y, int Rows, int Length);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Rows<T>(T* x, T* w, int begin, int end, int length, T* y) where T : unmanaged, INumber<T>

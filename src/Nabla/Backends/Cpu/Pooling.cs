@@ -352,12 +352,22 @@ internal static unsafe class Pooling
         {
             T scale = T.One / T.CreateChecked(divisorOverride > 0 ? divisorOverride : g.KernelHeight * g.KernelWidth);
             long inPlaneSize = (long)g.InHeight * g.InWidth, outPlaneSize = (long)g.OutHeight * g.OutWidth;
-            WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlaneSize), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
-            {
-                for (int plane = start; plane < end; plane++) TiledAvgForward(g, input + plane * inPlaneSize, output + plane * outPlaneSize, scale);
-            });
+            // The operands go to the workers as a value, not a closure: a compiled graph's call allocates nothing.
+            WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlaneSize), new TiledAverage<T>(g, (nint)input, (nint)output, inPlaneSize, outPlaneSize, scale),
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (a, start, end) =>
+                {
+                    for (int plane = start; plane < end; plane++) TiledAvgForward(a.G, (T*)a.Input + plane * a.InPlane, (T*)a.Output + plane * a.OutPlane, a.Scale);
+                });
             return;
         }
+        AvgForwardWindows(g, input, output, countIncludePad, divisorOverride);
+    }
+
+    private readonly record struct TiledAverage<T>(Pool2dGeometry G, nint Input, nint Output, long InPlane, long OutPlane, T Scale);
+
+    /// <summary>Average pooling window by window (padding, overlapping or partial windows).</summary>
+    private static void AvgForwardWindows<T>(Pool2dGeometry g, T* input, T* output, bool countIncludePad, int divisorOverride) where T : unmanaged, INumber<T>
+    {
         int outHeight = g.OutHeight, outWidth = g.OutWidth, inWidth = g.InWidth;
         long inPlane = (long)g.InHeight * inWidth, outPlane = (long)outHeight * outWidth;
         WorkerPool.For(g.Batch * g.Channels, MinPlanes(inPlane), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>

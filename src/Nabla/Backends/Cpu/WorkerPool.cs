@@ -53,6 +53,18 @@ internal static class WorkerPool
     public static void For(int count, int minChunk, Action<int, int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
+        For(count, minChunk, body, static (body, begin, end) => body(begin, end));
+    }
+
+    /// <summary>
+    /// <see cref="For(int, int, Action{int, int})"/> without an allocation: <paramref name="body"/> should be a static lambda
+    /// (the compiler caches it) that gets what it needs from <paramref name="state"/> instead of capturing locals, so a
+    /// steady-state kernel (a compiled graph's call) allocates nothing. The chunk counter and the state live in static
+    /// fields, which only the thread that holds the region writes.
+    /// </summary>
+    public static void For<TState>(int count, int minChunk, TState state, ChunkBody<TState> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
         if (count <= 0)
         {
             return;
@@ -60,24 +72,54 @@ internal static class WorkerPool
 
         minChunk = Math.Max(1, minChunk);
         int chunks = Math.Min(ThreadCount, count / minChunk);
-        if (chunks < 2 || insideRegion)
+        if (chunks < 2 || insideRegion || !Monitor.TryEnter(RegionGate))
         {
-            body(0, count);
+            body(state, 0, count);
             return;
         }
 
-        // Chunk c covers [c·count/chunks, (c+1)·count/chunks): sizes differ by at most one item. Chunks go
-        // by ticket, so whichever participants are running take them all.
-        int nextChunk = 0;
-        void TakeChunks(int participant)
+        try
         {
-            for (int chunk = Interlocked.Increment(ref nextChunk) - 1; chunk < chunks; chunk = Interlocked.Increment(ref nextChunk) - 1)
-            {
-                body((int)((long)chunk * count / chunks), (int)((long)(chunk + 1) * count / chunks));
-            }
+            // Chunk c covers [c·count/chunks, (c+1)·count/chunks): sizes differ by at most one item. Chunks go
+            // by ticket, so whichever participants are running take them all.
+            ChunkRegion<TState>.State = state;
+            ChunkRegion<TState>.Body = body;
+            ChunkRegion<TState>.Count = count;
+            ChunkRegion<TState>.Chunks = chunks;
+            ChunkRegion<TState>.NextChunk = 0;
+            RunRegion(chunks, ChunkRegion<TState>.TakeChunks, helpersOptional: true); // the gate is re-entrant: this thread holds it
         }
+        finally
+        {
+            ChunkRegion<TState>.State = default!;
+            ChunkRegion<TState>.Body = null;
+            Monitor.Exit(RegionGate);
+        }
+    }
 
-        Share(chunks, TakeChunks);
+    /// <summary>A chunk of a <see cref="For{TState}"/>: body(state, begin, end).</summary>
+    public delegate void ChunkBody<TState>(TState state, int begin, int end);
+
+    /// <summary>The region of a <see cref="For{TState}"/> in progress, one per state type, written only under the region gate.</summary>
+    private static class ChunkRegion<TState>
+    {
+        public static TState State = default!;
+        public static ChunkBody<TState>? Body;
+        public static int Count;
+        public static int Chunks;
+        public static int NextChunk;
+
+        /// <summary>Made once per state type, so opening a region allocates no delegate.</summary>
+        public static readonly Action<int> TakeChunks = static _ =>
+        {
+            int count = Count, chunks = Chunks;
+            var body = Body!;
+            var state = State;
+            for (int chunk = Interlocked.Increment(ref NextChunk) - 1; chunk < chunks; chunk = Interlocked.Increment(ref NextChunk) - 1)
+            {
+                body(state, (int)((long)chunk * count / chunks), (int)((long)(chunk + 1) * count / chunks));
+            }
+        };
     }
 
     /// <summary>
