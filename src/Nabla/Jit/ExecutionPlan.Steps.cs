@@ -91,41 +91,37 @@ internal sealed partial class ExecutionPlan
         public void Clear() => output.Tensor = null;
     }
 
-    /// <summary>y = activation(x Wᵀ + b): rows start as the bias, the GEMM (or, for one or two rows, the GEMV) adds x Wᵀ, the activation runs in place.</summary>
+    /// <summary>
+    /// y = activation(x Wᵀ + b) by the CPU backend's linear kernel: one GEMM (or, for one or two rows, GEMV) whose store adds
+    /// the bias and applies ReLU/sigmoid/tanh; another activation runs in place after it.
+    /// </summary>
     sealed unsafe class LinearStep(Slot input, Tensor weight, Tensor? bias, Slot output, int rows, int inFeatures, int outFeatures, Backends.ChainOp[]? activation) : Step
     {
+        readonly GemmActivation epilogue = activation is [var op] ? EpilogueOf(op) : GemmActivation.None;
+
         public override void Run()
         {
             var x = Operand(input);
             var y = output.Tensor!;
             if (y.DType == DType.Float32) Run<float>(x, y);
             else Run<double>(x, y);
-            if (activation != null) FusedKernels.ApplyChain(y, y, activation);
+            if (activation != null && epilogue == GemmActivation.None) FusedKernels.ApplyChain(y, y, activation);
         }
 
         void Run<T>(Tensor x, Tensor y) where T : unmanaged, INumber<T>
         {
-            var result = y.HostData<T>().AsSpan(y.offset, rows * outFeatures);
-            if (bias is null) result.Clear();
-            else
-            {
-                var row = bias.HostData<T>().AsSpan(bias.offset, outFeatures);
-                for (int r = 0; r < rows; r++) row.CopyTo(result.Slice(r * outFeatures, outFeatures));
-            }
-            fixed (T* px = x.HostData<T>(), pw = weight.HostData<T>(), py = y.HostData<T>())
-            {
-                T* xp = px + x.offset, wp = pw + weight.offset, yp = py + y.offset;
-                if (rows <= 2)
-                {
-                    // Batch 1: the weight rows are read in place, not packed (the eager MatrixVector path).
-                    for (int r = 0; r < rows; r++) Gemv.Accumulate(xp + (long)r * inFeatures, wp, outFeatures, inFeatures, yp + (long)r * outFeatures);
-                }
-                else if (typeof(T) == typeof(float))
-                    Gemm.Sgemm(rows, outFeatures, inFeatures, (float*)xp, inFeatures, 1, (float*)wp, 1, inFeatures, (float*)yp, outFeatures, accumulate: true);
-                else
-                    Gemm.Dgemm(rows, outFeatures, inFeatures, (double*)xp, inFeatures, 1, (double*)wp, 1, inFeatures, (double*)yp, outFeatures, accumulate: true);
-            }
+            fixed (T* px = x.HostData<T>(), pw = weight.HostData<T>(), pb = bias is null ? null : bias.HostData<T>(), py = y.HostData<T>())
+                CpuBackend.Linear(px + x.offset, inFeatures, 1, pw + weight.offset, inFeatures, 1, bias is null ? null : pb + bias.offset, epilogue,
+                    py + y.offset, rows, outFeatures, inFeatures);
         }
+
+        static GemmActivation EpilogueOf(Backends.ChainOp op) => op switch
+        {
+            Backends.ChainOp.Relu => GemmActivation.Relu,
+            Backends.ChainOp.Sigmoid => GemmActivation.Sigmoid,
+            Backends.ChainOp.Tanh => GemmActivation.Tanh,
+            _ => GemmActivation.None,
+        };
     }
 
     /// <summary>y = activation(conv(x, W) + b) into the planned buffer.</summary>
