@@ -38,10 +38,10 @@ public sealed record BertTrainingCorpus(string Name, List<string[][]> Train, Lis
     {
         if (data is null)
         {
-            string? installed = BrownCorpus.Find();
-            return installed is null
+            string source = DefaultData();
+            return source == TimeMachineData
                 ? TimeMachineCorpus($"; the larger Brown Corpus is not installed ({BrownInstallScript} installs it)")
-                : Brown(installed);
+                : Brown(source);
         }
         bool exists = Directory.Exists(data) || File.Exists(data);
         if (!exists && data == TimeMachineData) return TimeMachineCorpus("");
@@ -69,6 +69,9 @@ public sealed record BertTrainingCorpus(string Name, List<string[][]> Train, Lis
         }
         throw new ArgumentException($"--data {data}: no such directory or file (nor {TimeMachineData} or {BrownData}).");
     }
+
+    /// <summary>What <c>--data</c> stands for when it is not given: the installed Brown Corpus's directory (<see cref="BrownCorpus.Find"/>), else <see cref="TimeMachineData"/>.</summary>
+    public static string DefaultData() => BrownCorpus.Find() is { } installed ? Path.GetFullPath(installed) : TimeMachineData;
 
     static BertTrainingCorpus TimeMachineCorpus(string note)
     {

@@ -54,7 +54,8 @@ public static class BrownCorpus
     }
 
     /// <summary>
-    /// The paragraphs of all samples (<see cref="ParseSample"/> of each file in <see cref="SampleFiles"/> order).
+    /// The paragraphs of all samples (<see cref="ParseSample"/> of each file in <see cref="SampleFiles"/> order;
+    /// 57,340 sentences in 17,644 paragraphs for the whole corpus).
     /// </summary>
     /// <param name="directory">A Brown Corpus directory in the NLTK layout.</param>
     /// <exception cref="InvalidDataException">The directory holds no sample file.</exception>
@@ -62,9 +63,8 @@ public static class BrownCorpus
     {
         string[] files = SampleFiles(directory);
         if (files.Length == 0) throw new InvalidDataException($"BrownCorpus: {directory} holds no sample file (ca01 … cr09); install the corpus with tests/install-brown-corpus.sh.");
-        var paragraphs = new List<string[][]>();
-        foreach (string file in files) paragraphs.AddRange(ParseSample(File.ReadLines(file, Encoding.UTF8)));
-        return paragraphs;
+        // The samples are parsed side by side (tokenizing is most of the time), then joined in order.
+        return [.. files.AsParallel().AsOrdered().SelectMany(file => ParseSample(File.ReadLines(file, Encoding.UTF8)))];
     }
 
     /// <summary>
