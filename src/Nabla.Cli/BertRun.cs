@@ -10,7 +10,8 @@ namespace Nabla.Cli;
 
 /// <summary>
 /// One <c>nabla train bert</c> run: d2l's BERT pre-training (§15.10) — masked language modelling and
-/// next-sentence prediction on WikiText-2 or a plain English text (by default The Time Machine) —
+/// next-sentence prediction on WikiText-2, the Brown Corpus or a plain English text (by default the
+/// installed Brown Corpus, else The Time Machine) —
 /// step by step with a progress bar showing both losses and the speed; then the loss curves, the
 /// checkpoint, and the held-out MLM loss and accuracy (against always predicting the training token
 /// frequencies) and NSP accuracy.
@@ -18,7 +19,7 @@ namespace Nabla.Cli;
 public sealed class BertRun
 {
     /// <summary>The line of <c>nabla train --help</c>.</summary>
-    public const string Description = "BERT pre-training (MLM + NSP) as d2l 15.8-15.10: WikiText-2 with --data DIR, a text file, or The Time Machine";
+    public const string Description = "BERT pre-training (MLM + NSP) as d2l 15.8-15.10: WikiText-2 with --data DIR, a text file, the Brown Corpus (default when installed) or The Time Machine";
 
     private BertSettings settings;
     private readonly IAnsiConsole console;
@@ -77,6 +78,7 @@ public sealed class BertRun
         // Data from their own generators (seed + 1: training pairs and masks, seed + 2: held-out ones, seed + 3 + epoch:
         // the order of each epoch), the weights and dropout from the default generator.
         BertTrainingCorpus corpus = BertTrainingCorpus.Open(settings.Data);
+        settings = settings with { Data = corpus.Source }; // the checkpoint names the corpus read, default or not
         var train = new BertPretrainingDataset(corpus.Train, settings.MaxLen, new Generator(settings.Seed + 1));
         BertPretrainingDataset heldOut;
         try

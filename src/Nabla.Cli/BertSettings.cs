@@ -42,7 +42,10 @@ public sealed record BertSettings
     /// </summary>
     public bool Redraw { get; init; }
 
-    /// <summary>A WikiText-2 directory or a plain-text file; null: the embedded Time Machine.</summary>
+    /// <summary>
+    /// A WikiText-2 or Brown Corpus directory, a plain-text file, <c>brown</c> or <c>timemachine</c>
+    /// (<see cref="BertTrainingCorpus.Open"/>); null: the installed Brown Corpus, else the embedded Time Machine.
+    /// </summary>
     public string? Data { get; init; }
 
     /// <summary>Directory for the checkpoint and the plot (null: no checkpoint, plot in runs/bert).</summary>

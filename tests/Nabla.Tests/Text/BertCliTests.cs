@@ -5,12 +5,13 @@ using Nabla.Tests.TestSupport;
 
 namespace Nabla.Tests.Text;
 
-// nabla train bert / nabla embed: a tiny BERT on The Time Machine for a few steps.
+// nabla train bert / nabla embed: a tiny BERT on The Time Machine for a few steps (named with --data timemachine:
+// the default is the Brown Corpus where it is installed).
 [Collection(DefaultGeneratorCollection.Name)]
 public sealed class BertCliTests() : CliTestBase("nabla-bert")
 {
     private static readonly string[] Tiny =
-        ["train", "bert", "--hidden", "16", "--ffn", "32", "--heads", "2", "--blocks", "1", "--batch-size", "32", "--max-len", "32", "--seed", "3"];
+        ["train", "bert", "--hidden", "16", "--ffn", "32", "--heads", "2", "--blocks", "1", "--batch-size", "32", "--max-len", "32", "--seed", "3", "--data", "timemachine"];
 
     [Fact]
     public void Train_bert_json_reports_losses_held_out_measures_and_checkpoints()
@@ -64,7 +65,7 @@ public sealed class BertCliTests() : CliTestBase("nabla-bert")
     public void Redraw_changes_the_pairs_after_the_first_epoch_and_resumes_across_epochs()
     {
         // Batch 256 at max length 32: the book's ~500 pairs give two batches an epoch, so step 3 is the first of epoch 2.
-        string[] run = ["train", "bert", "--hidden", "16", "--ffn", "32", "--blocks", "1", "--batch-size", "256", "--max-len", "32", "--seed", "3", "--steps", "3"];
+        string[] run = ["train", "bert", "--hidden", "16", "--ffn", "32", "--blocks", "1", "--batch-size", "256", "--max-len", "32", "--seed", "3", "--steps", "3", "--data", "timemachine"];
         string fixedSet = directory + "-fixed", straight = directory + "-straight";
         try
         {
