@@ -1,0 +1,501 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Backends.Cpu;
+
+/// <summary>
+/// 4×4 stride-2 convolution (DCGAN's discriminator, and through the adjoint its generator's transposed convolutions) as
+/// Winograd's F(2×2, 2×2) over the four polyphase components of the input. With i = 2a + s, j = 2b + t (a, b, s, t ∈ {0, 1})
+/// and the phase images P[ci, s, t](u, v) = xpad[ci, 2u + s, 2v + t],
+/// <code>y[co, oh, ow] = Σ_{ci, s, t} Σ_{a, b} w[co, ci, 2a + s, 2b + t] · P[ci, s, t](oh + a, ow + b),</code>
+/// a stride-1 2×2 convolution over K' = 4·Cin phase channels c' = 4ci + 2s + t (a space-to-depth of the padded input).
+/// F(2×2, 2×2) (Lavin &amp; Gray, 2016) gives each 2×2 output tile as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A from its 3×3 phase patch d, with
+/// <code>Bᵀ d = (d0 − d1, d1, d2 − d1),   G g = (g0, g0 + g1, g1),   Aᵀ m = (m0 + m1, m1 + m2):</code>
+/// 9 multiplies per 4 outputs instead of 16, and coefficients 0 and ±1 only, so it rounds no worse than the plain sums.
+/// The channel sums become 9 GEMMs M[ξ] (tiles × Cout) = V[ξ] (tiles × K') · U[ξ] (K' × Cout), one per transform point ξ.
+/// <list type="bullet">
+/// <item>input gradient (and <see cref="Convolution.ConvTranspose2dForward(in Conv2dGeometry, float*, float*, float*, float*)"/>):
+/// the adjoint of each step in reverse — (A dY Aᵀ), the GEMMs against U[ξ]ᵀ, then B dV Bᵀ added into the phase patches,
+/// which are finally spread back to NCHW (every input pixel belongs to exactly one phase);</item>
+/// <item>weight gradient: dU[ξ] (K' × Cout) = Σ_tiles V[ξ]ᵀ · (A dY Aᵀ)[ξ], then dg = Gᵀ dU G with Gᵀ u = (u0 + u1, u1 + u2).</item>
+/// </list>
+/// Data is regrouped channel-last (phase channels or output channels innermost, padded to the vector width) so the transforms
+/// run on whole vectors; blocks of samples go to the threads, each calling the GEMMs on its own block.
+/// </summary>
+internal static unsafe class PolyphaseWinograd
+{
+    private const int Points = 9;        // (2 + 2 − 1)²
+    private const int TargetTiles = 256; // GEMM rows per block: each block repacks the whole U, so not much less
+
+    /// <summary>
+    /// Whether the passes of <paramref name="g"/> take this path (unless <c>NABLA_CONV_POLYPHASE=0</c>): a 4×4 kernel with
+    /// stride 2, dilation 1 and one group, vectors of 512 bits, at least 4 input and 16 output channels (the GEMMs' K' and n),
+    /// enough tiles in the call (<see cref="MinTiles"/>) and a transformed sample that fits the scratch budget.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        Enabled && Vector512.IsHardwareAccelerated && g.Batch > 0 && g.KernelHeight == 4 && g.KernelWidth == 4 &&
+        g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 &&
+        g.InChannels >= 4 && g.OutChannels >= 16 &&
+        (long)g.Batch * TilesPerSample(g) >= MinTiles &&
+        (long)Points * TilesPerSample(g) * Math.Max(4L * g.InChannels, g.OutChannels) <= MaxTransformedSampleElements;
+
+    /// <summary><c>NABLA_CONV_POLYPHASE=0</c> keeps such layers on the im2col path, for comparison.</summary>
+    private static readonly bool Enabled = Environment.GetEnvironmentVariable("NABLA_CONV_POLYPHASE") != "0";
+
+    /// <summary>Fewest tiles per call: below, the filter transform on every call and the repacking of U outweigh the saving.</summary>
+    private const int MinTiles = 32;
+
+    /// <summary>A block holds at least one transformed sample; past ~16 MB of float32 (large images) im2col's row bands are used.</summary>
+    private const long MaxTransformedSampleElements = 4L << 20;
+
+    private static int TilesPerSample(in Conv2dGeometry g) => ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
+
+    /// <summary>output = conv2d(input, weight) + bias (bias may be null) for a geometry where <see cref="Applies"/>.</summary>
+    public static void Forward<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(Applies(g));
+        var plan = new Plan(g, Vector512<T>.Count);
+        T* filter = ScratchBuffers.Get<T>(ScratchSlot.Filter, (long)Points * plan.PhaseChannelsPadded * plan.OutChannelsPadded);
+        TransformFilter(g, plan, weight, filter);
+        Convolution.ForEachTask(plan.Blocks, (participant, block) => ForwardBlock(g, plan, block, input, filter, bias, output));
+    }
+
+    /// <summary>gradInput = ∂L/∂input given gradOutput (overwritten), for a geometry where <see cref="Applies"/>.</summary>
+    public static void BackwardInput<T>(Conv2dGeometry g, T* gradOutput, T* weight, T* gradInput) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(Applies(g));
+        var plan = new Plan(g, Vector512<T>.Count);
+        T* filter = ScratchBuffers.Get<T>(ScratchSlot.Filter, (long)Points * plan.PhaseChannelsPadded * plan.OutChannelsPadded);
+        TransformFilter(g, plan, weight, filter);
+        Convolution.ForEachTask(plan.Blocks, (participant, block) => BackwardInputBlock(g, plan, block, gradOutput, filter, gradInput));
+    }
+
+    /// <summary>gradWeight = ∂L/∂weight (overwritten) for a geometry where <see cref="Applies"/>; the sums come out the same on every run.</summary>
+    public static void BackwardWeight<T>(Conv2dGeometry g, T* input, T* gradOutput, T* gradWeight) where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(Applies(g));
+        var plan = new Plan(g, Vector512<T>.Count);
+        int parts = Math.Min(WorkerPool.ThreadCount, plan.Blocks);
+        long size = (long)Points * plan.PhaseChannelsPadded * plan.OutChannelsPadded;
+        T* partials = ScratchBuffers.Get<T>(ScratchSlot.Reduction, parts * size);
+        new Span<T>(partials, checked((int)(parts * size))).Clear();
+        Convolution.ForEachTaskInFixedOrder(plan.Blocks, (participant, block) =>
+            WeightBlock(g, plan, block, input, gradOutput, partials + participant * size));
+        for (int part = 1; part < parts; part++)
+        {
+            T* source = partials + part * size;
+            for (long at = 0; at < size; at += Vector512<T>.Count)
+                (Vector512.Load(partials + at) + Vector512.Load(source + at)).Store(partials + at);
+        }
+        var geometry = g;
+        WorkerPool.For(g.OutChannels, 8, (start, end) => TransformWeightGradient(geometry, plan, partials, gradWeight, start, end));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardBlock<T>(in Conv2dGeometry g, in Plan plan, int block, T* input, T* filter, T* bias, T* output)
+        where T : unmanaged, INumber<T>
+    {
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        int tiles = count * plan.TilesPerSample, phasePad = plan.PhaseChannelsPadded, coutPad = plan.OutChannelsPadded;
+        T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, plan.ChannelLastSize);
+        T* transformed = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)Points * tiles * phasePad);
+        T* products = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)Points * tiles * coutPad);
+        for (int s = 0; s < count; s++)
+        {
+            ToPhases(g, plan, input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth, channelLast);
+            TransformInput(plan, channelLast, transformed, s * plan.TilesPerSample, tiles);
+        }
+        for (int point = 0; point < Points; point++)
+            MatMul(tiles, coutPad, phasePad,
+                transformed + (long)point * tiles * phasePad, phasePad, 1,
+                filter + (long)point * phasePad * coutPad, coutPad, 1,
+                products + (long)point * tiles * coutPad, coutPad, accumulate: false);
+        for (int s = 0; s < count; s++)
+            TransformOutput(g, plan, products, s * plan.TilesPerSample, tiles, bias, output + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardInputBlock<T>(in Conv2dGeometry g, in Plan plan, int block, T* gradOutput, T* filter, T* gradInput)
+        where T : unmanaged, INumber<T>
+    {
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        int tiles = count * plan.TilesPerSample, phasePad = plan.PhaseChannelsPadded, coutPad = plan.OutChannelsPadded;
+        T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, plan.ChannelLastSize);
+        T* gradients = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)Points * tiles * coutPad);
+        T* transformed = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)Points * tiles * phasePad);
+        for (int s = 0; s < count; s++)
+        {
+            GradientToChannelLast(g, plan, gradOutput + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth, channelLast);
+            TransformGradient(plan, channelLast, gradients, s * plan.TilesPerSample, tiles);
+        }
+        // dV[ξ] (tiles × K') = (A dY Aᵀ)[ξ] · U[ξ]ᵀ: B(co, c') = U[ξ][c'·coutPad + co].
+        for (int point = 0; point < Points; point++)
+            MatMul(tiles, phasePad, coutPad,
+                gradients + (long)point * tiles * coutPad, coutPad, 1,
+                filter + (long)point * phasePad * coutPad, 1, coutPad,
+                transformed + (long)point * tiles * phasePad, phasePad, accumulate: false);
+        for (int s = 0; s < count; s++)
+        {
+            new Span<T>(channelLast, checked(plan.PhaseHeight * plan.PhaseWidth * phasePad)).Clear();
+            AddInputGradient(plan, transformed, s * plan.TilesPerSample, tiles, channelLast);
+            FromPhases(g, plan, channelLast, gradInput + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightBlock<T>(in Conv2dGeometry g, in Plan plan, int block, T* input, T* gradOutput, T* sums)
+        where T : unmanaged, INumber<T>
+    {
+        int n0 = block * plan.SamplesPerBlock, count = Math.Min(plan.SamplesPerBlock, g.Batch - n0);
+        int tiles = count * plan.TilesPerSample, phasePad = plan.PhaseChannelsPadded, coutPad = plan.OutChannelsPadded;
+        T* channelLast = ScratchBuffers.Get<T>(ScratchSlot.ChannelLast, plan.ChannelLastSize);
+        T* transformed = ScratchBuffers.Get<T>(ScratchSlot.Columns, (long)Points * tiles * phasePad);
+        T* gradients = ScratchBuffers.Get<T>(ScratchSlot.Staging, (long)Points * tiles * coutPad);
+        for (int s = 0; s < count; s++)
+        {
+            ToPhases(g, plan, input + (long)(n0 + s) * g.InChannels * g.InHeight * g.InWidth, channelLast);
+            TransformInput(plan, channelLast, transformed, s * plan.TilesPerSample, tiles);
+            GradientToChannelLast(g, plan, gradOutput + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth, channelLast);
+            TransformGradient(plan, channelLast, gradients, s * plan.TilesPerSample, tiles);
+        }
+        // dU[ξ][c'][co] += Σ_t V[ξ][t][c'] · P[ξ][t][co]: A(c', t) = V[ξ][t·phasePad + c'].
+        for (int point = 0; point < Points; point++)
+            MatMul(phasePad, coutPad, tiles,
+                transformed + (long)point * tiles * phasePad, 1, phasePad,
+                gradients + (long)point * tiles * coutPad, coutPad, 1,
+                sums + (long)point * phasePad * coutPad, coutPad, accumulate: true);
+    }
+
+    /// <summary>
+    /// x[ci, r, c] → buffer[u·PhaseWidth + v][4ci + 2s + t] with (2u + s, 2v + t) = (r + padH, c + padW), zero elsewhere
+    /// (the padding, the padded phase channels, and phase positions past the image).
+    /// </summary>
+    private static void ToPhases<T>(in Conv2dGeometry g, in Plan plan, T* x, T* buffer) where T : unmanaged, INumber<T>
+    {
+        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, width = g.InWidth;
+        new Span<T>(buffer, checked(plan.PhaseHeight * phaseWidth * phasePad)).Clear();
+        int rows = Math.Clamp((2 * plan.PhaseHeight) - g.PadH, 0, g.InHeight), cols = Math.Clamp((2 * phaseWidth) - g.PadW, 0, width);
+        long plane = (long)g.InHeight * width;
+        for (int ci = 0; ci < g.InChannels; ci++)
+            for (int r = 0; r < rows; r++)
+            {
+                T* row = x + (ci * plane) + ((long)r * width);
+                int padded = r + g.PadH;
+                T* target = buffer + ((long)(padded >> 1) * phaseWidth * phasePad) + (4 * ci) + (2 * (padded & 1));
+                for (int c = 0; c < cols; c++)
+                {
+                    int column = c + g.PadW;
+                    target[((long)(column >> 1) * phasePad) + (column & 1)] = row[c];
+                }
+            }
+    }
+
+    /// <summary>The adjoint of <see cref="ToPhases{T}"/>: dx[ci, r, c] = buffer[…] of the pixel's phase position (0 where no output reads it).</summary>
+    private static void FromPhases<T>(in Conv2dGeometry g, in Plan plan, T* buffer, T* dx) where T : unmanaged, INumber<T>
+    {
+        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, width = g.InWidth;
+        int rows = Math.Clamp((2 * plan.PhaseHeight) - g.PadH, 0, g.InHeight), cols = Math.Clamp((2 * phaseWidth) - g.PadW, 0, width);
+        long plane = (long)g.InHeight * width;
+        for (int ci = 0; ci < g.InChannels; ci++)
+        {
+            for (int r = 0; r < g.InHeight; r++)
+            {
+                T* row = dx + (ci * plane) + ((long)r * width);
+                if (r >= rows)
+                {
+                    new Span<T>(row, width).Clear();
+                    continue;
+                }
+                int padded = r + g.PadH;
+                T* source = buffer + ((long)(padded >> 1) * phaseWidth * phasePad) + (4 * ci) + (2 * (padded & 1));
+                for (int c = 0; c < cols; c++)
+                {
+                    int column = c + g.PadW;
+                    row[c] = source[((long)(column >> 1) * phasePad) + (column & 1)];
+                }
+                for (int c = cols; c < width; c++) row[c] = T.Zero;
+            }
+        }
+    }
+
+    /// <summary>V[ξ][tile][c'] = (Bᵀ d B)[ξ] for the 3×3 phase patch d of each tile of one sample, vectorised over c'.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInput<T>(in Plan plan, T* buffer, T* transformed, int firstTile, int tiles) where T : unmanaged, INumber<T>
+    {
+        int phasePad = plan.PhaseChannelsPadded, lanes = Vector512<T>.Count;
+        long pointStride = (long)tiles * phasePad, rowStride = (long)plan.PhaseWidth * phasePad;
+        for (int th = 0; th < plan.TilesHigh; th++)
+            for (int tw = 0; tw < plan.TilesWide; tw++)
+            {
+                T* patch = buffer + (2L * th * rowStride) + (2L * tw * phasePad);
+                T* v = transformed + (((long)firstTile + (th * plan.TilesWide) + tw) * phasePad);
+                for (int c = 0; c < phasePad; c += lanes)
+                {
+                    T* p = patch + c;
+                    // Bᵀ down each patch column: (d0 − d1, d1, d2 − d1).
+                    var d10 = Vector512.Load(p + rowStride);
+                    var d11 = Vector512.Load(p + rowStride + phasePad);
+                    var d12 = Vector512.Load(p + rowStride + (2 * phasePad));
+                    var e00 = Vector512.Load(p) - d10;
+                    var e01 = Vector512.Load(p + phasePad) - d11;
+                    var e02 = Vector512.Load(p + (2 * phasePad)) - d12;
+                    var e20 = Vector512.Load(p + (2 * rowStride)) - d10;
+                    var e21 = Vector512.Load(p + (2 * rowStride) + phasePad) - d11;
+                    var e22 = Vector512.Load(p + (2 * rowStride) + (2 * phasePad)) - d12;
+                    // Bᵀ along each row.
+                    T* o = v + c;
+                    (e00 - e01).Store(o);
+                    e01.Store(o + pointStride);
+                    (e02 - e01).Store(o + (2 * pointStride));
+                    (d10 - d11).Store(o + (3 * pointStride));
+                    d11.Store(o + (4 * pointStride));
+                    (d12 - d11).Store(o + (5 * pointStride));
+                    (e20 - e21).Store(o + (6 * pointStride));
+                    e21.Store(o + (7 * pointStride));
+                    (e22 - e21).Store(o + (8 * pointStride));
+                }
+            }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="TransformInput{T}"/>: buffer[3×3 patch of each tile] += (B dV Bᵀ) with B e = (e0, e1 − e0 − e2, e2),
+    /// vectorised over c' (neighbouring patches share an edge, so the sums add).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddInputGradient<T>(in Plan plan, T* transformed, int firstTile, int tiles, T* buffer) where T : unmanaged, INumber<T>
+    {
+        int phasePad = plan.PhaseChannelsPadded, lanes = Vector512<T>.Count;
+        long pointStride = (long)tiles * phasePad, rowStride = (long)plan.PhaseWidth * phasePad;
+        for (int th = 0; th < plan.TilesHigh; th++)
+            for (int tw = 0; tw < plan.TilesWide; tw++)
+            {
+                T* patch = buffer + (2L * th * rowStride) + (2L * tw * phasePad);
+                T* v = transformed + (((long)firstTile + (th * plan.TilesWide) + tw) * phasePad);
+                for (int c = 0; c < phasePad; c += lanes)
+                {
+                    T* m = v + c;
+                    // B along each row of dV (index β), then down each column (index α).
+                    var r00 = Vector512.Load(m);
+                    var r02 = Vector512.Load(m + (2 * pointStride));
+                    var r01 = Vector512.Load(m + pointStride) - r00 - r02;
+                    var r10 = Vector512.Load(m + (3 * pointStride));
+                    var r12 = Vector512.Load(m + (5 * pointStride));
+                    var r11 = Vector512.Load(m + (4 * pointStride)) - r10 - r12;
+                    var r20 = Vector512.Load(m + (6 * pointStride));
+                    var r22 = Vector512.Load(m + (8 * pointStride));
+                    var r21 = Vector512.Load(m + (7 * pointStride)) - r20 - r22;
+                    T* p = patch + c;
+                    Add(p, r00);
+                    Add(p + phasePad, r01);
+                    Add(p + (2 * phasePad), r02);
+                    Add(p + rowStride, r10 - r00 - r20);
+                    Add(p + rowStride + phasePad, r11 - r01 - r21);
+                    Add(p + rowStride + (2 * phasePad), r12 - r02 - r22);
+                    Add(p + (2 * rowStride), r20);
+                    Add(p + (2 * rowStride) + phasePad, r21);
+                    Add(p + (2 * rowStride) + (2 * phasePad), r22);
+                }
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add<T>(T* at, Vector512<T> value) where T : unmanaged, INumber<T> => (Vector512.Load(at) + value).Store(at);
+
+    /// <summary>dy[co, oh, ow] → buffer[oh·(2·TilesWide) + ow][co], zero past the output (so partial tiles add nothing) and in the padded channels.</summary>
+    private static void GradientToChannelLast<T>(in Conv2dGeometry g, in Plan plan, T* dy, T* buffer) where T : unmanaged, INumber<T>
+    {
+        int coutPad = plan.OutChannelsPadded, width = plan.TilesWide * 2;
+        new Span<T>(buffer, checked(plan.TilesHigh * 2 * width * coutPad)).Clear();
+        long plane = (long)g.OutHeight * g.OutWidth;
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            T* source = dy + (co * plane);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                T* row = source + ((long)oh * g.OutWidth);
+                T* target = buffer + ((long)oh * width * coutPad) + co;
+                for (int ow = 0; ow < g.OutWidth; ow++) target[(long)ow * coutPad] = row[ow];
+            }
+        }
+    }
+
+    /// <summary>P[ξ][tile][co] = (A dY Aᵀ)[ξ] for each 2×2 gradient tile dY of one sample, A y = (y0, y0 + y1, y1), vectorised over co.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformGradient<T>(in Plan plan, T* buffer, T* gradients, int firstTile, int tiles) where T : unmanaged, INumber<T>
+    {
+        int coutPad = plan.OutChannelsPadded, lanes = Vector512<T>.Count;
+        long pointStride = (long)tiles * coutPad, rowStride = (long)plan.TilesWide * 2 * coutPad;
+        for (int th = 0; th < plan.TilesHigh; th++)
+            for (int tw = 0; tw < plan.TilesWide; tw++)
+            {
+                T* patch = buffer + (2L * th * rowStride) + (2L * tw * coutPad);
+                T* o = gradients + (((long)firstTile + (th * plan.TilesWide) + tw) * coutPad);
+                for (int co = 0; co < coutPad; co += lanes)
+                {
+                    T* p = patch + co;
+                    var y00 = Vector512.Load(p);
+                    var y01 = Vector512.Load(p + coutPad);
+                    var y10 = Vector512.Load(p + rowStride);
+                    var y11 = Vector512.Load(p + rowStride + coutPad);
+                    var s0 = y00 + y10; // A down each column: (y0, y0 + y1, y1)
+                    var s1 = y01 + y11;
+                    T* q = o + co;
+                    y00.Store(q);
+                    (y00 + y01).Store(q + pointStride);
+                    y01.Store(q + (2 * pointStride));
+                    s0.Store(q + (3 * pointStride));
+                    (s0 + s1).Store(q + (4 * pointStride));
+                    s1.Store(q + (5 * pointStride));
+                    y10.Store(q + (6 * pointStride));
+                    (y10 + y11).Store(q + (7 * pointStride));
+                    y11.Store(q + (8 * pointStride));
+                }
+            }
+    }
+
+    /// <summary>y[co, 2th + i, 2tw + j] = (Aᵀ M A)[i, j] + bias[co] for each tile of one sample, vectorised over co, then scattered to NCHW.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutput<T>(in Conv2dGeometry g, in Plan plan, T* products, int firstTile, int tiles, T* bias, T* y)
+        where T : unmanaged, INumber<T>
+    {
+        int coutPad = plan.OutChannelsPadded, lanes = Vector512<T>.Count, outHeight = g.OutHeight, outWidth = g.OutWidth;
+        long pointStride = (long)tiles * coutPad, outPlane = (long)outHeight * outWidth;
+        T* result = stackalloc T[4 * Vector512<T>.Count];
+        for (int th = 0; th < plan.TilesHigh; th++)
+            for (int tw = 0; tw < plan.TilesWide; tw++)
+            {
+                int rows = Math.Min(2, outHeight - (2 * th)), cols = Math.Min(2, outWidth - (2 * tw));
+                T* m = products + (((long)firstTile + (th * plan.TilesWide) + tw) * coutPad);
+                for (int co = 0; co < g.OutChannels; co += lanes)
+                {
+                    T* q = m + co;
+                    // Aᵀ down each column (m0 + m1, m1 + m2), then along each row.
+                    var m10 = Vector512.Load(q + (3 * pointStride));
+                    var m11 = Vector512.Load(q + (4 * pointStride));
+                    var m12 = Vector512.Load(q + (5 * pointStride));
+                    var a0 = Vector512.Load(q) + m10;
+                    var a1 = Vector512.Load(q + pointStride) + m11;
+                    var a2 = Vector512.Load(q + (2 * pointStride)) + m12;
+                    var b0 = m10 + Vector512.Load(q + (6 * pointStride));
+                    var b1 = m11 + Vector512.Load(q + (7 * pointStride));
+                    var b2 = m12 + Vector512.Load(q + (8 * pointStride));
+                    (a0 + a1).Store(result);
+                    (a1 + a2).Store(result + lanes);
+                    (b0 + b1).Store(result + (2 * lanes));
+                    (b1 + b2).Store(result + (3 * lanes));
+                    int valid = Math.Min(lanes, g.OutChannels - co);
+                    for (int lane = 0; lane < valid; lane++)
+                    {
+                        T add = bias != null ? bias[co + lane] : T.Zero;
+                        T* plane = y + ((co + lane) * outPlane) + (2L * th * outWidth) + (2 * tw);
+                        for (int i = 0; i < rows; i++)
+                            for (int j = 0; j < cols; j++) plane[(i * outWidth) + j] = result[(((i * 2) + j) * lanes) + lane] + add;
+                    }
+                }
+            }
+    }
+
+    /// <summary>
+    /// U[ξ][4ci + 2s + t][co] = (G g Gᵀ)[ξ] for the 2×2 kernel g[a, b] = w[co, ci, 2a + s, 2b + t]; padded rows and columns zero.
+    /// Split over input channels between the threads (it runs on every call).
+    /// </summary>
+    private static void TransformFilter<T>(in Conv2dGeometry g, in Plan plan, T* weight, T* filter) where T : unmanaged, INumber<T>
+    {
+        int phasePad = plan.PhaseChannelsPadded, coutPad = plan.OutChannelsPadded, cin = g.InChannels, cout = g.OutChannels;
+        long pointStride = (long)phasePad * coutPad;
+        for (int point = 0; point < Points; point++)
+            new Span<T>(filter + (point * pointStride) + ((long)4 * cin * coutPad), checked((phasePad - (4 * cin)) * coutPad)).Clear();
+        WorkerPool.For(cin, 4, (start, end) =>
+        {
+            for (int ci = start; ci < end; ci++)
+                for (int phase = 0; phase < 4; phase++)
+                {
+                    int s = phase >> 1, t = phase & 1;
+                    T* u = filter + ((long)((4 * ci) + phase) * coutPad);
+                    for (int co = 0; co < coutPad; co++)
+                    {
+                        if (co >= cout)
+                        {
+                            for (int point = 0; point < Points; point++) u[(point * pointStride) + co] = T.Zero;
+                            continue;
+                        }
+                        T* w = weight + ((((long)co * cin) + ci) * 16) + (s * 4) + t; // w[2a + s, 2b + t] = w[8a + 2b]
+                        T g00 = w[0], g01 = w[2], g10 = w[8], g11 = w[10];
+                        T h0 = g00 + g10, h1 = g01 + g11; // G down each column: (g0, g0 + g1, g1)
+                        u[co] = g00;
+                        u[pointStride + co] = g00 + g01;
+                        u[(2 * pointStride) + co] = g01;
+                        u[(3 * pointStride) + co] = h0;
+                        u[(4 * pointStride) + co] = h0 + h1;
+                        u[(5 * pointStride) + co] = h1;
+                        u[(6 * pointStride) + co] = g10;
+                        u[(7 * pointStride) + co] = g10 + g11;
+                        u[(8 * pointStride) + co] = g11;
+                    }
+                }
+        });
+    }
+
+    /// <summary>gradWeight[co, ci, 2a + s, 2b + t] = (Gᵀ dU G)[a, b] of the sums dU[ξ][4ci + 2s + t][co], for co in [start, end).</summary>
+    private static void TransformWeightGradient<T>(in Conv2dGeometry g, in Plan plan, T* sums, T* gradWeight, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int coutPad = plan.OutChannelsPadded, cin = g.InChannels;
+        long pointStride = (long)plan.PhaseChannelsPadded * coutPad;
+        for (int co = start; co < end; co++)
+            for (int ci = 0; ci < cin; ci++)
+                for (int phase = 0; phase < 4; phase++)
+                {
+                    T* u = sums + ((long)((4 * ci) + phase) * coutPad) + co;
+                    T u0 = u[0], u1 = u[pointStride], u2 = u[2 * pointStride];
+                    T u3 = u[3 * pointStride], u4 = u[4 * pointStride], u5 = u[5 * pointStride];
+                    T u6 = u[6 * pointStride], u7 = u[7 * pointStride], u8 = u[8 * pointStride];
+                    T r00 = u0 + u3, r01 = u1 + u4, r02 = u2 + u5; // Gᵀ down each column: (u0 + u1, u1 + u2)
+                    T r10 = u3 + u6, r11 = u4 + u7, r12 = u5 + u8;
+                    T* w = gradWeight + ((((long)co * cin) + ci) * 16) + ((phase >> 1) * 4) + (phase & 1);
+                    w[0] = r00 + r01;
+                    w[2] = r01 + r02;
+                    w[8] = r10 + r11;
+                    w[10] = r11 + r12;
+                }
+    }
+
+    /// <summary>Sizes shared by every block of one call.</summary>
+    private readonly struct Plan
+    {
+        public readonly int TilesHigh, TilesWide, PhaseHeight, PhaseWidth, SamplesPerBlock, Blocks, PhaseChannelsPadded, OutChannelsPadded;
+
+        public Plan(in Conv2dGeometry g, int lanes)
+        {
+            TilesHigh = (g.OutHeight + 1) / 2;
+            TilesWide = (g.OutWidth + 1) / 2;
+            // A tile's 3×3 patch starts at phase position (2th, 2tw): the last one ends at 2·Tiles.
+            PhaseHeight = (2 * TilesHigh) + 1;
+            PhaseWidth = (2 * TilesWide) + 1;
+            int tiles = TilesHigh * TilesWide;
+            // Enough samples per block for ~TargetTiles GEMM rows, but at least 2 blocks per thread where the batch allows.
+            int wanted = (TargetTiles + tiles - 1) / tiles;
+            int balanced = Math.Max(1, g.Batch / (2 * WorkerPool.ThreadCount));
+            SamplesPerBlock = Math.Max(1, Math.Min(Math.Min(wanted, balanced), g.Batch));
+            Blocks = (g.Batch + SamplesPerBlock - 1) / SamplesPerBlock;
+            PhaseChannelsPadded = ((4 * g.InChannels) + lanes - 1) / lanes * lanes;
+            OutChannelsPadded = (g.OutChannels + lanes - 1) / lanes * lanes;
+        }
+
+        public int TilesPerSample => TilesHigh * TilesWide;
+
+        /// <summary>Elements of one channel-last sample buffer: the phase images or the tiled output gradient, whichever is larger.</summary>
+        public long ChannelLastSize => Math.Max((long)PhaseHeight * PhaseWidth * PhaseChannelsPadded, (long)TilesHigh * TilesWide * 4 * OutChannelsPadded);
+    }
+
+    private static void MatMul<T>(int m, int n, int k, T* a, long aRowStride, long aColStride, T* b, long bRowStride, long bColStride, T* c, long ldc, bool accumulate)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Sgemm(m, n, k, (float*)a, aRowStride, aColStride, (float*)b, bRowStride, bColStride, (float*)c, ldc, accumulate);
+        else
+            Gemm.Dgemm(m, n, k, (double*)a, aRowStride, aColStride, (double*)b, bRowStride, bColStride, (double*)c, ldc, accumulate);
+    }
+}
