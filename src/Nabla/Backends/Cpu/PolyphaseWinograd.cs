@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Backends.Cpu;
 
@@ -41,8 +42,11 @@ internal static unsafe class PolyphaseWinograd
         (long)g.Batch * TilesPerSample(g) >= MinTiles &&
         (long)Points * TilesPerSample(g) * Math.Max(4L * g.InChannels, g.OutChannels) <= MaxTransformedSampleElements;
 
-    /// <summary><c>NABLA_CONV_POLYPHASE=0</c> keeps such layers on the im2col path, for comparison.</summary>
-    private static readonly bool Enabled = Environment.GetEnvironmentVariable("NABLA_CONV_POLYPHASE") != "0";
+    /// <summary>
+    /// Whether the path is on: <c>NABLA_CONV_POLYPHASE=0</c> keeps such layers on the im2col path; the bench flips it between
+    /// iterations to compare both in one process (<c>DCGAN_COMPARE_POLYPHASE=1</c>).
+    /// </summary>
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("NABLA_CONV_POLYPHASE") != "0";
 
     /// <summary>Fewest tiles per call: below, the filter transform on every call and the repacking of U outweigh the saving.</summary>
     private const int MinTiles = 32;
@@ -68,7 +72,7 @@ internal static unsafe class PolyphaseWinograd
         Debug.Assert(Applies(g));
         var plan = new Plan(g, Vector512<T>.Count);
         T* filter = ScratchBuffers.Get<T>(ScratchSlot.Filter, (long)Points * plan.PhaseChannelsPadded * plan.OutChannelsPadded);
-        TransformFilter(g, plan, weight, filter);
+        TransformFilterTransposed(g, plan, weight, filter);
         Convolution.ForEachTask(plan.Blocks, (participant, block) => BackwardInputBlock(g, plan, block, gradOutput, filter, gradInput));
     }
 
@@ -130,11 +134,11 @@ internal static unsafe class PolyphaseWinograd
             GradientToChannelLast(g, plan, gradOutput + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth, channelLast);
             TransformGradient(plan, channelLast, gradients, s * plan.TilesPerSample, tiles);
         }
-        // dV[ξ] (tiles × K') = (A dY Aᵀ)[ξ] · U[ξ]ᵀ: B(co, c') = U[ξ][c'·coutPad + co].
+        // dV[ξ] (tiles × K') = (A dY Aᵀ)[ξ] · U[ξ]ᵀ, U[ξ]ᵀ kept row-major [co][c'] (TransformFilterTransposed).
         for (int point = 0; point < Points; point++)
             MatMul(tiles, phasePad, coutPad,
                 gradients + (long)point * tiles * coutPad, coutPad, 1,
-                filter + (long)point * phasePad * coutPad, 1, coutPad,
+                filter + (long)point * phasePad * coutPad, phasePad, 1,
                 transformed + (long)point * tiles * phasePad, phasePad, accumulate: false);
         for (int s = 0; s < count; s++)
         {
@@ -170,34 +174,71 @@ internal static unsafe class PolyphaseWinograd
 
     /// <summary>
     /// x[ci, r, c] → buffer[u·PhaseWidth + v][4ci + 2s + t] with (2u + s, 2v + t) = (r + padH, c + padW), zero elsewhere
-    /// (the padding, the padded phase channels, and phase positions past the image).
+    /// (the padding, the padded phase channels, and phase positions past the image). float32 moves two channels' four phases
+    /// per AVX2 gather at positions whose 2×2 input pixels lie inside the image, channel pair by channel pair so that the
+    /// gathers read the same few cache lines position after position.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ToPhases<T>(in Conv2dGeometry g, in Plan plan, T* x, T* buffer) where T : unmanaged, INumber<T>
     {
-        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, width = g.InWidth;
+        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, height = g.InHeight, width = g.InWidth, cin = g.InChannels;
         new Span<T>(buffer, checked(plan.PhaseHeight * phaseWidth * phasePad)).Clear();
-        int rows = Math.Clamp((2 * plan.PhaseHeight) - g.PadH, 0, g.InHeight), cols = Math.Clamp((2 * phaseWidth) - g.PadW, 0, width);
-        long plane = (long)g.InHeight * width;
-        for (int ci = 0; ci < g.InChannels; ci++)
-            for (int r = 0; r < rows; r++)
-            {
-                T* row = x + (ci * plane) + ((long)r * width);
-                int padded = r + g.PadH;
-                T* target = buffer + ((long)(padded >> 1) * phaseWidth * phasePad) + (4 * ci) + (2 * (padded & 1));
-                for (int c = 0; c < cols; c++)
+        long plane = (long)height * width;
+        int ci = 0;
+        if (typeof(T) == typeof(float) && Avx2.IsSupported && plane * 2 <= int.MaxValue)
+        {
+            // Lane ℓ: channel ℓ / 4, phase (s, t) = ((ℓ / 2) mod 2, ℓ mod 2).
+            var lanes = Vector256<int>.Indices;
+            var index = ((lanes >>> 2) * (int)plane) + (((lanes >>> 1) & Vector256<int>.One) * width) + (lanes & Vector256<int>.One);
+            // Phase positions whose 2×2 pixels (2u − padH + s, 2v − padW + t) are all inside: u in [uLo, uHi), v in [vLo, vHi).
+            int uLo = (g.PadH + 1) / 2, uHi = Math.Min(plan.PhaseHeight, (height - 2 + g.PadH) / 2 + 1);
+            int vLo = (g.PadW + 1) / 2, vHi = Math.Min(phaseWidth, (width - 2 + g.PadW) / 2 + 1);
+            for (; ci + 2 <= cin; ci += 2)
+                for (int u = 0; u < plan.PhaseHeight; u++)
                 {
-                    int column = c + g.PadW;
-                    target[((long)(column >> 1) * phasePad) + (column & 1)] = row[c];
+                    bool rowInside = u >= uLo && u < uHi;
+                    float* source = (float*)x + (ci * plane) + ((long)((2 * u) - g.PadH) * width) - g.PadW;
+                    float* target = (float*)buffer + ((long)u * phaseWidth * phasePad) + (4 * ci);
+                    for (int v = 0; v < phaseWidth; v++)
+                    {
+                        if (rowInside && v >= vLo && v < vHi) Avx2.GatherVector256(source + (2 * v), index, 4).Store(target + ((long)v * phasePad));
+                        else PhasesAt(g, x, buffer + (((long)u * phaseWidth) + v) * phasePad, u, v, ci, ci + 2);
+                    }
                 }
-            }
+        }
+        for (int u = 0; u < plan.PhaseHeight; u++)
+            for (int v = 0; v < phaseWidth; v++) PhasesAt(g, x, buffer + (((long)u * phaseWidth) + v) * phasePad, u, v, ci, cin);
     }
 
-    /// <summary>The adjoint of <see cref="ToPhases{T}"/>: dx[ci, r, c] = buffer[…] of the pixel's phase position (0 where no output reads it).</summary>
+    /// <summary>The four phases of channels [start, end) at phase position (u, v), where they fall inside the image (the rest stays zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PhasesAt<T>(in Conv2dGeometry g, T* x, T* target, int u, int v, int start, int end) where T : unmanaged, INumber<T>
+    {
+        long plane = (long)g.InHeight * g.InWidth;
+        for (int phase = 0; phase < 4; phase++)
+        {
+            int r = (2 * u) - g.PadH + (phase >> 1), c = (2 * v) - g.PadW + (phase & 1);
+            if ((uint)r >= (uint)g.InHeight || (uint)c >= (uint)g.InWidth) continue;
+            T* source = x + ((long)r * g.InWidth) + c;
+            for (int ci = start; ci < end; ci++) target[(4 * ci) + phase] = source[ci * plane];
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="ToPhases{T}"/>: dx[ci, r, c] = buffer[…] of the pixel's phase position (0 where no output reads
+    /// it). float32 reads 8 pixels of a row per AVX2 gather.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FromPhases<T>(in Conv2dGeometry g, in Plan plan, T* buffer, T* dx) where T : unmanaged, INumber<T>
     {
         int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, width = g.InWidth;
         int rows = Math.Clamp((2 * plan.PhaseHeight) - g.PadH, 0, g.InHeight), cols = Math.Clamp((2 * phaseWidth) - g.PadW, 0, width);
         long plane = (long)g.InHeight * width;
+        bool gather = typeof(T) == typeof(float) && Avx2.IsSupported && (long)phaseWidth * phasePad <= int.MaxValue / 2;
+        // Lane ℓ of the first gather of a row reads column c = ℓ: ((c + padW) / 2)·phasePad + (c + padW) mod 2; each next 8 columns add 4·phasePad.
+        var columns = Vector256.Create(g.PadW) + Vector256<int>.Indices;
+        var first = gather ? ((columns >>> 1) * phasePad) + (columns & Vector256<int>.One) : default;
+        var step = Vector256.Create(4 * phasePad);
         for (int ci = 0; ci < g.InChannels; ci++)
         {
             for (int r = 0; r < g.InHeight; r++)
@@ -210,12 +251,18 @@ internal static unsafe class PolyphaseWinograd
                 }
                 int padded = r + g.PadH;
                 T* source = buffer + ((long)(padded >> 1) * phaseWidth * phasePad) + (4 * ci) + (2 * (padded & 1));
-                for (int c = 0; c < cols; c++)
+                int c = 0;
+                if (gather)
+                {
+                    var index = first;
+                    for (; c + 8 <= cols; c += 8, index += step) Avx2.GatherVector256((float*)source, index, 4).Store((float*)row + c);
+                }
+                for (; c < cols; c++)
                 {
                     int column = c + g.PadW;
                     row[c] = source[((long)(column >> 1) * phasePad) + (column & 1)];
                 }
-                for (int c = cols; c < width; c++) row[c] = T.Zero;
+                for (c = cols; c < width; c++) row[c] = T.Zero;
             }
         }
     }
@@ -303,20 +350,36 @@ internal static unsafe class PolyphaseWinograd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Add<T>(T* at, Vector512<T> value) where T : unmanaged, INumber<T> => (Vector512.Load(at) + value).Store(at);
 
-    /// <summary>dy[co, oh, ow] → buffer[oh·(2·TilesWide) + ow][co], zero past the output (so partial tiles add nothing) and in the padded channels.</summary>
+    /// <summary>
+    /// dy[co, oh, ow] → buffer[oh·(2·TilesWide) + ow][co], zero past the output (so partial tiles add nothing) and in the padded
+    /// channels. float32 moves 8 channels of a pixel per AVX2 gather; the rest goes element by element.
+    /// </summary>
     private static void GradientToChannelLast<T>(in Conv2dGeometry g, in Plan plan, T* dy, T* buffer) where T : unmanaged, INumber<T>
     {
-        int coutPad = plan.OutChannelsPadded, width = plan.TilesWide * 2;
-        new Span<T>(buffer, checked(plan.TilesHigh * 2 * width * coutPad)).Clear();
-        long plane = (long)g.OutHeight * g.OutWidth;
-        for (int co = 0; co < g.OutChannels; co++)
+        int coutPad = plan.OutChannelsPadded, width = plan.TilesWide * 2, outHeight = g.OutHeight, outWidth = g.OutWidth;
+        if ((outHeight & 1) != 0 || (outWidth & 1) != 0 || coutPad != g.OutChannels)
+            new Span<T>(buffer, checked(plan.TilesHigh * 2 * width * coutPad)).Clear();
+        long plane = (long)outHeight * outWidth;
+        int co = 0;
+        if (typeof(T) == typeof(float) && Avx2.IsSupported && plane * 8 <= int.MaxValue)
+        {
+            var index = Vector256<int>.Indices * (int)plane;
+            for (; co + 8 <= g.OutChannels; co += 8)
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    float* source = (float*)dy + (co * plane) + ((long)oh * outWidth);
+                    float* target = (float*)buffer + ((long)oh * width * coutPad) + co;
+                    for (int ow = 0; ow < outWidth; ow++) Avx2.GatherVector256(source + ow, index, 4).Store(target + ((long)ow * coutPad));
+                }
+        }
+        for (; co < g.OutChannels; co++)
         {
             T* source = dy + (co * plane);
-            for (int oh = 0; oh < g.OutHeight; oh++)
+            for (int oh = 0; oh < outHeight; oh++)
             {
-                T* row = source + ((long)oh * g.OutWidth);
+                T* row = source + ((long)oh * outWidth);
                 T* target = buffer + ((long)oh * width * coutPad) + co;
-                for (int ow = 0; ow < g.OutWidth; ow++) target[(long)ow * coutPad] = row[ow];
+                for (int ow = 0; ow < outWidth; ow++) target[(long)ow * coutPad] = row[ow];
             }
         }
     }
@@ -398,8 +461,9 @@ internal static unsafe class PolyphaseWinograd
     }
 
     /// <summary>
-    /// U[ξ][4ci + 2s + t][co] = (G g Gᵀ)[ξ] for the 2×2 kernel g[a, b] = w[co, ci, 2a + s, 2b + t]; padded rows and columns zero.
-    /// Split over input channels between the threads (it runs on every call).
+    /// U[ξ][4ci + 2s + t][co] = (G g Gᵀ)[ξ] for the 2×2 kernel g[a, b] = w[co, ci, 2a + s, 2b + t], vectorised over co (each lane
+    /// group's 16 taps copied to the stack first); padded rows and columns zero. Split over input channels between the threads
+    /// (it runs on every call).
     /// </summary>
     private static void TransformFilter<T>(in Conv2dGeometry g, in Plan plan, T* weight, T* filter) where T : unmanaged, INumber<T>
     {
@@ -409,32 +473,79 @@ internal static unsafe class PolyphaseWinograd
             new Span<T>(filter + (point * pointStride) + ((long)4 * cin * coutPad), checked((phasePad - (4 * cin)) * coutPad)).Clear();
         WorkerPool.For(cin, 4, (start, end) =>
         {
+            int lanes = Vector512<T>.Count;
+            T* taps = stackalloc T[16 * Vector512<T>.Count]; // taps[tap·lanes + lane] = w[co + lane, ci, tap]
             for (int ci = start; ci < end; ci++)
-                for (int phase = 0; phase < 4; phase++)
+                for (int co = 0; co < coutPad; co += lanes)
                 {
-                    int s = phase >> 1, t = phase & 1;
-                    T* u = filter + ((long)((4 * ci) + phase) * coutPad);
-                    for (int co = 0; co < coutPad; co++)
+                    int valid = Math.Clamp(cout - co, 0, lanes);
+                    if (valid < lanes) new Span<T>(taps, 16 * lanes).Clear();
+                    for (int lane = 0; lane < valid; lane++)
                     {
-                        if (co >= cout)
-                        {
-                            for (int point = 0; point < Points; point++) u[(point * pointStride) + co] = T.Zero;
-                            continue;
-                        }
-                        T* w = weight + ((((long)co * cin) + ci) * 16) + (s * 4) + t; // w[2a + s, 2b + t] = w[8a + 2b]
-                        T g00 = w[0], g01 = w[2], g10 = w[8], g11 = w[10];
-                        T h0 = g00 + g10, h1 = g01 + g11; // G down each column: (g0, g0 + g1, g1)
-                        u[co] = g00;
-                        u[pointStride + co] = g00 + g01;
-                        u[(2 * pointStride) + co] = g01;
-                        u[(3 * pointStride) + co] = h0;
-                        u[(4 * pointStride) + co] = h0 + h1;
-                        u[(5 * pointStride) + co] = h1;
-                        u[(6 * pointStride) + co] = g10;
-                        u[(7 * pointStride) + co] = g10 + g11;
-                        u[(8 * pointStride) + co] = g11;
+                        T* source = weight + ((((long)co + lane) * cin) + ci) * 16;
+                        for (int tap = 0; tap < 16; tap++) taps[(tap * lanes) + lane] = source[tap];
+                    }
+                    for (int phase = 0; phase < 4; phase++)
+                    {
+                        T* k = taps + ((((phase >> 1) * 4) + (phase & 1)) * lanes); // w[2a + s, 2b + t] at tap 8a + 2b
+                        var g00 = Vector512.Load(k);
+                        var g01 = Vector512.Load(k + (2 * lanes));
+                        var g10 = Vector512.Load(k + (8 * lanes));
+                        var g11 = Vector512.Load(k + (10 * lanes));
+                        var h0 = g00 + g10; // G down each column: (g0, g0 + g1, g1)
+                        var h1 = g01 + g11;
+                        T* u = filter + ((long)((4 * ci) + phase) * coutPad) + co;
+                        g00.Store(u);
+                        (g00 + g01).Store(u + pointStride);
+                        g01.Store(u + (2 * pointStride));
+                        h0.Store(u + (3 * pointStride));
+                        (h0 + h1).Store(u + (4 * pointStride));
+                        h1.Store(u + (5 * pointStride));
+                        g10.Store(u + (6 * pointStride));
+                        (g10 + g11).Store(u + (7 * pointStride));
+                        g11.Store(u + (8 * pointStride));
                     }
                 }
+        });
+    }
+
+    /// <summary>
+    /// <see cref="TransformFilter{T}"/> laid out transposed, U[ξ][co][4ci + 2s + t], for the input gradient's GEMMs (their B = U[ξ]ᵀ is
+    /// then row-major, which the GEMM packs faster than a transposed operand); written in order, split over output channels.
+    /// </summary>
+    private static void TransformFilterTransposed<T>(in Conv2dGeometry g, in Plan plan, T* weight, T* filter) where T : unmanaged, INumber<T>
+    {
+        int phasePad = plan.PhaseChannelsPadded, cin = g.InChannels, cout = g.OutChannels;
+        long pointStride = (long)phasePad * plan.OutChannelsPadded;
+        WorkerPool.For(plan.OutChannelsPadded, 8, (start, end) =>
+        {
+            for (int co = start; co < end; co++)
+            {
+                T* u = filter + ((long)co * phasePad);
+                int written = co < cout ? 4 * cin : 0;
+                for (int point = 0; point < Points; point++)
+                    new Span<T>(u + (point * pointStride) + written, phasePad - written).Clear();
+                for (int ci = 0; ci < written / 4; ci++)
+                {
+                    T* w = weight + ((((long)co * cin) + ci) * 16);
+                    for (int phase = 0; phase < 4; phase++)
+                    {
+                        T* k = w + ((phase >> 1) * 4) + (phase & 1); // w[2a + s, 2b + t] at tap 8a + 2b
+                        T g00 = k[0], g01 = k[2], g10 = k[8], g11 = k[10];
+                        T h0 = g00 + g10, h1 = g01 + g11;
+                        T* target = u + (4 * ci) + phase;
+                        target[0] = g00;
+                        target[pointStride] = g00 + g01;
+                        target[2 * pointStride] = g01;
+                        target[3 * pointStride] = h0;
+                        target[4 * pointStride] = h0 + h1;
+                        target[5 * pointStride] = h1;
+                        target[6 * pointStride] = g10;
+                        target[7 * pointStride] = g10 + g11;
+                        target[8 * pointStride] = g11;
+                    }
+                }
+            }
         });
     }
 
