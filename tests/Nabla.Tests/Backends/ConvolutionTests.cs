@@ -124,7 +124,7 @@ public unsafe class ConvolutionTests
 
     // 4×4 stride-2 layers with ≥ 4 input and ≥ 16 output channels and ≥ 32 tiles take PolyphaseWinograd (F(2×2, 2×2) over
     // the input's four phases) for all three passes: DCGAN's shapes (padding 1, even sizes), odd output sizes (partial tiles),
-    // odd input sizes (pixels no output reads), padding 0 and 2, channel counts off the vector width, a partial last block.
+    // odd input sizes (pixels no output reads), padding 0 and 2, 4-channel groups with and without remaining channels, channel counts off the vector width, a partial last block.
     public static readonly TheoryData<string, int[]> PolyphaseGeometries = new()
     {
         { "DCGAN-like 16 to 8, padding 1", [8, 8, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1, 1] },
@@ -132,6 +132,7 @@ public unsafe class ConvolutionTests
         { "odd input 13x12, padding 0", [9, 4, 13, 12, 16, 4, 4, 2, 2, 0, 0, 1, 1, 1] },
         { "padding 2 by 1, 33 output channels", [5, 6, 9, 10, 33, 4, 4, 2, 2, 2, 1, 1, 1, 1] },
         { "4x4 output, batch 37 (blocks with a remainder)", [37, 12, 8, 8, 20, 4, 4, 2, 2, 1, 1, 1, 1, 1] },
+        { "last input row and column read by no output (11x11, padding 0)", [9, 8, 11, 11, 16, 4, 4, 2, 2, 0, 0, 1, 1, 1] },
     };
 
     [Theory]

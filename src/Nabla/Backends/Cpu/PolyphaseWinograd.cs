@@ -174,40 +174,92 @@ internal static unsafe class PolyphaseWinograd
 
     /// <summary>
     /// x[ci, r, c] → buffer[u·PhaseWidth + v][4ci + 2s + t] with (2u + s, 2v + t) = (r + padH, c + padW), zero elsewhere
-    /// (the padding, the padded phase channels, and phase positions past the image). float32 moves two channels' four phases
-    /// per AVX2 gather at positions whose 2×2 input pixels lie inside the image, channel pair by channel pair so that the
-    /// gathers read the same few cache lines position after position.
+    /// (the padding, the padded phase channels, and phase positions past the image). float32 on AVX-512 regroups four channels
+    /// at a time by <see cref="Transpose8x8"/>; the remaining channels (and float64) go element by element.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ToPhases<T>(in Conv2dGeometry g, in Plan plan, T* x, T* buffer) where T : unmanaged, INumber<T>
     {
-        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, height = g.InHeight, width = g.InWidth, cin = g.InChannels;
+        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, cin = g.InChannels;
         new Span<T>(buffer, checked(plan.PhaseHeight * phaseWidth * phasePad)).Clear();
-        long plane = (long)height * width;
         int ci = 0;
-        if (typeof(T) == typeof(float) && Avx2.IsSupported && plane * 2 <= int.MaxValue)
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
         {
-            // Lane ℓ: channel ℓ / 4, phase (s, t) = ((ℓ / 2) mod 2, ℓ mod 2).
-            var lanes = Vector256<int>.Indices;
-            var index = ((lanes >>> 2) * (int)plane) + (((lanes >>> 1) & Vector256<int>.One) * width) + (lanes & Vector256<int>.One);
-            // Phase positions whose 2×2 pixels (2u − padH + s, 2v − padW + t) are all inside: u in [uLo, uHi), v in [vLo, vHi).
-            int uLo = (g.PadH + 1) / 2, uHi = Math.Min(plan.PhaseHeight, (height - 2 + g.PadH) / 2 + 1);
-            int vLo = (g.PadW + 1) / 2, vHi = Math.Min(phaseWidth, (width - 2 + g.PadW) / 2 + 1);
-            for (; ci + 2 <= cin; ci += 2)
-                for (int u = 0; u < plan.PhaseHeight; u++)
-                {
-                    bool rowInside = u >= uLo && u < uHi;
-                    float* source = (float*)x + (ci * plane) + ((long)((2 * u) - g.PadH) * width) - g.PadW;
-                    float* target = (float*)buffer + ((long)u * phaseWidth * phasePad) + (4 * ci);
-                    for (int v = 0; v < phaseWidth; v++)
-                    {
-                        if (rowInside && v >= vLo && v < vHi) Avx2.GatherVector256(source + (2 * v), index, 4).Store(target + ((long)v * phasePad));
-                        else PhasesAt(g, x, buffer + (((long)u * phaseWidth) + v) * phasePad, u, v, ci, ci + 2);
-                    }
-                }
+            for (; ci + 4 <= cin; ci += 4) ToPhasesByTranspose(g, plan, (float*)x, (float*)buffer, ci);
         }
         for (int u = 0; u < plan.PhaseHeight; u++)
             for (int v = 0; v < phaseWidth; v++) PhasesAt(g, x, buffer + (((long)u * phaseWidth) + v) * phasePad, u, v, ci, cin);
+    }
+
+    /// <summary>
+    /// Channels [ci, ci + 4) of <see cref="ToPhases{T}"/>: for 8 phase positions of a phase row, the 8 input rows (channel, s)
+    /// each hold the pixel pairs (t = 0, 1) of those positions side by side, so the regrouping is an 8×8 transpose of 64-bit pairs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ToPhasesByTranspose(in Conv2dGeometry g, in Plan plan, float* x, float* buffer, int ci)
+    {
+        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, height = g.InHeight, width = g.InWidth;
+        long plane = (long)height * width;
+        var rows = stackalloc Vector512<double>[8];
+        for (int u = 0; u < plan.PhaseHeight; u++)
+            for (int v0 = 0; v0 < phaseWidth; v0 += 8)
+            {
+                int count = Math.Min(8, phaseWidth - v0), c0 = (2 * v0) - g.PadW;
+                var mask = ColumnMask(c0, width, 2 * count);
+                for (int j = 0; j < 8; j++)
+                {
+                    int r = (2 * u) - g.PadH + (j & 1);
+                    rows[j] = (uint)r < (uint)height
+                        ? Avx512F.MaskLoad(x + ((ci + (j >> 1)) * plane) + ((long)r * width) + c0, mask, Vector512<float>.Zero).AsDouble()
+                        : Vector512<double>.Zero;
+                }
+                Transpose8x8(rows);
+                float* target = buffer + ((((long)u * phaseWidth) + v0) * phasePad) + (4 * ci);
+                for (int k = 0; k < count; k++) rows[k].AsSingle().Store(target + ((long)k * phasePad));
+            }
+    }
+
+    /// <summary>Lanes ℓ &lt; <paramref name="lanes"/> whose column c0 + ℓ lies in [0, width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ColumnMask(int c0, int width, int lanes)
+    {
+        var indices = Vector512<int>.Indices;
+        var inside = Vector512.LessThan((indices + Vector512.Create(c0)).AsUInt32(), Vector512.Create((uint)width)).AsInt32();
+        return (inside & Vector512.LessThan(indices, Vector512.Create(lanes))).AsSingle();
+    }
+
+    /// <summary>rows[k][j] ↔ rows[j][k] for 8 vectors of 8 doubles (here: pairs of floats): unpack, then two rounds of two-source permutes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector512<double>* rows)
+    {
+        var a0 = Avx512F.UnpackLow(rows[0], rows[1]);
+        var a1 = Avx512F.UnpackHigh(rows[0], rows[1]);
+        var a2 = Avx512F.UnpackLow(rows[2], rows[3]);
+        var a3 = Avx512F.UnpackHigh(rows[2], rows[3]);
+        var a4 = Avx512F.UnpackLow(rows[4], rows[5]);
+        var a5 = Avx512F.UnpackHigh(rows[4], rows[5]);
+        var a6 = Avx512F.UnpackLow(rows[6], rows[7]);
+        var a7 = Avx512F.UnpackHigh(rows[6], rows[7]);
+        var low2 = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);
+        var high2 = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);
+        var b0 = Avx512F.PermuteVar8x64x2(a0, low2, a2);
+        var b2 = Avx512F.PermuteVar8x64x2(a0, high2, a2);
+        var b1 = Avx512F.PermuteVar8x64x2(a1, low2, a3);
+        var b3 = Avx512F.PermuteVar8x64x2(a1, high2, a3);
+        var b4 = Avx512F.PermuteVar8x64x2(a4, low2, a6);
+        var b6 = Avx512F.PermuteVar8x64x2(a4, high2, a6);
+        var b5 = Avx512F.PermuteVar8x64x2(a5, low2, a7);
+        var b7 = Avx512F.PermuteVar8x64x2(a5, high2, a7);
+        var low4 = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11);
+        var high4 = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
+        rows[0] = Avx512F.PermuteVar8x64x2(b0, low4, b4);
+        rows[4] = Avx512F.PermuteVar8x64x2(b0, high4, b4);
+        rows[1] = Avx512F.PermuteVar8x64x2(b1, low4, b5);
+        rows[5] = Avx512F.PermuteVar8x64x2(b1, high4, b5);
+        rows[2] = Avx512F.PermuteVar8x64x2(b2, low4, b6);
+        rows[6] = Avx512F.PermuteVar8x64x2(b2, high4, b6);
+        rows[3] = Avx512F.PermuteVar8x64x2(b3, low4, b7);
+        rows[7] = Avx512F.PermuteVar8x64x2(b3, high4, b7);
     }
 
     /// <summary>The four phases of channels [start, end) at phase position (u, v), where they fall inside the image (the rest stays zero).</summary>
@@ -226,7 +278,7 @@ internal static unsafe class PolyphaseWinograd
 
     /// <summary>
     /// The adjoint of <see cref="ToPhases{T}"/>: dx[ci, r, c] = buffer[…] of the pixel's phase position (0 where no output reads
-    /// it). float32 reads 8 pixels of a row per AVX2 gather.
+    /// it). float32 on AVX-512 regroups four channels at a time by <see cref="Transpose8x8"/> (it is its own inverse).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FromPhases<T>(in Conv2dGeometry g, in Plan plan, T* buffer, T* dx) where T : unmanaged, INumber<T>
@@ -234,12 +286,14 @@ internal static unsafe class PolyphaseWinograd
         int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, width = g.InWidth;
         int rows = Math.Clamp((2 * plan.PhaseHeight) - g.PadH, 0, g.InHeight), cols = Math.Clamp((2 * phaseWidth) - g.PadW, 0, width);
         long plane = (long)g.InHeight * width;
-        bool gather = typeof(T) == typeof(float) && Avx2.IsSupported && (long)phaseWidth * phasePad <= int.MaxValue / 2;
-        // Lane ℓ of the first gather of a row reads column c = ℓ: ((c + padW) / 2)·phasePad + (c + padW) mod 2; each next 8 columns add 4·phasePad.
-        var columns = Vector256.Create(g.PadW) + Vector256<int>.Indices;
-        var first = gather ? ((columns >>> 1) * phasePad) + (columns & Vector256<int>.One) : default;
-        var step = Vector256.Create(4 * phasePad);
-        for (int ci = 0; ci < g.InChannels; ci++)
+        int ci = 0;
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            // Pixels past the last phase position (read by no output) get no value from the transposes: clear them first.
+            if (rows < g.InHeight || cols < width) new Span<T>(dx, checked((int)(g.InChannels & ~3) * (int)plane)).Clear();
+            for (; ci + 4 <= g.InChannels; ci += 4) FromPhasesByTranspose(g, plan, (float*)buffer, (float*)dx, ci);
+        }
+        for (; ci < g.InChannels; ci++)
         {
             for (int r = 0; r < g.InHeight; r++)
             {
@@ -251,20 +305,37 @@ internal static unsafe class PolyphaseWinograd
                 }
                 int padded = r + g.PadH;
                 T* source = buffer + ((long)(padded >> 1) * phaseWidth * phasePad) + (4 * ci) + (2 * (padded & 1));
-                int c = 0;
-                if (gather)
-                {
-                    var index = first;
-                    for (; c + 8 <= cols; c += 8, index += step) Avx2.GatherVector256((float*)source, index, 4).Store((float*)row + c);
-                }
-                for (; c < cols; c++)
+                for (int c = 0; c < cols; c++)
                 {
                     int column = c + g.PadW;
                     row[c] = source[((long)(column >> 1) * phasePad) + (column & 1)];
                 }
-                for (c = cols; c < width; c++) row[c] = T.Zero;
+                for (int c = cols; c < width; c++) row[c] = T.Zero;
             }
         }
+    }
+
+    /// <summary>Channels [ci, ci + 4) of <see cref="FromPhases{T}"/>: the transpose of <see cref="ToPhasesByTranspose"/>, stored under the same column masks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FromPhasesByTranspose(in Conv2dGeometry g, in Plan plan, float* buffer, float* dx, int ci)
+    {
+        int phasePad = plan.PhaseChannelsPadded, phaseWidth = plan.PhaseWidth, height = g.InHeight, width = g.InWidth;
+        long plane = (long)height * width;
+        var rows = stackalloc Vector512<double>[8];
+        for (int u = 0; u < plan.PhaseHeight; u++)
+            for (int v0 = 0; v0 < phaseWidth; v0 += 8)
+            {
+                int count = Math.Min(8, phaseWidth - v0), c0 = (2 * v0) - g.PadW;
+                float* source = buffer + ((((long)u * phaseWidth) + v0) * phasePad) + (4 * ci);
+                for (int k = 0; k < 8; k++) rows[k] = k < count ? Vector512.Load(source + ((long)k * phasePad)).AsDouble() : Vector512<double>.Zero;
+                Transpose8x8(rows);
+                var mask = ColumnMask(c0, width, 2 * count);
+                for (int j = 0; j < 8; j++)
+                {
+                    int r = (2 * u) - g.PadH + (j & 1);
+                    if ((uint)r < (uint)height) Avx512F.MaskStore(dx + ((ci + (j >> 1)) * plane) + ((long)r * width) + c0, mask, rows[j].AsSingle());
+                }
+            }
     }
 
     /// <summary>V[ξ][tile][c'] = (Bᵀ d B)[ξ] for the 3×3 phase patch d of each tile of one sample, vectorised over c'.</summary>
