@@ -596,7 +596,10 @@ internal static unsafe class PolyphaseWinograd
                 int written = co < cout ? 4 * cin : 0;
                 for (int point = 0; point < Points; point++)
                     new Span<T>(u + (point * pointStride) + written, phasePad - written).Clear();
-                for (int ci = 0; ci < written / 4; ci++)
+                int ci = 0;
+                if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                    for (; ci + 4 <= written / 4; ci += 4) TransposedFilterOfFourChannels((float*)weight + ((((long)co * cin) + ci) * 16), (float*)u + (4 * ci), pointStride);
+                for (; ci < written / 4; ci++)
                 {
                     T* w = weight + ((((long)co * cin) + ci) * 16);
                     for (int phase = 0; phase < 4; phase++)
@@ -618,6 +621,43 @@ internal static unsafe class PolyphaseWinograd
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// U[ξ][co][4ci + q·4 + 2s + t] for the four channels ci + q whose 64 taps start at <paramref name="weight"/>: each of the four
+    /// kernel taps g_ab (tap 8a + 2b + 4s + t) gathered over the 16 lanes (q, s, t) by two two-source permutes and a blend.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposedFilterOfFourChannels(float* weight, float* u, long pointStride)
+    {
+        var w0 = Vector512.Load(weight);
+        var w1 = Vector512.Load(weight + 16);
+        var w2 = Vector512.Load(weight + 32);
+        var w3 = Vector512.Load(weight + 48);
+        // Lane L = 4q + 2s + t reads element ((q mod 2)·16 + 4s + t) of the pair (w0, w1) for q < 2, of (w2, w3) for q ≥ 2.
+        var lanes = Vector512<int>.Indices;
+        var index = (((lanes >>> 2) & Vector512<int>.One) * 16) + (((lanes >>> 1) & Vector512<int>.One) * 4) + (lanes & Vector512<int>.One);
+        var firstHalf = Vector512.LessThan(lanes, Vector512.Create(8)).AsSingle();
+        Vector512<float> Tap(int offset)
+        {
+            var at = index + Vector512.Create(offset);
+            return Vector512.ConditionalSelect(firstHalf, Avx512F.PermuteVar16x32x2(w0, at, w1), Avx512F.PermuteVar16x32x2(w2, at, w3));
+        }
+        var g00 = Tap(0);
+        var g01 = Tap(2);
+        var g10 = Tap(8);
+        var g11 = Tap(10);
+        var h0 = g00 + g10; // G down each column: (g0, g0 + g1, g1)
+        var h1 = g01 + g11;
+        g00.Store(u);
+        (g00 + g01).Store(u + pointStride);
+        g01.Store(u + (2 * pointStride));
+        h0.Store(u + (3 * pointStride));
+        (h0 + h1).Store(u + (4 * pointStride));
+        h1.Store(u + (5 * pointStride));
+        g10.Store(u + (6 * pointStride));
+        (g10 + g11).Store(u + (7 * pointStride));
+        g11.Store(u + (8 * pointStride));
     }
 
     /// <summary>gradWeight[co, ci, 2a + s, 2b + t] = (Gᵀ dU G)[a, b] of the sums dU[ξ][4ci + 2s + t][co], for co in [start, end).</summary>
