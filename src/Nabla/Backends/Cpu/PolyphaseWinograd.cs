@@ -164,12 +164,13 @@ internal static unsafe class PolyphaseWinograd
             GradientToChannelLast(g, plan, gradOutput + (long)(n0 + s) * g.OutChannels * g.OutHeight * g.OutWidth, channelLast);
             TransformGradient(plan, channelLast, gradients, s * plan.TilesPerSample, tiles);
         }
-        // dU[ξ][c'][co] += Σ_t V[ξ][t][c'] · P[ξ][t][co]: A(c', t) = V[ξ][t·phasePad + c'].
+        // dU[ξ][co][c'] += Σ_t P[ξ][t][co] · V[ξ][t][c']: A(co, t) = P[ξ][t·coutPad + co] (kept [co][c'] so that
+        // TransformWeightGradient reads each output channel's phase channels in order).
         for (int point = 0; point < Points; point++)
-            MatMul(phasePad, coutPad, tiles,
-                transformed + (long)point * tiles * phasePad, 1, phasePad,
-                gradients + (long)point * tiles * coutPad, coutPad, 1,
-                sums + (long)point * phasePad * coutPad, coutPad, accumulate: true);
+            MatMul(coutPad, phasePad, tiles,
+                gradients + (long)point * tiles * coutPad, 1, coutPad,
+                transformed + (long)point * tiles * phasePad, phasePad, 1,
+                sums + (long)point * phasePad * coutPad, phasePad, accumulate: true);
     }
 
     /// <summary>
@@ -660,17 +661,22 @@ internal static unsafe class PolyphaseWinograd
         g11.Store(u + (8 * pointStride));
     }
 
-    /// <summary>gradWeight[co, ci, 2a + s, 2b + t] = (Gᵀ dU G)[a, b] of the sums dU[ξ][4ci + 2s + t][co], for co in [start, end).</summary>
+    /// <summary>gradWeight[co, ci, 2a + s, 2b + t] = (Gᵀ dU G)[a, b] of the sums dU[ξ][co][4ci + 2s + t], for co in [start, end).</summary>
     private static void TransformWeightGradient<T>(in Conv2dGeometry g, in Plan plan, T* sums, T* gradWeight, int start, int end)
         where T : unmanaged, INumber<T>
     {
-        int coutPad = plan.OutChannelsPadded, cin = g.InChannels;
-        long pointStride = (long)plan.PhaseChannelsPadded * coutPad;
+        int phasePad = plan.PhaseChannelsPadded, cin = g.InChannels;
+        long pointStride = (long)phasePad * plan.OutChannelsPadded;
         for (int co = start; co < end; co++)
-            for (int ci = 0; ci < cin; ci++)
+        {
+            int ci = 0;
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                for (; ci + 4 <= cin; ci += 4)
+                    WeightGradientOfFourChannels((float*)sums + ((long)co * phasePad) + (4 * ci), pointStride, (float*)gradWeight + ((((long)co * cin) + ci) * 16));
+            for (; ci < cin; ci++)
                 for (int phase = 0; phase < 4; phase++)
                 {
-                    T* u = sums + ((long)((4 * ci) + phase) * coutPad) + co;
+                    T* u = sums + ((long)co * phasePad) + (4 * ci) + phase;
                     T u0 = u[0], u1 = u[pointStride], u2 = u[2 * pointStride];
                     T u3 = u[3 * pointStride], u4 = u[4 * pointStride], u5 = u[5 * pointStride];
                     T u6 = u[6 * pointStride], u7 = u[7 * pointStride], u8 = u[8 * pointStride];
@@ -682,6 +688,41 @@ internal static unsafe class PolyphaseWinograd
                     w[8] = r10 + r11;
                     w[10] = r11 + r12;
                 }
+        }
+    }
+
+    /// <summary>
+    /// The 64 weight-gradient taps of four channels from their 16 phase channels' sums (lanes 4q + 2s + t of each point ξ):
+    /// Gᵀ dU G on whole vectors, then tap 8a + 4s + 2b + t of channel q drawn from lane 4q + 2s + t of dg_ab by permutes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightGradientOfFourChannels(float* sums, long pointStride, float* gradWeight)
+    {
+        var u0 = Vector512.Load(sums);
+        var u1 = Vector512.Load(sums + pointStride);
+        var u2 = Vector512.Load(sums + (2 * pointStride));
+        var u3 = Vector512.Load(sums + (3 * pointStride));
+        var u4 = Vector512.Load(sums + (4 * pointStride));
+        var u5 = Vector512.Load(sums + (5 * pointStride));
+        var u6 = Vector512.Load(sums + (6 * pointStride));
+        var u7 = Vector512.Load(sums + (7 * pointStride));
+        var u8 = Vector512.Load(sums + (8 * pointStride));
+        var r01 = u1 + u4;
+        var r11 = u4 + u7;
+        var g00 = u0 + u3 + r01;
+        var g01 = r01 + u2 + u5;
+        var g10 = u3 + u6 + r11;
+        var g11 = r11 + u5 + u8;
+        // Tap τ of channel q (τ mod 8 = 4s + 2b + t) reads lane 4q + 2s + t of dg_{a0} (b = 0) or dg_{a1} (b = 1): index b·16 + 4q + 2s + t.
+        var taps = Vector512<int>.Indices;
+        var pattern = (((taps >>> 1) & Vector512<int>.One) * 16) + (((taps >>> 2) & Vector512<int>.One) * 2) + (taps & Vector512<int>.One);
+        var firstHalf = Vector512.LessThan(taps, Vector512.Create(8)).AsSingle();
+        for (int q = 0; q < 4; q++)
+        {
+            var index = pattern + Vector512.Create(4 * q);
+            Vector512.ConditionalSelect(firstHalf, Avx512F.PermuteVar16x32x2(g00, index, g01), Avx512F.PermuteVar16x32x2(g10, index, g11))
+                .Store(gradWeight + (16 * q));
+        }
     }
 
     /// <summary>Sizes shared by every block of one call.</summary>
