@@ -16,7 +16,7 @@ internal static class Activations
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float target = ref MemoryMarshal.GetReference(d);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (CpuFeatures.Active >= CpuIsa.Avx512 && Vector512.IsHardwareAccelerated)
         {
             var factor = Vector512.Create(slope);
             for (; i + Vector512<float>.Count <= x.Length; i += Vector512<float>.Count)
@@ -25,7 +25,7 @@ internal static class Activations
                 Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, v * factor).StoreUnsafe(ref target, (nuint)i);
             }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (CpuFeatures.Active >= CpuIsa.Avx2 && Vector256.IsHardwareAccelerated)
         {
             var factor = Vector256.Create(slope);
             for (; i + Vector256<float>.Count <= x.Length; i += Vector256<float>.Count)

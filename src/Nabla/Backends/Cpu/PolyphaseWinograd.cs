@@ -32,15 +32,18 @@ internal static unsafe class PolyphaseWinograd
 
     /// <summary>
     /// Whether the passes of <paramref name="g"/> take this path (unless <c>NABLA_CONV_POLYPHASE=0</c>): a 4×4 kernel with
-    /// stride 2, dilation 1 and one group, vectors of 512 bits, at least 4 input and 16 output channels (the GEMMs' K' and n),
+    /// stride 2, dilation 1 and one group, the AVX-512 path (<see cref="CpuFeatures.Active"/>), at least 4 input and 16 output channels (the GEMMs' K' and n),
     /// enough tiles in the call (<see cref="MinTiles"/>) and a transformed sample that fits the scratch budget.
     /// </summary>
     public static bool Applies(in Conv2dGeometry g) =>
-        Enabled && Vector512.IsHardwareAccelerated && g.Batch > 0 && g.KernelHeight == 4 && g.KernelWidth == 4 &&
+        Enabled && Wide && g.Batch > 0 && g.KernelHeight == 4 && g.KernelWidth == 4 &&
         g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 &&
         g.InChannels >= 4 && g.OutChannels >= 16 &&
         (long)g.Batch * TilesPerSample(g) >= MinTiles &&
         (long)Points * TilesPerSample(g) * Math.Max(4L * g.InChannels, g.OutChannels) <= MaxTransformedSampleElements;
+
+    /// <summary>The AVX-512 kernel path is active (not lowered by <c>NABLA_CPU_ISA</c>), with the AVX2 gathers it also uses.</summary>
+    private static readonly bool Wide = CpuFeatures.Active >= CpuIsa.Avx512 && Avx512F.IsSupported && Avx2.IsSupported;
 
     /// <summary>
     /// Whether the path is on: <c>NABLA_CONV_POLYPHASE=0</c> keeps such layers on the im2col path; the bench flips it between
