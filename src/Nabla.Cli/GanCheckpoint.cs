@@ -23,7 +23,7 @@ public static class GanCheckpoint
 
     /// <summary>What a checkpoint holds besides the weights and optimizer states.</summary>
     /// <param name="Recipe">The GAN's recipe.</param>
-    /// <param name="Settings">The run's options (<see cref="GanSettings.Epochs"/> = epochs finished).</param>
+    /// <param name="Settings">The run's options (<see cref="GanSettings.Epochs"/> = the run's total; null when read from a checkpoint that predates it).</param>
     /// <param name="History">The finished epochs.</param>
     /// <param name="Curve">The running losses: (step, D, G, Wasserstein or NaN) every few steps.</param>
     /// <param name="CriticStepsTaken">Critic steps so far.</param>
@@ -59,6 +59,7 @@ public static class GanCheckpoint
             ["data"] = state.Settings.Data ?? "",
             ["limit"] = Invariant(state.Settings.Limit),
             ["epoch"] = Invariant(state.History.Count),
+            ["epochs"] = state.Settings.Epochs is { } total ? Invariant(total) : "",
             ["critic_steps_taken"] = Invariant(state.CriticStepsTaken),
             ["rng.noise"] = Checkpoint.EncodeState(state.NoiseState),
             ["rng.shuffle"] = Checkpoint.EncodeState(state.ShuffleState),
@@ -122,7 +123,7 @@ public static class GanCheckpoint
         var settings = new GanSettings
         {
             Kind = kind,
-            Epochs = history.Count,
+            Epochs = meta.Optional("epochs") is { Length: > 0 } ? Int("epochs") : null,
             BatchSize = Int("batch_size"),
             LearningRate = recipe.LearningRate,
             Features = recipe.Features,

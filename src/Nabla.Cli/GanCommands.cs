@@ -42,7 +42,7 @@ public static class GanCommands
         var limit = new Option<int>("--limit") { Description = "Use only the first N training images.", Hidden = true };
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the noise and the shuffling.", DefaultValueFactory = _ => 0 };
         var checkpoint = CheckpointOption(required: false);
-        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint up to --epochs, with its recipe." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --checkpoint with its recipe, up to --epochs (default: the saved run's total)." };
         var overwrite = CheckpointGuard.OverwriteOption();
         var json = new Option<bool>("--json") { Description = "Print one JSON line with the results on stdout; progress goes to stderr." };
         var stopAfter = new Option<int>("--stop-after-batches") { Description = "Stop as if Ctrl-C were pressed after N steps (tests).", Hidden = true };
@@ -56,7 +56,7 @@ public static class GanCommands
             var settings = new GanSettings
             {
                 Kind = ganKind,
-                Epochs = Positive(parse.GetValue(epochs) ?? GanSettings.DefaultEpochs(ganKind), "--epochs", allowZero: true),
+                Epochs = parse.GetValue(epochs) is { } total ? Positive(total, "--epochs", allowZero: true) : null,
                 BatchSize = Positive(parse.GetValue(batchSize) ?? GanSettings.DefaultBatchSize(ganKind), "--batch-size"),
                 LearningRate = parse.GetValue(lr) is { } rate ? (rate > 0 ? rate : throw new ArgumentException("--lr must be positive.")) : null,
                 Features = parse.GetValue(features) is { } f ? Positive(f, "--features") : null,

@@ -69,7 +69,7 @@ public sealed class GanRun
         if (settings.Resume)
         {
             (saved, savedState) = GanCheckpoint.Read(runDirectory);
-            settings = savedState.Settings with { Epochs = settings.Epochs, Checkpoint = runDirectory, Resume = true, Json = settings.Json, StopAfterBatches = settings.StopAfterBatches };
+            settings = savedState.Settings with { Epochs = settings.Epochs ?? savedState.Settings.Epochs, Checkpoint = runDirectory, Resume = true, Json = settings.Json, StopAfterBatches = settings.StopAfterBatches };
         }
         else if (settings.Checkpoint is not null)
         {
@@ -99,7 +99,8 @@ public sealed class GanRun
             Curve.AddRange(savedState.Curve);
             log.WriteLine(FormattableString.Invariant($"Resuming {runDirectory} after epoch {History.Count}."));
         }
-        int epochs = settings.Epochs;
+        int epochs = settings.Epochs ?? GanSettings.DefaultEpochs(recipe.Kind);
+        settings = settings with { Epochs = epochs };
         log.WriteLine(Recipe(recipe, train, epochs));
 
         var (fixedNoise, fixedLabels) = FixedNoise(recipe, settings.Seed);
@@ -230,7 +231,7 @@ public sealed class GanRun
     private byte[] epochShuffleState = [];
 
     private string Save(string directory, GanTrainer trainer, GanRecipe recipe, GanPartial partial) =>
-        GanCheckpoint.Save(directory, trainer, new GanCheckpoint.State(recipe, settings with { Epochs = History.Count }, History, Curve,
+        GanCheckpoint.Save(directory, trainer, new GanCheckpoint.State(recipe, settings, History, Curve,
             trainer.CriticStepsTaken, trainer.Noise.GetState(), epochShuffleState, partial));
 
     private void SaveSamples(GanTrainer trainer, GanRecipe recipe, Tensor noise, Tensor? labels, string latest, string perEpoch)

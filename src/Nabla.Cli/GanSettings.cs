@@ -24,8 +24,11 @@ public sealed record GanSettings
     /// <summary>Batch size when <c>--batch-size</c> is not given: 64, and 32 for WGAN-GP (twice the generator steps per epoch).</summary>
     public static int DefaultBatchSize(GanKind kind) => kind == GanKind.WganGp ? 32 : 64;
 
-    /// <summary>Total epochs over the training images (the command's default: <see cref="DefaultEpochs"/>).</summary>
-    public int Epochs { get; init; } = 8;
+    /// <summary>
+    /// Total epochs over the training images; null when <c>--epochs</c> is not given: the kind's <see cref="DefaultEpochs"/>, or
+    /// on <see cref="Resume"/> the total of the run saved in the checkpoint.
+    /// </summary>
+    public int? Epochs { get; init; }
 
     /// <summary>Real images per step (the command's default: <see cref="DefaultBatchSize"/>).</summary>
     public int BatchSize { get; init; } = 64;

@@ -1,3 +1,4 @@
+using Nabla.Backends.Cpu;
 using Nabla.Vision.Gan;
 
 namespace Nabla.Bench.Jobs;
@@ -8,7 +9,9 @@ namespace Nabla.Bench.Jobs;
 /// convolutions with batch norm and ReLU, Tanh out; D 1→64→128→256→1 strided convolutions with LeakyReLU 0.2 and batch norm,
 /// no biases), stepped by <see cref="GanTrainer"/> (a D step on real and detached fakes, then a G step through D on the same
 /// fakes, BCE with logits, Adam lr 2·10⁻⁴ betas (0.5, 0.999)). Two warm-up iterations, then the median of <c>ITERS</c> timed
-/// ones (default 10, as the anchor); prints <c>dcgan-32px-b128</c> images_per_s = 128 / median seconds per iteration.
+/// ones (default 10, as the anchor); prints <c>dcgan-32px-b128</c> images_per_s = 128 / median seconds per iteration. With
+/// <c>DCGAN_COMPARE_POLYPHASE=1</c> it then alternates iterations with the 4×4 stride-2 layers on <see cref="PolyphaseWinograd"/>
+/// and on im2col and prints both medians (<c>…-polyphase</c>, <c>…-im2col</c>).
 /// </summary>
 /// <remarks>The anchor keeps one noise batch; the trainer draws a fresh one each iteration (128×100 normals, negligible).</remarks>
 internal sealed class DcganJob : IBenchJob
@@ -46,5 +49,19 @@ internal sealed class DcganJob : IBenchJob
             Console.Error.WriteLine(discriminatorProfiler.Table(iterations, seconds));
         }
         yield return new Figure($"dcgan-32px-b{BatchSize}", ("images_per_s", BatchSize / seconds));
+        if (Environment.GetEnvironmentVariable("DCGAN_COMPARE_POLYPHASE") == "1")
+        {
+            // The 4×4 stride-2 layers on PolyphaseWinograd and on im2col, alternated iteration by iteration in this process.
+            bool enabled = PolyphaseWinograd.Enabled;
+            Action Variant(bool polyphase) => () =>
+            {
+                PolyphaseWinograd.Enabled = polyphase;
+                trainer.Step(images);
+            };
+            double[] both = Timing.InterleavedMedianSeconds([Variant(true), Variant(false)], iterations, 1);
+            PolyphaseWinograd.Enabled = enabled;
+            yield return new Figure($"dcgan-32px-b{BatchSize}-polyphase", ("images_per_s", BatchSize / both[0]));
+            yield return new Figure($"dcgan-32px-b{BatchSize}-im2col", ("images_per_s", BatchSize / both[1]));
+        }
     }
 }

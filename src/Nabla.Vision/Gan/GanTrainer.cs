@@ -89,13 +89,36 @@ public sealed class GanTrainer
         discriminatorLoss.Backward();
         DiscriminatorOptimizer.Step();
 
-        // The generator's gradient passes through the discriminator, whose own gradients the next ZeroGrad clears.
         GeneratorOptimizer.ZeroGrad();
-        var generatorLoss = Functional.BinaryCrossEntropyWithLogits(Discriminator.Call(ConditionImage(fake, labels)), ones);
-        generatorLoss.Backward();
+        var generatorLoss = ThroughFrozenDiscriminator(() =>
+        {
+            var loss = Functional.BinaryCrossEntropyWithLogits(Discriminator.Call(ConditionImage(fake, labels)), ones);
+            loss.Backward();
+            return loss;
+        });
         GeneratorOptimizer.Step();
         CriticStepsTaken++;
         return new GanStepLosses(discriminatorLoss.Item(), generatorLoss.Item(), null);
+    }
+
+    /// <summary>
+    /// Runs a generator step's forward and backward with the discriminator's parameters frozen (requires_grad off, as PyTorch's
+    /// DCGAN examples do): the gradient still flows through the discriminator to the generator, but its weight gradients, which
+    /// the next discriminator step would clear unused, are not computed (half of each of its convolutions' backward work);
+    /// parameters frozen by the caller stay frozen.
+    /// </summary>
+    Tensor ThroughFrozenDiscriminator(Func<Tensor> forwardAndBackward)
+    {
+        var trainable = Discriminator.Parameters().Where(p => p.RequiresGrad).ToList();
+        foreach (var parameter in trainable) parameter.RequiresGrad = false;
+        try
+        {
+            return forwardAndBackward();
+        }
+        finally
+        {
+            foreach (var parameter in trainable) parameter.RequiresGrad = true;
+        }
     }
 
     GanStepLosses WassersteinStep(Tensor real)
@@ -116,8 +139,12 @@ public sealed class GanTrainer
         if (CriticStepsTaken % Recipe.CriticSteps == 0)
         {
             GeneratorOptimizer.ZeroGrad();
-            var loss = -Discriminator.Call(Generator.Call(GeneratorInput(n))).Mean();
-            loss.Backward();
+            var loss = ThroughFrozenDiscriminator(() =>
+            {
+                var meanScore = -Discriminator.Call(Generator.Call(GeneratorInput(n))).Mean();
+                meanScore.Backward();
+                return meanScore;
+            });
             GeneratorOptimizer.Step();
             generatorLoss = loss.Item();
         }

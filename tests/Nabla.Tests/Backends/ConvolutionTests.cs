@@ -122,6 +122,69 @@ public unsafe class ConvolutionTests
         CheckAllPasses<float>(Geometry(parameters), 1e-4);
     }
 
+    // 4×4 stride-2 layers with ≥ 4 input and ≥ 16 output channels and ≥ 32 tiles take PolyphaseWinograd (F(2×2, 2×2) over
+    // the input's four phases) for all three passes: DCGAN's shapes (padding 1, even sizes), odd output sizes (partial tiles),
+    // odd input sizes (pixels no output reads), padding 0 and 2, 4-channel groups with and without remaining channels, channel counts off the vector width, a partial last block.
+    public static readonly TheoryData<string, int[]> PolyphaseGeometries = new()
+    {
+        { "DCGAN-like 16 to 8, padding 1", [8, 8, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1, 1] },
+        { "odd output 7x5, 5 input channels, 17 output", [3, 5, 15, 11, 17, 4, 4, 2, 2, 1, 1, 1, 1, 1] },
+        { "odd input 13x12, padding 0", [9, 4, 13, 12, 16, 4, 4, 2, 2, 0, 0, 1, 1, 1] },
+        { "padding 2 by 1, 33 output channels", [5, 6, 9, 10, 33, 4, 4, 2, 2, 2, 1, 1, 1, 1] },
+        { "4x4 output, batch 37 (blocks with a remainder)", [37, 12, 8, 8, 20, 4, 4, 2, 2, 1, 1, 1, 1, 1] },
+        { "last input row and column read by no output (11x11, padding 0)", [9, 8, 11, 11, 16, 4, 4, 2, 2, 0, 0, 1, 1, 1] },
+    };
+
+    [Theory]
+    [MemberData(nameof(PolyphaseGeometries))]
+    public void Conv2d_4x4_stride2_polyphase_winograd_matches_reference_float64(string name, int[] parameters)
+    {
+        _ = name;
+        Assert.Equal(CpuFeatures.Active >= CpuIsa.Avx512, PolyphaseWinograd.Applies(Geometry(parameters)));
+        CheckAllPasses<double>(Geometry(parameters), 1e-10);
+    }
+
+    [Theory]
+    [MemberData(nameof(PolyphaseGeometries))]
+    public void Conv2d_4x4_stride2_polyphase_winograd_matches_reference_float32(string name, int[] parameters)
+    {
+        _ = name;
+        CheckAllPasses<float>(Geometry(parameters), 2e-4);
+    }
+
+    [Fact]
+    public void ConvTranspose2d_4x4_stride2_polyphase_winograd_matches_the_adjoint_reference()
+    {
+        // DCGAN's generator layer 32 → 16 channels, 4×4 → 8×8: its adjoint convolution (16 → 32, 8×8 → 4×4) takes the polyphase path.
+        var g = Conv2dGeometry.ForTranspose(10, 32, 4, 4, 16, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 1);
+        Assert.Equal(CpuFeatures.Active >= CpuIsa.Avx512, PolyphaseWinograd.Applies(g));
+        var rng = new Random(31);
+        double[] x = Fill(rng, g.Batch * g.OutChannels * g.OutHeight * g.OutWidth);
+        double[] w = Fill(rng, (int)g.WeightSize);
+        double[] b = Fill(rng, g.InChannels);
+        // y = conv_transpose(x) + b: each x[n, ci, h, w]·w[ci, co, i, j] lands on y[n, co, 2h − 1 + i, 2w − 1 + j].
+        var expected = new double[g.Batch * g.InChannels * g.InHeight * g.InWidth];
+        for (int n = 0; n < g.Batch; n++)
+            for (int co = 0; co < g.InChannels; co++)
+                for (int p = 0; p < g.InHeight * g.InWidth; p++) expected[((n * g.InChannels) + co) * g.InHeight * g.InWidth + p] = b[co];
+        for (int n = 0; n < g.Batch; n++)
+            for (int ci = 0; ci < g.OutChannels; ci++)
+                for (int h = 0; h < g.OutHeight; h++)
+                    for (int wi = 0; wi < g.OutWidth; wi++)
+                        for (int co = 0; co < g.InChannels; co++)
+                            for (int i = 0; i < 4; i++)
+                                for (int j = 0; j < 4; j++)
+                                {
+                                    int oh = (2 * h) - 1 + i, ow = (2 * wi) - 1 + j;
+                                    if (oh < 0 || oh >= g.InHeight || ow < 0 || ow >= g.InWidth) continue;
+                                    expected[(((n * g.InChannels) + co) * g.InHeight + oh) * g.InWidth + ow] +=
+                                        x[(((n * g.OutChannels) + ci) * g.OutHeight + h) * g.OutWidth + wi] * w[(((ci * g.InChannels) + co) * 4 + i) * 4 + j];
+                                }
+        float[] xf = Cast<float>(x), wf = Cast<float>(w), bf = Cast<float>(b), y = new float[expected.Length];
+        fixed (float* px = xf, pw = wf, pb = bf, py = y) Convolution.ConvTranspose2dForward(g, px, pw, pb, py);
+        AssertClose(expected, ToDouble(y), 2e-4);
+    }
+
     [Fact]
     public void Conv2d_empty_batch_gives_zero_weight_gradient()
     {

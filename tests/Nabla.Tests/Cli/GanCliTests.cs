@@ -55,6 +55,24 @@ public sealed class GanCliTests() : CliTestBase("nabla-gan")
     }
 
     [Fact]
+    public void Resume_without_epochs_runs_to_the_checkpoints_total_not_the_kinds_default()
+    {
+        // A 2-epoch WGAN-GP run stopped inside its second epoch; --kind defaults to dcgan (8 epochs), wgan-gp's default is 18.
+        var stopped = Run([.. Tiny("wgan-gp", 2), "--checkpoint", directory, "--stop-after-batches", "5"]);
+        Assert.Equal(TrainRun.InterruptedExitCode, stopped.ExitCode);
+
+        var resumed = Run("train", "gan", "--checkpoint", directory, "--resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("epoch 2/2", resumed.Stdout);
+        Assert.DoesNotContain("epoch 3/", resumed.Stdout);
+        var metadata = Checkpoint.Load(CheckpointStore.PathIn(directory)).Metadata;
+        Assert.Equal("wgan-gp", metadata["kind"]);
+        Assert.Equal("2", metadata["epoch"]);
+        Assert.Equal("2", metadata["epochs"]);
+    }
+
+    [Fact]
     public void Sample_and_eval_gan_read_a_cgan_checkpoint()
     {
         Assert.Equal(0, Run([.. Tiny("cgan", 1), "--checkpoint", directory]).ExitCode);

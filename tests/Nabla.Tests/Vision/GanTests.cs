@@ -130,6 +130,31 @@ public class GanTests
     }
 
     [Fact]
+    public void Generator_step_freezes_the_discriminator_only_while_it_runs_and_keeps_the_callers_frozen_parameters()
+    {
+        var real = Tensor.Rand([4, 1, 32, 32], generator: new Generator(1)) * 2 - 1;
+        foreach (GanKind kind in new[] { GanKind.Dcgan, GanKind.WganGp })
+        {
+            var recipe = GanRecipe.For(kind) with { Features = 2, LatentDim = 8, CriticSteps = 1 };
+            var trainer = new GanTrainer(recipe, recipe.CreateGenerator(new Generator(0)), recipe.CreateDiscriminator(new Generator(0)), new Generator(2));
+            var frozen = trainer.Discriminator.Parameters().First();
+            frozen.RequiresGrad = false;
+            float[] frozenBefore = frozen.ToArray<float>();
+
+            GanStepLosses losses = trainer.Step(real);
+
+            Assert.NotNull(losses.GeneratorLoss);
+            Assert.False(frozen.RequiresGrad);
+            Assert.Null(frozen.Grad);
+            Assert.Equal(frozenBefore, frozen.ToArray<float>());
+            Assert.All(trainer.Discriminator.Parameters().Skip(1), p => Assert.True(p.RequiresGrad));
+            // The discriminator's step left its gradients; the generator step (through the frozen discriminator) gave the generator its own.
+            Assert.All(trainer.Discriminator.Parameters().Skip(1), p => Assert.NotNull(p.Grad));
+            Assert.All(trainer.Generator.Parameters(), p => Assert.NotNull(p.Grad));
+        }
+    }
+
+    [Fact]
     public void Shipped_classifier_recognises_the_sample_test_images_and_real_images_are_close_in_its_features()
     {
         var classifier = FashionClassifier.LoadEmbedded();

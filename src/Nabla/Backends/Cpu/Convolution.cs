@@ -10,7 +10,8 @@ namespace Nabla.Backends.Cpu;
 /// <see cref="Gemm"/>. Per sample n and group g, with W_g the [Cout/G, K] weight rows
 /// (K = Cin/G·kh·kw) and col the im2col matrix [K, Hout·Wout]:
 /// <list type="bullet">
-/// <item>forward: y = W_g · col (+ bias) — or <see cref="Winograd"/> F(4×4, 3×3) for 3×3 stride-1 layers;</item>
+/// <item>forward: y = W_g · col (+ bias) — or <see cref="Winograd"/> F(4×4, 3×3) for 3×3 stride-1 layers, and
+/// <see cref="PolyphaseWinograd"/> F(2×2, 2×2) over the four phases of the input for 4×4 stride-2 ones (all three passes);</item>
 /// <item>input gradient: dcol = W_gᵀ · dy, then col2im adds dcol into dx (Winograd on the flipped weights for 3×3 stride 1);</item>
 /// <item>weight gradient: dW_g += dy · colᵀ, summed over samples (per-thread partial sums, then reduced), or Winograd for 3×3 stride 1.</item>
 /// </list>
@@ -106,6 +107,11 @@ internal static unsafe class Convolution
             DepthwiseConvolution.Forward(g, input, weight, bias, output);
             return;
         }
+        if (PolyphaseWinograd.Applies(g))
+        {
+            PolyphaseWinograd.Forward(g, input, weight, bias, output);
+            return;
+        }
         if (SmallInputConvolution.Applies<T>(g))
         {
             SmallInputConvolution.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output);
@@ -186,6 +192,11 @@ internal static unsafe class Convolution
             DepthwiseConvolution.BackwardInput(g, gradOutput, weight, gradInput);
             return;
         }
+        if (PolyphaseWinograd.Applies(g))
+        {
+            PolyphaseWinograd.BackwardInput(g, gradOutput, weight, gradInput);
+            return;
+        }
         if (ChannelVectorConvolution.AppliesToInputGradient<T>(g))
         {
             ChannelVectorConvolution.BackwardInput(g, (float*)gradOutput, (float*)weight, (float*)gradInput);
@@ -243,6 +254,13 @@ internal static unsafe class Convolution
         if (DepthwiseConvolution.Applies(g))
         {
             DepthwiseConvolution.BackwardWeight(g, input, gradOutput, gradWeight);
+            if (gradBias != null)
+                ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
+            return;
+        }
+        if (PolyphaseWinograd.Applies(g))
+        {
+            PolyphaseWinograd.BackwardWeight(g, input, gradOutput, gradWeight);
             if (gradBias != null)
                 ChannelSumCore(gradOutput, g.Batch, g.OutChannels, (long)g.OutHeight * g.OutWidth, gradBias);
             return;
@@ -361,7 +379,7 @@ internal static unsafe class Convolution
     /// Tasks are handed out one at a time from a shared counter rather than in fixed halves, so on a
     /// busy machine a descheduled thread delays only the task it holds. participant ∈ [0, min(threads, tasks)).
     /// </summary>
-    private static void ForEachTask(int tasks, Action<int, int> task)
+    internal static void ForEachTask(int tasks, Action<int, int> task)
     {
         int participants = Math.Min(WorkerPool.ThreadCount, tasks);
         if (participants <= 1)
