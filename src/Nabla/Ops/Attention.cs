@@ -4,7 +4,7 @@ namespace Nabla;
 
 // Scaled dot-product attention: the attention weights as tensor ops (the composite path, and the
 // differentiable backward of the fused op), and the fused float32 op whose forward and backward are the backend's
-// (IBackend.ScaledDotProductAttention; on the CPU the tiled kernels in Backends/Cpu/Attention.cs).
+// (IBackend.ScaledDotProductAttention; on the CPU the tiled kernels in Backends/Cpu/Attention/Attention.cs).
 // Functional.ScaledDotProductAttention validates and picks.
 public partial class Tensor
 {

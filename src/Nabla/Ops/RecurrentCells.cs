@@ -4,7 +4,7 @@ namespace Nabla;
 
 // The LSTM and GRU cells of LSTMCell and GRUCell: one kernel pass forward and one backward instead of a dozen
 // small ops and their view gradients, with the cells the whole-sequence kernel runs at every step
-// (IBackend.LstmCell and GruCell; on the CPU Backends/Cpu/RecurrentCells.cs). The forward keeps the gate activations
+// (IBackend.LstmCell and GruCell; on the CPU Backends/Cpu/Recurrent/RecurrentCells.cs). The forward keeps the gate activations
 // for the backward. When the backward itself is recorded (createGraph, double backward) the gradients are written in tensor ops instead, so higher
 // derivatives still work; tests check both against PyTorch, finite differences and each other.
 public partial class Tensor

@@ -5,7 +5,7 @@ namespace Nabla;
 
 // A recurrent layer's whole time loop as one op (one graph node), like cuDNN's RNN primitive: the forward
 // runs every step in one kernel call, the backward is back-propagation through time in one kernel call
-// (IBackend.RecurrentSequence; on the CPU Backends/Cpu/RecurrentSequence.cs). Built step by step from tensor
+// (IBackend.RecurrentSequence; on the CPU Backends/Cpu/Recurrent/RecurrentSequence.cs). Built step by step from tensor
 // ops instead, a T-step sequence records ~10·T nodes whose small products, slice gradients and per-step
 // weight gradients cost several times the arithmetic. When the backward itself is recorded (createGraph, double backward), the gradient
 // is taken through the step-by-step composition of differentiable ops instead, so higher derivatives

@@ -11,6 +11,12 @@ namespace Nabla.Backends.Cpu;
 /// <see cref="Reduction"/>, <see cref="Gemm"/>…) are unchanged; this class is the only place that
 /// switches from a <see cref="DType"/> to a kernel's element type for the ops of <see cref="IBackend"/>.
 /// </summary>
+/// <remarks>
+/// This class's partial files sit in Backends/Cpu; the kernels sit in one sub-folder per family (MatrixProducts,
+/// Convolution, Pooling, Normalization, Recurrent, Attention, LinearAlgebra, Elementwise, Reduction, Indexing, Optimizers,
+/// and Runtime for the worker pool and CPU feature checks). The sub-folders keep the namespace Nabla.Backends.Cpu: they
+/// are one internal layer, grouped for the reader, and a kernel family is not an API of its own.
+/// </remarks>
 internal sealed partial class CpuBackend : IBackend
 {
     /// <summary>The one instance.</summary>
