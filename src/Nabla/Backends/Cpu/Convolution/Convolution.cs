@@ -128,9 +128,12 @@ internal static unsafe class Convolution
     /// <summary>The general path: im2col bands and the GEMM. (Its own method: the closure's captures would otherwise be allocated on every path above.)</summary>
     private static void ForwardByGemm<T>(Conv2dGeometry g, T* input, T* weight, T* bias, T* output) where T : unmanaged, INumber<T>
     {
+        // The operands go to the workers by value (a static lambda, no closure): a compiled graph's call allocates nothing
+        // on this path either (the one the AVX2 and portable kernels take for LeNet's convolutions).
         var plan = new Plan(g, sizeof(T));
-        int groups = g.Groups;
-        ForEachTask(plan.Blocks * groups, (participant, task) => ForwardBlock(g, plan, task / groups, task % groups, input, weight, bias, output));
+        ForEachTaskInFixedOrder(plan.Blocks * g.Groups, (G: g, Plan: plan, Input: (nint)input, Weight: (nint)weight, Bias: (nint)bias, Output: (nint)output),
+            static (s, participant, task) =>
+                ForwardBlock(s.G, s.Plan, task / s.G.Groups, task % s.G.Groups, (T*)s.Input, (T*)s.Weight, (T*)s.Bias, (T*)s.Output));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

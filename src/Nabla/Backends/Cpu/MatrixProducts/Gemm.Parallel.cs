@@ -211,15 +211,38 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// The fallback for short, wide products: <paramref name="ranges"/> ranges of whole column panels, each a
-    /// separate product with its own packing, taken by ticket.
+    /// The fallback for short, wide products: <c>ranges</c> ranges of whole column panels, each a separate product with
+    /// its own packing, taken by ticket. Like <see cref="SharedPanelRegion{T}"/>, one instance per calling thread is set up
+    /// again for each product, so that opening the region allocates nothing (a compiled graph's call stays allocation-free
+    /// on the AVX2 and portable kernels, whose short row tiles send convolution GEMMs here).
     /// </summary>
-    private sealed class ColumnSplit<T>(Problem<T> problem, MicroKernel<T> kernel, int columnPanels, int ranges)
+    private sealed class ColumnSplit<T>
         where T : unmanaged, INumber<T>
     {
+        private Problem<T> problem;
+        private MicroKernel<T> kernel;
+        private int columnPanels;
+        private int ranges;
         private int nextRange;
 
-        public void RunParticipant(int index)
+        [ThreadStatic]
+        private static ColumnSplit<T>? reused;
+
+        private Action<int>? runParticipant;
+
+        /// <summary>The calling thread's column split set up for <paramref name="problem"/>, as the body of a worker-pool region.</summary>
+        public static Action<int> For(Problem<T> problem, MicroKernel<T> kernel, int columnPanels, int ranges)
+        {
+            var split = reused ??= new ColumnSplit<T>();
+            split.problem = problem;
+            split.kernel = kernel;
+            split.columnPanels = columnPanels;
+            split.ranges = ranges;
+            split.nextRange = 0;
+            return split.runParticipant ??= split.RunParticipant;
+        }
+
+        private void RunParticipant(int index)
         {
             for (int range = Interlocked.Increment(ref nextRange) - 1; range < ranges; range = Interlocked.Increment(ref nextRange) - 1)
             {

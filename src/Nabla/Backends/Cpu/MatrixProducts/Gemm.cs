@@ -151,7 +151,7 @@ internal static unsafe partial class Gemm
         {
             // Too few rows to share: split N into independent column ranges, each packing its own A and B.
             int ranges = Math.Min(threads, columnPanels);
-            WorkerPool.Share(ranges, new ColumnSplit<T>(problem, kernel, columnPanels, ranges).RunParticipant);
+            WorkerPool.Share(ranges, ColumnSplit<T>.For(problem, kernel, columnPanels, ranges));
             return;
         }
 
