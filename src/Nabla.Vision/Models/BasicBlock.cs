@@ -68,12 +68,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     Tensor? FusedInference(Tensor input)
     {
         if (relu.HasForwardHooks || !ConvBatchNormFolding.Applies(input, Conv1, Bn1) || !ConvBatchNormFolding.Applies(input, Conv2, Bn2)) return null;
-        var identity = input;
-        if (Downsample is not null)
-        {
-            if (!ResNetFusion.Shortcut(Downsample, input, out var conv, out var norm)) return null;
-            identity = ConvBatchNormFolding.Forward(input, conv, norm);
-        }
+        if (!ResNetFusion.TryIdentity(Downsample, input, out var identity)) return null;
         var y = ConvBatchNormFolding.Forward(input, Conv1, Bn1, relu: true);
         return ConvBatchNormFolding.Forward(y, Conv2, Bn2, identity, relu: true);
     }

@@ -70,12 +70,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
     {
         if (relu.HasForwardHooks || !ConvBatchNormFolding.Applies(input, conv1, bn1) || !ConvBatchNormFolding.Applies(input, conv2, bn2) ||
             !ConvBatchNormFolding.Applies(input, conv3, bn3)) return null;
-        var identity = input;
-        if (Downsample is not null)
-        {
-            if (!ResNetFusion.Shortcut(Downsample, input, out var conv, out var norm)) return null;
-            identity = ConvBatchNormFolding.Forward(input, conv, norm);
-        }
+        if (!ResNetFusion.TryIdentity(Downsample, input, out var identity)) return null;
         var y = ConvBatchNormFolding.Forward(input, conv1, bn1, relu: true);
         y = ConvBatchNormFolding.Forward(y, conv2, bn2, relu: true);
         return ConvBatchNormFolding.Forward(y, conv3, bn3, identity, relu: true);

@@ -6,17 +6,17 @@ namespace Nabla.Vision.Models;
 internal static class ResNetFusion
 {
     /// <summary>
-    /// Whether the projection shortcut <paramref name="downsample"/> is still a convolution and a BatchNorm without forward
-    /// hooks that can run folded on <paramref name="input"/>, and if so which.
+    /// The block's identity branch for the fused forward: <paramref name="input"/> itself without a projection shortcut, else
+    /// the shortcut run folded; false when <paramref name="downsample"/> is no longer a convolution and a BatchNorm without
+    /// forward hooks that can run folded on <paramref name="input"/> (the block then takes its ordinary forward).
     /// </summary>
-    public static bool Shortcut(Sequential downsample, Tensor input, out Conv2d conv, out BatchNorm norm)
+    public static bool TryIdentity(Sequential? downsample, Tensor input, out Tensor identity)
     {
-        conv = null!;
-        norm = null!;
-        if (downsample.HasForwardHooks || downsample.Count != 2 || downsample[0] is not Conv2d c || downsample[1] is not BatchNorm n ||
-            !ConvBatchNormFolding.Applies(input, c, n)) return false;
-        conv = c;
-        norm = n;
+        identity = input;
+        if (downsample is null) return true;
+        if (downsample.HasForwardHooks || downsample.Count != 2 || downsample[0] is not Conv2d conv || downsample[1] is not BatchNorm norm ||
+            !ConvBatchNormFolding.Applies(input, conv, norm)) return false;
+        identity = ConvBatchNormFolding.Forward(input, conv, norm);
         return true;
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class ExecutionPlan
                 {
                     int inFeatures = ins[1]!.Value.Shape[1], outFeatures = ins[1]!.Value.Shape[0];
                     var step = new LinearStep(ins[0]!, ins[1]!.Tensor!, ins.Length > 2 ? ins[2]?.Tensor : null, Plan(outs[0], shape, buffers, index),
-                        Shape.CheckedNumel(shape, "Linear") / Math.Max(1, outFeatures), inFeatures, outFeatures, Activation(node));
+                        Shape.CheckedNumel(shape, "Linear") / Math.Max(1, outFeatures), inFeatures, outFeatures, Activation(node), Epilogue(node));
                     return step;
                 }
             case GraphOps.Conv2d or GraphOps.Conv2dActivation when floating && ins[1]!.Fixed && (ins.Length < 3 || ins[2] is null || ins[2]!.Fixed):
@@ -74,6 +74,10 @@ internal sealed partial class ExecutionPlan
         return slot;
     }
 
+    /// <summary>The GEMM store epilogue for a fused node's activation (None when it has none, or one the GEMM cannot apply).</summary>
+    static GemmActivation Epilogue(GraphNode node) =>
+        node.Attributes.TryGetValue("activation", out var name) ? FusedKernels.EpilogueOf((string)name) : GemmActivation.None;
+
     static Backends.ChainOp[]? Activation(GraphNode node) => node.Attributes.TryGetValue("activation", out var name) ? FusedKernels.ChainOps([(string)name]) : null;
 
     /// <summary>A slot's tensor as a contiguous operand (a non-contiguous result of an interpreted step is copied).</summary>
@@ -95,10 +99,9 @@ internal sealed partial class ExecutionPlan
     /// y = activation(x Wᵀ + b) by the CPU backend's linear kernel: one GEMM (or, for one or two rows, GEMV) whose store adds
     /// the bias and applies ReLU/sigmoid/tanh; another activation runs in place after it.
     /// </summary>
-    sealed unsafe class LinearStep(Slot input, Tensor weight, Tensor? bias, Slot output, int rows, int inFeatures, int outFeatures, Backends.ChainOp[]? activation) : Step
+    sealed unsafe class LinearStep(Slot input, Tensor weight, Tensor? bias, Slot output, int rows, int inFeatures, int outFeatures, Backends.ChainOp[]? activation,
+        GemmActivation epilogue) : Step
     {
-        readonly GemmActivation epilogue = activation is [var op] ? EpilogueOf(op) : GemmActivation.None;
-
         public override void Run()
         {
             var x = Operand(input);
@@ -114,14 +117,6 @@ internal sealed partial class ExecutionPlan
                 CpuBackend.Linear(px + x.offset, inFeatures, 1, pw + weight.offset, inFeatures, 1, bias is null ? null : pb + bias.offset, epilogue,
                     py + y.offset, rows, outFeatures, inFeatures);
         }
-
-        static GemmActivation EpilogueOf(Backends.ChainOp op) => op switch
-        {
-            Backends.ChainOp.Relu => GemmActivation.Relu,
-            Backends.ChainOp.Sigmoid => GemmActivation.Sigmoid,
-            Backends.ChainOp.Tanh => GemmActivation.Tanh,
-            _ => GemmActivation.None,
-        };
     }
 
     /// <summary>y = activation(conv(x, W) + b) into the planned buffer.</summary>

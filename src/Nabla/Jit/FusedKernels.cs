@@ -18,19 +18,22 @@ internal static class FusedKernels
     /// </summary>
     public static Tensor LinearActivation(Tensor input, Tensor weight, Tensor? bias, string activation)
     {
-        var epilogue = activation switch
-        {
-            GraphOps.Relu => Backends.Cpu.GemmActivation.Relu,
-            GraphOps.Sigmoid => Backends.Cpu.GemmActivation.Sigmoid,
-            GraphOps.Tanh => Backends.Cpu.GemmActivation.Tanh,
-            _ => Backends.Cpu.GemmActivation.None,
-        };
+        var epilogue = EpilogueOf(activation);
         bool oneDType = input.DType is DType.Float32 or DType.Float64 && weight.DType == input.DType && (bias is null || bias.DType == input.DType);
         if (epilogue == Backends.Cpu.GemmActivation.None || !oneDType || input.Rank != 2 || weight.Rank != 2 || input.Size(1) != weight.Size(1)
             || bias is not null && (bias.Rank != 1 || bias.Size(0) != weight.Size(0)))
             return Activate(Functional.Linear(input, weight, bias), activation);
         return Tensor.Addmm(input, weight, bias, epilogue);
     }
+
+    /// <summary>The GEMM store epilogue that applies the graph op <paramref name="activation"/>; None where the GEMM has none for it.</summary>
+    internal static Backends.Cpu.GemmActivation EpilogueOf(string activation) => activation switch
+    {
+        GraphOps.Relu => Backends.Cpu.GemmActivation.Relu,
+        GraphOps.Sigmoid => Backends.Cpu.GemmActivation.Sigmoid,
+        GraphOps.Tanh => Backends.Cpu.GemmActivation.Tanh,
+        _ => Backends.Cpu.GemmActivation.None,
+    };
 
     /// <summary>The unary ops named in <paramref name="ops"/> (joined by ',') applied one after the other in one pass.</summary>
     public static Tensor ElementwiseChain(Tensor input, string ops)
