@@ -15,18 +15,6 @@ public class CompiledModelTests
 {
     static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "fixtures", file);
 
-    static Module<Tensor, Tensor> CourseModel(string name) => name switch
-    {
-        "alexnet" => new AlexNet(width: 1.0 / 32),
-        "vgg11" => VGG.VGG11(width: 1.0 / 64),
-        "nin" => new NiN(width: 1.0 / 16),
-        "googlenet" => new GoogLeNet(width: 1.0 / 16, auxLogits: true),
-        "resnet18" => ResNet.ResNet18(width: 1.0 / 16),
-        "resnet50" => ResNet.ResNet50(width: 1.0 / 32),
-        "densenet" => new DenseNet(width: 1.0 / 4),
-        _ => throw new ArgumentException(name),
-    };
-
     [Theory]
     [InlineData("alexnet")]
     [InlineData("vgg11")]
@@ -42,7 +30,7 @@ public class CompiledModelTests
         var expected = tensors["__logits"];
         tensors.Remove("__input");
         tensors.Remove("__logits");
-        var model = CourseModel(name);
+        var model = Vision.ModelZooTests.CourseModel(name);
         model.LoadStateDict(tensors);
 
         var compiled = model.Compile(input);

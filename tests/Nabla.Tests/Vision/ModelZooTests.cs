@@ -19,8 +19,8 @@ public class ModelZooTests
 {
     static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "fixtures", file);
 
-    /// <summary>The same models the fixture script builds, by file name.</summary>
-    static Module<Tensor, Tensor> CourseModel(string name) => name switch
+    /// <summary>The same models the fixture script builds, by file name (the compiled-model tests build them here too).</summary>
+    internal static Module<Tensor, Tensor> CourseModel(string name) => name switch
     {
         "alexnet" => new AlexNet(width: 1.0 / 32),
         "vgg11" => VGG.VGG11(width: 1.0 / 64),
